@@ -127,14 +127,11 @@ class _Cursor:
 
     def get(self, index: int) -> np.ndarray:
         while self.index < index:
+            self.frame = None  # let the old frame go before decoding the next
             self.frame = self._head.next_frame()
             self.index = self._head.position - 1
         assert self.frame is not None and self.index == index, "cursor indices must not decrease"
         return self.frame
-
-
-def _first_needed(plan: FramePlan) -> int:
-    return plan.frame if plan.partner is None else min(plan.frame, plan.partner)
 
 
 def extract_motion(
@@ -165,12 +162,16 @@ def extract_motion(
     heads: list[_Head] = []
     try:
         if stats.strategy == "window":
-            head = _Head(source, _first_needed(first), stats)
+            head = _Head(source, max(0, min(first.frame, first.frame - settings.lag)), stats)
             heads.append(head)
             window = _Window(head, stats)
 
+            lag, last = settings.lag, source.frame_count - 1
+
             def pair(plan: FramePlan) -> tuple[np.ndarray, np.ndarray | None]:
-                low, high = _first_needed(plan), max(plan.frame, plan.partner or 0)
+                # Keep what later frames will need even when this one has no partner (edges).
+                low = max(0, min(plan.frame, plan.frame - lag))
+                high = min(last, max(plan.frame, plan.frame - lag))
                 frames = window.frames(low, high)
                 return frames[plan.frame], None if plan.partner is None else frames[plan.partner]
         else:
@@ -202,6 +203,7 @@ def extract_motion(
                 result = still
             stats.frames_out += 1
             yield result
+            del frame, partner, result  # hold no decoded frame while the heads read on
             plan = next(plan_iter, None)
     finally:
         for head in heads:
