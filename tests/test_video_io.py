@@ -1,0 +1,435 @@
+"""OpenCV reading and writing: round trips through every writer, exact read heads, one clear error per bad file."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from blender_addon import video_io
+from blender_addon.video_io import MediaError, open_source, open_writer, output_kind
+
+WIDTH, HEIGHT = 64, 48
+COUNT = 12
+
+
+def noise_frames(count: int = COUNT, width: int = WIDTH, height: int = HEIGHT, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(count)]
+
+
+def smooth_frames(count: int = COUNT) -> list[np.ndarray]:
+    """Soft moving gradients: what lossy codecs keep well."""
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float64)
+    frames = []
+    for t in range(count):
+        channels = [128 + 60 * np.sin((x + 2 * t) / 9 + k) * np.cos((y - t) / 11) for k in range(3)]
+        frames.append(np.dstack(channels).round().astype(np.uint8))
+    return frames
+
+
+def flat_frame(value: int, width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
+    return np.full((height, width, 3), value, dtype=np.uint8)
+
+
+def write_frames(path: Path | str, frames: list[np.ndarray], fps: float = 25.0, **options) -> Path:
+    height, width = frames[0].shape[:2]
+    with open_writer(path, fps, width, height, **options) as writer:
+        for frame in frames:
+            writer.write(frame)
+    assert writer.frames_written == len(frames)
+    return Path(path)
+
+
+def read_all(source: video_io.VideoSource, start: int = 0) -> list[np.ndarray]:
+    return list(source.read_from(start))
+
+
+def write_image(path: Path, image: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), image)
+
+
+# --- writer kinds and round trips ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("out.avi", "MJPG"),
+        ("out.mp4", "mp4v"),
+        ("OUT.MKV", "FFV1"),
+        ("frames/%05d.png", "png"),
+        ("frames/shot_%04d.jpg", "jpg"),
+        ("frames/%d.tif", "tif"),
+    ],
+)
+def test_output_kind_follows_the_extension_and_pattern(name, kind):
+    assert output_kind(name) == kind
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("out.mov", "out.mov: .mov is not supported by this writer"),
+        ("out.webm", "out.webm: cannot write .webm"),
+        ("out", "cannot write a file without an extension"),
+        ("frames/%05d.bmp", "image sequences can be .png, .jpg or .tif, not .bmp"),
+    ],
+)
+def test_output_kind_refuses_other_outputs_and_names_the_supported_ones(name, message):
+    with pytest.raises(MediaError) as caught:
+        output_kind(name)
+    assert message in str(caught.value)
+    if "%" not in name:
+        assert ".avi (MJPG), .mp4 (mp4v), .mkv (lossless FFV1)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name, exact",
+    [
+        ("clip.mkv", True),
+        ("seq/%05d.png", True),
+        ("seq/%05d.tif", True),
+        ("clip.avi", False),
+        ("clip.mp4", False),
+        ("seq/%04d.jpg", False),
+    ],
+)
+def test_round_trip_keeps_count_rate_size_and_pixels(tmp_path, name, exact):
+    frames = noise_frames() if exact else smooth_frames()
+    path = write_frames(tmp_path / name, frames, fps=29.97)
+    is_sequence = "%" in name
+    source = open_source(path, fps=29.97 if is_sequence else None)  # image files carry no frame rate
+    assert (source.frame_count, source.width, source.height) == (COUNT, WIDTH, HEIGHT)
+    assert source.fps == pytest.approx(29.97, abs=0.01)
+    assert not source.fps_guessed
+    decoded = read_all(source)
+    assert len(decoded) == COUNT
+    assert all(frame.shape == (HEIGHT, WIDTH, 3) and frame.dtype == np.uint8 for frame in decoded)
+    if exact:
+        assert all(np.array_equal(a, b) for a, b in zip(frames, decoded, strict=True))
+    else:
+        errors = [np.abs(a.astype(int) - b) for a, b in zip(frames, decoded, strict=True)]
+        # Measured: mean error at most 2.9 (mp4v), 2.0 (MJPG), 0.9 (JPEG 95); largest error 18.
+        assert max(error.mean() for error in errors) < 4
+        assert max(error.max() for error in errors) < 32
+
+
+def test_sequences_are_numbered_from_zero_like_output_frames(tmp_path):
+    write_frames(tmp_path / "seq" / "f_%03d.png", noise_frames(3))
+    assert sorted(os.listdir(tmp_path / "seq")) == ["f_000.png", "f_001.png", "f_002.png"]
+
+
+def test_movie_output_gets_the_usual_file_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = write_frames(tmp_path / "clip.mkv", noise_frames(2))
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+# --- read heads -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["clip.mp4", "clip.avi", "clip.mkv", "seq/%05d.png"])
+def test_read_from_start_equals_reading_from_zero_and_skipping(tmp_path, name):
+    source = open_source(write_frames(tmp_path / name, noise_frames()))
+    full = read_all(source)
+    assert len(full) == COUNT
+    for start in (1, 5, COUNT - 1, COUNT):
+        assert all(np.array_equal(a, b) for a, b in zip(read_all(source, start), full[start:], strict=True))
+    # Two heads open at once stay independent.
+    ahead, behind = source.read_from(4), source.read_from(0)
+    for index in range(COUNT - 4):
+        assert np.array_equal(next(ahead), full[index + 4])
+        assert np.array_equal(next(behind), full[index])
+
+
+def test_reading_stops_at_frame_count_even_if_the_decoder_has_more(tmp_path):
+    source = open_source(write_frames(tmp_path / "clip.mkv", noise_frames()))
+    source.frame_count = 4
+    assert len(read_all(source)) == 4
+    assert len(read_all(source, 3)) == 1
+
+
+def test_read_from_refuses_a_start_outside_the_clip(tmp_path):
+    source = open_source(write_frames(tmp_path / "clip.mkv", noise_frames(3)))
+    for start in (-1, 4):
+        with pytest.raises(ValueError):
+            source.read_from(start)
+
+
+def test_mkv_frames_are_counted_by_decoding(tmp_path, monkeypatch):
+    path = write_frames(tmp_path / "clip.mkv", noise_frames(7))
+    monkeypatch.setattr(video_io, "EXACT_FRAME_COUNT_EXTENSIONS", frozenset())  # count every container
+    assert open_source(path).frame_count == 7
+    assert open_source(write_frames(tmp_path / "clip.mp4", noise_frames(5))).frame_count == 5
+
+
+# --- image sequences ------------------------------------------------------------------------------
+
+
+def test_folder_input_takes_the_most_common_image_extension_in_natural_order(tmp_path):
+    folder = tmp_path / "shots"
+    for number, value in [(10, 30), (2, 20), (1, 10)]:
+        write_image(folder / f"f{number}.png", flat_frame(value))
+    write_image(folder / "extra.jpg", flat_frame(200))
+    write_image(folder / ".hidden.png", flat_frame(250))
+    (folder / "notes.txt").write_text("not an image")
+    source = open_source(folder)
+    assert [os.path.basename(file) for file in source.files] == ["f1.png", "f2.png", "f10.png"]
+    assert [int(frame[0, 0, 0]) for frame in read_all(source)] == [10, 20, 30]
+    assert source.fps == 25.0 and source.fps_guessed
+
+
+def test_pattern_input_starts_at_the_first_number_and_a_gap_ends_it(tmp_path):
+    for number in [3, 4, 5, 6, 8, 9]:
+        write_image(tmp_path / f"img_{number:04d}.png", flat_frame(number))
+    write_image(tmp_path / "img_12.png", flat_frame(99))  # not zero-padded like the pattern
+    source = open_source(tmp_path / "img_%04d.png", fps=12)
+    assert source.frame_count == 4
+    assert [int(frame[0, 0, 0]) for frame in read_all(source, 1)] == [4, 5, 6]
+    assert (source.fps, source.fps_guessed) == (12, False)
+
+
+def test_sequence_images_become_8bit_bgr(tmp_path):
+    rng = np.random.default_rng(3)
+    gray = rng.integers(0, 256, (HEIGHT, WIDTH), dtype=np.uint8)
+    bgra = rng.integers(0, 256, (HEIGHT, WIDTH, 4), dtype=np.uint8)
+    deep = rng.integers(0, 65536, (HEIGHT, WIDTH, 3), dtype=np.uint16)
+    for number, image in enumerate([gray, bgra, deep], start=1):
+        write_image(tmp_path / f"{number:02d}.png", image)
+    frames = read_all(open_source(tmp_path / "%02d.png"))
+    assert all(frame.shape == (HEIGHT, WIDTH, 3) and frame.dtype == np.uint8 for frame in frames)
+    assert np.array_equal(frames[0], np.dstack([gray] * 3))
+    assert np.array_equal(frames[1], bgra[:, :, :3])
+    assert np.array_equal(frames[2], (deep >> 8).astype(np.uint8))
+
+
+@pytest.mark.parametrize("extension", ["png", "jpg", "tif"])  # PNG and JPEG headers are parsed, TIFF is decoded
+def test_mixed_image_sizes_are_refused_naming_the_file(tmp_path, extension):
+    write_image(tmp_path / f"a.{extension}", flat_frame(1))
+    write_image(tmp_path / f"b.{extension}", flat_frame(2, width=32, height=24))
+    message = f"{tmp_path / f'b.{extension}'}: the image is 32x24 but the sequence is 64x48 (from a.{extension})"
+    with pytest.raises(MediaError) as caught:
+        open_source(tmp_path)
+    assert str(caught.value) == message
+
+
+def test_an_image_that_does_not_decode_is_named(tmp_path):
+    write_image(tmp_path / "01.png", flat_frame(1))
+    (tmp_path / "02.png").write_bytes(b"\x89PNG but not really")
+    with pytest.raises(MediaError, match=re.escape(f"{tmp_path / '02.png'}: not an image OpenCV can read")):
+        open_source(tmp_path / "%02d.png")
+
+
+# --- errors when opening ------------------------------------------------------------------------
+
+
+def test_missing_inputs_are_named(tmp_path):
+    with pytest.raises(MediaError, match=re.escape(f"{tmp_path / 'input.mp4'}: no such file")):
+        open_source(tmp_path / "input.mp4")
+    with pytest.raises(MediaError, match=re.escape(f"{tmp_path / 'frames/%05d.png'}: no files match this pattern")):
+        open_source(tmp_path / "frames/%05d.png")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MediaError, match=re.escape(f"{tmp_path / 'empty'}: no image files in this folder")):
+        open_source(tmp_path / "empty")
+
+
+def test_a_text_file_named_mp4_is_not_a_video_and_only_the_error_says_so(tmp_path, capfd):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("shopping list\n")
+    with pytest.raises(MediaError, match=re.escape(f"{notes}: not a video OpenCV can read")):
+        open_source(notes)
+    assert capfd.readouterr().err == ""  # neither OpenCV's warning nor FFmpeg's "moov atom not found"
+
+
+def test_a_video_without_frames_is_refused(tmp_path):
+    empty = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(empty), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (WIDTH, HEIGHT))
+    writer.release()  # an AVI with headers and no frames; an empty MP4 does not open at all
+    with pytest.raises(MediaError, match=re.escape(f"{empty}: the video has no frames")):
+        open_source(empty)
+
+
+@pytest.mark.parametrize("name", ["clip.mp4", "clip.avi", "clip.mkv"])
+def test_a_truncated_video_fails_cleanly(tmp_path, name):
+    """Observed with OpenCV 4.11: a half MP4 lacks its index (OpenCV writes the moov atom last) and
+    does not open: MediaError. A half AVI still claims all 12 frames in its header but decodes only
+    the first: a clean short read, which the engine reports as SourceEndedEarly. A half MKV is
+    counted by decoding, so it opens as the 5 frames that survive and reads them all.
+    """
+    whole = write_frames(tmp_path / name, smooth_frames())
+    half = tmp_path / f"half{whole.suffix}"
+    half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    try:
+        source = open_source(half)
+    except MediaError as error:
+        assert str(error) == f"{half}: not a video OpenCV can read"
+        return
+    frames = read_all(source)
+    assert 0 < len(frames) < COUNT
+    assert all(frame.shape == (HEIGHT, WIDTH, 3) for frame in frames)
+
+
+def test_frame_rate_falls_back_to_25_when_the_file_has_none_usable(tmp_path):
+    for junk in (0.0, -1.0, math.nan, math.inf, 90000.0):
+        assert video_io._usable_fps(junk) is None
+    assert video_io._usable_fps(23.976) == 23.976
+    path = write_frames(tmp_path / "clip.mp4", noise_frames(2), fps=30000 / 1001)
+    assert open_source(path, fps=12.5).fps == 12.5
+    with pytest.raises(ValueError):
+        open_source(path, fps=0)
+
+
+def test_a_source_describes_itself(tmp_path):
+    path = write_frames(tmp_path / "clip.mp4", noise_frames(3), fps=30000 / 1001)
+    assert str(open_source(path)) == f"{path} (64x48, 3 frames, 29.97 fps)"
+    write_image(tmp_path / "seq" / "1.png", flat_frame(0))
+    assert str(open_source(tmp_path / "seq")) == f"{tmp_path / 'seq'} (64x48, 1 frames, 25 fps, guessed)"
+
+
+# --- errors when writing --------------------------------------------------------------------------
+
+
+def test_an_existing_output_is_kept_unless_overwrite(tmp_path):
+    path = write_frames(tmp_path / "out.mp4", noise_frames(3))
+    before = path.read_bytes()
+    with pytest.raises(MediaError) as caught:
+        open_writer(path, 25.0, WIDTH, HEIGHT)
+    assert str(caught.value) == f"{path} already exists (use --overwrite to replace it)"
+    assert path.read_bytes() == before
+    write_frames(path, noise_frames(5), overwrite=True)
+    assert open_source(path).frame_count == 5
+    assert os.listdir(tmp_path) == ["out.mp4"]
+
+
+def test_an_existing_sequence_is_kept_unless_overwrite(tmp_path):
+    pattern = tmp_path / "seq" / "%04d.png"
+    write_frames(pattern, noise_frames(5))
+    with pytest.raises(MediaError, match="5 frame files already exist"):
+        open_writer(pattern, 25.0, WIDTH, HEIGHT)
+    fresh = noise_frames(3, seed=7)
+    write_frames(pattern, fresh, overwrite=True)
+    replaced = [cv2.imread(str(pattern.parent / f"{number:04d}.png")) for number in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(replaced, fresh, strict=True))
+
+
+def test_sequence_chunks_number_their_files_and_sit_side_by_side(tmp_path):
+    pattern = tmp_path / "seq" / "%04d.png"
+    first, second = noise_frames(3, seed=1), noise_frames(2, seed=2)
+    for frames, first_number in ((first, 0), (second, 3)):
+        with open_writer(pattern, 25.0, WIDTH, HEIGHT, first_number=first_number, frame_count=len(frames)) as writer:
+            for frame in frames:
+                writer.write(frame)
+    assert sorted(os.listdir(pattern.parent)) == [f"{number:04d}.png" for number in range(5)]
+    assert all(np.array_equal(a, b) for a, b in zip(read_all(open_source(pattern)), first + second, strict=True))
+    with pytest.raises(MediaError, match="1 frame files already exist"):
+        open_writer(pattern, 25.0, WIDTH, HEIGHT, first_number=4, frame_count=2)
+
+
+def test_the_output_may_not_be_an_input(tmp_path):
+    source = write_frames(tmp_path / "in.mkv", noise_frames(2))
+    before = source.read_bytes()
+    (tmp_path / "link.mkv").symlink_to(source)
+    for output in [source, tmp_path / "." / "sub" / ".." / "in.mkv", tmp_path / "link.mkv"]:
+        with pytest.raises(MediaError, match="output would overwrite the input"):
+            open_writer(output, 25.0, WIDTH, HEIGHT, overwrite=True, protect=[source])
+    assert source.read_bytes() == before
+    frames = tmp_path / "frames" / "%05d.png"
+    write_frames(frames, noise_frames(2))
+    for protected in [frames, frames.parent]:  # the same pattern, or the folder of images it writes into
+        with pytest.raises(MediaError, match="output would overwrite the input"):
+            open_writer(frames, 25.0, WIDTH, HEIGHT, overwrite=True, protect=[protected])
+
+
+def test_a_folder_that_cannot_be_created_is_refused(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder")
+    for output in [blocker / "out.mp4", blocker / "frames" / "%05d.png"]:
+        with pytest.raises(MediaError, match=re.escape(f"cannot write to {output.parent}: ")):
+            open_writer(output, 25.0, WIDTH, HEIGHT)
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def run_without_root(check) -> None:
+    """Runs ``check`` in a child process that cannot bypass file permissions (drops root if needed)."""
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)  # nobody
+            check()
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the check failed in the child process (see stderr)"
+
+
+def test_a_read_only_folder_is_refused():
+    base = Path(tempfile.mkdtemp(prefix="motion-readonly-"))
+    try:
+        base.chmod(0o755)
+        folder = base / "locked"
+        folder.mkdir(mode=0o555)
+        folder.chmod(0o555)
+
+        def check() -> None:
+            for output in [folder / "out.mkv", folder / "%05d.png"]:
+                with pytest.raises(MediaError, match=re.escape(f"cannot write to {folder}: permission denied")):
+                    open_writer(output, 25.0, WIDTH, HEIGHT)
+
+        run_without_root(check)
+        assert os.listdir(folder) == []
+    finally:
+        shutil.rmtree(base)
+
+
+def test_odd_frame_sizes_are_refused_for_movies_but_fine_for_images(tmp_path):
+    with pytest.raises(MediaError, match="need an even width and height, not 65x49"):
+        open_writer(tmp_path / "out.mkv", 25.0, 65, 49)
+    frames = noise_frames(2, width=65, height=49)
+    source = open_source(write_frames(tmp_path / "seq" / "%03d.png", frames))
+    assert (source.width, source.height) == (65, 49)
+    assert all(np.array_equal(a, b) for a, b in zip(read_all(source), frames, strict=True))
+
+
+@pytest.mark.parametrize("name", ["out.mkv", "out.avi", "seq/%05d.png"])
+@pytest.mark.parametrize("error", [RuntimeError("render failed"), KeyboardInterrupt()])
+def test_an_exception_in_the_with_block_leaves_nothing_behind(tmp_path, name, error):
+    output = tmp_path / "renders" / name
+    with pytest.raises(type(error)):
+        with open_writer(output, 25.0, WIDTH, HEIGHT) as writer:
+            for frame in noise_frames(3):
+                writer.write(frame)
+            temporaries = os.listdir(output.parent)
+            raise error
+    # While writing there was one hidden temporary beside the output, now gone with everything else.
+    expected = r"\.frames\.partial-\w+" if "%" in name else rf"\.{re.escape(name)}\.partial-\w+{re.escape(name[-4:])}"
+    assert len(temporaries) == 1 and re.fullmatch(expected, temporaries[0]), temporaries
+    assert os.listdir(output.parent) == []
+
+
+def test_a_wrong_frame_or_no_frames_leaves_nothing_behind(tmp_path):
+    with pytest.raises(ValueError, match=r"expected \(48, 64, 3\) uint8 frames"):
+        with open_writer(tmp_path / "out.mp4", 25.0, WIDTH, HEIGHT) as writer:
+            writer.write(flat_frame(0, width=32))
+    with pytest.raises(MediaError, match="no frames were written"):
+        with open_writer(tmp_path / "out.mp4", 25.0, WIDTH, HEIGHT):
+            pass
+    assert os.listdir(tmp_path) == []
