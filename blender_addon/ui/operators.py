@@ -1,0 +1,165 @@
+"""Operators: Extract Motion, Update, Remove, and the output colour fix. Thin: they call ``vse``."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..core.settings import SettingsError
+from ..vse import colors, rig
+from ..vse.strips import active_strip, context_scene
+from .props import PROPERTY_NAME, settings_from_group, settings_to_group
+
+
+def _editable_scene(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bpy.types.Scene | None:
+    scene = context_scene(context)
+    if scene is None or scene.sequence_editor is None:
+        cls.poll_message_set("The scene has no sequencer strips")
+        return None
+    return scene
+
+
+def _active_rig(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bpy.types.MetaStrip | None:
+    scene = _editable_scene(cls, context)
+    if scene is None:
+        return None
+    strip = active_strip(scene)
+    if strip is None:
+        cls.poll_message_set("No active strip")
+        return None
+    found = rig.rig_of(strip)
+    if found is None:
+        cls.poll_message_set(f"'{strip.name}' is not a motion rig")
+    return found
+
+
+class SEQUENCER_OT_motion_extract(bpy.types.Operator):
+    """Build a motion rig from the active movie or image strip, from native sequencer strips"""
+
+    bl_idname = "sequencer.motion_extract"
+    bl_label = "Extract Motion"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        scene = _editable_scene(cls, context)
+        if scene is None:
+            return False
+        strip = active_strip(scene)
+        if rig.rig_of(strip) is not None:
+            return True  # extracting again updates the rig instead of stacking a second one
+        problem = rig.source_problem(strip)
+        if problem:
+            cls.poll_message_set(problem)
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        strip = active_strip(scene)
+        existing = rig.rig_of(strip)
+        group = getattr(existing if existing is not None else scene, PROPERTY_NAME)
+        try:
+            settings = settings_from_group(group)
+            if existing is not None:
+                rig.update_rig(scene, existing, settings)
+                self.report({"INFO"}, f"'{existing.name}' is already a motion rig: updated it")
+                return {"FINISHED"}
+            built = rig.build_rig(scene, strip, settings)
+        except (SettingsError, rig.RigError) as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        settings_to_group(settings, getattr(built, PROPERTY_NAME))
+        self.report({"INFO"}, f"Built motion rig '{built.name}' ({settings.describe()})")
+        return {"FINISHED"}
+
+
+class SEQUENCER_OT_motion_extract_update(bpy.types.Operator):
+    """Rebuild the active motion rig with the settings shown in the panel"""
+
+    bl_idname = "sequencer.motion_extract_update"
+    bl_label = "Update Motion Rig"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _active_rig(cls, context) is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        found = rig.rig_of(active_strip(scene))
+        try:
+            settings = settings_from_group(getattr(found, PROPERTY_NAME))
+            rig.update_rig(scene, found, settings)
+        except (SettingsError, rig.RigError) as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Updated '{found.name}' ({settings.describe()})")
+        return {"FINISHED"}
+
+
+class SEQUENCER_OT_motion_extract_remove(bpy.types.Operator):
+    """Delete the active motion rig and give its original strip back"""
+
+    bl_idname = "sequencer.motion_extract_remove"
+    bl_label = "Remove Motion Rig"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _active_rig(cls, context) is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        found = rig.rig_of(active_strip(scene))
+        try:
+            source = rig.remove_rig(scene, found)
+        except rig.RigError as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Removed the motion rig of '{source.name}'")
+        return {"FINISHED"}
+
+
+class SEQUENCER_OT_motion_extract_output_colors(bpy.types.Operator):
+    """Render this scene's output with Standard colours in sRGB, as the exact engine computes them. \
+The preview keeps its own colour settings"""
+
+    bl_idname = "sequencer.motion_extract_output_colors"
+    bl_label = "Use Exact Colors for Output"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        scene = context_scene(context)
+        if scene is None:
+            cls.poll_message_set("No scene")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        colors.use_exact_colors_on_output(scene)
+        remaining = colors.color_problems(scene)
+        if remaining:  # only the sequencer's own colour space is left, which we do not touch
+            self.report({"WARNING"}, remaining[0])
+        else:
+            self.report({"INFO"}, "Output now renders with the Standard view transform")
+        return {"FINISHED"}
+
+
+classes = (
+    SEQUENCER_OT_motion_extract,
+    SEQUENCER_OT_motion_extract_update,
+    SEQUENCER_OT_motion_extract_remove,
+    SEQUENCER_OT_motion_extract_output_colors,
+)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

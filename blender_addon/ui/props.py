@@ -1,0 +1,67 @@
+"""The settings as a Blender PropertyGroup, generated from ``core.settings.OPTIONS``.
+
+There is one definition of every option (the core's table); this module only translates it.
+The group sits on scenes (the settings the next Extract Motion uses) and on strips (a rig's
+own settings, shown in the panel while the rig is selected).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bpy
+
+from ..core.settings import OPTIONS, Option, Settings
+
+PROPERTY_NAME = "motion_extraction"
+
+
+def _property(option: Option) -> Any:
+    common = {"name": option.label, "description": option.description, "default": option.default}
+    if option.choices:
+        items = [(choice.value, choice.label, choice.description) for choice in option.choices]
+        return bpy.props.EnumProperty(items=items, **common)
+    limits = {
+        key: value
+        for key, value in (
+            ("min", option.minimum), ("max", option.maximum),
+            ("soft_min", option.soft_minimum), ("soft_max", option.soft_maximum),
+        )
+        if value is not None
+    }
+    if option.kind is int:
+        return bpy.props.IntProperty(**common, **{key: int(value) for key, value in limits.items()})
+    return bpy.props.FloatProperty(**common, **limits, precision=3, step=1)
+
+
+class MotionExtractionSettings(bpy.types.PropertyGroup):
+    """Motion extraction settings; the properties are generated from the core's option table."""
+
+    __annotations__ = {option.name: _property(option) for option in OPTIONS}
+
+
+def settings_from_group(group: MotionExtractionSettings) -> Settings:
+    """The group's values as a validated :class:`Settings` (raises ``SettingsError``)."""
+    return Settings.from_mapping({option.name: getattr(group, option.name) for option in OPTIONS})
+
+
+def settings_to_group(settings: Settings, group: MotionExtractionSettings) -> None:
+    for option in OPTIONS:
+        setattr(group, option.name, getattr(settings, option.name))
+
+
+classes = (MotionExtractionSettings,)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    for owner in (bpy.types.Scene, bpy.types.Strip):
+        setattr(owner, PROPERTY_NAME, bpy.props.PointerProperty(type=MotionExtractionSettings))
+
+
+def unregister() -> None:
+    for owner in (bpy.types.Strip, bpy.types.Scene):
+        delattr(owner, PROPERTY_NAME)
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,128 @@
+"""Headless renders through the rig (``vse.batch``): Blender's encoders, audio, atomic output, errors."""
+
+from __future__ import annotations
+
+import math
+import struct
+import wave
+from pathlib import Path
+
+import bpy
+import cv2
+import numpy as np
+import pytest
+from vse_helpers import FPS, FRAMES, max_mean_difference, new_scene, read_movie, sample_clip, write_png_sequence
+
+from blender_addon.core.engine import extract_motion
+from blender_addon.core.settings import Settings
+from blender_addon.vse import batch
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return sample_clip()
+
+
+@pytest.fixture(scope="module")
+def pattern(clip, tmp_path_factory) -> str:
+    files = write_png_sequence(clip, tmp_path_factory.mktemp("frames"))
+    return str(files[0].parent / "%04d.png")
+
+
+@pytest.fixture(scope="module")
+def movie_with_audio(pattern, tmp_path_factory) -> Path:
+    """An H.264 + AAC movie of the sample clip with a tone, made by rendering a .blend (``render_blend_file``)."""
+    folder = tmp_path_factory.mktemp("audio")
+    tone = folder / "tone.wav"
+    with wave.open(str(tone), "wb") as file:
+        file.setnchannels(1), file.setsampwidth(2), file.setframerate(48000)
+        file.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(48000)))
+    scene = new_scene()
+    strips = scene.sequence_editor.strips
+    image = strips.new_image(name="clip", filepath=pattern.replace("%04d", "0001"), channel=1, frame_start=1)
+    for index in range(2, FRAMES + 1):
+        image.elements.append(f"{index:04d}.png")
+    strips.new_sound(name="tone", filepath=str(tone), channel=2, frame_start=1)
+    scene.frame_start, scene.frame_end = 1, FRAMES
+    blend = folder / "clip.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    movie = folder / "clip.mp4"
+    summary = batch.render_blend_file(blend, movie)
+    assert summary.frame_count == FRAMES and summary.has_audio
+    return movie
+
+
+def test_mp4_is_playable_h264_with_the_inputs_frames_fps_and_audio(movie_with_audio, tmp_path):
+    output = tmp_path / "motion.mp4"
+    progress = []
+    summary = batch.render_with_vse(movie_with_audio, output, Settings(offset=2),
+                                    progress=lambda done, total: progress.append((done, total)))
+    capture = cv2.VideoCapture(str(output))
+    assert int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little") in (b"avc1", b"h264", b"H264")
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(FPS)
+    capture.release()
+    assert len(read_movie(output)) == FRAMES == summary.frame_count
+    assert batch.has_audio_stream(output) and summary.has_audio
+    assert progress == [(done, FRAMES) for done in range(1, FRAMES + 1)]
+    assert [path.name for path in tmp_path.iterdir()] == ["motion.mp4"]  # no temporary left behind
+
+
+def test_mp4_without_audio_input_has_no_audio(pattern, tmp_path):
+    output = tmp_path / "silent.mp4"
+    summary = batch.render_with_vse(pattern, output, Settings(), fps=FPS)
+    assert not summary.has_audio and not batch.has_audio_stream(output)
+
+
+@pytest.mark.parametrize("name", ["motion.mov", "motion.mkv"])
+def test_prores_and_ffv1_outputs(movie_with_audio, tmp_path, name):
+    summary = batch.render_with_vse(movie_with_audio, tmp_path / name, Settings(look="difference", offset=1))
+    assert len(read_movie(tmp_path / name)) == FRAMES == summary.frame_count
+    if name.endswith(".mov"):
+        assert batch.has_audio_stream(tmp_path / name)
+
+
+def test_png_sequence_output_equals_the_exact_engine(clip, pattern, tmp_path):
+    settings = Settings(offset=-3, look="subtract", amplify=3.0, edges="trim")
+    summary = batch.render_with_vse(pattern, tmp_path / "out_%05d.png", settings, start=2, stop=10)
+    written = sorted(tmp_path.glob("out_*.png"))
+    assert [path.name for path in written] == [f"out_{index:05d}.png" for index in range(1, 9)]
+    expected = [frame.copy() for frame in extract_motion(clip, settings, start=2, stop=10)]
+    assert summary.frame_count == 8
+    assert max_mean_difference([cv2.imread(str(path)) for path in written], expected) == (0, 0.0)
+
+
+def test_failures_are_one_line_errors_and_leave_nothing_behind(pattern, movie_with_audio, tmp_path):
+    existing = tmp_path / "exists.mp4"
+    existing.write_bytes(b"keep")
+    cases = [
+        (tmp_path / "missing.mp4", tmp_path / "a.mp4", "no such file"),
+        (movie_with_audio, existing, "already exists"),
+        (movie_with_audio, movie_with_audio, "overwrite the input"),
+        (movie_with_audio, tmp_path / "nope" / "a.mp4", "does not exist"),
+        (movie_with_audio, tmp_path / "a.gif", "the VSE engine writes"),
+        (str(tmp_path / "none_%04d.png"), tmp_path / "a.mp4", "no numbered images"),
+    ]
+    for source, output, message in cases:
+        with pytest.raises(batch.VseRenderError, match=message) as error:
+            batch.render_with_vse(source, output, Settings())
+        assert "\n" not in str(error.value)
+    with pytest.raises(batch.VseRenderError, match="out of range"):
+        batch.render_with_vse(movie_with_audio, tmp_path / "b.mp4", Settings(offset=FRAMES))
+    with pytest.raises(batch.VseRenderError, match="outside the output"):
+        batch.render_with_vse(movie_with_audio, tmp_path / "b.mp4", Settings(), start=5, stop=FRAMES + 1)
+    assert existing.read_bytes() == b"keep"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["exists.mp4"]
+    assert len(bpy.data.scenes) == 1  # the render scenes are removed again
+
+
+def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):
+    scene = new_scene()
+    strip = scene.sequence_editor.strips.new_movie(name="m", filepath=str(movie_with_audio), channel=1, frame_start=1)
+    scene.frame_start, scene.frame_end = 1, FRAMES
+    blend = tmp_path / "edit.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    assert strip.frame_final_duration == FRAMES
+    summary = batch.render_blend_file(blend, tmp_path / "edit_%03d.png", start=4, stop=9)
+    written = sorted(tmp_path.glob("edit_*.png"))
+    assert summary.frame_count == 5 and [path.name for path in written][0] == "edit_001.png" and len(written) == 5
+    assert np.asarray(cv2.imread(str(written[0]))).shape == (90, 160, 3)

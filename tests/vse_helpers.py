@@ -1,0 +1,103 @@
+"""Helpers for the bpy tests: small scenes, synthetic sources on disk, renders read back as BGR frames."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import bpy
+import cv2
+import numpy as np
+
+from blender_addon.core.sample_clip import SampleClip
+
+WIDTH, HEIGHT, FRAMES, FPS = 160, 90, 16, 24.0
+
+
+def sample_clip(frame_count: int = FRAMES) -> SampleClip:
+    return SampleClip(width=WIDTH, height=HEIGHT, frame_count=frame_count, fps=FPS)
+
+
+def write_png_sequence(clip: SampleClip, folder: Path) -> list[Path]:
+    """The clip as ``0001.png``, ``0002.png``, ... (lossless: Blender and OpenCV read the same pixels)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(clip.frame_count):
+        path = folder / f"{index + 1:04d}.png"
+        cv2.imwrite(str(path), clip.frame(index))
+        paths.append(path)
+    return paths
+
+
+def write_ffv1(clip: SampleClip, path: Path) -> Path:
+    """The clip as a lossless FFV1 movie (Blender decodes it to exactly OpenCV's pixels)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), clip.fps, (clip.width, clip.height))
+    for index in range(clip.frame_count):
+        writer.write(clip.frame(index))
+    writer.release()
+    return path
+
+
+def read_movie(path: Path) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames
+
+
+def new_scene() -> bpy.types.Scene:
+    """An empty session with one scene in the exact engine's colours, sized for the sample clip."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.data.scenes[0] if bpy.data.scenes else bpy.data.scenes.new("Scene")
+    bpy.context.window.scene = scene
+    bpy.context.workspace.sequencer_scene = scene
+    render = scene.render
+    render.resolution_x, render.resolution_y, render.resolution_percentage = WIDTH, HEIGHT, 100
+    render.fps = int(FPS)
+    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.look = "None"
+    render.image_settings.file_format = "PNG"
+    render.image_settings.color_mode = "RGB"
+    scene.sequence_editor_create()
+    return scene
+
+
+def add_image_strip(scene: bpy.types.Scene, files: list[Path], channel: int = 2, start: int = 1,
+                    name: str = "clip") -> bpy.types.Strip:
+    strips = scene.sequence_editor.strips
+    strip = strips.new_image(name=name, filepath=str(files[0]), channel=channel, frame_start=start)
+    for file in files[1:]:
+        strip.elements.append(file.name)
+    return strip
+
+
+def select_only(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
+    for other in scene.sequence_editor.strips_all:
+        other.select = False
+    strip.select = True
+    scene.sequence_editor.active_strip = strip
+
+
+def render_frames(scene: bpy.types.Scene, first: int, end: int, folder: Path) -> list[np.ndarray]:
+    """Render scene frames ``first`` to ``end - 1`` to PNG and read them back as BGR arrays."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in glob.glob(str(folder / "*.png")):
+        os.remove(old)
+    scene.frame_start, scene.frame_end = first, end - 1
+    scene.render.filepath = str(folder / "####")
+    scene.render.image_settings.media_type = "IMAGE"
+    scene.render.image_settings.file_format = "PNG"
+    bpy.ops.render.render(animation=True, scene=scene.name)
+    return [cv2.imread(path) for path in sorted(glob.glob(str(folder / "*.png")))]
+
+
+def max_mean_difference(frames: list[np.ndarray], expected: list[np.ndarray]) -> tuple[int, float]:
+    assert len(frames) == len(expected), f"{len(frames)} frames rendered, {len(expected)} expected"
+    differences = [np.abs(a.astype(np.int16) - b.astype(np.int16)) for a, b in zip(frames, expected, strict=True)]
+    return max(int(d.max()) for d in differences), float(np.mean([d.mean() for d in differences]))
