@@ -4,10 +4,10 @@ A :class:`FrameSource` opens independent sequential *read heads*. The engine wal
 plan (:mod:`.timing`) and gets each frame pair in one of two ways, with byte-identical results:
 
 - **window**: one read head and a window of the last |N|+1 decoded frames, which is all a
-  shift by N ever needs at once;
+  shift by N ever needs at once (with time colour: the frames up to the farthest channel lag);
 - **two heads**: when that window would exceed the memory budget (and always in freeze
   mode), a second read head runs |N| frames behind (or ahead of) the first, or sits on the
-  reference frame, so only two frames are held.
+  reference frame, so only two frames are held (one more head per extra time-colour lag).
 
 Nothing here knows about files or Blender; the OpenCV readers live in ``video_io``.
 """
@@ -21,9 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
-from .pixels import Combiner, still_frame
+from .effect import MotionEffect
 from .settings import Settings
-from .timing import COMBINE, SOURCE, FramePlan, output_frame_count, plan_frames
+from .timing import FramePlan, output_frame_count, plan_frames
 
 DEFAULT_MAX_MEMORY = 1 << 30  # bytes of decoded frames the window may hold
 
@@ -64,11 +64,18 @@ def frame_bytes(source: FrameSource) -> int:
     return source.width * source.height * 3
 
 
+def _window_lags(settings: Settings) -> tuple[int, int]:
+    """The lowest and highest lag, counting the current frame's own lag 0."""
+    lags = settings.partner_lags + (0,)
+    return min(lags), max(lags)
+
+
 def choose_strategy(settings: Settings, source: FrameSource, max_memory: int = DEFAULT_MAX_MEMORY) -> str:
-    """``"window"`` when |N|+1 decoded frames fit in ``max_memory`` bytes, else ``"two-heads"``."""
+    """``"window"`` when the frames between the farthest partners fit in ``max_memory`` bytes, else ``"two-heads"``."""
     if settings.mode == "freeze":
         return "two-heads"
-    needed = (abs(settings.offset) + 1) * frame_bytes(source)
+    lowest, highest = _window_lags(settings)
+    needed = (highest - lowest + 1) * frame_bytes(source)
     return "window" if needed <= max_memory else "two-heads"
 
 
@@ -98,7 +105,7 @@ class _Head:
 
 
 class _Window:
-    """Frames [lowest needed, highest needed] from one head; at most |N|+1 of them."""
+    """Frames [lowest needed, highest needed] from one head; at most span + 1 of them."""
 
     def __init__(self, head: _Head, stats: EngineStats) -> None:
         self._head = head
@@ -121,17 +128,56 @@ class _Cursor:
     """The frame at a non-decreasing index from its own head; holds one frame."""
 
     def __init__(self, head: _Head) -> None:
-        self._head = head
+        self.head = head
         self.index = -1
         self.frame: np.ndarray | None = None
 
     def get(self, index: int) -> np.ndarray:
         while self.index < index:
             self.frame = None  # let the old frame go before decoding the next
-            self.frame = self._head.next_frame()
-            self.index = self._head.position - 1
+            self.frame = self.head.next_frame()
+            self.index = self.head.position - 1
         assert self.frame is not None and self.index == index, "cursor indices must not decrease"
         return self.frame
+
+
+class _WindowFetcher:
+    """Current and partner frames from one head and a window of recent frames."""
+
+    def __init__(self, source: FrameSource, settings: Settings, first: FramePlan, stats: EngineStats) -> None:
+        self._lowest, self._highest = _window_lags(settings)
+        self._last = source.frame_count - 1
+        self.heads = [_Head(source, self._low(first.frame), stats)]
+        self._window = _Window(self.heads[0], stats)
+
+    def _low(self, frame: int) -> int:
+        return max(0, frame - self._highest)
+
+    def fetch(self, plan: FramePlan) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        # Keep what later frames will need even when this one has no partner (edges).
+        frames = self._window.frames(self._low(plan.frame), min(self._last, plan.frame - self._lowest))
+        partners = None if plan.partners is None else tuple(frames[index] for index in plan.partners)
+        return frames[plan.frame], partners
+
+
+class _HeadsFetcher:
+    """Current and partner frames from one read head each: two to four frames held in all."""
+
+    def __init__(self, source: FrameSource, settings: Settings, first: FramePlan, stats: EngineStats) -> None:
+        self._source, self._stats = source, stats
+        self._current = _Cursor(_Head(source, first.frame, stats))
+        self._partners: list[_Cursor] = []
+        self.heads = [self._current.head]
+
+    def fetch(self, plan: FramePlan) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        frame = self._current.get(plan.frame)
+        if plan.partners is None:
+            return frame, None
+        if not self._partners:
+            self._partners = [_Cursor(_Head(self._source, index, self._stats)) for index in plan.partners]
+            self.heads += [cursor.head for cursor in self._partners]
+            self._stats.max_frames_held = 1 + len(self._partners)
+        return frame, tuple(cursor.get(index) for cursor, index in zip(self._partners, plan.partners, strict=True))
 
 
 def extract_motion(
@@ -147,64 +193,30 @@ def extract_motion(
     Each yielded array is valid until the next one is requested (buffers are reused):
     copy it to keep it. Raises :class:`~.settings.SettingsError` for settings that do not
     fit the clip and :class:`SourceEndedEarly` when the source delivers too few frames.
-    Every output frame is the same whatever ``start``, ``stop`` and ``max_memory`` are.
+    Every output frame is the same whatever ``start``, ``stop`` and ``max_memory`` are:
+    with trails, the frames they depend on before ``start`` are rendered and not yielded.
     """
     stats = stats if stats is not None else EngineStats()
     total = output_frame_count(settings, source.frame_count)
     stop = total if stop is None else stop
-    plan_iter = plan_frames(settings, source.frame_count, start, stop)
-    first = next(plan_iter)
-    shape = (source.height, source.width, 3)
-    combiner = Combiner(settings, shape)
-    out = np.empty(shape, dtype=np.uint8)
-    still = None
+    if not 0 <= start < stop <= total:
+        raise ValueError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
+    effect = MotionEffect(settings, (source.height, source.width, 3))
+    plans = plan_frames(settings, source.frame_count, max(0, start - effect.warmup), stop)
+    plan: FramePlan | None = next(plans)
     stats.strategy = choose_strategy(settings, source, max_memory)
-    heads: list[_Head] = []
+    fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
+    fetcher = fetcher_type(source, settings, plan, stats)
     try:
-        if stats.strategy == "window":
-            head = _Head(source, max(0, min(first.frame, first.frame - settings.lag)), stats)
-            heads.append(head)
-            window = _Window(head, stats)
-
-            lag, last = settings.lag, source.frame_count - 1
-
-            def pair(plan: FramePlan) -> tuple[np.ndarray, np.ndarray | None]:
-                # Keep what later frames will need even when this one has no partner (edges).
-                low = max(0, min(plan.frame, plan.frame - lag))
-                high = min(last, max(plan.frame, plan.frame - lag))
-                frames = window.frames(low, high)
-                return frames[plan.frame], None if plan.partner is None else frames[plan.partner]
-        else:
-            current = _Cursor(_Head(source, first.frame, stats))
-            heads.append(current._head)
-            partner_cursor: _Cursor | None = None
-
-            def pair(plan: FramePlan) -> tuple[np.ndarray, np.ndarray | None]:
-                nonlocal partner_cursor
-                frame = current.get(plan.frame)
-                if plan.partner is None:
-                    return frame, None
-                if partner_cursor is None:
-                    partner_cursor = _Cursor(_Head(source, plan.partner, stats))
-                    heads.append(partner_cursor._head)
-                stats.max_frames_held = 2
-                return frame, partner_cursor.get(plan.partner)
-
-        plan: FramePlan | None = first
         while plan is not None:
-            frame, partner = pair(plan)
-            if plan.fill == COMBINE:
-                result = combiner.combine(frame, partner, out)
-            elif plan.fill == SOURCE:
-                result = frame
-            else:
-                if still is None:
-                    still = still_frame(settings, shape)
-                result = still
-            stats.frames_out += 1
-            yield result
-            del frame, partner, result  # hold no decoded frame while the heads read on
-            plan = next(plan_iter, None)
+            frame, partners = fetcher.fetch(plan)
+            result = effect.render(frame, partners, plan.fill)
+            del frame, partners  # hold no decoded frame while the heads read on
+            if plan.index >= start:
+                stats.frames_out += 1
+                yield result
+            del result
+            plan = next(plans, None)
     finally:
-        for head in heads:
+        for head in fetcher.heads:
             head.close()

@@ -30,7 +30,7 @@ class Option:
     """Describes one setting: its type, default, range and help text."""
 
     name: str
-    kind: type  # int, float or str (str options are enumerations)
+    kind: type  # bool, int, float or str (str options are enumerations)
     default: Any
     label: str
     description: str
@@ -53,6 +53,10 @@ class Option:
                     f"{self.name} must be one of {', '.join(self.choice_values)}, not {value!r}"
                 )
             return value
+        if self.kind is bool:
+            if value in (True, False, 0, 1):
+                return bool(value)
+            raise SettingsError(f"{self.name} must be true or false, not {value!r}")
         try:
             if self.kind is int:
                 if isinstance(value, float) and not value.is_integer():
@@ -98,6 +102,20 @@ EDGES = (
     Choice("trim", "Trim", "Frames without a partner are dropped: the output is |N| frames shorter"),
 )
 
+OVERLAYS = (
+    Choice("none", "None", "Output the motion layer alone"),
+    Choice("multiply", "Multiply", "Multiply the original by the motion layer around the still level"),
+    Choice("screen", "Screen", "Screen the motion's strength over the original: moving parts glow"),
+)
+
+LAYOUTS = (
+    Choice("motion", "Motion", "The motion layer only"),
+    Choice("side", "Side by Side", "Original on the left, motion on the right (twice as wide)"),
+    Choice("stacked", "Stacked", "Original on top, motion below (twice as tall)"),
+)
+
+MAX_CHANNEL_DELAY = 16
+
 OPTIONS: tuple[Option, ...] = (
     Option("mode", str, "shift", "Mode", "What each frame is compared with", choices=MODES),
     Option(
@@ -126,6 +144,47 @@ OPTIONS: tuple[Option, ...] = (
         "What the first |N| frames (the last |N| for N < 0), which have no partner, become",
         choices=EDGES,
     ),
+    Option(
+        "time_colour", bool, False, "Time Colour",
+        "Each colour channel compares with its own delay (red t-N, green t-2N, blue t-3N by default): "
+        "direction and speed show as colour fringes",
+    ),
+    Option(
+        "red_delay", int, 1, "Red Delay", "Time colour: red compares with frame t - red_delay x N",
+        minimum=0, maximum=MAX_CHANNEL_DELAY,
+    ),
+    Option(
+        "green_delay", int, 2, "Green Delay", "Time colour: green compares with frame t - green_delay x N",
+        minimum=0, maximum=MAX_CHANNEL_DELAY,
+    ),
+    Option(
+        "blue_delay", int, 3, "Blue Delay", "Time colour: blue compares with frame t - blue_delay x N",
+        minimum=0, maximum=MAX_CHANNEL_DELAY,
+    ),
+    Option(
+        "trails", float, 0.0, "Trails",
+        "How much of the motion stays from one frame to the next (0 off, 0.9 long trails)",
+        minimum=0.0, maximum=0.99,
+    ),
+    Option(
+        "glow", float, 0.0, "Glow",
+        "Strength of the blurred motion added back as a halo (0 off)",
+        minimum=0.0, maximum=20.0, soft_maximum=4.0,
+    ),
+    Option(
+        "glow_radius", float, 8.0, "Glow Radius", "Blur radius of the glow (Gaussian sigma, in pixels)",
+        minimum=0.5, maximum=200.0, soft_maximum=50.0,
+    ),
+    Option(
+        "glow_threshold", int, 8, "Glow Threshold", "Motion weaker than this many levels does not glow",
+        minimum=0, maximum=255,
+    ),
+    Option("overlay", str, "none", "Overlay", "Combine the motion layer with the original frame", choices=OVERLAYS),
+    Option(
+        "overlay_strength", float, 1.0, "Overlay Strength", "How much of the overlay is applied (0 to 1)",
+        minimum=0.0, maximum=1.0,
+    ),
+    Option("layout", str, "motion", "Layout", "What the output frame shows", choices=LAYOUTS),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -142,12 +201,25 @@ class Settings:
     mix: float = OPTIONS_BY_NAME["mix"].default
     amplify: float = OPTIONS_BY_NAME["amplify"].default
     edges: str = OPTIONS_BY_NAME["edges"].default
+    time_colour: bool = OPTIONS_BY_NAME["time_colour"].default
+    red_delay: int = OPTIONS_BY_NAME["red_delay"].default
+    green_delay: int = OPTIONS_BY_NAME["green_delay"].default
+    blue_delay: int = OPTIONS_BY_NAME["blue_delay"].default
+    trails: float = OPTIONS_BY_NAME["trails"].default
+    glow: float = OPTIONS_BY_NAME["glow"].default
+    glow_radius: float = OPTIONS_BY_NAME["glow_radius"].default
+    glow_threshold: int = OPTIONS_BY_NAME["glow_threshold"].default
+    overlay: str = OPTIONS_BY_NAME["overlay"].default
+    overlay_strength: float = OPTIONS_BY_NAME["overlay_strength"].default
+    layout: str = OPTIONS_BY_NAME["layout"].default
 
     def __post_init__(self) -> None:
         for option in OPTIONS:
             object.__setattr__(self, option.name, option.validate(getattr(self, option.name)))
         if self.mode == "shift" and self.offset == 0:
             raise SettingsError("offset must not be 0 in shift mode (every frame would cancel itself)")
+        if self.time_colour and self.mode != "shift":
+            raise SettingsError("time colour needs shift mode (freeze compares every channel with one frame)")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -173,6 +245,23 @@ class Settings:
         """How many frames the partner trails the current frame in shift mode (negative: leads)."""
         return self.offset if self.mode == "shift" else 0
 
+    @property
+    def channel_lags(self) -> tuple[int, int, int]:
+        """The lag of each channel in OpenCV's (blue, green, red) order; all equal without time colour."""
+        if not self.time_colour:
+            return (self.lag,) * 3
+        return (self.blue_delay * self.lag, self.green_delay * self.lag, self.red_delay * self.lag)
+
+    @property
+    def partner_lags(self) -> tuple[int, ...]:
+        """The distinct lags of :attr:`channel_lags`, in ascending order (shift mode only)."""
+        return tuple(sorted(set(self.channel_lags)))
+
+    @property
+    def reach(self) -> int:
+        """The largest distance from a frame to any partner it needs (shift mode)."""
+        return max(abs(lag) for lag in self.channel_lags)
+
     def validate_for_clip(self, frame_count: int) -> None:
         """Check the options that depend on the clip's length; raise :class:`SettingsError`."""
         if frame_count <= 0:
@@ -181,6 +270,11 @@ class Settings:
             raise SettingsError(
                 f"offset {self.offset} is out of range for a {frame_count}-frame clip "
                 f"(|offset| must be below {frame_count})"
+            )
+        if self.mode == "shift" and self.reach >= frame_count:
+            raise SettingsError(
+                f"time colour reaches {self.reach} frames away, beyond a {frame_count}-frame clip "
+                "(lower the offset or the channel delays)"
             )
         if self.mode == "freeze" and self.reference >= frame_count:
             raise SettingsError(
@@ -191,3 +285,8 @@ class Settings:
         """A short tag such as ``gray_shift5`` or ``difference_freeze120`` for file names."""
         number = self.offset if self.mode == "shift" else self.reference
         return f"{self.look}_{self.mode}{number}"
+
+
+assert [field.name for field in dataclasses.fields(Settings)] == [option.name for option in OPTIONS], (
+    "Settings fields and OPTIONS must list the same names in the same order"
+)

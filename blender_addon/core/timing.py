@@ -1,13 +1,16 @@
 """Which input frames make each output frame: the time plan shared by every renderer.
 
 For a clip of ``frame_count`` frames, output frame ``i`` is built from the current frame
-``t`` and, when it has one, a partner frame ``p``:
+``t`` and, when it has them, partner frames:
 
-- shift mode, offset N: ``p = t - N``; freeze mode, reference K: ``p = K`` for every t;
-- frames whose partner falls outside the clip (the first N frames for N > 0, the last |N|
-  for N < 0) follow the ``edges`` policy: ``hold`` clamps ``p`` to the nearest frame that
-  exists, ``source`` outputs ``t`` untouched, ``gray`` outputs the flat still level, and
-  ``trim`` drops them, so output frame ``i`` is input frame ``i + N`` (N > 0) or ``i`` (N < 0).
+- shift mode, offset N: the partner is ``t - N``; with time colour, each channel has its own
+  lag (``t - red_delay*N`` and so on), so a frame has one partner per distinct lag;
+- freeze mode, reference K: the partner is ``K`` for every t;
+- frames with a partner outside the clip (the first N frames for N > 0, the last |N| for
+  N < 0; with time colour the largest lag counts) follow the ``edges`` policy: ``hold`` clamps
+  each partner to the nearest frame that exists, ``source`` outputs ``t`` untouched, ``gray``
+  outputs the flat still level, and ``trim`` drops them, so output frame ``i`` is input frame
+  ``i + reach`` (lags > 0) or ``i`` (lags < 0).
 
 ``hold`` is the default: the output keeps the clip's length (so audio stays in sync), and
 the first frames show motion against the first frame instead of flashing the raw clip.
@@ -27,32 +30,44 @@ STILL = "still"
 
 @dataclass(frozen=True)
 class FramePlan:
-    """Output frame ``index`` is made of input frame ``frame`` and, for ``COMBINE``, ``partner``."""
+    """Output frame ``index`` is made of input frame ``frame`` and, for ``COMBINE``, ``partners``.
+
+    ``partners`` lines up with ``Settings.partner_lags`` in shift mode, and is ``(K,)`` in freeze mode.
+    """
 
     index: int
     frame: int
-    partner: int | None
+    partners: tuple[int, ...] | None
     fill: str  # COMBINE, SOURCE or STILL
+
+    @property
+    def partner(self) -> int | None:
+        """The partner frame when there is exactly one."""
+        return self.partners[0] if self.partners and len(self.partners) == 1 else None
+
+
+def _leading_trim(settings: Settings) -> int:
+    """Input frames dropped at the start by ``edges=trim``."""
+    return max(0, max(settings.channel_lags))
 
 
 def output_frame_count(settings: Settings, frame_count: int) -> int:
     settings.validate_for_clip(frame_count)
     if settings.mode == "shift" and settings.edges == "trim":
-        return frame_count - abs(settings.offset)
+        return frame_count - settings.reach
     return frame_count
 
 
 def plan_frame(settings: Settings, frame_count: int, index: int) -> FramePlan:
     """The plan of output frame ``index`` (assumes ``settings.validate_for_clip`` passed)."""
     if settings.mode == "freeze":
-        return FramePlan(index, index, settings.reference, COMBINE)
-    lag = settings.offset
-    frame = index + lag if (settings.edges == "trim" and lag > 0) else index
-    partner = frame - lag
-    if 0 <= partner < frame_count:
-        return FramePlan(index, frame, partner, COMBINE)
+        return FramePlan(index, index, (settings.reference,), COMBINE)
+    frame = index + _leading_trim(settings) if settings.edges == "trim" else index
+    partners = tuple(frame - lag for lag in settings.partner_lags)
+    if all(0 <= partner < frame_count for partner in partners):
+        return FramePlan(index, frame, partners, COMBINE)
     if settings.edges == "hold":
-        return FramePlan(index, frame, min(max(partner, 0), frame_count - 1), COMBINE)
+        return FramePlan(index, frame, tuple(min(max(p, 0), frame_count - 1) for p in partners), COMBINE)
     if settings.edges == "source":
         return FramePlan(index, frame, None, SOURCE)
     if settings.edges == "gray":

@@ -1,0 +1,170 @@
+"""The whole look of one output frame, stage by stage, on top of the pixel contract of ``pixels``.
+
+For the current frame A (t), its partners and the options, every output frame goes through:
+
+1. **motion**: ``pixels`` combine + amplify; with time colour, each channel is combined with the
+   partner at its own lag. Edge frames get the still level (``gray``) or skip every stage (``source``).
+2. **trails** (``trails = d > 0``): per channel the signed deviation ``D = u - P`` (P the still level)
+   is kept in a state ``S``: ``S = D`` where ``|D| >= q(|S|)``, else ``sign(S) * q(|S|)`` with
+   ``q(m) = floor(m * d)`` in float64. Then ``v = clip(P + S)``. Because ``q`` reaches 0 from 255
+   within a known number of steps (:func:`trail_length`), a frame's trails depend only on that many
+   frames before it, which keeps chunked renders byte-identical.
+3. **glow** (``glow = g > 0``): ``E = max(|v - P| - threshold, 0)``, blurred with a Gaussian of
+   sigma ``glow_radius`` (kernel ``2*ceil(3*sigma)+1``, reflected borders, float32), then
+   ``w = clip(round_half_up(v + g * blur(E)))``.
+4. **overlay** with the untouched frame S at strength s: ``multiply``: ``X = S * (128 + w - P) / 128``;
+   ``screen``: ``X = 255 - (255 - S) * (255 - L) / 255`` with ``L = min(255, k * |w - P|)``, k = 2
+   for gray and 1 otherwise; then ``clip(round_half_up(S + s * (X - S)))``.
+5. **layout**: the result alone, or the untouched frame beside (``side``) or above (``stacked``) it.
+
+Stages 3 and 4 compute in float32. Only the glow needs OpenCV (imported when it is on).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .pixels import Combiner, amplify_table
+from .settings import Settings
+from .timing import SOURCE, STILL
+
+
+def trail_decay_table(decay: float) -> np.ndarray:
+    """``q(m) = floor(m * decay)`` for m in 0..255, as int16."""
+    return np.floor(np.arange(256, dtype=np.float64) * decay).astype(np.int16)
+
+
+def trail_length(decay: float) -> int:
+    """How many frames a deviation of 255 takes to fade to 0 under :func:`trail_decay_table`."""
+    if decay <= 0:
+        return 0
+    table, level, steps = trail_decay_table(decay), 255, 0
+    while level > 0:
+        level, steps = int(table[level]), steps + 1
+    return steps
+
+
+def glow_kernel_size(radius: float) -> int:
+    return 2 * math.ceil(3 * radius) + 1
+
+
+class MotionEffect:
+    """Renders output frames for one settings object and one input frame shape.
+
+    Call :meth:`render` for consecutive output frames: trails carry state from one frame to
+    the next (:attr:`warmup` frames before a chunk's first frame rebuild it exactly).
+    The returned array is reused by the next call.
+    """
+
+    def __init__(self, settings: Settings, shape: tuple[int, int, int]) -> None:
+        self.settings = settings
+        self.shape = tuple(shape)
+        height, width = self.shape[:2]
+        self.pivot = settings.still_level
+        self.still_value = int(amplify_table(settings)[self.pivot])
+        self._combiner = Combiner(settings, self.shape)
+        lags = settings.partner_lags
+        # Time colour: which partner each channel uses, and a frame assembled from those channels.
+        self._channel_partner = [lags.index(lag) for lag in settings.channel_lags] if settings.time_colour else None
+        self._assembled = np.empty(self.shape, dtype=np.uint8) if settings.time_colour else None
+        self._motion = np.empty(self.shape, dtype=np.uint8)
+        self._trail_table = trail_decay_table(settings.trails) if settings.trails > 0 else None
+        self._trail_state = np.zeros(self.shape, dtype=np.int16) if settings.trails > 0 else None
+        self.warmup = trail_length(settings.trails)
+        if settings.layout == "side":
+            self.output_shape = (height, 2 * width, 3)
+        elif settings.layout == "stacked":
+            self.output_shape = (2 * height, width, 3)
+        else:
+            self.output_shape = self.shape
+        self._output = np.empty(self.output_shape, dtype=np.uint8) if settings.layout != "motion" else None
+
+    def reset(self) -> None:
+        """Forget the trails, as at the start of the clip."""
+        if self._trail_state is not None:
+            self._trail_state.fill(0)
+
+    def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str) -> np.ndarray:
+        """The output frame for ``current`` and its partner frames (``None`` for edge frames)."""
+        if fill == SOURCE:
+            self._advance_trails(None)
+            return self._lay_out(current, current)
+        motion = self._motion
+        if fill == STILL:
+            motion.fill(self.still_value)
+        elif self._assembled is not None:
+            # The pixel contract works channel by channel, so one partner frame built from
+            # each channel's own partner gives the time-colour motion in a single pass.
+            for channel, partner_index in enumerate(self._channel_partner):
+                self._assembled[..., channel] = partners[partner_index][..., channel]
+            self._combiner.combine(current, self._assembled, motion)
+        else:
+            self._combiner.combine(current, partners[0], motion)
+        result = self._advance_trails(motion)
+        if self.settings.glow > 0:
+            result = self._glow(result)
+        if self.settings.overlay != "none":
+            result = self._overlay(result, current)
+        return self._lay_out(current, result)
+
+    def _advance_trails(self, motion: np.ndarray | None) -> np.ndarray | None:
+        state = self._trail_state
+        if state is None:
+            return motion
+        table = self._trail_table
+        decayed = np.take(table, np.abs(state)) * np.sign(state)
+        if motion is None:  # a frame without motion only lets the trails fade
+            state[...] = decayed
+            return None
+        deviation = motion.astype(np.int16) - self.pivot
+        np.copyto(state, np.where(np.abs(deviation) >= np.abs(decayed), deviation, decayed))
+        np.clip(state + self.pivot, 0, 255, out=deviation)
+        motion[...] = deviation
+        return motion
+
+    def _glow(self, motion: np.ndarray) -> np.ndarray:
+        import cv2
+
+        settings = self.settings
+        level = motion.astype(np.float32)
+        excess = np.maximum(np.abs(level - self.pivot) - settings.glow_threshold, 0.0)
+        size = glow_kernel_size(settings.glow_radius)
+        halo = cv2.GaussianBlur(excess, (size, size), settings.glow_radius, borderType=cv2.BORDER_REFLECT_101)
+        level += np.float32(settings.glow) * halo
+        return _to_uint8(level, motion)
+
+    def _overlay(self, motion: np.ndarray, source: np.ndarray) -> np.ndarray:
+        settings = self.settings
+        original = source.astype(np.float32)
+        deviation = motion.astype(np.float32) - self.pivot
+        if settings.overlay == "multiply":
+            blended = original * (128.0 + deviation) / 128.0
+        else:
+            gain = 2.0 if settings.look == "gray" else 1.0
+            light = np.minimum(255.0, gain * np.abs(deviation))
+            blended = 255.0 - (255.0 - original) * (255.0 - light) / 255.0
+        result = original + np.float32(settings.overlay_strength) * (blended - original)
+        return _to_uint8(result, motion)
+
+    def _lay_out(self, source: np.ndarray, result: np.ndarray) -> np.ndarray:
+        if self._output is None:
+            return result
+        height, width = self.shape[:2]
+        if self.settings.layout == "side":
+            self._output[:, :width] = source
+            self._output[:, width:] = result
+        else:
+            self._output[:height] = source
+            self._output[height:] = result
+        return self._output
+
+
+def _to_uint8(values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``clip(floor(values + 0.5), 0, 255)`` into the uint8 array ``out``."""
+    values += 0.5
+    np.floor(values, out=values)
+    np.clip(values, 0, 255, out=values)
+    out[...] = values
+    return out

@@ -1,0 +1,340 @@
+"""Live motion extraction, the pure parts: an incremental frame processor, the key state machine, an fps meter.
+
+A live source (a camera, a stream) has no frame count and no future, so the file engine
+(:mod:`.engine`) cannot serve it. Here frames are pushed one at a time and each push returns
+its motion frame at once:
+
+- :class:`LiveMotion` keeps the last ``capacity + 1`` frames in a ring and pairs them with
+  :class:`~.pixels.Combiner`, so for the same pair of frames a live frame equals the engine's.
+  Frames are counted from 0 as they are pushed (a frame the capture dropped is never pushed).
+- :class:`LiveState` turns key presses into new :class:`~.settings.Settings` and actions.
+- :class:`FpsMeter` measures a rate from arrival times, for cameras that report 0 fps.
+
+Negative offsets are refused: comparing with frame t+|N| would need frames that have not been
+captured yet. Delaying the picture by |N| frames could fake it, but a live view should be live;
+``+|N|`` compares the same two frames in the other order.
+
+This module needs only numpy.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .pixels import Combiner, still_frame
+from .settings import LOOKS, MODES, OPTIONS_BY_NAME, Settings, SettingsError
+
+DEFAULT_HISTORY = 30  # frames the offset can reach back: one second at 30 fps
+
+# What handle_key asks the front end to do; SETTINGS means "hand state.settings to LiveMotion".
+SETTINGS = "settings"
+RECORD = "record"
+SNAPSHOT = "snapshot"
+HELP = "help"
+QUIT = "quit"
+
+ESCAPE = "\x1b"
+
+
+def check_live(settings: Settings, capacity: int) -> None:
+    """Raise :class:`SettingsError` for settings a live source cannot honour with ``capacity`` frames of history."""
+    if settings.mode != "shift":
+        return
+    if settings.offset < 0:
+        raise SettingsError(
+            f"offset {settings.offset} compares with a frame {-settings.offset} frames ahead, which a live "
+            f"source has not captured yet; use offset {-settings.offset} (the same two frames, the other way round)"
+        )
+    if settings.offset > capacity:
+        raise SettingsError(
+            f"offset {settings.offset} needs {settings.offset + 1} frames of history but only "
+            f"{capacity + 1} are kept (raise the history)"
+        )
+
+
+class LiveMotion:
+    """Motion frames from a stream of frames pushed one at a time, with the history bounded to a ring.
+
+    Frame t is paired like the engine's frame t: with t-N in shift mode, with frame K in freeze
+    mode. A frame without a partner yet (t < N, or t < K) follows ``edges``: ``hold`` compares
+    with the nearest frame there is (frame 0; in freeze mode the frame itself, which shows the
+    still level), ``source`` passes it through, ``gray`` shows the still level and ``trim``
+    outputs nothing (``push`` returns None), which is the engine's trimmed clip frame for frame.
+    """
+
+    def __init__(self, settings: Settings, capacity: int = DEFAULT_HISTORY) -> None:
+        if capacity < 1:
+            raise ValueError(f"the history must hold at least 1 frame besides the current one, not {capacity}")
+        check_live(settings, capacity)
+        self.capacity = capacity
+        self._settings = settings
+        self._ring: list[np.ndarray] = []  # frame t lives in slot t % (capacity + 1)
+        self._count = 0
+        self._reference: np.ndarray | None = None
+        self._reference_index: int | None = None
+        self._combiner: Combiner | None = None
+        self._out: np.ndarray | None = None
+        self._still: np.ndarray | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def frames_seen(self) -> int:
+        """Frames pushed since the stream started (or its frame size changed)."""
+        return self._count
+
+    def set_settings(self, settings: Settings) -> None:
+        """Switch settings mid-stream; the history is kept, so a longer offset works at once."""
+        check_live(settings, self.capacity)
+        if settings.mode == "freeze" and settings.reference != self._reference_index:
+            self._reference, self._reference_index = None, None
+            reference = settings.reference
+            if reference < self._count:  # already seen: it must still be in the ring
+                if reference < self._count - len(self._ring):
+                    raise SettingsError(
+                        f"reference frame {reference} is no longer held (frames {self._count - len(self._ring)} "
+                        f"to {self._count - 1} are)"
+                    )
+                self._reference, self._reference_index = self._frame(reference).copy(), reference
+        self._settings = settings
+        self._combiner = self._still = None
+
+    def push(self, frame: np.ndarray) -> np.ndarray | None:
+        """Add the next frame and return its motion frame (None while ``trim`` waits for a partner).
+
+        The returned array is valid until the next push (buffers are reused): copy it to keep it.
+        A frame of another size starts the stream afresh: frame counting, history and the freeze
+        reference restart.
+        """
+        if self._ring and frame.shape != self._ring[0].shape:
+            self._ring, self._count = [], 0
+            self._reference = self._reference_index = self._combiner = self._out = self._still = None
+        t = self._count
+        if len(self._ring) <= self.capacity:
+            self._ring.append(frame.copy())
+        else:
+            np.copyto(self._ring[t % (self.capacity + 1)], frame)
+        self._count += 1
+        current = self._frame(t)
+        settings = self._settings
+        if settings.mode == "freeze" and t == settings.reference:
+            self._reference, self._reference_index = current.copy(), t
+
+        if settings.mode == "freeze":
+            partner = self._reference
+        else:
+            partner = self._frame(t - settings.offset) if t >= settings.offset else None
+        if partner is None:
+            if settings.edges == "source":
+                return current
+            if settings.edges == "trim":
+                return None
+            if settings.edges == "gray":
+                if self._still is None:
+                    self._still = still_frame(settings, current.shape)
+                return self._still
+            partner = current if settings.mode == "freeze" else self._frame(0)  # hold
+        if self._combiner is None:
+            self._combiner = Combiner(settings, current.shape)
+            if self._out is None:
+                self._out = np.empty(current.shape, dtype=np.uint8)
+        return self._combiner.combine(current, partner, self._out)
+
+    def _frame(self, index: int) -> np.ndarray:
+        return self._ring[index % (self.capacity + 1)]
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A key that switches a settings option between its default (off) and ``on``.
+
+    An option that the settings model does not have yet reports "not available yet", so a
+    toggle starts working the moment its option is added to ``settings.OPTIONS``.
+    """
+
+    key: str
+    option: str
+    on: Any
+    label: str
+
+
+TOGGLES: tuple[Toggle, ...] = (
+    Toggle("g", "glow", 1.0, "glow"),
+    Toggle("c", "time_colour", True, "time colour"),
+)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Keys (any one of the characters) that run ``command`` with ``argument``; ``label`` is for the help overlay."""
+
+    keys: str
+    label: str
+    command: str
+    argument: Any = None
+
+
+BINDINGS: tuple[Binding, ...] = (
+    Binding("-", "offset -1", "offset", -1),
+    Binding("+=", "offset +1", "offset", 1),
+    Binding("[", "offset -10", "offset", -10),
+    Binding("]", "offset +10", "offset", 10),
+    Binding("m", "cycle mode (shift / freeze)", "mode"),
+    Binding("l", "cycle look", "look"),
+    Binding("f", "freeze this frame as the reference", "freeze"),
+    *(Binding(toggle.key, f"toggle {toggle.label}", "toggle", toggle) for toggle in TOGGLES),
+    Binding("r", "start / stop recording", RECORD),
+    Binding("s", "save a PNG snapshot", SNAPSHOT),
+    Binding("h?", "show / hide this help", HELP),
+    Binding("q" + ESCAPE, "quit", QUIT),
+)
+
+_BINDINGS_BY_KEY = {key: binding for binding in BINDINGS for key in binding.keys}
+
+
+def key_char(key: int | str) -> str | None:
+    """The character of a key code from ``cv2.waitKey`` (-1: no key), or the character itself."""
+    if isinstance(key, str):
+        return key or None
+    return None if key < 0 else chr(key & 0xFF)
+
+
+def help_lines() -> list[str]:
+    """One line per binding for the help overlay, such as ``+ =   offset +1``."""
+    names = {ESCAPE: "Esc"}
+    return [f"{' '.join(names.get(key, key) for key in binding.keys):<6}{binding.label}" for binding in BINDINGS]
+
+
+class LiveState:
+    """The settings of a live view and what key presses do to them.
+
+    ``settings`` is replaced (never mutated) on every change and is always valid for a
+    :class:`LiveMotion` of ``capacity``: the offset keys clamp to [1, capacity].
+    ``message`` is one line of feedback for the overlay about the last key.
+    """
+
+    def __init__(self, settings: Settings, capacity: int = DEFAULT_HISTORY) -> None:
+        check_live(settings, capacity)
+        self.settings = settings
+        self.capacity = capacity
+        self.show_help = False
+        self.message = ""
+        self._toggled_on: dict[str, Any] = {}
+
+    def handle_key(self, key: int | str, frame_index: int = 0) -> str | None:
+        """Apply one key press; returns SETTINGS, RECORD, SNAPSHOT, HELP, QUIT or None (nothing to do).
+
+        ``frame_index`` is the latest frame shown (``LiveMotion.frames_seen - 1``): freezing uses it.
+        """
+        char = key_char(key)
+        binding = _BINDINGS_BY_KEY.get(char) if char is not None else None
+        if binding is None:
+            return None
+        self.message = ""
+        settings = self.settings
+        if binding.command == "offset":
+            offset = self._clamp(settings.offset + binding.argument)
+            if offset == settings.offset:
+                self.message = f"offset stays {offset} (1 to {self.capacity})"
+                return None
+            if settings.mode == "freeze":
+                self.message = f"offset {offset} applies in shift mode"
+            return self._change(offset=offset)
+        if binding.command == "mode":
+            mode = _next_choice(MODES, settings.mode)
+            if mode == "shift":
+                return self._change(mode=mode, offset=self._clamp(settings.offset))
+            return self._change(mode=mode, reference=frame_index)  # the CLI's reference K is long gone
+        if binding.command == "freeze":
+            return self._change(mode="freeze", reference=frame_index)
+        if binding.command == "look":
+            return self._change(look=_next_choice(LOOKS, settings.look))
+        if binding.command == "toggle":
+            return self._toggle(binding.argument)
+        if binding.command == HELP:
+            self.show_help = not self.show_help
+        return binding.command
+
+    def _clamp(self, offset: int) -> int:
+        return min(max(offset, 1), self.capacity)
+
+    def _change(self, **changes: Any) -> str:
+        self.settings = self.settings.replace(**changes)
+        return SETTINGS
+
+    def _toggle(self, toggle: Toggle) -> str | None:
+        option = OPTIONS_BY_NAME.get(toggle.option)
+        if option is None:
+            self.message = f"{toggle.label}: not available yet"
+            return None
+        current = getattr(self.settings, toggle.option)
+        if current != option.default:
+            self._toggled_on[toggle.option] = current  # switching back on restores this
+            return self._change(**{toggle.option: option.default})
+        return self._change(**{toggle.option: self._toggled_on.get(toggle.option, toggle.on)})
+
+
+def _next_choice(choices: tuple, value: str) -> str:
+    values = [choice.value for choice in choices]
+    return values[(values.index(value) + 1) % len(values)]
+
+
+def describe_settings(settings: Settings) -> str:
+    """The settings in a few words for the overlay: mode, look, and every other option not at its default."""
+    head = f"shift {settings.offset}" if settings.mode == "shift" else f"freeze @{settings.reference}"
+    others = [
+        f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+        for name, value in settings.to_dict().items()
+        if name not in ("mode", "offset", "reference", "look") and value != OPTIONS_BY_NAME[name].default
+    ]
+    return "  ".join([head, settings.look, *others])
+
+
+def status_line(
+    settings: Settings, fps: float | None, source_fps: float | None, dropped: int, recording: float | None
+) -> str:
+    """The overlay's status line: settings, measured fps, dropped frames, recording time (None: not recording)."""
+    parts = [describe_settings(settings), "-- fps" if fps is None else f"{fps:.1f} fps"]
+    if source_fps is not None:
+        parts[-1] += f" (source {source_fps:.1f})"
+    if dropped:
+        parts.append(f"dropped {dropped}")
+    if recording is not None:
+        parts.append(f"REC {int(recording // 60)}:{int(recording % 60):02d}")
+    return " | ".join(parts)
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+
+class FpsMeter:
+    """A frame rate measured from arrival timestamps (seconds), over the last ``window`` intervals.
+
+    ``rate`` is None until ``minimum`` intervals have been seen. Timestamps come from the caller,
+    so tests can inject them; ``tick`` may run on another thread than ``rate``.
+    """
+
+    def __init__(self, window: int = 30, minimum: int = 5) -> None:
+        if not 1 <= minimum <= window:
+            raise ValueError(f"minimum must be between 1 and window ({window}), not {minimum}")
+        self.minimum = minimum
+        self._times: deque[float] = deque(maxlen=window + 1)
+
+    def tick(self, timestamp: float) -> None:
+        self._times.append(timestamp)
+
+    @property
+    def rate(self) -> float | None:
+        times = tuple(self._times)  # one consistent copy while another thread ticks
+        if len(times) <= self.minimum or times[-1] <= times[0]:
+            return None
+        return (len(times) - 1) / (times[-1] - times[0])

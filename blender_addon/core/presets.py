@@ -1,0 +1,44 @@
+"""Named starting points for the settings, shared by the command line and the Blender panel.
+
+A preset only names the options it changes; everything else keeps its default, and explicit
+options given after it (on the command line, or by hand in the panel) override it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from .settings import Settings, SettingsError
+
+PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "classic": {},
+        "glow": {"amplify": 2.0, "glow": 1.5, "glow_radius": 10.0, "glow_threshold": 12},
+        "time-colour": {"offset": 2, "time_colour": True, "amplify": 1.5},
+        "slow-change": {"offset": 30, "amplify": 3.0},
+        "difference": {"look": "difference", "amplify": 3.0},
+        "trails": {"look": "difference", "amplify": 3.0, "trails": 0.9},
+        "overlay": {"overlay": "screen", "overlay_strength": 1.0, "amplify": 2.0},
+    }
+)
+
+PRESET_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "classic": "Posy's look: the inverted copy one frame behind, mixed at 50% over the clip",
+        "glow": "Classic, amplified, with a soft halo around everything that moves",
+        "time-colour": "Red, green and blue compare with 2, 4 and 6 frames back: motion shows as colour fringes",
+        "slow-change": "A 30-frame delay, amplified: shows slow drifts such as growth or shadows",
+        "difference": "Absolute difference on black, amplified",
+        "trails": "Difference on black with fading trails of where things moved",
+        "overlay": "Motion screened over the original footage",
+    }
+)
+
+
+def preset_settings(name: str, **overrides: Any) -> Settings:
+    """The settings of preset ``name`` with ``overrides`` applied on top."""
+    if name not in PRESETS:
+        raise SettingsError(f"unknown preset {name!r} (presets: {', '.join(PRESETS)})")
+    return Settings.from_mapping({**PRESETS[name], **overrides})
