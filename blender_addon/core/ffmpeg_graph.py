@@ -1,0 +1,191 @@
+"""An ffmpeg command line that reproduces a settings object, for people who work in ffmpeg.
+
+The graph works in planar RGB (``gbrp``) and spells the pixel contract out as ``blend``
+expressions, so the motion layer, amplify, edges, time colour and overlay match the exact
+engine to the level. Glow uses ffmpeg's ``gblur`` on an 8-bit halo, so it is close but not
+exact; trails use ``lagfun``, which only exists for the looks on black. What ffmpeg cannot do
+is listed in :attr:`FfmpegCommand.notes`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import PurePath
+
+from .settings import Settings
+from .timing import output_frame_count
+
+VIDEO_CODECS = {
+    ".mp4": ["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"],
+    ".mov": ["-c:v", "prores_ks", "-profile:v", "3"],
+    ".mkv": ["-c:v", "ffv1"],
+    ".avi": ["-c:v", "mjpeg", "-q:v", "2"],
+}
+
+
+@dataclass
+class FfmpegCommand:
+    arguments: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    def shell(self) -> str:
+        """The command as one line for a POSIX shell."""
+        return " ".join(_quote(argument) for argument in self.arguments)
+
+
+def _quote(argument: str) -> str:
+    # Filter graphs hold single quotes and commas but no shell specials: double quotes read best.
+    if any(char in argument for char in "\"$`\\!") or not any(char in argument for char in " '(;[,|&<>*?"):
+        return shlex.quote(argument)
+    return f'"{argument}"'
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _motion_expression(settings: Settings, a: str = "A", b: str = "B") -> str:
+    """Stages 1 and 2 of the pixel contract (combine, then amplify) as an ffmpeg expression."""
+    if settings.look == "gray":
+        mix = _number(settings.mix)
+        combined = f"floor({a}*(1-{mix})+(255-{b})*{mix}+0.5)"
+    elif settings.look == "difference":
+        combined = f"abs({a}-{b})"
+    else:
+        combined = f"max({a}-{b},0)"
+    if settings.amplify == 1.0:
+        return combined
+    pivot = settings.still_level
+    return f"clip(floor({pivot}+{_number(settings.amplify)}*({combined}-{pivot})+0.5),0,255)"
+
+
+def ffmpeg_command(
+    settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float
+) -> FfmpegCommand:
+    """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``."""
+    notes: list[str] = []
+    total = output_frame_count(settings, frame_count)
+    pivot = settings.still_level
+    chains: list[str] = []
+
+    if settings.mode == "freeze":
+        lags: tuple[int, ...] = ()
+        partner_streams = 1
+    else:
+        lags = settings.partner_lags
+        partner_streams = len(lags)
+    source_uses = 1 + (settings.overlay != "none") + (settings.layout != "motion")
+    source_labels = [f"s{index}" for index in range(source_uses)]
+    partner_labels = [f"p{index}" for index in range(partner_streams)]
+    outputs = "".join(f"[{label}]" for label in source_labels + partner_labels)
+    # Count time in frames (time base 1/fps, pts = frame number), so delayed copies line up
+    # frame for frame whatever the container's time stamps were rounded to.
+    rate = Fraction(fps).limit_denominator(1001)
+    chains.append(
+        f"[0:v]format=gbrp,settb={rate.denominator}/{rate.numerator},setpts=N,"
+        f"split={len(source_labels) + len(partner_labels)}{outputs}"
+    )
+
+    # Partner streams: frame t of each shows the partner frame of t (edge frames held).
+    delayed = []
+    if settings.mode == "freeze":
+        reference = settings.reference
+        chains.append(
+            f"[p0]trim=start_frame={reference}:end_frame={reference + 1},setpts=PTS-STARTPTS,"
+            "loop=loop=-1:size=1,setpts=N[d0]"
+        )
+        delayed.append("d0")
+    else:
+        for index, lag in enumerate(lags):
+            if lag > 0:
+                chains.append(f"[p{index}]tpad=start={lag}:start_mode=clone[d{index}]")
+            elif lag < 0:
+                chains.append(
+                    f"[p{index}]trim=start_frame={-lag},setpts=PTS-STARTPTS,"
+                    f"tpad=stop={-lag}:stop_mode=clone[d{index}]"
+                )
+            else:
+                chains.append(f"[p{index}]null[d{index}]")
+            delayed.append(f"d{index}")
+    partner = delayed[0]
+    if settings.time_colour:
+        # gbrp planes: 0 green, 1 blue, 2 red; each taken from the stream of its channel's lag.
+        green, blue, red = (
+            delayed[lags.index(lag)] for lag in (settings.channel_lags[1], settings.channel_lags[0],
+                                                  settings.channel_lags[2])
+        )
+        chains.append(
+            f"[{green}][{blue}][{red}]mergeplanes=map0s=0:map0p=0:map1s=1:map1p=1:map2s=2:map2p=2:format=gbrp[partner]"
+        )
+        partner = "partner"
+
+    motion = _motion_expression(settings)
+    if settings.mode == "shift" and settings.edges in ("source", "gray"):
+        reach = settings.reach
+        positive = max(settings.channel_lags) > 0
+        frame = f"floor(T*{rate.numerator}/{rate.denominator}+0.5)"  # blend's N is not 0-based everywhere
+        edge = f"lt({frame},{reach})" if positive else f"gte({frame},{frame_count - reach})"
+        fill = "A" if settings.edges == "source" else str(pivot)
+        motion = f"if({edge},{fill},{motion})"
+    chains.append(f"[s0][{partner}]blend=all_expr='{motion}':shortest=1[m]")
+    last = "m"
+
+    if settings.trails > 0:
+        if settings.look == "gray":
+            notes.append("trails: lagfun keeps only brighter values, so it cannot trail the gray look: left out")
+        else:
+            chains.append(f"[{last}]lagfun=decay={_number(settings.trails)}[trails]")
+            last = "trails"
+            notes.append("trails: lagfun decays in float, the engine in whole levels: close, not exact")
+
+    if settings.glow > 0:
+        threshold = settings.glow_threshold
+        excess = f"max(abs(val-{pivot})-{threshold},0)"
+        chains.append(f"[{last}]split[glowbase][glowsource]")
+        chains.append(
+            f"[glowsource]lutrgb=r='{excess}':g='{excess}':b='{excess}',"
+            f"gblur=sigma={_number(settings.glow_radius)}[halo]"
+        )
+        chains.append(
+            f"[glowbase][halo]blend=all_expr='clip(floor(A+{_number(settings.glow)}*B+0.5),0,255)'[glow]"
+        )
+        last = "glow"
+        notes.append("glow: gblur approximates the engine's Gaussian on an 8-bit halo: close, not exact")
+
+    if settings.overlay != "none":
+        strength = _number(settings.overlay_strength)
+        if settings.overlay == "multiply":
+            blended = f"A*(128+B-{pivot})/128"
+        else:
+            gain = 2 if settings.look == "gray" else 1
+            blended = f"255-(255-A)*(255-min(255,{gain}*abs(B-{pivot})))/255"
+        chains.append(
+            f"[s1][{last}]blend=all_expr='clip(floor(A+{strength}*({blended}-A)+0.5),0,255)':shortest=1[overlay]"
+        )
+        last = "overlay"
+
+    if settings.mode == "shift" and settings.edges == "trim":
+        leading = max(0, max(settings.channel_lags))
+        notes.append("edges=trim: the audio is mapped untrimmed")
+        chains.append(f"[{last}]trim=start_frame={leading}:end_frame={leading + total},setpts=PTS-STARTPTS[trimmed]")
+        last = "trimmed"
+
+    if settings.layout != "motion":
+        stack = "hstack" if settings.layout == "side" else "vstack"
+        original = source_labels[-1]
+        if settings.mode == "shift" and settings.edges == "trim":
+            leading = max(0, max(settings.channel_lags))
+            chains.append(f"[{original}]trim=start_frame={leading},setpts=PTS-STARTPTS[original]")
+            original = "original"
+        chains.append(f"[{original}][{last}]{stack}=shortest=1[laid]")
+        last = "laid"
+
+    extension = PurePath(output_path).suffix.lower()
+    codec = VIDEO_CODECS.get(extension, [])
+    arguments = [
+        "ffmpeg", "-i", input_path, "-filter_complex", ";".join(chains) + f";[{last}]null[out]",
+        "-map", "[out]", "-map", "0:a?", "-frames:v", str(total), *codec, output_path,
+    ]
+    return FfmpegCommand(arguments, notes)

@@ -1,0 +1,97 @@
+"""--print-ffmpeg: ffmpeg's own output for the printed command against the exact engine.
+
+Needs Debian's ffmpeg on PATH (scripts/test.sh installs it with apt when missing); the
+product itself never calls ffmpeg.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blender_addon import video_io
+from blender_addon.core.engine import extract_motion
+from blender_addon.core.ffmpeg_graph import ffmpeg_command
+from blender_addon.core.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def lossless_input(tmp_path_factory, small_clip) -> Path:
+    assert shutil.which("ffmpeg"), "ffmpeg is not installed: run scripts/test.sh, which installs it"
+    path = tmp_path_factory.mktemp("ffmpeg") / "in.mkv"
+    with video_io.open_writer(path, small_clip.fps, small_clip.width, small_clip.height) as writer:
+        for frame in small_clip.read_from(0):
+            writer.write(frame)
+    return path
+
+
+def run_printed_command(settings: Settings, source: Path, output: Path, clip) -> list[np.ndarray]:
+    command = ffmpeg_command(settings, str(source), str(output), clip.frame_count, clip.fps)
+    arguments = shlex.split(command.shell())
+    assert arguments == command.arguments  # the printed line parses back to the same arguments
+    subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
+    return list(video_io.open_source(output).read_from(0))
+
+
+EXACT = [
+    Settings(),
+    Settings(offset=3, mix=0.3, amplify=2.0),
+    Settings(offset=-2, look="difference"),
+    Settings(mode="freeze", reference=5, look="subtract", amplify=3.0),
+    Settings(offset=2, time_colour=True),
+    Settings(offset=2, time_colour=True, red_delay=3, green_delay=0, blue_delay=1),
+    Settings(offset=3, edges="gray"),
+    Settings(offset=-3, edges="source"),
+    Settings(offset=2, edges="trim", layout="side"),
+    Settings(offset=-2, edges="trim", layout="stacked"),
+    Settings(overlay="multiply", overlay_strength=0.7),
+    Settings(overlay="screen", look="difference"),
+]
+
+
+@pytest.mark.parametrize("settings", EXACT, ids=lambda s: f"{s.describe()}-{s.edges}")
+def test_ffmpeg_reproduces_the_engine_exactly(settings, lossless_input, small_clip, tmp_path):
+    ffmpeg_frames = run_printed_command(settings, lossless_input, tmp_path / "out.mkv", small_clip)
+    engine_frames = [frame.copy() for frame in extract_motion(small_clip, settings)]
+    assert len(ffmpeg_frames) == len(engine_frames)
+    for index, (a, b) in enumerate(zip(ffmpeg_frames, engine_frames, strict=True)):
+        assert np.array_equal(a, b), f"frame {index}: max difference {np.abs(a.astype(int) - b).max()}"
+
+
+@pytest.mark.parametrize(
+    "settings, max_difference, mean_difference",
+    [
+        # gblur is a recursive approximation of a Gaussian and works on an 8-bit halo.
+        (Settings(glow=1.5, glow_radius=3.0), 40, 0.5),
+        # lagfun decays in float; the engine floors to whole levels each frame.
+        (Settings(look="difference", trails=0.8), 5, 0.2),
+    ],
+)
+def test_ffmpeg_approximates_glow_and_trails(settings, max_difference, mean_difference, lossless_input, small_clip,
+                                             tmp_path):
+    ffmpeg_frames = run_printed_command(settings, lossless_input, tmp_path / "out.mkv", small_clip)
+    engine_frames = [frame.copy() for frame in extract_motion(small_clip, settings)]
+    differences = [np.abs(a.astype(int) - b.astype(int)) for a, b in zip(ffmpeg_frames, engine_frames, strict=True)]
+    assert max(d.max() for d in differences) <= max_difference
+    assert np.mean([d.mean() for d in differences]) <= mean_difference
+    assert ffmpeg_command(settings, "in.mp4", "out.mp4", 30, 30.0).notes
+
+
+def test_what_ffmpeg_cannot_do_is_noted():
+    command = ffmpeg_command(Settings(trails=0.9), "in.mp4", "out.mp4", 30, 30.0)
+    assert any("cannot trail the gray look" in note for note in command.notes)
+    assert "lagfun" not in command.shell()
+    assert ffmpeg_command(Settings(), "in.mp4", "out.mp4", 30, 30.0).notes == []
+
+
+def test_command_line_shape_and_codecs():
+    command = ffmpeg_command(Settings(), "my clip.mp4", "out.mp4", 300, 30000 / 1001)
+    assert command.arguments[:3] == ["ffmpeg", "-i", "my clip.mp4"]
+    assert "libx264" in command.arguments and "0:a?" in command.arguments
+    assert "settb=1001/30000" in command.shell()
+    assert shlex.split(command.shell()) == command.arguments
