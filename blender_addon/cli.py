@@ -1,23 +1,39 @@
-"""The ``motion_extract`` command line: arguments, input and output checks, progress, exit codes.
+"""The ``motion_extract`` command line: arguments, engine choice, input and output checks, progress, exit codes.
 
-``scripts/motion_extract.py`` is a thin wrapper around :func:`main`. Exit codes: 0 success,
-1 input or output failure (including an interrupted render), 2 bad arguments. Every error is
-one line on stderr, ``motion_extract: error: ...``, never a traceback.
+``scripts/motion_extract.py`` is a thin wrapper around :func:`main`. Two engines render:
+
+- ``exact``: the core engine with OpenCV I/O (``video_io``), the fast reference;
+- ``vse``: the Blender rig through ``vse.batch`` and Blender's FFmpeg (H.264 + AAC, ProRes, FFV1).
+
+``--engine auto`` (the default) picks ``vse`` for ``.mp4`` and ``.mov`` outputs, which people
+expect as H.264 with audio and ProRes (OpenCV writes neither, nor any audio), and ``exact``
+otherwise. bpy is imported only when the vse engine runs, and its path never imports OpenCV,
+so it works inside a real Blender that has none.
+
+Exit codes: 0 success, 1 input or output failure (including an interrupted render),
+2 bad arguments. Every error is one line on stderr, ``motion_extract: error: ...``, never a
+traceback. stdout carries only ``wrote PATH``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO
 
+from .core.effect import MotionEffect
 from .core.engine import DEFAULT_MAX_MEMORY, SourceEndedEarly, extract_motion
-from .core.settings import OPTIONS, Settings, SettingsError
+from .core.ffmpeg_graph import ffmpeg_command
+from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
+from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
 from .core.timing import output_frame_count
 
 PROG = "motion_extract"
@@ -25,7 +41,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = REPO_ROOT / ".cache" / "sample_clip.mkv"
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
-SUPPORTED_MOVIE_OUTPUTS = (".mp4", ".avi", ".mkv")
+ENGINES = ("auto", "exact", "vse")
+# The movie extensions each engine writes; auto takes the vse engine for VSE_BY_DEFAULT.
+MOVIE_OUTPUTS = {"exact": (".mp4", ".avi", ".mkv"), "vse": (".mp4", ".mov", ".mkv")}
+MOVIE_OUTPUTS["auto"] = (*MOVIE_OUTPUTS["exact"], ".mov")
+VSE_BY_DEFAULT = (".mp4", ".mov")
+_PRINTF_NUMBER = re.compile(r"%(0\d+)?d")
+INTERRUPTED = f"\n{PROG}: interrupted: no output was written\n"
 
 
 class UsageError(Exception):
@@ -36,8 +58,10 @@ class RunError(Exception):
     """Input or output failed: exit code 1."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage block
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (a :class:`UsageError`), not argparse's usage block."""
+
+    def error(self, message: str) -> None:
         raise UsageError(f"{message} (see --help)")
 
 
@@ -62,35 +86,43 @@ def parse_frame_range(text: str) -> tuple[int | None, int | None]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description=(
             "Motion extraction: compare every frame of a clip with a shifted (or frozen) copy of itself, "
             "so still areas cancel to flat gray and everything that moved lights up."
         ),
         epilog=(
-            "Output kinds by extension: .mp4 (mp4v), .avi (MJPG), .mkv (lossless FFV1), or an image "
-            "sequence when the path holds a printf pattern such as out/%05d.png. "
+            "Engines and outputs: by default .mp4 (H.264, with AAC audio when the input has audio) and "
+            ".mov (ProRes) are rendered by Blender's sequencer (--engine vse); .avi (MJPG), .mkv (lossless "
+            "FFV1) and image sequences such as out/%%05d.png by the exact engine. "
             "Exit codes: 0 success, 1 input or output failed, 2 bad arguments."
         ),
     )
     parser.add_argument("input", nargs="?", help="movie file, image folder, or image pattern such as frames/%%05d.png")
     parser.add_argument("--sample", action="store_true", help="use the built-in synthetic sample clip as input")
     parser.add_argument(
+        "--blend", metavar="FILE.blend",
+        help="instead of an INPUT, render the sequencer of this .blend as it is, with Blender (the effect "
+        "options do not apply; default output: <stem>_render.mp4 beside it)",
+    )
+    parser.add_argument(
         "-o", "--output",
         help="output path (default: <input stem>_motion_<look>_<mode><N>.<ext> next to the input; "
         "for --sample, in ./out/)",
     )
-    for option in OPTIONS:
-        kwargs: dict = {"help": f"{option.description} (default: {option.default})", "default": option.default}
-        if option.choices:
-            kwargs["choices"] = option.choice_values
-            meanings = "; ".join(f"{choice.value}: {choice.description}" for choice in option.choices)
-            kwargs["help"] = f"{option.description}. {meanings} (default: {option.default})"
-        else:
-            kwargs["type"] = option.kind
-            kwargs["metavar"] = {"offset": "N", "reference": "K"}.get(option.name, "F")
-        parser.add_argument(f"--{option.name}", **kwargs)
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="exact: the core engine with OpenCV (fast, the reference; .mp4 as mp4v without audio); "
+        "vse: the Blender rig with Blender's FFmpeg (H.264/ProRes/FFV1 with the input's audio); "
+        "auto: vse for .mp4 and .mov, exact otherwise (default: auto)",
+    )
+    add_settings_arguments(parser)
+    parser.add_argument(
+        "--print-ffmpeg", action="store_true",
+        help="print an ffmpeg command that reproduces these settings on INPUT (notes on what ffmpeg cannot "
+        "do go to stderr) and exit without rendering",
+    )
     parser.add_argument(
         "--frames", type=parse_frame_range, metavar="A:B", default=(None, None),
         help="render only output frames A to B-1 (half-open, like a Python slice; either end may be "
@@ -98,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-memory", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_MEMORY,
-        help="memory for buffered frames; above it a second reader follows N frames behind "
+        help="exact engine: memory for buffered frames; above it a second reader follows N frames behind "
         "instead (default: 1G)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
@@ -108,9 +140,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--preset``, ``--list-presets`` and one flag per setting: the effect options every front end shares."""
+    parser.add_argument(
+        "--preset", choices=tuple(PRESETS), metavar="NAME",
+        help=f"start from a named preset ({', '.join(PRESETS)}); options given explicitly override it",
+    )
+    parser.add_argument("--list-presets", action="store_true", help="list the presets with what they set, and exit")
+    for option in OPTIONS:
+        add_option_argument(parser, option)
+
+
+def preset_listing() -> str:
+    """The presets, one per line with their description and options."""
+    lines = []
+    for name, values in PRESETS.items():
+        flags = " ".join(_flag_text(OPTIONS_BY_NAME[key], value) for key, value in values.items()) or "(the defaults)"
+        lines.append(f"{name:12} {PRESET_DESCRIPTIONS[name]}\n{'':12} {flags}")
+    return "\n".join(lines) + "\n"
+
+
+def _flag_text(option: Option, value: object) -> str:
+    if option.kind is bool:
+        return option_flag(option) if value else "--no-" + option_flag(option)[2:]
+    return f"{option_flag(option)} {value}"
+
+
+def option_flag(option: Option) -> str:
+    """The command-line flag of a setting: ``glow_radius`` -> ``--glow-radius``."""
+    return "--" + option.name.replace("_", "-")
+
+
+def add_option_argument(parser: argparse.ArgumentParser, option: Option) -> None:
+    """One argument per setting, generated from the settings table.
+
+    The default stays ``None`` (the settings model fills it in), so an option given explicitly
+    can be told from one left out; the help shows the real default.
+    """
+    description = option.description.replace("%", "%%")
+    kwargs: dict = {"dest": option.name, "default": None}
+    if option.kind is bool:
+        kwargs["action"] = argparse.BooleanOptionalAction
+        kwargs["help"] = f"{description} (default: {'on' if option.default else 'off'})"
+    elif option.choices:
+        kwargs["choices"] = option.choice_values
+        meanings = "; ".join(f"{choice.value}: {choice.description}" for choice in option.choices)
+        kwargs["help"] = f"{description}. {meanings.replace('%', '%%')} (default: {option.default})"
+    else:
+        kwargs["type"] = option.kind
+        kwargs["metavar"] = {"offset": "N", "reference": "K"}.get(option.name, "N" if option.kind is int else "F")
+        kwargs["help"] = f"{description} (default: {option.default})"
+    parser.add_argument(option_flag(option), **kwargs)
+
+
+def explicit_options(args: argparse.Namespace) -> list[Option]:
+    """The settings given on the command line."""
+    return [option for option in OPTIONS if getattr(args, option.name, None) is not None]
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The settings: the preset (or the defaults) with the explicitly given options on top."""
+    explicit = {option.name: getattr(args, option.name) for option in explicit_options(args)}
     try:
-        return Settings(**{option.name: getattr(args, option.name) for option in OPTIONS})
+        return preset_settings(args.preset, **explicit) if getattr(args, "preset", None) else Settings(**explicit)
     except SettingsError as error:
         raise UsageError(str(error)) from None
 
@@ -124,7 +216,10 @@ class Progress:
         self.started = time.monotonic()
         self._last_shown = 0.0
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, total: int | None = None) -> None:
+        """Report ``done`` frames (of ``total``, when the renderer tells it)."""
+        if total is not None:
+            self.total = total
         if not self.enabled:
             return
         now = time.monotonic()
@@ -145,15 +240,19 @@ class Progress:
         self.stream.flush()
 
 
-def default_output(input_path: Path, settings: Settings, frame_range: tuple, sample: bool) -> Path:
-    """``<stem>_motion_<look>_<mode><N>[_framesA-B].<ext>`` beside the input (in ./out for the sample)."""
-    chunk = "" if frame_range == (None, None) else f"_frames{frame_range[0] or 0}-{frame_range[1] or 'end'}"
-    name = f"_motion_{settings.describe()}{chunk}"
+def default_output(input_path: Path, settings: Settings, frame_range: tuple, sample: bool,
+                   engine: str = "auto") -> Path:
+    """``<stem>_motion_<look>_<mode><N>[_framesA-B].<ext>`` beside the input (in ./out for the sample).
+
+    A movie keeps its extension when ``engine`` writes it, else becomes ``.mp4``; image folders
+    and patterns become a lossless ``.mkv`` beside the folder.
+    """
+    name = f"_motion_{settings.describe()}{_chunk_tag(frame_range)}"
     if sample:
         return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"sample{name}.mp4"
     if input_path.is_file():
         suffix = input_path.suffix.lower()
-        extension = suffix if suffix in SUPPORTED_MOVIE_OUTPUTS else ".mp4"
+        extension = suffix if suffix in MOVIE_OUTPUTS[engine] else ".mp4"
         return input_path.parent / f"{input_path.stem}{name}{extension}"
     # An image folder or pattern: write a lossless movie beside the folder.
     folder = input_path if input_path.is_dir() else input_path.parent
@@ -161,31 +260,37 @@ def default_output(input_path: Path, settings: Settings, frame_range: tuple, sam
     return folder.parent / f"{folder.name}{name}.mkv"
 
 
+def _chunk_tag(frame_range: tuple) -> str:
+    return "" if frame_range == (None, None) else f"_frames{frame_range[0] or 0}-{frame_range[1] or 'end'}"
+
+
+def choose_engine(requested: str, output: Path) -> str:
+    """The engine for ``output``: ``auto`` means vse for .mp4 and .mov movies, exact for everything else."""
+    suffix = output.suffix.lower()
+    movie = _PRINTF_NUMBER.search(output.name) is None
+    if requested == "auto":
+        return "vse" if movie and suffix in VSE_BY_DEFAULT else "exact"
+    if requested == "exact" and movie and suffix == ".mov":
+        raise UsageError(f"{output}: the exact engine cannot write .mov; ProRes .mov comes from --engine vse")
+    return requested
+
+
 def ensure_sample_clip() -> Path:
     """Write the built-in sample clip (lossless) on first use and return its path."""
     if SAMPLE_PATH.exists():
         return SAMPLE_PATH
     from .core.sample_clip import SampleClip
-    from .video_io import open_writer
 
+    video_io = _video_io()
     clip = SampleClip()
     SAMPLE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with open_writer(SAMPLE_PATH, clip.fps, clip.width, clip.height) as writer:
+    with video_io.open_writer(SAMPLE_PATH, clip.fps, clip.width, clip.height) as writer:
         for frame in clip.read_from(0):
             writer.write(frame)
     return SAMPLE_PATH
 
 
-def _raise_keyboard_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def run(args: argparse.Namespace, stderr: TextIO) -> Path:
-    settings = settings_from_args(args)
-    if args.sample and args.input:
-        raise UsageError("give an INPUT or --sample, not both")
-    if not args.sample and not args.input:
-        raise UsageError("no input given: name a video, an image folder or pattern, or use --sample")
+def _video_io() -> ModuleType:
     try:
         from . import video_io
     except ImportError as error:
@@ -193,9 +298,122 @@ def run(args: argparse.Namespace, stderr: TextIO) -> Path:
             f"the exact engine needs OpenCV and numpy ({error}); install them with "
             "'pip install -r requirements.txt'"
         ) from None
+    return video_io
 
+
+def _vse_batch() -> ModuleType:
     try:
-        input_path = ensure_sample_clip() if args.sample else Path(args.input)
+        from .vse import batch
+    except ImportError as error:
+        raise RunError(
+            f"the vse engine runs inside Blender ({error}): use 'blender -b --python scripts/motion_extract.py "
+            "-- ...' or the bpy module from requirements.txt, or --engine exact"
+        ) from None
+    return batch
+
+
+def _raise_keyboard_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None:
+    """Do what the arguments ask; returns the path written, or ``None`` when nothing was rendered."""
+    if args.list_presets:
+        stdout.write(preset_listing())
+        return None
+    if args.blend is not None:
+        return _run_blend(args, stderr)
+    settings = settings_from_args(args)
+    if args.sample and args.input:
+        raise UsageError("give an INPUT or --sample, not both")
+    if not args.sample and not args.input:
+        raise UsageError("no input given: name a video, an image folder or pattern, or use --sample (or --blend)")
+    input_path = SAMPLE_PATH if args.sample else Path(args.input)
+    output = Path(args.output) if args.output else default_output(
+        input_path, settings, args.frames, args.sample, args.engine
+    )
+    if _same_path(output, input_path):
+        raise UsageError(f"output {output} is the input: choose another output path")
+    if args.print_ffmpeg:
+        _print_ffmpeg(settings, input_path, output, stdout, stderr)
+        return None
+    batch = _vse_batch_for(args, output, stderr) if choose_engine(args.engine, output) == "vse" else None
+    if args.sample:
+        ensure_sample_clip()
+    progress = _progress(args, stderr)
+    if batch is not None:
+        _render_with_blender(
+            batch, stderr, batch.render_with_vse, input_path, output, settings, args.frames[0] or 0, args.frames[1],
+            progress=progress.update, overwrite=args.overwrite,
+        )
+    else:
+        _render_exact(args, settings, input_path, output, progress)
+    return output
+
+
+def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
+    return Progress(0, enabled=(args.progress or stderr.isatty()) and not args.quiet, stream=stderr)
+
+
+def _vse_batch_for(args: argparse.Namespace, output: Path, stderr: TextIO) -> ModuleType | None:
+    """``vse.batch`` to render ``output``; ``None`` when ``--engine auto`` falls back to exact for want of bpy."""
+    if args.engine == "vse":
+        return _vse_batch()
+    try:
+        return _vse_batch()
+    except RunError:
+        if not args.quiet:
+            stderr.write(
+                f"{PROG}: note: Blender's bpy module is not available: {output.name} is written by the exact "
+                "engine, without audio\n"
+            )
+        return None
+
+
+def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:
+    video_io = _video_io()
+    try:
+        source = video_io.open_source(input_path)
+        settings.validate_for_clip(source.frame_count)
+    except video_io.MediaError as error:
+        raise RunError(str(error)) from None
+    except SettingsError as error:
+        raise UsageError(f"{input_path}: {error}") from None
+    command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps)
+    stdout.write(command.shell() + "\n")
+    for note in command.notes:
+        stderr.write(f"{PROG}: note: {note}\n")
+
+
+def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
+    """``--blend FILE.blend``: render the file's sequencer as it is."""
+    given = explicit_options(args)
+    if given:
+        flags = ", ".join(option_flag(option) for option in given)
+        raise UsageError(
+            f"{flags}: effect options do not apply to --blend, which renders the file's sequencer as it is "
+            "(its rigs keep their own settings)"
+        )
+    if args.input or args.sample:
+        raise UsageError("give one of INPUT, --sample or --blend")
+    if args.engine == "exact":
+        raise UsageError("--blend renders with Blender's sequencer: use --engine vse (or auto), not exact")
+    blend = Path(args.blend)
+    output = Path(args.output) if args.output else blend.parent / f"{blend.stem}_render{_chunk_tag(args.frames)}.mp4"
+    if _same_path(output, blend):
+        raise UsageError(f"output {output} is the input: choose another output path")
+    batch = _vse_batch()
+    _render_with_blender(
+        batch, stderr, batch.render_blend_file, blend, output, args.frames[0] or 0, args.frames[1],
+        progress=_progress(args, stderr).update, overwrite=args.overwrite,
+    )
+    return output
+
+
+def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path, output: Path,
+                  progress: Progress) -> None:
+    video_io = _video_io()
+    try:
         source = video_io.open_source(input_path)
     except video_io.MediaError as error:
         raise RunError(str(error)) from None
@@ -210,14 +428,11 @@ def run(args: argparse.Namespace, stderr: TextIO) -> Path:
     if start >= total or stop > total:
         raise UsageError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
 
-    output = Path(args.output) if args.output else default_output(input_path, settings, args.frames, args.sample)
-    if _same_path(output, input_path):
-        raise UsageError(f"output {output} is the input: choose another output path")
-
-    progress = Progress(stop - start, enabled=(args.progress or stderr.isatty()) and not args.quiet, stream=stderr)
+    height, width = MotionEffect(settings, (source.height, source.width, 3)).output_shape[:2]
+    progress.total = stop - start
     try:
         with video_io.open_writer(
-            output, source.fps, source.width, source.height, overwrite=args.overwrite, protect=[input_path],
+            output, source.fps, width, height, overwrite=args.overwrite, protect=[input_path],
             first_number=start, frame_count=stop - start,
         ) as writer:
             for done, frame in enumerate(
@@ -229,7 +444,80 @@ def run(args: argparse.Namespace, stderr: TextIO) -> Path:
         raise RunError(str(error)) from None
     except SourceEndedEarly as error:
         raise RunError(f"{source.path}: the video is truncated or corrupt ({error})") from None
-    return output
+
+
+def _render_with_blender(batch: ModuleType, stderr: TextIO, render: Callable[..., object], *args, **kwargs) -> None:
+    """Call one of ``batch``'s renderers inside a :func:`_blender_session`, its errors turned into ours."""
+    with _blender_session(batch, stderr):
+        try:
+            render(*args, **kwargs)
+        except batch.VseSettingsError as error:
+            raise UsageError(str(error)) from None
+        except batch.VseRenderError as error:
+            raise RunError(str(error)) from None
+
+
+@contextlib.contextmanager
+def _blender_session(batch: ModuleType, stderr: TextIO) -> Iterator[None]:
+    """Around a Blender render: its per-frame console lines kept off stdout, and Ctrl-C that works.
+
+    Blender prints "Saved: ..." and "Video append frame ..." on the process's stdout, which is
+    for ``wrote PATH`` only, so file descriptor 1 points at the null device meanwhile. Blender's
+    render loop cannot be cancelled from Python (an exception in a render handler is printed and
+    dropped), so SIGINT and SIGTERM delete the partial output and end the process at once.
+    """
+
+    def stop_now(signum, frame) -> None:
+        batch.clean_up_before_exit()
+        stderr.write(INTERRUPTED)
+        stderr.flush()
+        os._exit(EXIT_FAILED)
+
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[signum] = signal.signal(signum, stop_now)
+        except ValueError:  # not the main thread
+            pass
+    saved_stdout = _point_stdout_at_null()
+    try:
+        yield
+    finally:
+        _restore_stdout(saved_stdout)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _point_stdout_at_null() -> int | None:
+    """Send file descriptor 1 to the null device; returns a copy of the old one (``None`` if it has none)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        return None
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+    finally:
+        os.close(null)
+    return saved
+
+
+def _restore_stdout(saved: int | None) -> None:
+    if saved is None:
+        return
+    _flush_c_stdout()  # what Blender's printf left in the C library's buffer belongs to the null device
+    os.dup2(saved, 1)
+    os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (ImportError, OSError, TypeError, AttributeError):  # no C library handle (Windows): nothing buffered there
+        pass
 
 
 def _same_path(output: Path, input_path: Path) -> bool:
@@ -249,7 +537,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         except ValueError:  # not the main thread
             pass
-        output = run(args, stderr)
+        output = run(args, stdout, stderr)
     except UsageError as error:
         stderr.write(f"{PROG}: error: {error}\n")
         return EXIT_USAGE
@@ -257,12 +545,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         stderr.write(f"{PROG}: error: {error}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        stderr.write(f"\n{PROG}: interrupted: no output was written\n")
+        stderr.write(INTERRUPTED)
         return EXIT_FAILED
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
-    if not args.quiet:
+    if output is not None and not args.quiet:
         stdout.write(f"wrote {output}\n")
     return EXIT_OK
 

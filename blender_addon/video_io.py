@@ -8,6 +8,12 @@ Frames are (H, W, 3) BGR uint8 arrays (OpenCV's order) everywhere.
   numbered image sequence (``.png``, ``.jpg``, ``.tif``) to a hidden temporary beside the output
   and moves it into place only when the ``with`` block ends cleanly.
 
+Both sides run on a thread of their own, so that decoding, the caller's pixel work and encoding
+overlap (OpenCV releases the GIL while it decodes and encodes): each read head decodes up to
+:data:`READ_AHEAD` frames ahead into a pool of reused buffers, and a writer encodes up to
+:data:`WRITE_BEHIND` copied frames behind the caller. Errors from either thread are raised in the
+caller's thread, and no thread outlives its read head or writer.
+
 Every failure the user can cause raises :class:`MediaError` with a one-line message naming the file.
 This module never imports bpy.
 """
@@ -16,14 +22,17 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import re
 import secrets
 import shutil
 import struct
+import sys
 import tempfile
+import threading
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -35,6 +44,8 @@ import numpy as np
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 DEFAULT_FPS = 25.0
+READ_AHEAD = 2  # decoded frames each read head queues ahead of its reader
+WRITE_BEHIND = 2  # frames a writer queues for its encoder (one more is being encoded)
 MAX_PLAUSIBLE_FPS = 1000.0  # above this (or 0/NaN) the file's rate is junk and DEFAULT_FPS is used
 
 # OpenCV's FFmpeg backend reads the frame count of these containers from their index (MP4/MOV
@@ -141,6 +152,93 @@ def _usable_fps(fps: float) -> float | None:
     return fps if math.isfinite(fps) and 0 < fps <= MAX_PLAUSIBLE_FPS else None
 
 
+# --- threads -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised on a worker thread, on its way to the caller's thread."""
+
+    error: BaseException
+
+
+_END = object()  # a read head's thread has delivered every frame
+
+
+class _FramePool:
+    """Frame buffers for one read head; a buffer is decoded into again once nothing else refers to it.
+
+    The frames a read head yields stay valid for as long as the caller keeps them (the engine
+    keeps a window of |N|+1), so a buffer is free only when the pool holds the last reference
+    to it. Then no other thread can get hold of it again, so the check is safe without a lock.
+    In a steady stream the pool stops growing at the frames the caller keeps, plus the queue.
+    """
+
+    def __init__(self, shape: tuple[int, int, int]) -> None:
+        self._shape = shape
+        self._buffers: list[np.ndarray] = []
+        # The count sys.getrefcount reports in take() for a buffer only the list refers to: the
+        # list, the loop variable and getrefcount's own argument (measured, not assumed).
+        for probe in [np.empty(0)]:
+            self._unreferenced = sys.getrefcount(probe)
+
+    def take(self) -> np.ndarray:
+        for buffer in self._buffers:
+            if sys.getrefcount(buffer) <= self._unreferenced:
+                return buffer
+        buffer = np.empty(self._shape, dtype=np.uint8)
+        self._buffers.append(buffer)
+        return buffer
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+
+def _read_ahead(frames: Callable[[], Iterator[np.ndarray]], depth: int = READ_AHEAD) -> Iterator[np.ndarray]:
+    """Yields what the generator ``frames()`` yields, running it on a thread ``depth`` frames ahead.
+
+    The generator is made, run and closed on that thread. Its exceptions are raised here, in
+    order after the frames before them. Closing this generator (or dropping it) stops the
+    thread and waits for it, so that it never outlives the read head.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            source = frames()
+            try:
+                for frame in source:
+                    handoff.put(frame)
+                    del frame  # the pool may reuse the buffer once the reader lets it go
+                    if stop.is_set():
+                        return
+            finally:
+                source.close()
+            handoff.put(_END)
+        except BaseException as error:  # handed to the caller's thread
+            handoff.put(_Failure(error))
+
+    thread = threading.Thread(target=run, name="video_io read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+            item = None
+    finally:
+        stop.set()
+        while thread.is_alive():  # make room for a put() the thread may be blocked in
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 
@@ -156,10 +254,14 @@ class VideoSource(ABC):
         self.fps_guessed = fps_guessed  # the file had no usable rate: DEFAULT_FPS was assumed
 
     def read_from(self, start: int) -> Iterator[np.ndarray]:
-        """A new read head yielding frames ``start`` to ``frame_count - 1`` as (H, W, 3) BGR uint8."""
+        """A new read head yielding frames ``start`` to ``frame_count - 1`` as (H, W, 3) BGR uint8.
+
+        Frames are decoded on a thread of the head's own, a few ahead; each one stays valid for as
+        long as the caller keeps a reference to it.
+        """
         if not 0 <= start <= self.frame_count:
             raise ValueError(f"start frame {start} is outside 0..{self.frame_count}")
-        return self._frames(start)
+        return _read_ahead(lambda: self._frames(start))
 
     @abstractmethod
     def _frames(self, start: int) -> Iterator[np.ndarray]: ...
@@ -176,16 +278,18 @@ class MovieSource(VideoSource):
 
     def _frames(self, start: int) -> Iterator[np.ndarray]:
         capture = _open_capture(self.path)
+        pool = _FramePool((self.height, self.width, 3))
         try:
             # Seeking (CAP_PROP_POS_FRAMES) is not frame-exact on every file: walk from frame 0.
             for _ in range(start):
                 if not capture.grab():
                     return
             for _ in range(start, self.frame_count):
-                ok, frame = capture.read()
+                ok, frame = capture.read(pool.take())
                 if not ok:
                     return  # a damaged file ends early; the caller sees fewer frames than frame_count
                 yield frame
+                frame = None  # hold no reference, so the pool can reuse the buffer
         finally:
             capture.release()
 
@@ -391,7 +495,9 @@ class FrameWriter(ABC):
     """Writes frames to a hidden temporary beside the output and moves it into place on :meth:`commit`.
 
     Used as a context manager, a clean exit commits and any exception (KeyboardInterrupt
-    included) aborts, leaving nothing at the output path.
+    included) aborts, leaving nothing at the output path. :meth:`write` copies the frame (the
+    caller may reuse its array at once) and queues it for an encoding thread; an error on that
+    thread is raised by the next :meth:`write` or by :meth:`commit`.
     """
 
     def __init__(self, path: str, width: int, height: int) -> None:
@@ -400,6 +506,12 @@ class FrameWriter(ABC):
         self.height = height
         self.frames_written = 0
         self._closed = False
+        self._queue: queue.Queue = queue.Queue(maxsize=WRITE_BEHIND)
+        self._free: queue.SimpleQueue = queue.SimpleQueue()  # buffers the encoder is done with
+        self._buffers = 0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._dropping = False  # aborting: the encoder skips what is still queued
 
     def write(self, frame: np.ndarray) -> None:
         if self._closed:
@@ -408,7 +520,17 @@ class FrameWriter(ABC):
             raise ValueError(
                 f"{self.path}: expected ({self.height}, {self.width}, 3) uint8 frames, got {frame.shape} {frame.dtype}"
             )
-        self._write(frame)
+        self._raise_error()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._encode_queued, name="video_io writer", daemon=True)
+            self._thread.start()
+        if self._buffers <= WRITE_BEHIND:  # one more than the queue holds: that one is being encoded
+            self._buffers += 1
+            buffer = np.empty((self.height, self.width, 3), dtype=np.uint8)
+        else:
+            buffer = self._free.get()
+        np.copyto(buffer, frame)
+        self._queue.put((buffer, self.frames_written))
         self.frames_written += 1
 
     def commit(self) -> None:
@@ -417,12 +539,14 @@ class FrameWriter(ABC):
             return
         self._closed = True
         try:
+            self._stop_encoding()
+            self._raise_error()
             self._finish()
             if self.frames_written == 0:
                 raise MediaError(f"{self.path}: no frames were written")
             self._publish()
         except BaseException:
-            self._discard()
+            self._abandon()
             raise
 
     def abort(self) -> None:
@@ -430,10 +554,8 @@ class FrameWriter(ABC):
         if self._closed:
             return
         self._closed = True
-        try:
-            self._finish()
-        finally:
-            self._discard()
+        self._dropping = True
+        self._abandon()
 
     def __enter__(self) -> FrameWriter:
         return self
@@ -444,8 +566,42 @@ class FrameWriter(ABC):
         else:
             self.abort()
 
+    def _encode_queued(self) -> None:
+        """The encoding thread: writes queued frames in order until it is handed None."""
+        while (item := self._queue.get()) is not None:
+            buffer, index = item
+            if self._error is None and not self._dropping:
+                try:
+                    self._write(buffer, index)
+                except BaseException as error:  # raised in the caller's thread
+                    self._error = error
+            self._free.put(buffer)
+
+    def _stop_encoding(self) -> None:
+        """Let the encoding thread write what is queued (unless aborting), then wait for it to end."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._dropping = True  # nothing after a failed frame is written
+            raise error
+
+    def _abandon(self) -> None:
+        """Stop the encoder, close the file and delete the temporary, whatever state they are in."""
+        self._dropping = True
+        try:
+            self._stop_encoding()
+            self._finish()
+        finally:
+            self._discard()
+
     @abstractmethod
-    def _write(self, frame: np.ndarray) -> None: ...
+    def _write(self, frame: np.ndarray, index: int) -> None:
+        """Encode the frame of output number ``index`` (counted from the writer's first frame)."""
 
     @abstractmethod
     def _finish(self) -> None:
@@ -479,7 +635,7 @@ class _MovieWriter(FrameWriter):
             # Ignored by the FFmpeg backend of OpenCV 4.11, which encodes MJPG at about 3 bits per pixel.
             self._writer.set(cv2.VIDEOWRITER_PROP_QUALITY, MJPEG_QUALITY)
 
-    def _write(self, frame: np.ndarray) -> None:
+    def _write(self, frame: np.ndarray, index: int) -> None:
         self._writer.write(frame)
 
     def _finish(self) -> None:
@@ -509,11 +665,11 @@ class _SequenceWriter(FrameWriter):
         except OSError as exc:
             raise MediaError(_cannot_write(numbered.folder, exc)) from None
 
-    def _write(self, frame: np.ndarray) -> None:
+    def _write(self, frame: np.ndarray, index: int) -> None:
         ok, encoded = cv2.imencode(self._extension, frame, self._params)
         if not ok:
             raise MediaError(f"{self.path}: OpenCV cannot encode {self._extension} images")
-        name = self._numbered.name(self._first + self.frames_written)
+        name = self._numbered.name(self._first + index)
         try:
             encoded.tofile(os.path.join(self._temp, name))
         except OSError as exc:

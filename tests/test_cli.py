@@ -1,21 +1,26 @@
-"""The command line end to end: outputs, chunks, and one clear line for every bad input."""
+"""The command line end to end: both engines, outputs, chunks, and one clear line for every bad input."""
 
 from __future__ import annotations
 
+import math
 import os
+import shlex
 import signal
+import struct
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from blender_addon import video_io
+from blender_addon import cli, video_io
 from blender_addon.cli import parse_size, script_arguments
 from blender_addon.core.sample_clip import SampleClip, decode_frame
+from blender_addon.core.settings import OPTIONS_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "motion_extract.py"
@@ -43,9 +48,57 @@ def files_in(folder: Path) -> list[str]:
     return sorted(os.listdir(folder))
 
 
+def fourcc(path: Path) -> bytes:
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little")
+    finally:
+        capture.release()
+
+
+def has_audio(path: Path) -> bool:
+    from blender_addon.vse.batch import has_audio_stream
+
+    return has_audio_stream(path)
+
+
+def assert_pairs(frames: list[np.ndarray], first: int, lag: int) -> None:
+    """Output frames ``first``, ``first + 1``, ... of the gray look pair frame t with t - lag (held at the edges)."""
+    for t, frame in enumerate(frames, start=first):
+        partner = min(max(t - lag, 0), len(frames) + first - 1)
+        code = decode_frame(frame)
+        expected = ("same", None, None) if partner == t else ("pair", t, partner)
+        assert (code.kind, code.frame, code.partner) == expected, f"frame {t}: {code}"
+
+
 @pytest.fixture(scope="module")
 def lossless_clip(tmp_path_factory, small_clip) -> Path:
     return write_clip(tmp_path_factory.mktemp("clip") / "walk.mkv", small_clip)
+
+
+@pytest.fixture(scope="module")
+def clip_with_audio(tmp_path_factory, lossless_clip) -> Path:
+    """The 30-frame clip with a tone as H.264 + AAC, made by rendering a .blend with Blender."""
+    import bpy
+    from vse_helpers import new_scene
+
+    from blender_addon.vse import batch
+
+    folder = tmp_path_factory.mktemp("audio")
+    tone = folder / "tone.wav"
+    with wave.open(str(tone), "wb") as file:
+        file.setnchannels(1), file.setsampwidth(2), file.setframerate(48000)
+        file.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(2 * 48000)))
+    scene = new_scene()
+    strips = scene.sequence_editor.strips
+    strips.new_movie(name="clip", filepath=str(lossless_clip), channel=1, frame_start=1)
+    strips.new_sound(name="tone", filepath=str(tone), channel=2, frame_start=1)
+    scene.frame_start, scene.frame_end = 1, 30
+    blend = folder / "clip.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    summary = batch.render_blend_file(blend, folder / "clip.mp4")
+    assert summary.has_audio and summary.frame_count == 30
+    return folder / "clip.mp4"
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, code: int, message: str) -> None:
@@ -144,29 +197,31 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("movie", ["--max-memory", "lots"], 2, "invalid size"),
     ],
 )
-def test_bad_input_gets_one_clear_line(bad_inputs, tmp_path, case, extra, code, message):
+@pytest.mark.parametrize("engine", ["exact", "vse"])
+def test_bad_input_gets_one_clear_line(bad_inputs, tmp_path, engine, case, extra, code, message):
     source = bad_inputs.get(case, tmp_path / "missing.mp4")
     output = tmp_path / "out.mkv"
-    result = run_cli(source, "-o", output, *extra)
+    result = run_cli(source, "-o", output, "--engine", engine, *extra)
     assert_clean_failure(result, code, message)
     assert files_in(tmp_path) == []
 
 
-def test_output_equal_to_input_is_refused_and_the_input_kept(bad_inputs):
+@pytest.mark.parametrize("engine", ["exact", "vse"])
+def test_output_equal_to_input_is_refused_and_the_input_kept(bad_inputs, engine):
     movie = bad_inputs["movie"]
     before = movie.read_bytes()
     for extra in ([], ["--overwrite"]):
-        result = run_cli(movie, "-o", movie, *extra)
+        result = run_cli(movie, "-o", movie, "--engine", engine, *extra)
         assert_clean_failure(result, 2, "is the input")
     assert movie.read_bytes() == before
 
 
-def test_unwritable_output_directory(bad_inputs, tmp_path):
+@pytest.mark.parametrize("engine", ["exact", "vse"])
+def test_unwritable_output_directory(bad_inputs, tmp_path, engine):
     blocker = tmp_path / "file.txt"
     blocker.write_text("a file where a folder should be")
-    result = run_cli(bad_inputs["movie"], "-o", blocker / "out.mkv")
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = run_cli(bad_inputs["movie"], "-o", blocker / "out.mkv", "--engine", engine)
+    assert_clean_failure(result, 1, "cannot write to")
     assert files_in(tmp_path) == ["file.txt"]
 
 
@@ -174,13 +229,19 @@ def test_no_input_is_a_usage_error():
     assert_clean_failure(run_cli(), 2, "no input given")
 
 
-def test_interrupted_render_leaves_nothing_behind(tmp_path):
-    clip = SampleClip(width=640, height=360, frame_count=400)
-    movie = write_clip(tmp_path / "long.mkv", clip)
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    return write_clip(tmp_path_factory.mktemp("long") / "long.mkv", SampleClip(width=640, height=360, frame_count=400))
+
+
+@pytest.mark.parametrize("engine, name, signum", [
+    ("exact", "motion.mkv", signal.SIGINT), ("vse", "motion.mp4", signal.SIGINT), ("vse", "motion.mp4", signal.SIGTERM),
+])
+def test_interrupted_render_leaves_nothing_behind(long_clip, tmp_path, engine, name, signum):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     process = subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(movie), "-o", str(out_dir / "motion.mkv")],
+        [sys.executable, str(SCRIPT), str(long_clip), "-o", str(out_dir / name), "--engine", engine],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 60
@@ -188,7 +249,7 @@ def test_interrupted_render_leaves_nothing_behind(tmp_path):
         time.sleep(0.02)
     time.sleep(0.3)
     assert process.poll() is None, "the render finished before it could be interrupted"
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "interrupted" in stderr and "Traceback" not in stderr
@@ -218,3 +279,201 @@ def test_runs_as_a_blender_python_script(lossless_clip, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert len(read_all(output)) == 30
+
+
+# --- the VSE engine --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output, requested, engine", [
+    ("out.mp4", "auto", "vse"), ("out.MOV", "auto", "vse"), ("out.avi", "auto", "exact"),
+    ("out.mkv", "auto", "exact"), ("frames/%05d.png", "auto", "exact"), ("frames/%05d.jpg", "auto", "exact"),
+    ("out.mp4", "exact", "exact"), ("out.mkv", "vse", "vse"), ("frames/%05d.png", "vse", "vse"),
+])
+def test_default_engine_follows_the_output_kind(output, requested, engine):
+    assert cli.choose_engine(requested, Path(output)) == engine
+
+
+def test_exact_engine_refuses_mov_and_default_outputs_keep_a_writable_extension(tmp_path):
+    with pytest.raises(cli.UsageError, match="exact engine cannot write .mov"):
+        cli.choose_engine("exact", Path("out.mov"))
+    settings = cli.Settings()
+    for name, engine, expected in [("a.mov", "auto", ".mov"), ("a.mov", "exact", ".mp4"), ("a.avi", "auto", ".avi"),
+                                   ("a.avi", "vse", ".mp4"), ("a.webm", "auto", ".mp4")]:
+        (tmp_path / name).write_bytes(b"")
+        output = cli.default_output(tmp_path / name, settings, (None, None), False, engine)
+        assert output.suffix == expected, (name, engine)
+
+
+def test_vse_mp4_is_h264_with_the_inputs_frames_fps_and_audio(clip_with_audio):
+    """The default for an .mp4 input: H.264 + AAC through the rig, and nothing but ``wrote PATH`` on stdout."""
+    expected = clip_with_audio.parent / "clip_motion_gray_shift1.mp4"
+    result = run_cli(clip_with_audio.name, "--progress", cwd=clip_with_audio.parent)  # relative paths too
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {expected.name}\n"
+    assert "30/30 frames" in result.stderr
+    assert fourcc(expected) in (b"avc1", b"h264", b"H264")
+    source, motion = video_io.open_source(clip_with_audio), video_io.open_source(expected)
+    assert motion.frame_count == source.frame_count == 30 == len(read_all(expected))
+    assert motion.fps == pytest.approx(source.fps) and motion.fps == pytest.approx(24.0)
+    assert has_audio(clip_with_audio) and has_audio(expected)
+
+
+def test_vse_mp4_of_a_silent_input_has_no_audio(lossless_clip, tmp_path):
+    output = tmp_path / "silent.mp4"
+    result = run_cli(lossless_clip, "-o", output, "--engine", "vse", "--offset", "3")
+    assert result.returncode == 0, result.stderr
+    assert fourcc(output) in (b"avc1", b"h264", b"H264") and len(read_all(output)) == 30
+    assert not has_audio(output)
+
+
+@pytest.mark.parametrize("options, lag", [(["--offset", "4"], 4), (["--offset", "-3", "--edges", "trim"], None)])
+def test_vse_chunks_pick_the_frames_of_the_exact_engine(lossless_clip, tmp_path, options, lag):
+    assert run_cli(lossless_clip, "-o", tmp_path / "exact.mkv", "--engine", "exact", *options).returncode == 0
+    exact = read_all(tmp_path / "exact.mkv")
+    chunks = []
+    for index, frames in enumerate([":9", "9:"]):
+        chunk = tmp_path / f"chunk{index}.mkv"
+        result = run_cli(lossless_clip, "-o", chunk, "--engine", "vse", "--frames", frames, *options)
+        assert result.returncode == 0, result.stderr
+        chunks += read_all(chunk)
+    assert len(chunks) == len(exact) == (30 if lag else 27)
+    for index, (a, b) in enumerate(zip(chunks, exact, strict=True)):
+        assert np.array_equal(a, b), f"frame {index}"  # a lossless input decodes alike in Blender and OpenCV
+    if lag:
+        assert_pairs(chunks, 0, lag)
+
+
+def test_sequence_chunks_of_both_engines_share_one_numbering(lossless_clip, tmp_path):
+    pattern = tmp_path / "seq" / "m_%04d.png"
+    for engine, frames in (("vse", "10:20"), ("vse", ":10"), ("exact", "20:")):
+        result = run_cli(lossless_clip, "-o", pattern, "--engine", engine, "--frames", frames, "--offset", "2")
+        assert result.returncode == 0, result.stderr
+    assert files_in(pattern.parent) == [f"m_{index:04d}.png" for index in range(30)]
+    assert_pairs([cv2.imread(str(pattern).replace("%04d", f"{index:04d}")) for index in range(30)], 0, 2)
+    again = run_cli(lossless_clip, "-o", pattern, "--engine", "vse", "--frames", "5:12", "--offset", "2")
+    assert_clean_failure(again, 1, "7 frame files already exist")
+
+
+def test_blend_file_with_a_rig_renders_to_the_default_output(lossless_clip, tmp_path):
+    import bpy
+    from vse_helpers import new_scene
+
+    from blender_addon.core.settings import Settings
+    from blender_addon.vse.rig import build_rig
+
+    scene = new_scene()
+    strip = scene.sequence_editor.strips.new_movie(name="walk", filepath=str(lossless_clip), channel=1, frame_start=1)
+    build_rig(scene, strip, Settings(offset=2))
+    scene.frame_start, scene.frame_end = 1, 30
+    blend = tmp_path / "edit.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+
+    result = run_cli("--blend", blend, "--frames", "5:")
+    expected = tmp_path / "edit_render_frames5-end.mp4"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {expected}\n"
+    assert fourcc(expected) in (b"avc1", b"h264", b"H264")
+    assert_pairs(read_all(expected), 5, 2)
+    lossless = tmp_path / "edit.mkv"
+    assert run_cli("--blend", blend, "-o", lossless).returncode == 0
+    assert_pairs(read_all(lossless), 0, 2)
+
+    refused = run_cli("--blend", blend, "-o", tmp_path / "x.mp4", "--offset", "3", "--glow-radius", "2")
+    assert_clean_failure(refused, 2, "--offset, --glow-radius: effect options do not apply to --blend")
+    exact = run_cli("--blend", blend, "--engine", "exact", "-o", tmp_path / "x.mp4")
+    assert_clean_failure(exact, 2, "use --engine vse")
+    assert_clean_failure(run_cli("--blend", tmp_path / "none.blend"), 1, "none.blend: no such file")
+    assert_clean_failure(run_cli("--blend", blend, "--frames", "25:40"), 2, "frame range 25:40 is outside the output")
+    assert sorted(files_in(tmp_path)) == ["edit.blend", "edit.mkv", "edit_render_frames5-end.mp4"]
+
+
+def test_vse_engine_under_blender_needs_no_opencv(lossless_clip, tmp_path):
+    """A real Blender has no OpenCV: the vse path must not import it (cv2 is blocked here)."""
+    output = tmp_path / "motion.mp4"
+    code = (
+        "import sys; sys.modules['cv2'] = None; import bpy, runpy; "
+        f"sys.argv = ['blender', '-b', '--python', {str(SCRIPT)!r}, '--', {str(lossless_clip)!r}, "
+        f"'-o', {str(output)!r}, '--offset', '2']; "
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {output}\n"
+    assert len(read_all(output)) == 30
+
+
+def test_without_bpy_auto_falls_back_to_the_exact_engine(lossless_clip, tmp_path):
+    output = tmp_path / "motion.mp4"
+    code = (
+        "import sys, runpy; sys.modules['bpy'] = None; "
+        f"sys.argv = [{str(SCRIPT)!r}, {str(lossless_clip)!r}, '-o', {str(output)!r}] + sys.argv[1:]; "
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "note: Blender's bpy module is not available" in result.stderr
+    assert fourcc(output) in (b"mp4v", b"FMP4")  # OpenCV's MPEG-4 part 2, not H.264
+    forced = subprocess.run([sys.executable, "-c", code, "--engine", "vse", "--overwrite"],
+                            capture_output=True, text=True, timeout=120)
+    assert_clean_failure(forced, 1, "the vse engine runs inside Blender")
+
+
+# --- options generated from the settings table ------------------------------------------------
+
+
+def test_bool_options_and_dashed_names_in_the_parser_and_the_panel():
+    parser = cli.build_parser()
+    args = parser.parse_args(["in.mp4", "--time-colour", "--glow-radius", "3", "--red-delay", "2"])
+    assert (args.time_colour, args.glow_radius, args.red_delay) == (True, 3.0, 2)
+    settings = cli.settings_from_args(args)
+    assert settings.time_colour is True and settings.glow_radius == 3.0 and settings.mix == 0.5
+    assert parser.parse_args(["in.mp4", "--no-time-colour"]).time_colour is False
+    assert cli.settings_from_args(parser.parse_args(["in.mp4"])).time_colour is False
+    assert "--time-colour, --no-time-colour" in parser.format_help()
+    with pytest.raises(cli.UsageError):
+        parser.parse_args(["in.mp4", "--glow_radius", "3"])
+
+    import bpy
+
+    from blender_addon.ui import props
+
+    flag = props._property(OPTIONS_BY_NAME["time_colour"])
+    assert flag.function is bpy.props.BoolProperty and flag.keywords["default"] is False
+    assert props._property(OPTIONS_BY_NAME["glow_radius"]).function is bpy.props.FloatProperty
+    single_precision = float(np.float32(0.99))  # what a FloatProperty set to 0.99 reads back
+    assert props._from_property(OPTIONS_BY_NAME["trails"], single_precision) == 0.99
+    assert props._from_property(OPTIONS_BY_NAME["time_colour"], True) is True
+
+
+@pytest.mark.parametrize("engine", ["exact", "vse"])
+def test_new_looks_through_the_command_line(lossless_clip, tmp_path, engine):
+    output = tmp_path / "side.mkv"
+    result = run_cli(lossless_clip, "-o", output, "--engine", engine, "--time-colour", "--offset", "2",
+                     "--layout", "side")
+    assert result.returncode == 0, result.stderr
+    source = video_io.open_source(output)
+    assert (source.width, source.height, source.frame_count) == (320, 90, 30)
+
+
+def test_presets_are_listed_and_explicit_options_override_them():
+    from blender_addon.cli import build_parser, settings_from_args
+    from blender_addon.core.presets import PRESETS, preset_settings
+
+    listing = run_cli("--list-presets")
+    assert listing.returncode == 0
+    for name in PRESETS:
+        assert any(line.startswith(name) for line in listing.stdout.splitlines())
+    args = build_parser().parse_args(["in.mp4", "--preset", "glow", "--amplify", "5", "--no-time-colour"])
+    assert settings_from_args(args) == preset_settings("glow", amplify=5.0)
+    assert_clean_failure(run_cli("in.mp4", "--preset", "sparkle"), 2, "invalid choice: 'sparkle'")
+
+
+def test_print_ffmpeg_prints_a_command_and_renders_nothing(lossless_clip, tmp_path):
+    output = tmp_path / "motion.mp4"
+    result = run_cli(lossless_clip, "-o", output, "--preset", "glow", "--print-ffmpeg")
+    assert result.returncode == 0, result.stderr
+    arguments = shlex.split(result.stdout)
+    assert arguments[:3] == ["ffmpeg", "-i", str(lossless_clip)] and arguments[-1] == str(output)
+    assert "gblur=sigma=10" in result.stdout
+    assert "note: glow" in result.stderr
+    assert not output.exists()

@@ -167,7 +167,7 @@ def plain_gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     kernel = np.exp(-(x**2) / (2 * sigma**2))
     kernel /= kernel.sum()
     radius = size // 2
-    padded = np.pad(image, ((radius, radius), (radius, radius), (0, 0)), mode="reflect")  # reflect-101
+    padded = np.pad(image, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
     rows = sum(kernel[i] * padded[i : i + image.shape[0]] for i in range(size))
     return sum(kernel[i] * rows[:, i : i + image.shape[1]] for i in range(size))
 

@@ -1,10 +1,15 @@
-"""The 8-bit pixel contract: the fast combiner against a plain formula, on every (A, B) pair."""
+"""The 8-bit pixel contract: the fast combiner against a plain formula, on every (A, B) pair.
+
+Every test that combines frames runs twice: with OpenCV's fast paths and with numpy alone
+(as inside a Blender without OpenCV).
+"""
 
 import math
 
 import numpy as np
 import pytest
 
+from blender_addon.core import pixels
 from blender_addon.core.pixels import Combiner, combine_table, still_frame
 from blender_addon.core.settings import Settings
 
@@ -20,6 +25,15 @@ def plain_formula(a: int, b: int, settings: Settings) -> int:
         value, pivot = max(a - b, 0), 0
     value = math.floor(pivot + settings.amplify * (value - pivot) + 0.5)
     return min(max(value, 0), 255)
+
+
+@pytest.fixture(params=["opencv", "numpy"], autouse=True)
+def backend(request, monkeypatch):
+    """Runs a test with OpenCV's fast paths, then again as if OpenCV could not be imported."""
+    monkeypatch.setattr(pixels, "_opencv_paths", {})
+    if request.param == "numpy":
+        monkeypatch.setattr(pixels, "_opencv", lambda: None)
+    return request.param
 
 
 ALL_A, ALL_B = (grid.astype(np.uint8) for grid in np.meshgrid(np.arange(256), np.arange(256), indexing="ij"))
@@ -84,3 +98,29 @@ def test_shape_mismatch_is_an_error():
     combiner = Combiner(Settings(), (4, 4, 3))
     with pytest.raises(ValueError, match="does not match"):
         combiner.combine(np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5, 3), np.uint8))
+
+
+def test_opencv_takes_the_common_looks_and_numpy_the_rest(backend):
+    uses_opencv = {
+        settings: Combiner(settings, (2, 2, 3)).uses_opencv
+        for settings in (Settings(), Settings(amplify=3.0), Settings(look="difference"), Settings(look="subtract"))
+    }
+    assert all(uses_opencv.values()) == (backend == "opencv"), uses_opencv
+    # float32 addWeighted rounds some pairs of this mix differently: the exhaustive check refuses it.
+    assert not Combiner(Settings(mix=0.3), (2, 2, 3)).uses_opencv
+
+
+def test_an_inexact_opencv_path_is_refused():
+    cv2 = pytest.importorskip("cv2")
+    table = pixels._motion_table("gray", 0.5)
+    assert pixels._exact_everywhere(lambda a, b, out: np.copyto(out, table[a, b]) or out, table)
+    # Without the 0.25 that keeps the sums off .5, round-to-even splits the ties: refused.
+    assert not pixels._exact_everywhere(lambda a, b, out: cv2.addWeighted(a, 0.5, b, -0.5, 127.5, dst=out), table)
+
+
+def test_opencv_writes_into_a_strided_output():
+    a, b = (np.random.default_rng(seed).integers(0, 256, (6, 10, 3), dtype=np.uint8) for seed in (1, 2))
+    out = np.zeros((6, 20, 3), dtype=np.uint8)[:, ::2]
+    result = Combiner(Settings(), a.shape).combine(a, b, out)
+    assert result is out
+    np.testing.assert_array_equal(out, combine_table(Settings())[a, b])

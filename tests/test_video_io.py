@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 
@@ -19,6 +20,14 @@ from blender_addon.video_io import MediaError, open_source, open_writer, output_
 
 WIDTH, HEIGHT = 64, 48
 COUNT = 12
+
+
+@pytest.fixture(autouse=True)
+def no_thread_outlives_its_test():
+    """Read heads and writers run threads of their own: none may be left running after a test."""
+    yield
+    leftover = [thread.name for thread in threading.enumerate() if thread.name.startswith("video_io")]
+    assert leftover == []
 
 
 def noise_frames(count: int = COUNT, width: int = WIDTH, height: int = HEIGHT, seed: int = 0) -> list[np.ndarray]:
@@ -433,3 +442,99 @@ def test_a_wrong_frame_or_no_frames_leaves_nothing_behind(tmp_path):
         with open_writer(tmp_path / "out.mp4", 25.0, WIDTH, HEIGHT):
             pass
     assert os.listdir(tmp_path) == []
+
+
+# --- threads --------------------------------------------------------------------------------------
+
+
+def video_io_threads() -> list[str]:
+    return [thread.name for thread in threading.enumerate() if thread.name.startswith("video_io")]
+
+
+def test_a_read_head_reuses_buffers_once_the_reader_lets_frames_go(tmp_path, monkeypatch):
+    pools = []
+
+    class RecordedPool(video_io._FramePool):
+        def __init__(self, shape):
+            super().__init__(shape)
+            pools.append(self)
+
+    monkeypatch.setattr(video_io, "_FramePool", RecordedPool)
+    frames = noise_frames(40)
+    source = open_source(write_frames(tmp_path / "clip.mkv", frames))
+    for expected, frame in zip(frames, source.read_from(0), strict=True):
+        assert np.array_equal(frame, expected)
+    # The frame held here, the queue, the one being decoded and one the decoder thread still names.
+    assert len(pools[0]) <= video_io.READ_AHEAD + 3
+    # Frames the reader keeps stay intact: each has its own buffer.
+    kept = list(source.read_from(0))
+    assert len({id(frame) for frame in kept}) == 40
+    assert all(np.array_equal(a, b) for a, b in zip(kept, frames, strict=True))
+
+
+def test_closing_or_dropping_a_read_head_stops_its_thread(tmp_path):
+    source = open_source(write_frames(tmp_path / "clip.mkv", noise_frames()))
+    head = source.read_from(0)
+    next(head)
+    assert video_io_threads() == ["video_io read-ahead"]
+    head.close()
+    assert video_io_threads() == []
+    head = source.read_from(3)
+    next(head)
+    del head  # a dropped generator is closed at once (CPython) and takes its thread along
+    assert video_io_threads() == []
+
+
+def test_an_error_while_reading_ahead_comes_after_the_frames_before_it(tmp_path):
+    for number in range(4):
+        write_image(tmp_path / f"{number:02d}.png", flat_frame(number))
+    source = open_source(tmp_path / "%02d.png")
+    write_image(tmp_path / "02.png", flat_frame(9, width=32, height=24))  # changed after opening
+    head = source.read_from(0)
+    assert [int(next(head)[0, 0, 0]) for _ in range(2)] == [0, 1]
+    with pytest.raises(MediaError, match=re.escape(f"{tmp_path / '02.png'}: the image is 32x24")):
+        next(head)
+
+
+def test_the_writer_copies_each_frame_so_the_caller_may_reuse_its_array(tmp_path):
+    frames = noise_frames(6)
+    buffer = np.empty_like(frames[0])
+    with open_writer(tmp_path / "clip.mkv", 25.0, WIDTH, HEIGHT) as writer:
+        for frame in frames:
+            buffer[...] = frame
+            writer.write(buffer)
+            buffer[...] = 0  # at once, while the frame may still wait in the queue
+    assert all(np.array_equal(a, b) for a, b in zip(read_all(open_source(tmp_path / "clip.mkv")), frames, strict=True))
+
+
+def failing_on_the_third_frame(writer: video_io.FrameWriter) -> video_io.FrameWriter:
+    encode = writer._write
+
+    def write(frame: np.ndarray, index: int) -> None:
+        if index == 2:
+            raise MediaError(f"{writer.path}: disk full")
+        encode(frame, index)
+
+    writer._write = write
+    return writer
+
+
+@pytest.mark.parametrize("name", ["out.mkv", "seq/%05d.png"])
+@pytest.mark.parametrize("count", [30, 3])  # raised by a later write(), or by commit() after the last one
+def test_an_encoding_error_is_raised_in_the_callers_thread_and_nothing_is_left(tmp_path, name, count):
+    output = tmp_path / name
+    with pytest.raises(MediaError, match="disk full"):
+        with failing_on_the_third_frame(open_writer(output, 25.0, WIDTH, HEIGHT)) as writer:
+            for frame in noise_frames(count):
+                writer.write(frame)
+    assert os.listdir(output.parent) == []
+
+
+def test_abort_drops_queued_frames_and_stops_the_thread(tmp_path):
+    writer = open_writer(tmp_path / "seq" / "%03d.png", 25.0, WIDTH, HEIGHT)
+    for frame in noise_frames(5):
+        writer.write(frame)
+    assert video_io_threads() == ["video_io writer"]
+    writer.abort()
+    assert video_io_threads() == []
+    assert os.listdir(tmp_path / "seq") == []

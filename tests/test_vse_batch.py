@@ -11,7 +11,16 @@ import bpy
 import cv2
 import numpy as np
 import pytest
-from vse_helpers import FPS, FRAMES, max_mean_difference, new_scene, read_movie, sample_clip, write_png_sequence
+from vse_helpers import (
+    FPS,
+    FRAMES,
+    max_mean_difference,
+    new_scene,
+    read_movie,
+    sample_clip,
+    write_ffv1,
+    write_png_sequence,
+)
 
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import Settings
@@ -67,10 +76,24 @@ def test_mp4_is_playable_h264_with_the_inputs_frames_fps_and_audio(movie_with_au
     assert [path.name for path in tmp_path.iterdir()] == ["motion.mp4"]  # no temporary left behind
 
 
-def test_mp4_without_audio_input_has_no_audio(pattern, tmp_path):
-    output = tmp_path / "silent.mp4"
-    summary = batch.render_with_vse(pattern, output, Settings(), fps=FPS)
-    assert not summary.has_audio and not batch.has_audio_stream(output)
+def test_mp4_without_audio_input_has_no_audio(clip, pattern, tmp_path):
+    silent_movie = write_ffv1(clip, tmp_path / "silent.mkv")
+    for source, name in ((pattern, "from_images.mp4"), (silent_movie, "from_movie.mp4")):
+        summary = batch.render_with_vse(source, tmp_path / name, Settings(), fps=FPS)
+        assert not summary.has_audio and not batch.has_audio_stream(tmp_path / name), name
+
+
+def test_sequence_chunks_are_numbered_by_output_frame_and_fit_side_by_side(clip, pattern, tmp_path):
+    folder = Path(pattern).parent
+    output = tmp_path / "m_%04d.png"
+    batch.render_with_vse(folder, output, Settings(offset=2), fps=FPS, start=10)
+    batch.render_with_vse(folder, output, Settings(offset=2), fps=FPS, stop=10)
+    written = sorted(tmp_path.glob("m_*.png"))
+    assert [path.name for path in written] == [f"m_{index:04d}.png" for index in range(FRAMES)]
+    expected = [frame.copy() for frame in extract_motion(clip, Settings(offset=2))]
+    assert max_mean_difference([cv2.imread(str(path)) for path in written], expected) == (0, 0.0)
+    with pytest.raises(batch.VseRenderError, match="6 frame files already exist"):
+        batch.render_with_vse(folder, output, Settings(offset=2), fps=FPS, start=10)
 
 
 @pytest.mark.parametrize("name", ["motion.mov", "motion.mkv"])
@@ -85,7 +108,7 @@ def test_png_sequence_output_equals_the_exact_engine(clip, pattern, tmp_path):
     settings = Settings(offset=-3, look="subtract", amplify=3.0, edges="trim")
     summary = batch.render_with_vse(pattern, tmp_path / "out_%05d.png", settings, start=2, stop=10)
     written = sorted(tmp_path.glob("out_*.png"))
-    assert [path.name for path in written] == [f"out_{index:05d}.png" for index in range(1, 9)]
+    assert [path.name for path in written] == [f"out_{index:05d}.png" for index in range(2, 10)]
     expected = [frame.copy() for frame in extract_motion(clip, settings, start=2, stop=10)]
     assert summary.frame_count == 8
     assert max_mean_difference([cv2.imread(str(path)) for path in written], expected) == (0, 0.0)
@@ -98,7 +121,7 @@ def test_failures_are_one_line_errors_and_leave_nothing_behind(pattern, movie_wi
         (tmp_path / "missing.mp4", tmp_path / "a.mp4", "no such file"),
         (movie_with_audio, existing, "already exists"),
         (movie_with_audio, movie_with_audio, "overwrite the input"),
-        (movie_with_audio, tmp_path / "nope" / "a.mp4", "does not exist"),
+        (movie_with_audio, existing / "a.mp4", "a file is in the way"),
         (movie_with_audio, tmp_path / "a.gif", "the VSE engine writes"),
         (str(tmp_path / "none_%04d.png"), tmp_path / "a.mp4", "no numbered images"),
     ]
@@ -106,9 +129,9 @@ def test_failures_are_one_line_errors_and_leave_nothing_behind(pattern, movie_wi
         with pytest.raises(batch.VseRenderError, match=message) as error:
             batch.render_with_vse(source, output, Settings())
         assert "\n" not in str(error.value)
-    with pytest.raises(batch.VseRenderError, match="out of range"):
+    with pytest.raises(batch.VseSettingsError, match="out of range"):
         batch.render_with_vse(movie_with_audio, tmp_path / "b.mp4", Settings(offset=FRAMES))
-    with pytest.raises(batch.VseRenderError, match="outside the output"):
+    with pytest.raises(batch.VseSettingsError, match="outside the output"):
         batch.render_with_vse(movie_with_audio, tmp_path / "b.mp4", Settings(), start=5, stop=FRAMES + 1)
     assert existing.read_bytes() == b"keep"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["exists.mp4"]
@@ -124,5 +147,5 @@ def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):
     assert strip.frame_final_duration == FRAMES
     summary = batch.render_blend_file(blend, tmp_path / "edit_%03d.png", start=4, stop=9)
     written = sorted(tmp_path.glob("edit_*.png"))
-    assert summary.frame_count == 5 and [path.name for path in written][0] == "edit_001.png" and len(written) == 5
+    assert summary.frame_count == 5 and [path.name for path in written] == [f"edit_{i:03d}.png" for i in range(4, 9)]
     assert np.asarray(cv2.imread(str(written[0]))).shape == (90, 160, 3)

@@ -28,6 +28,7 @@ from vse_helpers import (
     render_frames,
     sample_clip,
     select_only,
+    user_scripts_in,
     write_ffv1,
     write_png_sequence,
 )
@@ -40,10 +41,11 @@ from blender_addon.vse import batch, colors, rig
 
 
 @pytest.fixture(scope="module", autouse=True)
-def registered():
-    blender_addon.register()
-    yield
-    blender_addon.unregister()
+def registered(tmp_path_factory):
+    with user_scripts_in(tmp_path_factory.mktemp("user_scripts")):  # register writes the built-in presets
+        blender_addon.register()
+        yield
+        blender_addon.unregister()
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +101,11 @@ def test_property_group_is_generated_from_the_option_table():
         assert prop.default == option.default
         if option.choices:
             assert [item.identifier for item in prop.enum_items] == list(option.choice_values)
+        elif option.kind is bool:
+            assert prop.type == "BOOLEAN"
         else:
-            assert prop.hard_min == option.minimum and prop.hard_max == option.maximum
+            # Blender keeps floats in single precision: 0.99 is 0.99000001 there.
+            assert (prop.hard_min, prop.hard_max) == pytest.approx((option.minimum, option.maximum), rel=1e-7)
 
 
 def test_settings_round_trip_through_the_property_group():

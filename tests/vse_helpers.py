@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import bpy
@@ -101,3 +103,17 @@ def max_mean_difference(frames: list[np.ndarray], expected: list[np.ndarray]) ->
     assert len(frames) == len(expected), f"{len(frames)} frames rendered, {len(expected)} expected"
     differences = [np.abs(a.astype(np.int16) - b.astype(np.int16)) for a, b in zip(frames, expected, strict=True)]
     return max(int(d.max()) for d in differences), float(np.mean([d.mean() for d in differences]))
+
+
+@contextlib.contextmanager
+def user_scripts_in(folder: Path) -> Iterator[Path]:
+    """Point Blender's user scripts (where presets are saved) at ``folder`` while the block runs."""
+    previous = os.environ.get("BLENDER_USER_SCRIPTS")
+    os.environ["BLENDER_USER_SCRIPTS"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            del os.environ["BLENDER_USER_SCRIPTS"]
+        else:
+            os.environ["BLENDER_USER_SCRIPTS"] = previous

@@ -10,7 +10,8 @@ For the current frame A (t), its partners and the options, every output frame go
    within a known number of steps (:func:`trail_length`), a frame's trails depend only on that many
    frames before it, which keeps chunked renders byte-identical.
 3. **glow** (``glow = g > 0``): ``E = max(|v - P| - threshold, 0)``, blurred with a Gaussian of
-   sigma ``glow_radius`` (kernel ``2*ceil(3*sigma)+1``, reflected borders, float32), then
+   sigma ``glow_radius`` (kernel ``2*ceil(3*sigma)+1``, edge pixels repeated at the borders as
+   Blender's blur does, float32), then
    ``w = clip(round_half_up(v + g * blur(E)))``.
 4. **overlay** with the untouched frame S at strength s: ``multiply``: ``X = S * (128 + w - P) / 128``;
    ``screen``: ``X = 255 - (255 - S) * (255 - L) / 255`` with ``L = min(255, k * |w - P|)``, k = 2
@@ -131,7 +132,7 @@ class MotionEffect:
         level = motion.astype(np.float32)
         excess = np.maximum(np.abs(level - self.pivot) - settings.glow_threshold, 0.0)
         size = glow_kernel_size(settings.glow_radius)
-        halo = cv2.GaussianBlur(excess, (size, size), settings.glow_radius, borderType=cv2.BORDER_REFLECT_101)
+        halo = cv2.GaussianBlur(excess, (size, size), settings.glow_radius, borderType=cv2.BORDER_REPLICATE)
         level += np.float32(settings.glow) * halo
         return _to_uint8(level, motion)
 

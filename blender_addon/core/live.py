@@ -2,11 +2,12 @@
 
 A live source (a camera, a stream) has no frame count and no future, so the file engine
 (:mod:`.engine`) cannot serve it. Here frames are pushed one at a time and each push returns
-its motion frame at once:
+its output frame at once:
 
-- :class:`LiveMotion` keeps the last ``capacity + 1`` frames in a ring and pairs them with
-  :class:`~.pixels.Combiner`, so for the same pair of frames a live frame equals the engine's.
-  Frames are counted from 0 as they are pushed (a frame the capture dropped is never pushed).
+- :class:`LiveMotion` keeps the last ``capacity + 1`` frames in a ring and renders each frame
+  with the engine's own :class:`~.effect.MotionEffect`, so for the same frames a live frame
+  equals the engine's (time colour, trails, glow, overlay and layout included). Frames are
+  counted from 0 as they are pushed (a frame the capture dropped is never pushed).
 - :class:`LiveState` turns key presses into new :class:`~.settings.Settings` and actions.
 - :class:`FpsMeter` measures a rate from arrival times, for cameras that report 0 fps.
 
@@ -14,7 +15,7 @@ Negative offsets are refused: comparing with frame t+|N| would need frames that 
 captured yet. Delaying the picture by |N| frames could fake it, but a live view should be live;
 ``+|N|`` compares the same two frames in the other order.
 
-This module needs only numpy.
+This module needs only numpy (the glow, as in the engine, imports OpenCV when it is on).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .pixels import Combiner, still_frame
+from .effect import MotionEffect
 from .settings import LOOKS, MODES, OPTIONS_BY_NAME, Settings, SettingsError
+from .timing import COMBINE, SOURCE, STILL
 
 DEFAULT_HISTORY = 30  # frames the offset can reach back: one second at 30 fps
 
@@ -49,21 +51,25 @@ def check_live(settings: Settings, capacity: int) -> None:
             f"offset {settings.offset} compares with a frame {-settings.offset} frames ahead, which a live "
             f"source has not captured yet; use offset {-settings.offset} (the same two frames, the other way round)"
         )
-    if settings.offset > capacity:
+    if settings.reach > capacity:
+        what = f"offset {settings.offset}"
+        if settings.time_colour:
+            what = f"time colour reaches {settings.reach} frames back"
         raise SettingsError(
-            f"offset {settings.offset} needs {settings.offset + 1} frames of history but only "
-            f"{capacity + 1} are kept (raise the history)"
+            f"{what}: that needs {settings.reach + 1} frames of history but only {capacity + 1} are kept "
+            "(raise the history)"
         )
 
 
 class LiveMotion:
-    """Motion frames from a stream of frames pushed one at a time, with the history bounded to a ring.
+    """Output frames from a stream of frames pushed one at a time, with the history bounded to a ring.
 
-    Frame t is paired like the engine's frame t: with t-N in shift mode, with frame K in freeze
-    mode. A frame without a partner yet (t < N, or t < K) follows ``edges``: ``hold`` compares
-    with the nearest frame there is (frame 0; in freeze mode the frame itself, which shows the
-    still level), ``source`` passes it through, ``gray`` shows the still level and ``trim``
-    outputs nothing (``push`` returns None), which is the engine's trimmed clip frame for frame.
+    Frame t is rendered like the engine's frame t: with t-N (one partner per time-colour lag)
+    in shift mode, with frame K in freeze mode. A frame without its partners yet (t below the
+    reach, or t < K) follows ``edges``: ``hold`` uses the nearest frames there are (frame 0; in
+    freeze mode the frame itself, which shows the still level), ``source`` passes it through,
+    ``gray`` shows the still level and ``trim`` outputs nothing (``push`` returns None), which
+    is the engine's trimmed clip frame for frame.
     """
 
     def __init__(self, settings: Settings, capacity: int = DEFAULT_HISTORY) -> None:
@@ -76,9 +82,7 @@ class LiveMotion:
         self._count = 0
         self._reference: np.ndarray | None = None
         self._reference_index: int | None = None
-        self._combiner: Combiner | None = None
-        self._out: np.ndarray | None = None
-        self._still: np.ndarray | None = None
+        self._effect: MotionEffect | None = None
 
     @property
     def settings(self) -> Settings:
@@ -90,7 +94,8 @@ class LiveMotion:
         return self._count
 
     def set_settings(self, settings: Settings) -> None:
-        """Switch settings mid-stream; the history is kept, so a longer offset works at once."""
+        """Switch settings mid-stream. The frame history is kept, so a longer offset works at once;
+        trails start afresh, as the engine's do at the start of a clip."""
         check_live(settings, self.capacity)
         if settings.mode == "freeze" and settings.reference != self._reference_index:
             self._reference, self._reference_index = None, None
@@ -103,10 +108,10 @@ class LiveMotion:
                     )
                 self._reference, self._reference_index = self._frame(reference).copy(), reference
         self._settings = settings
-        self._combiner = self._still = None
+        self._effect = None
 
     def push(self, frame: np.ndarray) -> np.ndarray | None:
-        """Add the next frame and return its motion frame (None while ``trim`` waits for a partner).
+        """Add the next frame and return its output frame (None while ``trim`` waits for partners).
 
         The returned array is valid until the next push (buffers are reused): copy it to keep it.
         A frame of another size starts the stream afresh: frame counting, history and the freeze
@@ -114,7 +119,7 @@ class LiveMotion:
         """
         if self._ring and frame.shape != self._ring[0].shape:
             self._ring, self._count = [], 0
-            self._reference = self._reference_index = self._combiner = self._out = self._still = None
+            self._reference = self._reference_index = self._effect = None
         t = self._count
         if len(self._ring) <= self.capacity:
             self._ring.append(frame.copy())
@@ -126,25 +131,24 @@ class LiveMotion:
         if settings.mode == "freeze" and t == settings.reference:
             self._reference, self._reference_index = current.copy(), t
 
+        lags = settings.partner_lags  # all >= 0: check_live refuses negative offsets
         if settings.mode == "freeze":
-            partner = self._reference
+            partners = None if self._reference is None else (self._reference,)
         else:
-            partner = self._frame(t - settings.offset) if t >= settings.offset else None
-        if partner is None:
-            if settings.edges == "source":
-                return current
+            partners = tuple(self._frame(t - lag) for lag in lags) if t >= settings.reach else None
+        fill = COMBINE
+        if partners is None:
             if settings.edges == "trim":
                 return None
-            if settings.edges == "gray":
-                if self._still is None:
-                    self._still = still_frame(settings, current.shape)
-                return self._still
-            partner = current if settings.mode == "freeze" else self._frame(0)  # hold
-        if self._combiner is None:
-            self._combiner = Combiner(settings, current.shape)
-            if self._out is None:
-                self._out = np.empty(current.shape, dtype=np.uint8)
-        return self._combiner.combine(current, partner, self._out)
+            if settings.edges == "hold" and settings.mode == "freeze":
+                partners = (current,)
+            elif settings.edges == "hold":
+                partners = tuple(self._frame(max(t - lag, 0)) for lag in lags)
+            else:
+                fill = SOURCE if settings.edges == "source" else STILL
+        if self._effect is None:
+            self._effect = MotionEffect(settings, current.shape)
+        return self._effect.render(current, partners, fill)
 
     def _frame(self, index: int) -> np.ndarray:
         return self._ring[index % (self.capacity + 1)]
@@ -168,7 +172,7 @@ class Toggle:
 
 
 TOGGLES: tuple[Toggle, ...] = (
-    Toggle("g", "glow", 1.0, "glow"),
+    Toggle("g", "glow", 1.5, "glow"),
     Toggle("c", "time_colour", True, "time colour"),
 )
 
@@ -218,8 +222,10 @@ class LiveState:
     """The settings of a live view and what key presses do to them.
 
     ``settings`` is replaced (never mutated) on every change and is always valid for a
-    :class:`LiveMotion` of ``capacity``: the offset keys clamp to [1, capacity].
-    ``message`` is one line of feedback for the overlay about the last key.
+    :class:`LiveMotion` of ``capacity``: the offset keys clamp to [1, capacity] (with time
+    colour, to what its farthest channel can reach), and a change the settings refuse (such
+    as freezing with time colour on) leaves them as they were. ``message`` is one line of
+    feedback for the overlay about the last key.
     """
 
     def __init__(self, settings: Settings, capacity: int = DEFAULT_HISTORY) -> None:
@@ -242,9 +248,9 @@ class LiveState:
         self.message = ""
         settings = self.settings
         if binding.command == "offset":
-            offset = self._clamp(settings.offset + binding.argument)
+            offset = self._clamp(settings.offset + binding.argument, settings)
             if offset == settings.offset:
-                self.message = f"offset stays {offset} (1 to {self.capacity})"
+                self.message = f"offset stays {offset} (1 to {self._clamp(self.capacity, settings)})"
                 return None
             if settings.mode == "freeze":
                 self.message = f"offset {offset} applies in shift mode"
@@ -252,8 +258,8 @@ class LiveState:
         if binding.command == "mode":
             mode = _next_choice(MODES, settings.mode)
             if mode == "shift":
-                return self._change(mode=mode, offset=self._clamp(settings.offset))
-            return self._change(mode=mode, reference=frame_index)  # the CLI's reference K is long gone
+                return self._change(mode=mode)
+            return self._change(mode=mode, reference=frame_index)  # the command line's reference K is long gone
         if binding.command == "freeze":
             return self._change(mode="freeze", reference=frame_index)
         if binding.command == "look":
@@ -264,11 +270,23 @@ class LiveState:
             self.show_help = not self.show_help
         return binding.command
 
-    def _clamp(self, offset: int) -> int:
-        return min(max(offset, 1), self.capacity)
+    def _clamp(self, offset: int, settings: Settings) -> int:
+        """``offset`` within 1 and the largest offset whose farthest partner the history holds."""
+        farthest_delay = max(settings.red_delay, settings.green_delay, settings.blue_delay, 1)
+        return min(max(offset, 1), max(self.capacity // (farthest_delay if settings.time_colour else 1), 1))
 
-    def _change(self, **changes: Any) -> str:
-        self.settings = self.settings.replace(**changes)
+    def _change(self, **changes: Any) -> str | None:
+        try:
+            settings = self.settings.replace(**changes)
+            if settings.mode == "shift":  # e.g. time colour switched on: its farthest lag must fit the history
+                settings = settings.replace(offset=self._clamp(settings.offset, settings))
+            check_live(settings, self.capacity)
+        except SettingsError as error:
+            self.message = str(error)
+            return None
+        if settings.offset != self.settings.offset and "offset" not in changes:
+            self.message = f"offset set to {settings.offset} to fit the history"
+        self.settings = settings
         return SETTINGS
 
     def _toggle(self, toggle: Toggle) -> str | None:
@@ -292,7 +310,7 @@ def describe_settings(settings: Settings) -> str:
     """The settings in a few words for the overlay: mode, look, and every other option not at its default."""
     head = f"shift {settings.offset}" if settings.mode == "shift" else f"freeze @{settings.reference}"
     others = [
-        f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+        name if value is True else f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
         for name, value in settings.to_dict().items()
         if name not in ("mode", "offset", "reference", "look") and value != OPTIONS_BY_NAME[name].default
     ]

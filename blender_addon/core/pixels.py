@@ -18,7 +18,10 @@ Blender's ALPHA_OVER at 50% gives on byte images, so the VSE rig and this engine
 
 This module needs only numpy. :func:`combine_table` spells the contract out for all
 65,536 (A, B) pairs; :class:`Combiner` is the fast path used per frame, which the tests
-check against the table exhaustively.
+check against the table exhaustively. Where OpenCV can be imported (not inside a plain
+Blender), the combiner uses its single-pass arithmetic, which releases the GIL so that
+decoding and encoding threads run meanwhile; each OpenCV path is itself checked against the
+table on all 65,536 pairs before it is used, and numpy does the work wherever one is not exact.
 """
 
 from __future__ import annotations
@@ -40,20 +43,24 @@ def amplify_table(settings: Settings) -> np.ndarray:
     return np.clip(amplified, 0, 255).astype(np.uint8)
 
 
-def combine_table(settings: Settings) -> np.ndarray:
-    """The whole contract as a (256, 256) uint8 table: ``table[A, B]`` is the output value."""
+def _motion_table(look: str, mix: float) -> np.ndarray:
+    """Stage 1 (combine) of the contract as a (256, 256) uint8 table: ``table[A, B]`` is ``u``."""
     a = np.arange(256, dtype=np.float64)[:, None]
     b = np.arange(256, dtype=np.float64)[None, :]
-    if settings.look == "gray":
-        mix = settings.mix
+    if look == "gray":
         combined = round_half_up(a * (1.0 - mix) + (255.0 - b) * mix)
-    elif settings.look == "difference":
+    elif look == "difference":
         combined = np.abs(a - b)
-    elif settings.look == "subtract":
+    elif look == "subtract":
         combined = np.maximum(a - b, 0.0)
     else:  # pragma: no cover - Settings validation rejects other looks
-        raise ValueError(settings.look)
-    return amplify_table(settings)[combined.astype(np.uint8)]
+        raise ValueError(look)
+    return combined.astype(np.uint8)
+
+
+def combine_table(settings: Settings) -> np.ndarray:
+    """The whole contract as a (256, 256) uint8 table: ``table[A, B]`` is the output value."""
+    return amplify_table(settings)[_motion_table(settings.look, settings.mix)]
 
 
 def still_frame(settings: Settings, shape: tuple[int, ...]) -> np.ndarray:
@@ -61,31 +68,113 @@ def still_frame(settings: Settings, shape: tuple[int, ...]) -> np.ndarray:
     return np.full(shape, amplify_table(settings)[settings.still_level], dtype=np.uint8)
 
 
+def _opencv():
+    """The ``cv2`` module when it can be imported, else None."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    return cv2
+
+
+def _opencv_motion(cv2, look: str, mix: float):
+    """An OpenCV function ``(A, B, out)`` for stage 1 of ``look``, or None where none is exact.
+
+    ``absdiff`` and the saturating ``subtract`` are the contract by definition. The gray look is
+    one ``addWeighted`` pass in float32, rounded to nearest: at ``mix = 0.5`` the exact sums
+    ``(A - B) / 2 + 127.75`` end in .25 or .75, so no value ties and it equals the half-up
+    rounding of the contract; other mixes are accepted only if they pass :func:`_exact_everywhere`.
+    """
+    if look == "difference":
+        return lambda a, b, out: cv2.absdiff(a, b, dst=out)
+    if look == "subtract":
+        return lambda a, b, out: cv2.subtract(a, b, dst=out)
+    offset = 255.0 * mix + (0.25 if mix == 0.5 else 0.0)
+    return lambda a, b, out: cv2.addWeighted(a, 1.0 - mix, b, -mix, offset, dst=out)
+
+
+def _exact_everywhere(function, table: np.ndarray) -> bool:
+    """Whether ``function(A, B, out)`` gives ``table[A, B]`` for every pair of 8-bit values.
+
+    Checked twice: once as one long row (OpenCV's vectorised loops) and once as rows of 4
+    values in a strided view (its scalar loops), so each pair goes through both code paths.
+    """
+    a, b = (grid.astype(np.uint8) for grid in np.meshgrid(np.arange(256), np.arange(256), indexing="ij"))
+    out = np.empty_like(a)
+    if not np.array_equal(function(a, b, out), table):
+        return False
+    narrow = (np.empty((65536 // 4, 8), np.uint8)[:, :4] for _ in range(3))
+    a4, b4, out4 = narrow
+    a4[...], b4[...] = a.reshape(-1, 4), b.reshape(-1, 4)
+    return np.array_equal(function(a4, b4, out4), table.reshape(-1, 4))
+
+
+_opencv_paths: dict[tuple[str, float], object] = {}
+
+
+def _opencv_path(look: str, mix: float):
+    """The verified OpenCV stage-1 function for ``look`` and ``mix``, or None (also without OpenCV)."""
+    key = (look, mix)
+    if key not in _opencv_paths:
+        cv2 = _opencv()
+        function = None if cv2 is None else _opencv_motion(cv2, look, mix)
+        if function is not None and not _exact_everywhere(function, _motion_table(look, mix)):
+            function = None
+        _opencv_paths[key] = function
+    return _opencv_paths[key]
+
+
 class Combiner:
     """Combines frame pairs into motion frames for one settings object and one frame shape.
 
     Scratch buffers are allocated once, so the per-frame path allocates nothing when an
-    ``out`` array is passed in.
+    ``out`` array is passed in. With OpenCV the common looks take one pass over the frame
+    (two with amplify); numpy needs up to six.
     """
 
     def __init__(self, settings: Settings, shape: tuple[int, ...]) -> None:
         self.settings = settings
         self.shape = tuple(shape)
-        self._amplify = None if settings.amplify == 1.0 else amplify_table(settings)
-        self._scratch = np.empty(self.shape, dtype=np.uint8)
-        self._scratch2 = np.empty(self.shape, dtype=np.uint8)
-        self._exact_half = settings.look == "gray" and settings.mix == 0.5
+        amplify = None if settings.amplify == 1.0 else amplify_table(settings)
+        self._opencv_motion = _opencv_path(settings.look, settings.mix)
+        self._opencv = _opencv() if self._opencv_motion is not None else None
+        self._amplify = amplify
         self._table = None
+        self._exact_half = settings.look == "gray" and settings.mix == 0.5
+        if self._opencv_motion is not None:
+            return
+        # numpy: scratch frames padded to whole 64-bit words, so that the halving in the
+        # exact-half path shifts eight bytes at a time (masking the bit each byte gets from its neighbour).
+        size = int(np.prod(self.shape))
+        words = -(-size // 8)
+        self._scratch = np.empty(self.shape, dtype=np.uint8)
+        self._scratch_words = np.empty(words, dtype=np.uint64)
+        self._scratch2 = self._scratch_words.view(np.uint8)[:size].reshape(self.shape)
         if settings.look == "gray" and not self._exact_half:
             # General mix: index a flat table with (A << 8) | B.
             self._table = combine_table(settings).reshape(-1)
             self._index = np.empty(self.shape, dtype=np.uint16)
+
+    @property
+    def uses_opencv(self) -> bool:
+        """Whether frames are combined by OpenCV (else by numpy)."""
+        return self._opencv_motion is not None
 
     def combine(self, current: np.ndarray, partner: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if current.shape != self.shape or partner.shape != self.shape:
             raise ValueError(f"frame shape {current.shape}/{partner.shape} does not match {self.shape}")
         if out is None:
             out = np.empty(self.shape, dtype=np.uint8)
+        if self._opencv_motion is not None:
+            # OpenCV takes strided rows but not strided pixels: such views (never the engine's
+            # own frames) go through contiguous copies.
+            target = out if out.flags.c_contiguous else np.empty(self.shape, dtype=np.uint8)
+            result = self._opencv_motion(np.ascontiguousarray(current), np.ascontiguousarray(partner), target)
+            if self._amplify is not None:
+                result = self._opencv.LUT(result, self._amplify, dst=result)
+            if result is not out:
+                out[...] = result
+            return out
         if self._table is not None:
             index = self._index
             np.left_shift(current, 8, out=index, dtype=np.uint16)
@@ -99,7 +188,9 @@ class Combiner:
             np.bitwise_not(partner, out=low)
             np.bitwise_or(current, low, out=high)
             np.bitwise_xor(current, low, out=low)
-            np.right_shift(low, 1, out=low)
+            words = self._scratch_words  # ``low``, eight bytes at a time
+            np.right_shift(words, np.uint64(1), out=words)
+            np.bitwise_and(words, np.uint64(0x7F7F7F7F7F7F7F7F), out=words)
             np.subtract(high, low, out=out)
         elif look == "difference":
             np.maximum(current, partner, out=high)

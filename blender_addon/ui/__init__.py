@@ -1,10 +1,10 @@
-"""The Blender user interface: settings property group, operators, the "Motion" panel and menu entries."""
+"""The Blender user interface: settings property group, operators, presets, the "Motion" panel and menu entries."""
 
 from __future__ import annotations
 
-from . import operators, panel, props
+from . import operators, panel, presets, props
 
-modules = (props, operators, panel)
+modules = (props, operators, presets, panel)
 
 
 def register() -> None:

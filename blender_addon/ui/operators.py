@@ -1,4 +1,4 @@
-"""Operators: Extract Motion, Update, Remove, and the output colour fix. Thin: they call ``vse``."""
+"""Operators: Extract Motion, Update, Remove, the output colour fix, Fit Scene to Layout. Thin: they call ``vse``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import bpy
 
 from ..core.settings import SettingsError
 from ..vse import colors, rig
-from ..vse.strips import active_strip, context_scene
+from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
 from .props import PROPERTY_NAME, settings_from_group, settings_to_group
 
 
@@ -30,6 +30,22 @@ def _active_rig(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bp
     if found is None:
         cls.poll_message_set(f"'{strip.name}' is not a motion rig")
     return found
+
+
+def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
+    """What keeps the rig's render from matching the exact engine: approximations and the scene's size."""
+    notes = [f"Approximate in the sequencer: {note}" for note in
+             rig.approximations(rig.rig_settings(found), media_frame_count(rig.rig_source(found)))]
+    problem = rig.layout_problem(scene, found)
+    if problem:
+        notes.append(f"{problem}: use Fit Scene to Layout")
+    return notes
+
+
+def report_limits(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> None:
+    """Report each of :func:`rig_limits` as a warning (after the INFO line, so the status bar shows it)."""
+    for note in rig_limits(scene, found):
+        operator.report({"WARNING"}, note)
 
 
 class SEQUENCER_OT_motion_extract(bpy.types.Operator):
@@ -63,6 +79,7 @@ class SEQUENCER_OT_motion_extract(bpy.types.Operator):
             if existing is not None:
                 rig.update_rig(scene, existing, settings)
                 self.report({"INFO"}, f"'{existing.name}' is already a motion rig: updated it")
+                report_limits(self, scene, existing)
                 return {"FINISHED"}
             built = rig.build_rig(scene, strip, settings)
         except (SettingsError, rig.RigError) as error:
@@ -70,6 +87,7 @@ class SEQUENCER_OT_motion_extract(bpy.types.Operator):
             return {"CANCELLED"}
         settings_to_group(settings, getattr(built, PROPERTY_NAME))
         self.report({"INFO"}, f"Built motion rig '{built.name}' ({settings.describe()})")
+        report_limits(self, scene, built)
         return {"FINISHED"}
 
 
@@ -94,6 +112,7 @@ class SEQUENCER_OT_motion_extract_update(bpy.types.Operator):
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Updated '{found.name}' ({settings.describe()})")
+        report_limits(self, scene, found)
         return {"FINISHED"}
 
 
@@ -147,11 +166,40 @@ The preview keeps its own colour settings"""
         return {"FINISHED"}
 
 
+class SEQUENCER_OT_motion_extract_fit_layout(bpy.types.Operator):
+    """Set the scene's resolution to the active rig's layout: twice the source's width (side by side) \
+or height (stacked)"""
+
+    bl_idname = "sequencer.motion_extract_fit_layout"
+    bl_label = "Fit Scene to Layout"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        found = _active_rig(cls, context)
+        if found is None:
+            return False
+        if rig.layout_problem(context_scene(context), found) is None:
+            cls.poll_message_set("The scene already fits the rig's layout")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        found = rig.rig_of(active_strip(scene))
+        width, height = rig.layout_size(rig.rig_settings(found), *media_size(rig.rig_source(found)))
+        render = scene.render
+        render.resolution_x, render.resolution_y, render.resolution_percentage = width, height, 100
+        self.report({"INFO"}, f"Scene resolution set to {width}x{height}")
+        return {"FINISHED"}
+
+
 classes = (
     SEQUENCER_OT_motion_extract,
     SEQUENCER_OT_motion_extract_update,
     SEQUENCER_OT_motion_extract_remove,
     SEQUENCER_OT_motion_extract_output_colors,
+    SEQUENCER_OT_motion_extract_fit_layout,
 )
 
 

@@ -1,18 +1,22 @@
-"""The "Motion" tab of the Sequencer sidebar and the Strip menu entries."""
+"""The "Motion" tab of the Sequencer sidebar (presets, settings, approximations) and the Strip menu entries."""
 
 from __future__ import annotations
 
 import bpy
 
+from ..core.settings import SettingsError
 from ..vse import colors, rig
-from ..vse.strips import active_strip, context_scene
+from ..vse.strips import active_strip, context_scene, media_frame_count
 from .operators import (
     SEQUENCER_OT_motion_extract,
+    SEQUENCER_OT_motion_extract_fit_layout,
     SEQUENCER_OT_motion_extract_output_colors,
     SEQUENCER_OT_motion_extract_remove,
     SEQUENCER_OT_motion_extract_update,
+    rig_limits,
 )
-from .props import PROPERTY_NAME
+from .presets import SEQUENCER_MT_motion_extraction_presets, SEQUENCER_OT_motion_extraction_preset_add
+from .props import PROPERTY_NAME, settings_from_group
 
 
 def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) -> None:
@@ -30,6 +34,51 @@ def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) ->
     layout.prop(group, "amplify")
     if group.mode == "shift":
         layout.prop(group, "edges")
+        layout.prop(group, "time_colour")
+        if group.time_colour:
+            column = layout.column(align=True)
+            for name in ("red_delay", "green_delay", "blue_delay"):
+                column.prop(group, name)
+    layout.prop(group, "trails", slider=True)
+    layout.prop(group, "glow")
+    if group.glow > 0:
+        column = layout.column(align=True)
+        column.prop(group, "glow_radius")
+        column.prop(group, "glow_threshold")
+    layout.prop(group, "overlay")
+    if group.overlay != "none":
+        layout.prop(group, "overlay_strength", slider=True)
+    layout.prop(group, "layout")
+
+
+def draw_presets(layout: bpy.types.UILayout) -> None:
+    """Blender's preset menu with buttons to save the current settings and to remove the chosen preset."""
+    row = layout.row(align=True)
+    row.menu(SEQUENCER_MT_motion_extraction_presets.__name__, text=SEQUENCER_MT_motion_extraction_presets.bl_label)
+    row.operator(SEQUENCER_OT_motion_extraction_preset_add.bl_idname, text="", icon="ADD")
+    remove = row.operator(SEQUENCER_OT_motion_extraction_preset_add.bl_idname, text="", icon="REMOVE")
+    remove.remove_active = True
+
+
+def planned_limits(group: bpy.types.PropertyGroup, strip: bpy.types.Strip | None) -> list[str]:
+    """What a rig built from ``group`` for ``strip`` would show only approximately."""
+    if strip is None or rig.source_problem(strip):
+        return []
+    try:
+        settings = settings_from_group(group)
+    except SettingsError:
+        return []
+    return [f"Approximate in the sequencer: {note}" for note in rig.approximations(settings, media_frame_count(strip))]
+
+
+def draw_notes(layout: bpy.types.UILayout, notes: list[str], fix_layout: bool) -> None:
+    if not notes:
+        return
+    box = layout.box()
+    for note in notes:
+        box.label(text=note, icon="INFO")
+    if fix_layout:
+        box.operator(SEQUENCER_OT_motion_extract_fit_layout.bl_idname, icon="FULLSCREEN_ENTER")
 
 
 class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
@@ -47,17 +96,21 @@ class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
         scene = context_scene(context)
         strip = active_strip(scene)
         found = rig.rig_of(strip)
+        draw_presets(layout)
         if found is not None:
             layout.label(text=found.name, icon="META_DATA")
             draw_settings(layout.column(), getattr(found, PROPERTY_NAME))
             row = layout.row(align=True)
             row.operator(SEQUENCER_OT_motion_extract_update.bl_idname, text="Update", icon="FILE_REFRESH")
             row.operator(SEQUENCER_OT_motion_extract_remove.bl_idname, text="Remove", icon="TRASH")
+            draw_notes(layout, rig_limits(scene, found), fix_layout=rig.layout_problem(scene, found) is not None)
         else:
             problem = rig.source_problem(strip)
             layout.label(text=problem or strip.name, icon="INFO" if problem else "SEQUENCE")
-            draw_settings(layout.column(), getattr(scene, PROPERTY_NAME))
+            group = getattr(scene, PROPERTY_NAME)
+            draw_settings(layout.column(), group)
             layout.operator(SEQUENCER_OT_motion_extract.bl_idname, icon="MOD_WAVE")
+            draw_notes(layout, planned_limits(group, strip), fix_layout=False)
         problems = colors.color_problems(scene)
         if problems:
             box = layout.box()
@@ -74,6 +127,7 @@ def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:
     layout.operator(SEQUENCER_OT_motion_extract.bl_idname)
     layout.operator(SEQUENCER_OT_motion_extract_update.bl_idname)
     layout.operator(SEQUENCER_OT_motion_extract_remove.bl_idname)
+    layout.operator(SEQUENCER_OT_motion_extract_fit_layout.bl_idname)
 
 
 classes = (SEQUENCER_PT_motion_extraction,)

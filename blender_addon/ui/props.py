@@ -18,6 +18,8 @@ PROPERTY_NAME = "motion_extraction"
 
 def _property(option: Option) -> Any:
     common = {"name": option.label, "description": option.description, "default": option.default}
+    if option.kind is bool:
+        return bpy.props.BoolProperty(**common)
     if option.choices:
         items = [(choice.value, choice.label, choice.description) for choice in option.choices]
         return bpy.props.EnumProperty(items=items, **common)
@@ -42,7 +44,17 @@ class MotionExtractionSettings(bpy.types.PropertyGroup):
 
 def settings_from_group(group: MotionExtractionSettings) -> Settings:
     """The group's values as a validated :class:`Settings` (raises ``SettingsError``)."""
-    return Settings.from_mapping({option.name: getattr(group, option.name) for option in OPTIONS})
+    values = {option.name: _from_property(option, getattr(group, option.name)) for option in OPTIONS}
+    return Settings.from_mapping(values)
+
+
+def _from_property(option: Option, value: Any) -> Any:
+    """A property's value in the settings' terms.
+
+    Blender keeps float properties in single precision, so a slider at a maximum of 0.99 reads
+    back as 0.99000001, beyond the option's range; seven significant digits restore the number set.
+    """
+    return float(f"{value:.7g}") if option.kind is float else value
 
 
 def settings_to_group(settings: Settings, group: MotionExtractionSettings) -> None:

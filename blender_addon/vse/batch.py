@@ -4,29 +4,34 @@
 scene, adds the input's audio as a sound strip, and renders with Blender's own encoders;
 :func:`render_blend_file` renders the sequencer of an existing ``.blend``.
 
+Inputs: a movie, a folder of images, or a numbered pattern such as ``frames/%04d.png`` (the
+files numbered consecutively from the lowest number present, as the exact engine reads them).
+
 Outputs (chosen by the file name):
 
 - ``.mp4``: H.264, with AAC audio when the input has audio;
 - ``.mov``: ProRes 422, with PCM audio;
 - ``.mkv``: lossless FFV1, with FLAC audio;
-- a numbered PNG sequence such as ``frames/%05d.png`` (numbered from 1; no audio).
+- a numbered PNG sequence such as ``frames/%05d.png`` (no audio). As with the exact engine, a
+  file's number is its output frame index: a whole render starts at 0 and output frames 10 to
+  19 are ``0010`` to ``0019``, so chunks of one render fit side by side, and only the numbers
+  being written count as already existing.
 
-Which engine should be the default (recommendation for the CLI):
+The command line (``cli.py``) uses this engine by default for ``.mp4`` and ``.mov``: users
+expect H.264 with audio and ProRes, which OpenCV's wheels cannot write (nor any audio). For
+``.avi``, ``.mkv`` and image sequences the exact engine is the default: it loses no audio
+there, is several times faster, needs no Blender, and is the reference the rig is tested against.
 
-- ``.mp4`` and ``.mov``: **vse**. Users expect H.264 with audio and ProRes; OpenCV's wheels can
-  write neither (nor any audio), and the rig's pixels equal the exact engine's on the frames
-  Blender decodes (H.264 inputs decode up to 3 levels apart between Blender and OpenCV).
-- ``.avi``, ``.mkv`` and image sequences: **exact**. No audio is lost, the exact engine is
-  several times faster, needs no Blender, and is the reference the rig is tested against.
-
-Failures the user can cause raise :class:`VseRenderError` with a one-line message. Output goes
+Failures the user can cause raise :class:`VseRenderError` with a one-line message
+(:class:`VseSettingsError` when the settings or frame range do not fit the input). Output goes
 to a hidden temporary beside the target and is renamed into place only after a complete render,
-so a failure or Ctrl-C never leaves a half-written file.
+so a failure never leaves a half-written file. Blender's render loop cannot be cancelled from
+Python (an exception raised in a render handler is printed and dropped), so a process that is
+interrupted mid-render calls :func:`clean_up_before_exit` and ends with ``os._exit``.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import secrets
@@ -39,7 +44,8 @@ from pathlib import Path
 
 import bpy
 
-from ..core.settings import Settings
+from ..core.effect import MotionEffect
+from ..core.settings import Settings, SettingsError
 from . import colors
 from .rig import RigError, build_rig
 
@@ -52,14 +58,21 @@ MOVIE_FORMATS = {
     ".mkv": ("MKV", "FFV1", "FLAC"),
 }
 SEQUENCE_EXTENSIONS = {".png": "PNG"}
-FIRST_SEQUENCE_NUMBER = 1
+INPUT_IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".exr"})
 DEFAULT_FPS = 25.0
 _PRINTF_NUMBER = re.compile(r"%(0(\d+))?d")
 _HASHES = re.compile(r"#+")
+_DIGITS = re.compile(r"(\d+)", re.ASCII)
+# Clean-ups of the renders under way, for clean_up_before_exit().
+_PENDING_DISCARDS: list[Callable[[], None]] = []
 
 
 class VseRenderError(Exception):
     """A render through the VSE cannot be done; the one-line message names the file and the problem."""
+
+
+class VseSettingsError(VseRenderError):
+    """The settings or the frame range do not fit the input (the caller's mistake, not a failure)."""
 
 
 @dataclass(frozen=True)
@@ -78,41 +91,54 @@ class RenderSummary:
 # --- file names --------------------------------------------------------------------------------
 
 
-def _numbered(path: str) -> tuple[str, str, int] | None:
-    """(prefix, suffix, digits) of a numbered name such as ``img_%05d.png`` or ``img_#####.png``."""
-    name = os.path.basename(path)
-    for pattern in (_PRINTF_NUMBER, _HASHES):
-        matches = list(pattern.finditer(name))
-        if len(matches) == 1:
-            match = matches[0]
-            digits = len(match.group(0)) if pattern is _HASHES else int(match.group(2) or 1)
-            folder = os.path.dirname(path)
-            return os.path.join(folder, name[: match.start()]), name[match.end():], digits
-    return None
+@dataclass(frozen=True)
+class _Numbered:
+    """A path whose file name holds one frame number, ``%05d`` or ``#####`` style."""
 
+    prefix: str  # folder and the name before the number
+    suffix: str
+    digits: int
 
-def _sequence_files(pattern: str) -> list[str]:
-    numbered = _numbered(pattern)
-    if numbered is None:
-        return []
-    prefix, suffix, _ = numbered
-    candidates = glob.glob(glob.escape(prefix) + "*" + glob.escape(suffix))
-    number = re.compile(re.escape(os.path.basename(prefix)) + r"(\d+)" + re.escape(suffix) + "$")
-    found = {}
-    for candidate in candidates:
-        match = number.match(os.path.basename(candidate))
-        if match:
-            found[int(match.group(1))] = candidate
-    return [found[key] for key in sorted(found)]
+    @classmethod
+    def parse(cls, path: str) -> _Numbered | None:
+        name = os.path.basename(path)
+        for pattern in (_PRINTF_NUMBER, _HASHES):
+            matches = list(pattern.finditer(name))
+            if len(matches) == 1:
+                match = matches[0]
+                digits = len(match.group(0)) if pattern is _HASHES else int(match.group(2) or 1)
+                prefix = os.path.join(os.path.dirname(path), name[: match.start()])
+                return cls(prefix, name[match.end():], digits)
+        return None
+
+    def path(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}{self.suffix}"
+
+    def existing(self) -> dict[int, str]:
+        """The numbers of the files this pattern names, mapped to their paths."""
+        folder, start = os.path.split(self.prefix)
+        number = re.compile(re.escape(start) + r"(\d+)" + re.escape(self.suffix), re.ASCII)
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            return {}
+        found = {}
+        for entry in entries:
+            match = number.fullmatch(entry)
+            path = os.path.join(folder, entry)
+            if match and self.path(int(match.group(1))) == path:
+                found[int(match.group(1))] = path
+        return found
 
 
 def output_kind(path: str | os.PathLike) -> str:
     """``"movie"`` or ``"sequence"``; raises :class:`VseRenderError` for names the VSE cannot write."""
     text = os.fspath(path)
     extension = os.path.splitext(text)[1].lower()
-    if extension in MOVIE_FORMATS:
+    numbered = _Numbered.parse(text) is not None
+    if extension in MOVIE_FORMATS and not numbered:
         return "movie"
-    if extension in SEQUENCE_EXTENSIONS and _numbered(text) is not None:
+    if extension in SEQUENCE_EXTENSIONS and numbered:
         return "sequence"
     raise VseRenderError(
         f"{text}: the VSE engine writes .mp4 (H.264), .mov (ProRes), .mkv (FFV1) "
@@ -120,23 +146,47 @@ def output_kind(path: str | os.PathLike) -> str:
     )
 
 
-def _check_output(output: Path, inputs: list[Path], overwrite: bool) -> str:
-    kind = output_kind(output)
-    for source in inputs:
-        if source.exists() and output.exists() and os.path.samefile(source, output):
-            raise VseRenderError(f"{output}: the output would overwrite the input")
-        if os.path.abspath(source) == os.path.abspath(output):
-            raise VseRenderError(f"{output}: the output would overwrite the input")
-    if kind == "movie" and output.exists() and not overwrite:
-        raise VseRenderError(f"{output}: already exists (use overwrite to replace it)")
-    if kind == "sequence" and _sequence_files(str(output)) and not overwrite:
-        raise VseRenderError(f"{output}: numbered files already exist (use overwrite to replace them)")
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise VseRenderError(f"{output}: the folder {folder} does not exist")
+def _file_id(path: Path | str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b) or (_file_id(a) is not None and _file_id(a) == _file_id(b))
+
+
+def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> None:
+    """Refuse to overwrite an input or (without ``overwrite``) an existing output; create the folder.
+
+    ``numbers`` are the file numbers a sequence output will write.
+    """
+    numbered = _Numbered.parse(os.fspath(output))
+    targets = [output] if numbered is None else [Path(numbered.path(number)) for number in numbers]
+    input_paths = {os.path.abspath(source) for source in inputs}
+    input_ids = {_file_id(source) for source in inputs} - {None}
+    existing = [target for target in targets if os.path.lexists(target)]
+    if any(os.path.abspath(target) in input_paths for target in targets) or any(
+        _file_id(target) in input_ids for target in existing
+    ):
+        raise VseRenderError(f"{output}: the output would overwrite the input")
+    if existing and not overwrite:
+        if numbered is None:
+            raise VseRenderError(f"{output} already exists (use --overwrite to replace it)")
+        raise VseRenderError(
+            f"{output}: {len(existing)} frame files already exist (use --overwrite to replace them)"
+        )
+    folder = output.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = "a file is in the way of this folder" if isinstance(
+            error, (FileExistsError, NotADirectoryError)) else (error.strerror or str(error)).lower()
+        raise VseRenderError(f"cannot write to {folder}: {reason}") from None
     if not os.access(folder, os.W_OK):
-        raise VseRenderError(f"{output}: cannot write to the folder {folder}")
-    return kind
+        raise VseRenderError(f"cannot write to {folder}: permission denied")
 
 
 # --- scene set-up ------------------------------------------------------------------------------
@@ -152,31 +202,74 @@ def _fps_pair(fps: float) -> tuple[int, float]:
     return whole, whole / float(fraction)
 
 
+def _natural_key(name: str) -> list[int | str]:
+    """Sort key that orders ``f2.png`` before ``f10.png``."""
+    return [int(part) if i % 2 else part.lower() for i, part in enumerate(_DIGITS.split(name))]
+
+
+def _input_images(path: Path) -> list[Path] | None:
+    """The frames of an image-sequence input (a folder or a numbered pattern); ``None`` for a movie."""
+    text = os.fspath(path)
+    if path.is_dir():
+        names = sorted(
+            (entry.name for entry in os.scandir(path)
+             if entry.is_file() and not entry.name.startswith(".")
+             and os.path.splitext(entry.name)[1].lower() in INPUT_IMAGE_EXTENSIONS),
+            key=_natural_key,
+        )
+        if not names:
+            raise VseRenderError(f"{text}: no image files in this folder")
+        extensions = [os.path.splitext(name)[1].lower() for name in names]
+        common = max(set(extensions), key=extensions.count)
+        return [path / name for name, extension in zip(names, extensions, strict=True) if extension == common]
+    numbered = _Numbered.parse(text)
+    if numbered is None or path.exists():
+        return None
+    found = numbered.existing()
+    if not found:
+        raise VseRenderError(f"{text}: no numbered images match this pattern")
+    number, files = min(found), []
+    while number in found:  # consecutive from the lowest number: a gap ends the sequence
+        files.append(Path(found[number]))
+        number += 1
+    return files
+
+
 def _add_source(scene: bpy.types.Scene, input_path: Path) -> tuple[bpy.types.Strip, list[Path]]:
     strips = scene.sequence_editor.strips
     text = os.fspath(input_path)
-    if _numbered(text) is not None:
-        files = _sequence_files(text)
-        if not files:
-            raise VseRenderError(f"{text}: no numbered images match this pattern")
-        strip = strips.new_image(name="Source", filepath=files[0], channel=1, frame_start=1)
+    files = _input_images(input_path)
+    if files is not None:
+        strip = strips.new_image(name="Source", filepath=os.fspath(files[0]), channel=1, frame_start=1)
         for file in files[1:]:
-            strip.elements.append(os.path.basename(file))
-        return strip, [Path(file) for file in files]
+            strip.elements.append(file.name)
+        return strip, files
     if not input_path.is_file():
         raise VseRenderError(f"{text}: no such file")
+    try:
+        with open(input_path, "rb"):
+            pass
+    except OSError as error:
+        raise VseRenderError(f"{text}: {(error.strerror or str(error)).lower()}") from None
     try:
         strip = strips.new_movie(name="Source", filepath=text, channel=1, frame_start=1)
     except RuntimeError:
         raise VseRenderError(f"{text}: Blender cannot decode this file") from None
+    # An unreadable file still makes a strip, one frame long with no rate and no size.
+    if strip.fps <= 0 or not strip.elements[0].orig_width:
+        raise VseRenderError(f"{text}: Blender cannot decode this file (not a video, or damaged)")
     return strip, [input_path]
 
 
 def _add_audio(scene: bpy.types.Scene, input_path: Path, channel: int) -> bool:
+    """Add the movie's sound as a strip; ``False`` (and no strip) when it has none."""
+    strips = scene.sequence_editor.strips
     try:
-        strips = scene.sequence_editor.strips
-        strips.new_sound(name="Audio", filepath=os.fspath(input_path), channel=channel, frame_start=1)
-    except RuntimeError:  # the file has no audio stream
+        strip = strips.new_sound(name="Audio", filepath=os.fspath(input_path), channel=channel, frame_start=1)
+    except RuntimeError:
+        return False
+    if strip.sound.samplerate <= 0:  # a movie without an audio stream still makes an empty strip
+        strips.remove(strip)
         return False
     return True
 
@@ -229,12 +322,13 @@ def _quiet_caches(scene: bpy.types.Scene) -> None:
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def _render(scene: bpy.types.Scene, output: Path, kind: str, first: int, count: int,
+def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numbers: range,
             progress: Progress | None) -> None:
-    """Render scene frames ``first`` to ``first + count - 1`` to ``output``, atomically."""
-    scene.frame_start = first
-    scene.frame_end = first + count - 1
-    folder = output.parent
+    """Render scene ``frames`` to ``output`` atomically; a sequence's files get ``numbers``."""
+    scene.frame_start = frames.start
+    scene.frame_end = frames.stop - 1
+    count = len(frames)
+    folder = Path(os.path.abspath(output)).parent  # Blender writes nothing to a bare file name such as "a.mp4"
     token = secrets.token_hex(4)
     if kind == "movie":
         temporary = folder / f".{output.stem}.partial-{token}{output.suffix}"
@@ -243,6 +337,14 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, first: int, count: 
         temporary = folder / f".motion-partial-{token}"
         temporary.mkdir()
         scene.render.filepath = os.fspath(temporary / "frame_########")
+
+    def discard() -> None:
+        if kind == "movie":
+            for leftover in folder.glob(f".{output.stem}.partial-{token}*"):
+                leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(temporary, ignore_errors=True)
+
     done = 0
 
     def on_write(*_args: object) -> None:
@@ -251,38 +353,42 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, first: int, count: 
         if progress is not None:
             progress(done, count)
 
+    _PENDING_DISCARDS.append(discard)
     bpy.app.handlers.render_write.append(on_write)
     try:
         result = bpy.ops.render.render(animation=True, scene=scene.name)
         if "FINISHED" not in result or done < count:
             raise VseRenderError(f"{output}: Blender stopped after {done} of {count} frames")
         if kind == "movie":
-            written = Path(scene.render.frame_path(frame=first))
-            os.replace(written, output)
+            os.replace(scene.render.frame_path(frame=frames.start), output)
         else:
-            _publish_sequence(scene, temporary, output, first, count)
+            numbered = _Numbered.parse(os.fspath(output))
+            for frame, number in zip(frames, numbers, strict=True):
+                os.replace(scene.render.frame_path(frame=frame), numbered.path(number))
     finally:
         bpy.app.handlers.render_write.remove(on_write)
-        if kind == "movie":
-            for leftover in folder.glob(f".{output.stem}.partial-{token}*"):
-                leftover.unlink()
-        else:
-            shutil.rmtree(temporary, ignore_errors=True)
+        discard()
+        _PENDING_DISCARDS.remove(discard)
 
 
-def _publish_sequence(scene: bpy.types.Scene, temporary: Path, output: Path, first: int, count: int) -> None:
-    prefix, suffix, digits = _numbered(os.fspath(output))
-    for index in range(count):
-        written = Path(scene.render.frame_path(frame=first + index))
-        target = f"{prefix}{FIRST_SEQUENCE_NUMBER + index:0{digits}d}{suffix}"
-        os.replace(written, target)
+def clean_up_before_exit() -> None:
+    """Delete the temporaries of the renders under way and Blender's session folder.
+
+    For a process about to end with ``os._exit`` in the middle of a render, which cannot be
+    cancelled from Python: the output stays untouched, and nothing else is left behind.
+    """
+    for discard in list(_PENDING_DISCARDS):
+        discard()
+    tempdir = bpy.app.tempdir
+    if tempdir and os.path.basename(os.path.normpath(tempdir)).startswith("blender_"):
+        shutil.rmtree(tempdir, ignore_errors=True)
 
 
-def _render_range(total: int, start: int, stop: int | None) -> tuple[int, int]:
+def _render_range(total: int, start: int, stop: int | None) -> range:
     stop = total if stop is None else stop
     if not 0 <= start < stop <= total:
-        raise VseRenderError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
-    return start, stop
+        raise VseSettingsError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
+    return range(start, stop)
 
 
 def render_with_vse(
@@ -297,36 +403,41 @@ def render_with_vse(
 ) -> RenderSummary:
     """Render output frames ``start`` to ``stop - 1`` of the motion clip of ``input_path`` through the rig.
 
-    ``input_path`` is a movie or a numbered image sequence (``frames/%05d.png``; ``fps`` sets its
-    rate, 25 by default; a movie's own rate is used otherwise). The scene is made and removed
-    here; the rest of the Blender session is left as it was.
+    ``input_path`` is a movie, a folder of images or a numbered pattern (``frames/%05d.png``;
+    ``fps`` sets an image sequence's rate, 25 by default; a movie's own rate is used otherwise).
+    The scene is made and removed here; the rest of the Blender session is left as it was.
     """
     began = time.monotonic()
     source_path, output = Path(input_path), Path(output_path)
+    kind = output_kind(output)
     scene = bpy.data.scenes.new("Motion Extraction Render")
     sounds_before = set(bpy.data.sounds)
     try:
         scene.sequence_editor_create()
         strip, inputs = _add_source(scene, source_path)
-        kind = _check_output(output, inputs, overwrite)
-        if strip.frame_duration < 1:
-            raise VseRenderError(f"{source_path}: the input has no frames")
+        try:
+            settings.validate_for_clip(strip.frame_duration)
+        except SettingsError as error:
+            raise VseSettingsError(f"{source_path}: {error}") from None
         rate = float(strip.fps) if strip.type == "MOVIE" else float(fps or DEFAULT_FPS)
         scene.render.fps, scene.render.fps_base = _fps_pair(rate)
-        width, height = _source_size(strip)
-        scene.render.resolution_x, scene.render.resolution_y = width, height
+        source_width, source_height = _source_size(strip)
+        height, width = MotionEffect(settings, (source_height, source_width, 3)).output_shape[:2]
+        scene.render.resolution_x, scene.render.resolution_y = width, height  # twice the source for side/stacked
         scene.render.resolution_percentage = 100
-        audio = strip.type == "MOVIE" and kind == "movie" and _add_audio(scene, source_path, channel=2)
         try:
             rig = build_rig(scene, strip, settings)
         except RigError as error:
             raise VseRenderError(f"{source_path}: {error}") from None
-        first, last = _render_range(rig.frame_final_duration, start, stop)
+        numbers = _render_range(rig.frame_final_duration, start, stop)
+        _check_output(output, inputs, overwrite, numbers)
+        audio = strip.type == "MOVIE" and kind == "movie" and _add_audio(scene, source_path, channel=rig.channel + 1)
         colors.use_exact_colors(scene)
         _quiet_caches(scene)
         _set_output(scene, kind, output.suffix.lower(), audio)
-        _render(scene, output, kind, rig.frame_final_start + first, last - first, progress)
-        return RenderSummary(output, last - first, rate, width, height, audio, time.monotonic() - began)
+        frames = range(rig.frame_final_start + numbers.start, rig.frame_final_start + numbers.stop)
+        _render(scene, output, kind, frames, numbers, progress)
+        return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
     finally:
         bpy.data.scenes.remove(scene)
         for sound in set(bpy.data.sounds) - sounds_before:
@@ -351,9 +462,11 @@ def render_blend_file(
     """
     began = time.monotonic()
     blend, output = Path(blend_path), Path(output_path)
+    kind = output_kind(output)
     if not blend.is_file():
         raise VseRenderError(f"{blend}: no such file")
-    kind = _check_output(output, [blend], overwrite)
+    if _same_file(output, blend):
+        raise VseRenderError(f"{output}: the output would overwrite the input")
     try:
         bpy.ops.wm.open_mainfile(filepath=os.fspath(blend), load_ui=False)
     except RuntimeError:
@@ -364,20 +477,21 @@ def render_blend_file(
         scene = workspace.sequencer_scene
     if scene.sequence_editor is None or not len(scene.sequence_editor.strips):
         raise VseRenderError(f"{blend}: the scene '{scene.name}' has no sequencer strips")
+    numbers = _render_range(scene.frame_end - scene.frame_start + 1, start, stop)
+    _check_output(output, [blend], overwrite, numbers)
     scene.render.use_sequencer = True
     if exact_colors:
         colors.use_exact_colors_on_output(scene)
-    total = scene.frame_end - scene.frame_start + 1
-    first, last = _render_range(total, start, stop)
     audio = any(strip.type == "SOUND" for strip in scene.sequence_editor.strips_all) and kind == "movie"
     _quiet_caches(scene)
     _set_output(scene, kind, output.suffix.lower(), audio)
-    _render(scene, output, kind, scene.frame_start + first, last - first, progress)
+    frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
+    _render(scene, output, kind, frames, numbers, progress)
     render = scene.render
     fps = render.fps / render.fps_base
     width = render.resolution_x * render.resolution_percentage // 100
     height = render.resolution_y * render.resolution_percentage // 100
-    return RenderSummary(output, last - first, fps, width, height, audio, time.monotonic() - began)
+    return RenderSummary(output, len(numbers), fps, width, height, audio, time.monotonic() - began)
 
 
 def has_audio_stream(path: str | os.PathLike) -> bool:

@@ -1,20 +1,49 @@
 """The motion rig: native sequencer strips that render what the exact engine computes.
 
 Extract Motion wraps the artist's strip (the *source*, a movie or image sequence) in a META
-strip together with the helpers below, so the rig moves as one and stays editable by hand::
+strip together with the helpers below, so the rig moves as one and stays editable by hand.
+Channels inside the rig, bottom up (the later ones only when their option is on)::
 
-    channel 5  ADJUSTMENT "Amplify"   CURVES modifier: the amplify line around the still level
-    channel 4  COLOR      "Edge"      edges=gray: the flat still level where no partner exists
-    channel 3  SPEED      "Freeze"    freeze mode: shows the partner's frame K at every frame
-    channel 2  partner                a copy of the source (same media, settings and modifiers)
-    channel 1  source                 the artist's strip, untouched
+    1       source                  the artist's strip, untouched
+    2       partner                 a copy of the source (same media, settings and modifiers), or with
+                                    time colour a META of one copy per channel lag ("Partner")
+    3       SPEED      "Freeze"     freeze mode: shows the partner's frame K at every frame
+    4       COLOR      "Edge"       edges=gray: the flat still level where no partner exists
+    5       ADJUSTMENT "Amplify"    CURVES modifier: the amplify line around the still level
+    6...    trails                  "Trails Encode" (gray look), one META per trail frame, "Trails Decode"
+    next    ADJUSTMENT "Glow"       COMPOSITOR modifier: threshold, Gaussian blur, add back
+    next    ADJUSTMENT "Overlay"    COMPOSITOR modifier with the source as its mask: multiply or screen
+    next    ADJUSTMENT "Layout"     side/stacked: moves the motion to the right (or lower) half ...
+    next    copy       "Original"   ... and a copy of the source fills the other half
 
-The look is set on the top partner strip (the copy, or the SPEED strip in freeze mode):
+**Motion** (channels 1-5). The look is set on the top partner strip (the copy, the Partner META or
+the SPEED strip in freeze mode):
 
 - ``gray``: CURVES modifier inverting it, blend ALPHA_OVER at ``mix``;
 - ``difference``: blend DIFFERENCE;
 - ``subtract``: inverted as for gray, blend LINEAR_BURN (``A + (255 - B) - 255``, clipped).
   The SUBTRACT blend is not used: on byte images it computes ``A - (B * 255 >> 8)``, one level off.
+
+With **time colour** the Partner META holds one copy per distinct channel lag; a CURVES modifier on
+each keeps only the channels with that lag (the others go to 0) and they are combined with LIGHTEN
+(the maximum: exact, where ADD on byte images loses a level at 255). The META is then inverted and
+blended as a single partner, exactly as the engine assembles it.
+
+**Trails** cannot feed a frame back into the next one in the sequencer, so the rig unrolls the
+engine's recursion: the trail at frame t is the strongest of ``q^k(|D(t-k)|)`` over k (``q`` the
+engine's decay; taking the maximum commutes with ``q``), so trail META k holds a complete copy of
+the motion shifted k frames later, with a CURVES modifier mapping each level to its k-times decayed
+level, blended LIGHTEN. For the gray look the levels around mid-gray are first re-coded so that
+the code grows with the distance from mid-gray ("Trails Encode"; a bijection of the 256 levels)
+and decoded after the maximum ("Trails Decode"). This equals the engine except where two opposite
+deviations of exactly equal strength meet (the rig keeps the brighter, the engine the newer), and
+when the trails last longer than :data:`MAX_TRAIL_COPIES` frames, where the rig cuts them off.
+
+**Glow** and **Overlay** are compositor node groups doing the engine's formulas (``core.effect``)
+in float on sRGB-encoded values, so they are editable in the node editor. The compositor works in
+scene-linear float, and the conversion there and back costs at most one level; the glow's blur
+is Blender's Gaussian (sigma = size / 3, size 3 x glow_radius), which differs from OpenCV's near
+the frame borders and in rounding.
 
 Frames are counted in the source's *media*: shift mode shows media frame ``t - N`` as the partner
 of media frame ``t`` (trimmed-away media still serves as a partner) and the reference frame K of
@@ -28,12 +57,23 @@ rebuilt in place (:func:`update_rig`) and removed (:func:`remove_rig`) even afte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import bpy
+import numpy as np
 
+from ..core.effect import trail_decay_table, trail_length
 from ..core.settings import Settings, SettingsError
-from .strips import copy_strip, media_frame_count, sequencer_scene, set_curve_points
+from .strips import (
+    NodeBuilder,
+    add_modifier,
+    copy_strip,
+    media_frame_count,
+    media_size,
+    set_curve_points,
+    set_range,
+)
 
 RIG_KEY = "motion_extraction_rig"
 ROLE_KEY = "motion_extraction_role"
@@ -42,14 +82,23 @@ SOURCE_TYPES = ("MOVIE", "IMAGE")
 MAX_CHANNEL = 128
 
 PARTNER, FREEZE, EDGE, AMPLIFY = "partner", "freeze", "edge", "amplify"
+CHANNEL_PARTNER, TRAIL, TRAIL_SOURCE, TRAIL_CODE = "channel-partner", "trail", "trail-source", "trail-code"
+GLOW, OVERLAY, LAYOUT, ORIGINAL = "glow", "overlay", "layout", "original"
 CHANNELS = {PARTNER: 2, FREEZE: 3, EDGE: 4, AMPLIFY: 5}
 SOURCE_CHANNEL = 1
+FIRST_LOOK_CHANNEL = CHANNELS[AMPLIFY] + 1
+
+# Each trail frame is a full copy of the motion: this many at most (longer trails are cut off).
+MAX_TRAIL_COPIES = 24
 
 # Curves evaluate through a 257-entry table spanning the clip range; with the range 256/255
 # wide, table entries fall exactly on the 8-bit levels. The tiny lift makes values that are
 # exactly x.5 round up as ``round_half_up`` does, not down through float error.
 CURVE_RANGE = 256.0 / 255.0
 ROUNDING_LIFT = 0.002  # in 8-bit levels
+COMBINED_CURVE = 3  # curve_mapping.curves: red, green, blue, then the combined curve
+
+LEVELS = np.arange(256)
 
 
 class RigError(Exception):
@@ -66,6 +115,12 @@ class Span:
     def __bool__(self) -> bool:
         return self.end > self.start
 
+    def shifted(self, frames: int) -> Span:
+        return Span(self.start + frames, self.end + frames)
+
+    def within(self, other: Span) -> Span:
+        return Span(max(self.start, other.start), min(self.end, other.end))
+
 
 # --- finding rigs ---------------------------------------------------------------------------
 
@@ -75,13 +130,12 @@ def is_rig(strip: bpy.types.Strip | None) -> bool:
 
 
 def rig_of(strip: bpy.types.Strip | None) -> bpy.types.MetaStrip | None:
-    """The rig ``strip`` is, or belongs to; ``None`` for any other strip."""
-    if strip is None:
-        return None
-    if is_rig(strip):
-        return strip
-    parent = strip.parent_meta()
-    return parent if is_rig(parent) else None
+    """The rig ``strip`` is, or belongs to (at any depth); ``None`` for any other strip."""
+    while strip is not None:
+        if is_rig(strip):
+            return strip
+        strip = strip.parent_meta()
+    return None
 
 
 def rig_source(rig: bpy.types.MetaStrip) -> bpy.types.Strip:
@@ -103,6 +157,50 @@ def source_problem(strip: bpy.types.Strip | None) -> str | None:
         return "No active strip"
     if strip.type not in SOURCE_TYPES:
         return f"'{strip.name}' is a {strip.type.lower()} strip, not a movie or image strip"
+    return None
+
+
+# --- what the sequencer can and cannot show exactly ---------------------------------------------
+
+
+def trail_copies(settings: Settings, frame_count: int) -> int:
+    """How many trail frames the rig builds: as many as the engine's trails last, within limits."""
+    return min(trail_length(settings.trails), max(frame_count - 1, 0), MAX_TRAIL_COPIES)
+
+
+def approximations(settings: Settings, frame_count: int) -> list[str]:
+    """Where the rig's render differs from the exact engine's by more than a level of rounding."""
+    notes = []
+    if settings.trails > 0:
+        lasting = min(trail_length(settings.trails), max(frame_count - 1, 0))
+        if trail_copies(settings, frame_count) < lasting:
+            notes.append(
+                f"Trails are cut after {MAX_TRAIL_COPIES} frames in the sequencer (they fade over {lasting})"
+            )
+    return notes
+
+
+def layout_size(settings: Settings, width: int, height: int) -> tuple[int, int]:
+    """The output frame size for a ``width`` x ``height`` source: doubled for side by side or stacked."""
+    if settings.layout == "side":
+        return 2 * width, height
+    if settings.layout == "stacked":
+        return width, 2 * height
+    return width, height
+
+
+def layout_problem(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> str | None:
+    """Why ``scene``'s resolution does not show the whole of the rig's layout, or ``None``."""
+    settings = rig_settings(rig)
+    if settings.layout == "motion":
+        return None
+    wanted = layout_size(settings, *media_size(rig_source(rig)))
+    render = scene.render
+    if (render.resolution_x, render.resolution_y) != wanted:
+        return (
+            f"The {settings.layout} layout needs a {wanted[0]}x{wanted[1]} scene "
+            f"(it is {render.resolution_x}x{render.resolution_y})"
+        )
     return None
 
 
@@ -180,12 +278,21 @@ def _make_active(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
 
 
 def _remove_helpers(rig: bpy.types.MetaStrip) -> None:
+    groups = set()
+    for strip in rig.strips:
+        for modifier in strip.modifiers if ROLE_KEY in strip else ():
+            if modifier.type == "COMPOSITOR" and modifier.node_group is not None:
+                groups.add(modifier.node_group)
+                modifier.node_group = None  # let go of the group, so it can be deleted below
     # Effect strips first: removing an input also removes the effects that use it.
     helpers = [strip for strip in rig.strips if ROLE_KEY in strip]
     helpers.sort(key=lambda strip: strip.type in SOURCE_TYPES)
     for strip in helpers:
         if strip.name in rig.strips:
             rig.strips.remove(strip)
+    for group in groups:
+        if ROLE_KEY in group and group.users == 0:
+            bpy.data.node_groups.remove(group)
 
 
 def _tag(strip: bpy.types.Strip, role: str) -> bpy.types.Strip:
@@ -198,8 +305,9 @@ def partner_span(source: bpy.types.Strip, settings: Settings) -> Span:
     visible = Span(source.frame_final_start, source.frame_final_end)
     if settings.mode == "freeze" or settings.edges == "hold":  # hold gives every frame a partner
         return visible
-    first = int(source.frame_start) + settings.offset  # where media frame 0 is the partner
-    return Span(max(visible.start, first), min(visible.end, first + media_frame_count(source)))
+    lags = settings.channel_lags
+    media = Span(int(source.frame_start), int(source.frame_start) + media_frame_count(source))
+    return Span(media.start + max(max(lags), 0), media.end + min(min(lags), 0)).within(visible)
 
 
 def _build_helpers(
@@ -210,49 +318,96 @@ def _build_helpers(
     if not paired:
         raise RigError(f"offset {settings.offset} leaves no frame of '{source.name}' with a partner")
     base = f"{source.name} "
+    _build_motion(scene, rig.strips, source, settings, base)
+    shown = paired if (settings.mode == "shift" and settings.edges == "trim") else visible
+    # Frames without a partner pass through every stage untouched under edges=source (and are
+    # dropped under trim); under gray their flat frame goes through the stages like any other.
+    staged = visible if settings.edges == "gray" else paired
+    channel = FIRST_LOOK_CHANNEL
+    if settings.trails > 0:
+        channel = _build_trails(scene, rig, source, settings, base, channel, staged)
+    if settings.glow > 0:
+        glow = _adjustment(rig.strips, base + "Glow", channel, staged, GLOW)
+        _compositor(scene, glow, "Glow", glow_group(settings, base + "Glow"))
+        channel += 1
+    if settings.overlay != "none":
+        overlay = _adjustment(rig.strips, base + "Overlay", channel, staged, OVERLAY)
+        modifier = _compositor(scene, overlay, "Overlay", overlay_group(settings, base + "Overlay"))
+        modifier.input_mask_type = "STRIP"
+        modifier.mask_time = "ABSOLUTE"
+        modifier.input_mask_strip = source
+        channel += 1
+    if settings.layout != "motion":
+        _build_layout(scene, rig, source, settings, base, channel, shown)
+    set_range(rig, shown.start, shown.end)
+
+
+def _build_motion(
+    scene: bpy.types.Scene, strips: bpy.types.bpy_prop_collection, source: bpy.types.Strip,
+    settings: Settings, base: str,
+) -> None:
+    """The motion layer of ``source`` on channels 2-5 of ``strips`` (which holds ``source`` on channel 1)."""
+    visible = Span(source.frame_final_start, source.frame_final_end)
+    paired = partner_span(source, settings)
     if settings.mode == "freeze":
-        partner = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], rig.strips), PARTNER)
+        partner = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], strips), PARTNER)
         partner.frame_offset_start = 0
         partner.frame_offset_end = 0
-        top = rig.strips.new_effect(
+        top = strips.new_effect(
             name=base + "Freeze", type="SPEED", channel=CHANNELS[FREEZE],
             frame_start=int(partner.frame_start), input1=partner,
         )
         _tag(top, FREEZE)
         top.speed_control = "FRAME_NUMBER"
         top.speed_frame_number = settings.reference
+    elif settings.time_colour:
+        top = _time_colour_partner(scene, strips, source, settings, base, paired)
     else:
-        top = _tag(copy_strip(scene, source, base + "Partner", CHANNELS[PARTNER], rig.strips), PARTNER)
-        offset = settings.offset
-        top.frame_start = int(source.frame_start) + offset
-        if settings.edges == "hold":  # negative offsets hold the first / last media frame
-            top.frame_offset_start = source.frame_offset_start - offset
-            top.frame_offset_end = source.frame_offset_end + offset
-        else:
-            top.frame_offset_start = max(source.frame_offset_start - offset, 0)
-            top.frame_offset_end = max(source.frame_offset_end + offset, 0)
+        top = _tag(copy_strip(scene, source, base + "Partner", CHANNELS[PARTNER], strips), PARTNER)
+        _shift(top, source, settings.offset, hold=settings.edges == "hold")
     _apply_look(scene, top, settings)
 
     if settings.mode == "shift" and settings.edges == "gray":
         for gap in (Span(visible.start, paired.start), Span(paired.end, visible.end)):
             if gap:
-                edge = rig.strips.new_effect(
+                edge = strips.new_effect(
                     name=base + "Edge", type="COLOR", channel=CHANNELS[EDGE],
                     frame_start=gap.start, length=gap.end - gap.start,
                 )
                 _tag(edge, EDGE).color = (settings.still_level / 255.0,) * 3
     if settings.amplify != 1.0:
-        amplify = rig.strips.new_effect(
-            name=base + "Amplify", type="ADJUSTMENT", channel=CHANNELS[AMPLIFY],
-            frame_start=paired.start, length=paired.end - paired.start,
-        )
-        _tag(amplify, AMPLIFY)
-        with sequencer_scene(scene):
-            modifier = amplify.modifiers.new(name="Amplify", type="CURVES")
-        _set_curve(modifier, amplify_points(settings))
+        amplify = _adjustment(strips, base + "Amplify", CHANNELS[AMPLIFY], paired, AMPLIFY)
+        _set_curve(add_modifier(scene, amplify, "Amplify", "CURVES"), amplify_points(settings))
 
-    shown = paired if (settings.mode == "shift" and settings.edges == "trim") else visible
-    _set_range(rig, shown)
+
+def _shift(copy: bpy.types.Strip, source: bpy.types.Strip, lag: int, hold: bool) -> None:
+    """Make ``copy`` show the source's media frame ``t - lag`` at the scene frame where the source shows ``t``."""
+    copy.frame_start = int(source.frame_start) + lag
+    if hold:  # frames before the media hold its first frame (its last for negative lags)
+        copy.frame_offset_start = source.frame_offset_start - lag
+        copy.frame_offset_end = source.frame_offset_end + lag
+    else:
+        copy.frame_offset_start = max(source.frame_offset_start - lag, 0)
+        copy.frame_offset_end = max(source.frame_offset_end + lag, 0)
+
+
+def _time_colour_partner(
+    scene: bpy.types.Scene, strips: bpy.types.bpy_prop_collection, source: bpy.types.Strip,
+    settings: Settings, base: str, span: Span,
+) -> bpy.types.MetaStrip:
+    """A META whose red, green and blue come from copies of the source at each channel's own lag."""
+    meta = _tag(strips.new_meta(name=base + "Partner", channel=CHANNELS[PARTNER], frame_start=span.start), PARTNER)
+    lags_rgb = tuple(reversed(settings.channel_lags))  # channel_lags is in OpenCV's B, G, R order
+    for index, lag in enumerate(settings.partner_lags):
+        copy = _tag(copy_strip(scene, source, f"{base}Partner {lag:+d}", index + 1, meta.strips), CHANNEL_PARTNER)
+        _shift(copy, source, lag, hold=True)  # the META's range cuts what edges leave out
+        keep = add_modifier(scene, copy, "Channels", "CURVES")
+        for channel, channel_lag in enumerate(lags_rgb):
+            _set_curve(keep, [(0.0, 0.0), (1.0, 1.0 if channel_lag == lag else 0.0)], curve=channel)
+        copy.blend_type = "LIGHTEN" if index else "ALPHA_OVER"
+        copy.blend_alpha = 1.0
+    set_range(meta, span.start, span.end)
+    return meta
 
 
 def _apply_look(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings) -> None:
@@ -260,9 +415,7 @@ def _apply_look(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settin
         strip.blend_type = "DIFFERENCE"
         strip.blend_alpha = 1.0
         return
-    with sequencer_scene(scene):
-        modifier = strip.modifiers.new(name="Invert", type="CURVES")
-    _set_curve(modifier, [(0.0, 1.0), (1.0, 0.0)])
+    _set_curve(add_modifier(scene, strip, "Invert", "CURVES"), [(0.0, 1.0), (1.0, 0.0)])
     if settings.look == "gray":
         strip.blend_type = "ALPHA_OVER"
         strip.blend_alpha = settings.mix
@@ -271,12 +424,20 @@ def _apply_look(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settin
         strip.blend_alpha = 1.0
 
 
-def _set_curve(modifier: bpy.types.StripModifier, points: list[tuple[float, float]]) -> None:
+def _adjustment(strips: bpy.types.bpy_prop_collection, name: str, channel: int, span: Span,
+                role: str) -> bpy.types.Strip:
+    strip = strips.new_effect(name=name, type="ADJUSTMENT", channel=channel,
+                              frame_start=span.start, length=span.end - span.start)
+    return _tag(strip, role)
+
+
+def _set_curve(modifier: bpy.types.StripModifier, points: list[tuple[float, float]],
+               curve: int = COMBINED_CURVE) -> None:
     mapping = modifier.curve_mapping
     mapping.use_clip = True
     mapping.clip_min_x, mapping.clip_max_x = 0.0, CURVE_RANGE
     mapping.clip_min_y, mapping.clip_max_y = 0.0, 1.0
-    set_curve_points(mapping.curves[3], points, handle="VECTOR")  # curves[3]: the combined curve
+    set_curve_points(mapping.curves[curve], points, handle="VECTOR")
     mapping.update()
 
 
@@ -296,11 +457,179 @@ def amplify_points(settings: Settings) -> list[tuple[float, float]]:
     return [(x / 255.0, min(max(line(x), 0.0), 255.0) / 255.0) for x in xs]
 
 
-def _set_range(rig: bpy.types.MetaStrip, span: Span) -> None:
-    # A new META strip does not grow to fit what moves into it: set its visible range.
-    if span.end <= rig.frame_final_start:
-        rig.frame_final_start = span.start
-        rig.frame_final_end = span.end
-    else:
-        rig.frame_final_end = span.end
-        rig.frame_final_start = span.start
+def table_points(table: Sequence[int]) -> list[tuple[float, float]]:
+    """Points (normalized) of a curve taking 8-bit level i to ``table[i]``: one per change of slope."""
+    values = [int(value) for value in table]
+    keep = [0] + [
+        level for level in range(1, 255)
+        if values[level] - values[level - 1] != values[level + 1] - values[level]
+    ] + [255]
+    return [(level / 255.0, (values[level] + ROUNDING_LIFT) / 255.0) for level in keep]
+
+
+# --- trails -------------------------------------------------------------------------------------
+
+
+def trail_tables(settings: Settings, copies: int) -> list[np.ndarray]:
+    """For k = 1..copies: level -> the level k frames of trail decay later, in trail code (see below)."""
+    pivot = settings.still_level
+    decay = trail_decay_table(settings.trails)
+    deviation = LEVELS - pivot
+    magnitude = np.abs(deviation)
+    tables = []
+    for _ in range(copies):
+        magnitude = decay[magnitude]
+        tables.append(trail_code(settings)[np.clip(pivot + np.sign(deviation) * magnitude, 0, 255)])
+    return tables
+
+
+def trail_code(settings: Settings) -> np.ndarray:
+    """The trail code of each level: it grows with the distance from the still level, so LIGHTEN
+    (the maximum) keeps the strongest motion. Identity when the still level is black; around
+    mid-gray: 128 -> 0, 129 -> 2, 127 -> 1, 130 -> 4, 126 -> 3, ..., 0 -> 255 (a bijection)."""
+    pivot = settings.still_level
+    if pivot == 0:
+        return LEVELS.copy()
+    deviation = LEVELS - pivot
+    return np.where(deviation > 0, 2 * deviation, -2 * deviation - 1).clip(0, 255)
+
+
+def _build_trails(
+    scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
+    base: str, channel: int, staged: Span,
+) -> int:
+    """Trail METAs above the motion, and the code/decode curves around them; return the next free channel."""
+    copies = trail_copies(settings, media_frame_count(source))
+    code = trail_code(settings)
+    coded = settings.still_level != 0
+    if coded:
+        encode = _adjustment(rig.strips, base + "Trails Encode", channel, staged, TRAIL_CODE)
+        _set_curve(add_modifier(scene, encode, "Encode", "CURVES"), table_points(code))
+        channel += 1
+    for lag, table in enumerate(trail_tables(settings, copies), start=1):
+        span = _trail_motion_span(source, settings).shifted(lag).within(staged)
+        if not span:
+            break
+        trail = _trail_copy(scene, rig, source, settings, base, channel, lag)
+        set_range(trail, span.start, span.end)
+        _set_curve(add_modifier(scene, trail, "Decay", "CURVES"), table_points(table))
+        trail.blend_type = "LIGHTEN"
+        trail.blend_alpha = 1.0
+        channel += 1
+    if coded:
+        decode = _adjustment(rig.strips, base + "Trails Decode", channel, staged, TRAIL_CODE)
+        _set_curve(add_modifier(scene, decode, "Decode", "CURVES"), table_points(np.argsort(code)))
+        channel += 1
+    return channel
+
+
+def _trail_motion_span(source: bpy.types.Strip, settings: Settings) -> Span:
+    """Scene frames whose motion leaves a trail: those with a partner, anywhere in the media."""
+    start = int(source.frame_start)
+    media = Span(start, start + media_frame_count(source))
+    if settings.mode == "freeze" or settings.edges == "hold":
+        return media
+    lags = settings.channel_lags
+    return Span(media.start + max(max(lags), 0), media.end + min(min(lags), 0))
+
+
+def _trail_copy(
+    scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
+    base: str, channel: int, lag: int,
+) -> bpy.types.MetaStrip:
+    """A META with the motion of the whole (untrimmed) media, ``lag`` frames later."""
+    start = int(source.frame_start)
+    meta = _tag(rig.strips.new_meta(name=f"{base}Trail {lag}", channel=channel, frame_start=start), TRAIL)
+    copy = _tag(copy_strip(scene, source, f"{base}Trail {lag} Source", SOURCE_CHANNEL, meta.strips), TRAIL_SOURCE)
+    copy.frame_offset_start = 0
+    copy.frame_offset_end = 0
+    copy.blend_type, copy.blend_alpha = "ALPHA_OVER", 1.0
+    _build_motion(scene, meta.strips, copy, settings, f"{base}Trail {lag} ")
+    media = Span(start, start + media_frame_count(source))
+    set_range(meta, media.start, media.end)
+    meta.frame_start += lag  # moves the content with it
+    return meta
+
+
+# --- glow and overlay: compositor node groups ----------------------------------------------------
+
+
+def _compositor(scene: bpy.types.Scene, strip: bpy.types.Strip, name: str,
+                group: bpy.types.NodeGroup) -> bpy.types.StripModifier:
+    group[ROLE_KEY] = strip[ROLE_KEY]
+    modifier = add_modifier(scene, strip, name, "COMPOSITOR")
+    modifier.node_group = group
+    return modifier
+
+
+def glow_group(settings: Settings, name: str) -> bpy.types.NodeGroup:
+    """``w = v + glow * blur(max(|v - P| - threshold, 0))`` on sRGB-encoded values (``core.effect`` stage 3).
+
+    The blur only takes in the frame's own pixels (its alpha): the canvas around the frame, as in
+    the side-by-side layout, is transparent black, which would otherwise glow as strong motion.
+    Dividing by the blurred alpha renormalizes the kernel near the frame's edges.
+    """
+    nodes = NodeBuilder(name, inputs=("Image",))
+    image = nodes.input("Image")
+    level = nodes.convert(image, "scene_linear", "sRGB")
+    deviation = nodes.vector("ABSOLUTE", nodes.vector("SUBTRACT", level, settings.still_level / 255.0))
+    excess = nodes.vector(
+        "MAXIMUM", nodes.vector("SUBTRACT", deviation, settings.glow_threshold / 255.0, label="Threshold"), 0.0
+    )
+    size = 3.0 * settings.glow_radius
+    inside = nodes.alpha(image)
+    halo = nodes.vector(
+        "DIVIDE",
+        nodes.blur(nodes.vector("SCALE", excess, inside), size, label="Radius"),
+        nodes.blur(inside, size, label="Radius (frame)"),
+    )
+    glowing = nodes.vector("MULTIPLY_ADD", halo, settings.glow, level, label="Strength")
+    return nodes.output(nodes.convert(_clamped(nodes, glowing), "sRGB", "scene_linear"))
+
+
+def overlay_group(settings: Settings, name: str) -> bpy.types.NodeGroup:
+    """The motion (Image) over the untouched source (Mask) by ``core.effect`` stage 4, on sRGB-encoded values."""
+    nodes = NodeBuilder(name)
+    motion = nodes.convert(nodes.input("Image"), "scene_linear", "sRGB")
+    original = nodes.convert(nodes.input("Mask"), "scene_linear", "sRGB")
+    pivot = settings.still_level
+    if settings.overlay == "multiply":  # S * (128 + w - P) / 128
+        factor = nodes.vector("MULTIPLY_ADD", motion, 255.0 / 128.0, (128.0 - pivot) / 128.0)
+        blended = nodes.vector("MULTIPLY", original, factor, label="Multiply")
+    else:  # 255 - (255 - S) * (255 - L), L = min(255, k * |w - P|)
+        gain = 2.0 if settings.look == "gray" else 1.0
+        deviation = nodes.vector("ABSOLUTE", nodes.vector("SUBTRACT", motion, pivot / 255.0))
+        light = nodes.vector("MINIMUM", nodes.vector("SCALE", deviation, gain), 1.0)
+        dark = nodes.vector(
+            "MULTIPLY", nodes.vector("SUBTRACT", 1.0, original), nodes.vector("SUBTRACT", 1.0, light)
+        )
+        blended = nodes.vector("SUBTRACT", 1.0, dark, label="Screen")
+    change = nodes.vector("SUBTRACT", blended, original)
+    result = nodes.vector("MULTIPLY_ADD", change, settings.overlay_strength, original, label="Strength")
+    return nodes.output(nodes.convert(_clamped(nodes, result), "sRGB", "scene_linear"))
+
+
+def _clamped(nodes: NodeBuilder, values: bpy.types.NodeSocket) -> bpy.types.NodeSocket:
+    return nodes.vector("MINIMUM", nodes.vector("MAXIMUM", values, 0.0), 1.0)
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+
+def _build_layout(
+    scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
+    base: str, channel: int, span: Span,
+) -> None:
+    """Move everything below to the right (lower) half and put a copy of the source in the other half."""
+    width, height = media_size(source)
+    shown_width, shown_height = width * source.transform.scale_x, height * source.transform.scale_y
+    if settings.layout == "side":
+        motion_offset, original_offset = (shown_width / 2.0, 0.0), (-shown_width / 2.0, 0.0)
+    else:  # stacked: the original on top (the sequencer's y axis points up)
+        motion_offset, original_offset = (0.0, -shown_height / 2.0), (0.0, shown_height / 2.0)
+    layout = _adjustment(rig.strips, base + "Layout", channel, span, LAYOUT)
+    layout.transform.offset_x, layout.transform.offset_y = motion_offset
+    original = _tag(copy_strip(scene, source, base + "Original", channel + 1, rig.strips), ORIGINAL)
+    original.transform.offset_x += original_offset[0]
+    original.transform.offset_y += original_offset[1]
+    original.blend_type, original.blend_alpha = "ALPHA_OVER", 1.0

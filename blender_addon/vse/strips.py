@@ -131,3 +131,107 @@ def context_scene(context: bpy.types.Context) -> bpy.types.Scene | None:
 def active_strip(scene: bpy.types.Scene | None) -> bpy.types.Strip | None:
     editor = scene.sequence_editor if scene is not None else None
     return editor.active_strip if editor is not None else None
+
+
+def add_modifier(scene: bpy.types.Scene, strip: bpy.types.Strip, name: str, kind: str) -> bpy.types.StripModifier:
+    """A new modifier of type ``kind`` at the end of ``strip``'s stack (safely: see :func:`sequencer_scene`)."""
+    with sequencer_scene(scene):
+        return strip.modifiers.new(name=name, type=kind)
+
+
+def set_range(strip: bpy.types.Strip, start: int, end: int) -> None:
+    """Show scene frames ``start`` to ``end - 1`` of ``strip`` (a META strip does not grow to fit its content)."""
+    if end <= strip.frame_final_start:
+        strip.frame_final_start = start
+        strip.frame_final_end = end
+    else:
+        strip.frame_final_end = end
+        strip.frame_final_start = start
+
+
+class NodeBuilder:
+    """Builds a compositor node group for the COMPOSITOR strip modifier, one node per call.
+
+    Sockets are passed around as ``bpy.types.NodeSocket`` or plain numbers (constants); vectors
+    carry the three colour channels. Nodes are laid out left to right in creation order, so the
+    group stays readable when an artist opens it.
+    """
+
+    def __init__(self, name: str, inputs: tuple[str, ...] = ("Image", "Mask")) -> None:
+        self.tree = bpy.data.node_groups.new(name, "CompositorNodeTree")
+        for socket in inputs:
+            self.tree.interface.new_socket(socket, in_out="INPUT", socket_type="NodeSocketColor")
+        self.tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+        self._input = self._node("NodeGroupInput")
+        self._column = 0
+
+    def _node(self, kind: str, label: str = "") -> bpy.types.Node:
+        node = self.tree.nodes.new(kind)
+        node.label = label
+        node.location = (200.0 * len(self.tree.nodes), 0.0)
+        return node
+
+    def _feed(self, socket: bpy.types.NodeSocket, value: object) -> None:
+        if isinstance(value, bpy.types.NodeSocket):
+            self.tree.links.new(value, socket)
+        elif isinstance(value, (int, float)) and socket.type == "VECTOR":
+            socket.default_value = (value,) * 3
+        else:
+            socket.default_value = value
+
+    def input(self, name: str) -> bpy.types.NodeSocket:
+        return self._input.outputs[name]
+
+    def convert(self, image: bpy.types.NodeSocket, source: str, target: str) -> bpy.types.NodeSocket:
+        node = self._node("CompositorNodeConvertColorSpace")
+        node.from_color_space, node.to_color_space = source, target
+        self._feed(node.inputs[0], image)
+        return node.outputs[0]
+
+    def vector(self, operation: str, *values: object, label: str = "") -> bpy.types.NodeSocket:
+        """A Vector Math node; ``SCALE`` takes the scale as its second value."""
+        node = self._node("ShaderNodeVectorMath", label)
+        node.operation = operation
+        if operation == "SCALE":
+            self._feed(node.inputs[0], values[0])
+            self._feed(node.inputs["Scale"], values[1])
+        else:
+            for socket, value in zip(node.inputs, values, strict=False):
+                self._feed(socket, value)
+        return node.outputs["Vector"]
+
+    def alpha(self, image: bpy.types.NodeSocket) -> bpy.types.NodeSocket:
+        node = self._node("CompositorNodeSeparateColor")
+        self._feed(node.inputs[0], image)
+        return node.outputs["Alpha"]
+
+    def blur(self, image: bpy.types.NodeSocket, size: float, label: str = "") -> bpy.types.NodeSocket:
+        """A Gaussian Blur node of ``size`` pixels (Blender's Gaussian has sigma = size / 3)."""
+        node = self._node("CompositorNodeBlur", label)
+        self._feed(node.inputs["Image"], image)
+        node.inputs["Size"].default_value = (size, size)
+        return node.outputs[0]
+
+    def output(self, image: bpy.types.NodeSocket) -> bpy.types.NodeGroup:
+        node = self._node("NodeGroupOutput")
+        self._feed(node.inputs[0], image)
+        return self.tree
+
+
+def media_size(strip: bpy.types.Strip) -> tuple[int, int]:
+    """The pixel size (width, height) of a movie or image strip's media."""
+    element = strip.elements[0] if strip.type == "IMAGE" else None
+    if element is not None and element.orig_width and element.orig_height:
+        return int(element.orig_width), int(element.orig_height)
+    if strip.type == "MOVIE":
+        clip = bpy.data.movieclips.load(bpy.path.abspath(strip.filepath), check_existing=True)
+        try:
+            return int(clip.size[0]), int(clip.size[1])
+        finally:
+            if clip.users == 0:
+                bpy.data.movieclips.remove(clip)
+    image = bpy.data.images.load(bpy.path.abspath(media_path(strip)), check_existing=False)
+    try:
+        return int(image.size[0]), int(image.size[1])
+    finally:
+        bpy.data.images.remove(image)

@@ -1,0 +1,609 @@
+"""The live viewer: a camera, file or stream in; original and motion side by side in a window, driven by keys.
+
+The pipeline runs without a window too (``--no-window``), which is how the tests drive it:
+
+- a :class:`CaptureThread` reads frames as they come and leaves only the newest in a
+  :class:`LatestFrame` slot; a frame that replaces an unprocessed one is counted as dropped,
+  so a slow processor skips frames instead of falling behind the camera. A file is not live:
+  its reader waits for the processor instead, so every frame is shown (at the file's own rate
+  in a window, as fast as it goes without one);
+- :class:`LivePipeline` takes the newest frame, renders its output frame with
+  :class:`~.core.live.LiveMotion`, records it with ``video_io``'s atomic writers, and applies
+  key presses through :class:`~.core.live.LiveState`;
+- :func:`main` is the command line (``scripts/live.py``): arguments from the settings model,
+  the highgui window, one-line errors. Exit codes: 0 success, 1 source, window or output
+  failure, 2 bad arguments. Errors go to stderr as ``live: error: ...``, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import cv2
+import numpy as np
+
+from . import video_io
+from .cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    RunError,
+    UsageError,
+    add_settings_arguments,
+    preset_listing,
+    settings_from_args,
+)
+from .core.live import (
+    DEFAULT_HISTORY,
+    QUIT,
+    RECORD,
+    SETTINGS,
+    SNAPSHOT,
+    FpsMeter,
+    LiveMotion,
+    LiveState,
+    check_live,
+    help_lines,
+    status_line,
+)
+from .core.pixels import still_frame
+from .core.settings import Settings, SettingsError
+
+PROG = "live"
+WINDOW_TITLE = "Motion Extraction (live)"
+_OPENCV_LOG_SILENT = 0
+_CAMERA_PATH = re.compile(r"/dev/video(\d+)")
+
+
+class FrameReader(Protocol):
+    """What the capture thread reads from: ``cv2.VideoCapture`` or anything with the same ``read``."""
+
+    def read(self) -> tuple[bool, np.ndarray | None]: ...
+
+
+@dataclass
+class Captured:
+    """A frame as the capture thread delivered it."""
+
+    frame: np.ndarray
+    index: int  # counted by the capture from 0, dropped frames included
+    timestamp: float  # arrival time on the pipeline's clock
+
+
+class LatestFrame:
+    """A one-frame slot between the capture thread and the processing loop.
+
+    A new frame replaces one that was not taken yet; the replaced frame counts as dropped.
+    With ``keep_all``, :meth:`put` waits until the slot is free instead.
+    """
+
+    def __init__(self, keep_all: bool = False) -> None:
+        self._condition = threading.Condition()
+        self._item: Captured | None = None
+        self._closed = False
+        self._keep_all = keep_all
+        self.dropped = 0
+
+    def put(self, item: Captured) -> None:
+        with self._condition:
+            if self._keep_all:
+                self._condition.wait_for(lambda: self._item is None or self._closed)
+            if self._closed:
+                return
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        """No more frames will come (a waiting :meth:`put` gives up)."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def take(self, timeout: float | None = None) -> Captured | None:
+        """The newest frame, waiting up to ``timeout`` seconds; None when none came or the source ended."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._item is not None or self._closed, timeout)
+            item, self._item = self._item, None
+            self._condition.notify_all()
+            return item
+
+    @property
+    def finished(self) -> bool:
+        """The source ended and its last frame was taken."""
+        with self._condition:
+            return self._closed and self._item is None
+
+
+class CaptureThread(threading.Thread):
+    """Reads ``reader`` until it ends or :meth:`stop` is called, timing each arrival; owns and releases the reader.
+
+    ``pace`` (frames per second) holds a file or stream back to its own rate, as if it were a camera.
+    """
+
+    def __init__(
+        self,
+        reader: FrameReader,
+        slot: LatestFrame,
+        arrivals: FpsMeter,
+        clock: Callable[[], float],
+        pace: float | None = None,
+        first_frame: np.ndarray | None = None,
+    ) -> None:
+        super().__init__(name="live-capture", daemon=True)
+        self._reader, self._slot, self._arrivals, self._clock = reader, slot, arrivals, clock
+        self._pace, self._first_frame = pace, first_frame
+        self._stopping = threading.Event()
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        due = time.monotonic()
+        index = 0
+        try:
+            while not self._stopping.is_set():
+                if self._pace:
+                    self._stopping.wait(max(0.0, due - time.monotonic()))
+                    due = max(due, time.monotonic()) + 1 / self._pace  # once behind, go on from now: no rushing
+                if self._first_frame is not None:
+                    ok, frame, self._first_frame = True, self._first_frame, None
+                else:
+                    ok, frame = self._reader.read()
+                if not ok or frame is None or self._stopping.is_set():
+                    break
+                timestamp = self._clock()
+                self._arrivals.tick(timestamp)
+                self._slot.put(Captured(frame, index, timestamp))
+                index += 1
+        except Exception as error:  # a broken stream ends the capture; the pipeline reports it
+            self.error = error
+        finally:
+            self._slot.close()
+            release = getattr(self._reader, "release", None)
+            if release is not None:
+                release()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping.set()
+        self._slot.close()
+        if self.is_alive():
+            self.join(timeout)
+
+
+@dataclass
+class LiveFrame:
+    """One processed frame: the original, its output frame (None while ``edges=trim`` waits) and where it came from.
+
+    The output is the engine's output frame for these settings, ``layout`` included.
+    """
+
+    original: np.ndarray
+    output: np.ndarray | None
+    index: int
+    timestamp: float
+
+
+class Recorder:
+    """Writes output frames with ``video_io``'s atomic writers: nothing appears at ``path`` before :meth:`stop`.
+
+    The writer needs the frame rate up front; for a source that reports none, frames wait in
+    memory until ``rate()`` has measured one from arrivals (a few frames). Frames are written at
+    the source's rate, so a recording made while frames were dropped plays faster than life.
+    """
+
+    def __init__(self, path: Path, rate: Callable[[], float | None], overwrite: bool, started: float) -> None:
+        video_io.output_kind(path)  # a bad extension fails now, not at the first frame
+        self.path = path
+        self.started = started
+        self._rate = rate
+        self._overwrite = overwrite
+        self._writer: video_io.FrameWriter | None = None
+        self._pending: list[np.ndarray] = []
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._writer is None:
+            self._pending.append(frame.copy())
+            rate = self._rate()
+            if rate is not None:
+                self._open(rate)
+        else:
+            self._writer.write(frame)
+
+    def stop(self) -> Path | None:
+        """Finish the file and move it into place; None when no frame was recorded."""
+        if self._writer is None:
+            if not self._pending:
+                return None
+            self._open(self._rate() or video_io.DEFAULT_FPS)  # stopped before the rate was measured
+        self._writer.commit()
+        return self.path
+
+    def abort(self) -> None:
+        self._pending.clear()
+        if self._writer is not None:
+            self._writer.abort()
+
+    def _open(self, rate: float) -> None:
+        height, width = self._pending[0].shape[:2]
+        self._writer = video_io.open_writer(self.path, rate, width, height, overwrite=self._overwrite)
+        for frame in self._pending:
+            self._writer.write(frame)
+        self._pending.clear()
+
+
+class LivePipeline:
+    """Capture thread, motion, keys, recording and snapshots, without any window; use it as a context manager.
+
+    ``source_fps`` is the rate the source reports (None when it reports 0 or junk: then the
+    rate is measured from arrival times). ``pace`` reads at that rate (files and streams, which
+    OpenCV would otherwise read as fast as it can); ``keep_all`` processes every frame instead
+    of dropping (files). ``clock`` times arrivals and processing.
+    """
+
+    def __init__(
+        self,
+        reader: FrameReader,
+        settings: Settings,
+        *,
+        capacity: int = DEFAULT_HISTORY,
+        source_fps: float | None = None,
+        pace: bool = False,
+        keep_all: bool = False,
+        first_frame: np.ndarray | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        output_dir: Path = Path("."),
+        overwrite: bool = False,
+    ) -> None:
+        self.state = LiveState(settings, capacity)
+        self.motion = LiveMotion(settings, capacity)
+        self.source_fps = source_fps
+        self.arrivals = FpsMeter()
+        self.processing = FpsMeter()
+        self.slot = LatestFrame(keep_all)
+        self.output_dir = output_dir
+        self.overwrite = overwrite
+        self.clock = clock
+        self.recorder: Recorder | None = None
+        self.saved: list[Path] = []  # recordings and snapshots, in order
+        self.latest: LiveFrame | None = None
+        self.processed = 0
+        pace_fps = (source_fps or video_io.DEFAULT_FPS) if pace else None
+        self.capture = CaptureThread(reader, self.slot, self.arrivals, clock, pace_fps, first_frame)
+
+    def __enter__(self) -> LivePipeline:
+        self.capture.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        """Stop capturing; a recording is kept (stop = commit) unless an error other than Ctrl-C ended the run."""
+        self.capture.stop()
+        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+            self.stop_recording()
+        elif self.recorder is not None:
+            self.recorder.abort()
+            self.recorder = None
+
+    @property
+    def source_rate(self) -> float | None:
+        """Frames per second of the source: as reported, else measured from arrivals (None until measured)."""
+        return self.source_fps or self.arrivals.rate
+
+    @property
+    def dropped(self) -> int:
+        return self.slot.dropped
+
+    @property
+    def finished(self) -> bool:
+        return self.slot.finished
+
+    def step(self, timeout: float | None = 1.0) -> LiveFrame | None:
+        """Process the newest frame (waiting up to ``timeout`` s); None when none came or the source ended."""
+        captured = self.slot.take(timeout)
+        if captured is None:
+            return None
+        output = self.motion.push(captured.frame)
+        if self.recorder is not None and output is not None:
+            self.recorder.write(output)
+        self.processed += 1
+        self.processing.tick(self.clock())
+        self.latest = LiveFrame(captured.frame, output, captured.index, captured.timestamp)
+        return self.latest
+
+    def handle_key(self, key: int | str) -> str | None:
+        """Apply a key press (a ``cv2.waitKey`` code or a character); returns the action, QUIT to stop."""
+        action = self.state.handle_key(key, frame_index=max(self.motion.frames_seen - 1, 0))
+        try:
+            if action == SETTINGS:
+                self.motion.set_settings(self.state.settings)
+            elif action == RECORD:
+                if self.recorder is None:
+                    self.start_recording()
+                    self.state.message = f"recording to {self.recorder.path}"
+                else:
+                    path = self.stop_recording()
+                    self.state.message = f"saved {path}" if path else "nothing was recorded"
+            elif action == SNAPSHOT:
+                path = self.snapshot()
+                self.state.message = f"saved {path}" if path else "no frame to save yet"
+        except (video_io.MediaError, SettingsError) as error:
+            self.state.message = str(error)
+        return action
+
+    def start_recording(self, path: Path | None = None) -> Path:
+        """Record each output frame processed from now on, to ``path`` or a new ``live-...mp4`` in the output folder."""
+        if self.recorder is not None:
+            raise ValueError("already recording")
+        path = path or self._new_path(".mp4")
+        self.recorder = Recorder(path, lambda: self.source_rate, self.overwrite, self.clock())
+        return path
+
+    def stop_recording(self) -> Path | None:
+        """Finish the recording and move it into place; None when it holds no frame (or none was running)."""
+        recorder, self.recorder = self.recorder, None
+        path = recorder.stop() if recorder is not None else None
+        if path is not None:
+            self.saved.append(path)
+        return path
+
+    def snapshot(self, path: Path | None = None) -> Path | None:
+        """Save the latest output frame as a PNG; None when there is none yet."""
+        if self.latest is None or self.latest.output is None:
+            return None
+        path = path or self._new_path(".png")
+        _, encoded = cv2.imencode(".png", self.latest.output)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            encoded.tofile(path)  # rather than imwrite, which cannot open non-ASCII paths on Windows
+        except OSError as error:
+            raise video_io.MediaError(f"{path}: {(error.strerror or str(error)).lower()}") from None
+        self.saved.append(path)
+        return path
+
+    def status(self) -> str:
+        """The overlay's status line."""
+        recording = None if self.recorder is None else self.clock() - self.recorder.started
+        return status_line(self.state.settings, self.processing.rate, self.source_rate, self.dropped, recording)
+
+    def _new_path(self, extension: str) -> Path:
+        stem = f"live-{time.strftime('%Y%m%d-%H%M%S')}-{self.state.settings.describe()}"
+        path, number = self.output_dir / f"{stem}{extension}", 1
+        while path.exists():
+            number += 1
+            path = self.output_dir / f"{stem}-{number}{extension}"
+        return path
+
+
+# --- drawing -----------------------------------------------------------------------------------
+
+
+def compose(frame: LiveFrame, settings: Settings, lines: Sequence[str]) -> np.ndarray:
+    """What the window shows: original and motion side by side (unless the layout already holds the original),
+    with ``lines`` of text over the top left."""
+    if frame.output is None:
+        view = np.hstack([frame.original, still_frame(settings, frame.original.shape)])
+    elif settings.layout == "motion":
+        view = np.hstack([frame.original, frame.output])
+    else:
+        view = frame.output.copy()
+    scale = max(0.4, view.shape[0] / 720 * 0.6)
+    line_height = int(30 * scale) + 4
+    for number, line in enumerate(lines):
+        (width, height), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        top = number * line_height
+        cv2.rectangle(view, (0, top), (width + 12, top + line_height), (0, 0, 0), cv2.FILLED)
+        cv2.putText(
+            view, line, (6, top + (line_height + height) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale,
+            (255, 255, 255), 1, cv2.LINE_AA,
+        )
+    return view
+
+
+def overlay_lines(pipeline: LivePipeline) -> list[str]:
+    state = pipeline.state
+    lines = [pipeline.status()]
+    if state.message:
+        lines.append(state.message)
+    return lines + (help_lines() if state.show_help else ["h: help"])
+
+
+# --- sources and window ------------------------------------------------------------------------
+
+
+@dataclass
+class OpenedSource:
+    """An opened live source, its first frame already read (which proves it delivers)."""
+
+    capture: Any  # cv2.VideoCapture
+    first_frame: np.ndarray
+    fps: float | None  # as reported; None for 0 or junk
+    kind: str  # "camera", "file" or "stream"
+
+
+def camera_index(spec: str) -> int | None:
+    """The camera index of ``3`` or ``/dev/video3``; None for files and URLs."""
+    if spec.isdigit():
+        return int(spec)
+    match = _CAMERA_PATH.fullmatch(spec)
+    return int(match.group(1)) if match else None
+
+
+def open_live_source(spec: str) -> OpenedSource:
+    """Open a camera (index or ``/dev/videoN``), a file or a stream URL; raise :class:`RunError` with one line."""
+    camera = camera_index(spec)
+    if camera is None and "://" not in spec and not os.path.exists(spec):
+        raise RunError(f"{spec}: no such file")
+    previous = cv2.getLogLevel()
+    cv2.setLogLevel(_OPENCV_LOG_SILENT)  # backends print their own failures; the RunError says it in one line
+    try:
+        capture = cv2.VideoCapture(camera) if camera is not None else cv2.VideoCapture(spec, cv2.CAP_FFMPEG)
+        if not capture.isOpened():
+            capture.release()
+            raise RunError(f"no camera at index {camera}" if camera is not None else f"{spec}: cannot open it as video")
+        ok, frame = capture.read()
+    finally:
+        cv2.setLogLevel(previous)
+    if not ok or frame is None:
+        capture.release()
+        raise RunError(f"camera {camera} is busy or gives no frames" if camera is not None else f"{spec}: no frames")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    usable = fps if math.isfinite(fps) and 0 < fps <= video_io.MAX_PLAUSIBLE_FPS else None
+    kind = "camera" if camera is not None else "stream" if "://" in spec else "file"
+    return OpenedSource(capture, frame, usable, kind)
+
+
+def open_window() -> None:
+    """Open the viewer window, or raise :class:`RunError` when there is no window system or no highgui."""
+    advice = "use --no-window to record without one, or scripts/motion_extract.py for files"
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise RunError(f"no window system (DISPLAY is not set): {advice}")
+    try:
+        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+    except cv2.error:
+        raise RunError(f"this OpenCV has no window support (opencv-python-headless?): {advice}") from None
+
+
+def run_window(pipeline: LivePipeline, frames: int | None) -> None:
+    """Show the pipeline in the window until q/Esc, the window is closed, the source ends or ``frames`` are done."""
+    shown = False
+    try:
+        while not pipeline.finished and (frames is None or pipeline.processed < frames):
+            pipeline.step(timeout=0.05)
+            if pipeline.latest is not None:  # redrawn even without a new frame: keys change the overlay
+                cv2.imshow(WINDOW_TITLE, compose(pipeline.latest, pipeline.state.settings, overlay_lines(pipeline)))
+                shown = True
+            if pipeline.handle_key(cv2.waitKey(1)) == QUIT:
+                break
+            if shown and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
+                break  # closed with the mouse
+    finally:
+        cv2.destroyAllWindows()
+
+
+def run_headless(pipeline: LivePipeline, frames: int | None) -> None:
+    """Process frames until the source ends or ``frames`` are done."""
+    while not pipeline.finished and (frames is None or pipeline.processed < frames):
+        pipeline.step()
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROG,
+        description=(
+            "Live motion extraction: a camera, file or stream beside its motion, in a window. "
+            "Press h in the window for the keys."
+        ),
+        epilog="Exit codes: 0 success, 1 source, window or output failed, 2 bad arguments.",
+    )
+    parser.add_argument(
+        "source", nargs="?", default="0",
+        help="camera index (0, 1, ...) or /dev/videoN, a video file, or a stream URL (default: camera 0)",
+    )
+    add_settings_arguments(parser)  # the same flags as motion_extract, so options carry over between the two
+    parser.add_argument(
+        "--history", type=_positive, default=DEFAULT_HISTORY, metavar="N",
+        help=f"frames kept for the offset keys to reach back (memory: N+1 frames; default: {DEFAULT_HISTORY})",
+    )
+    parser.add_argument("--no-window", action="store_true", help="run without a window (e.g. to record on a server)")
+    parser.add_argument("--frames", type=_positive, metavar="N", help="stop after N processed frames")
+    parser.add_argument(
+        "--record", metavar="PATH",
+        help="record the motion from the start to PATH (.mp4, .avi, .mkv or a pattern such as out/%%05d.png)",
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, default=Path("."), metavar="DIR",
+        help="where the r and s keys save recordings and snapshots (default: the current folder)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace the --record output if it exists")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace, stdout: TextIO) -> None:
+    if args.list_presets:
+        stdout.write(preset_listing())
+        return
+    settings = settings_from_args(args)
+    capacity = max(args.history, settings.reach)
+    try:
+        check_live(settings, capacity)
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    if not args.no_window:
+        open_window()
+    source = open_live_source(args.source)
+    pipeline = LivePipeline(
+        source.capture, settings, capacity=capacity, source_fps=source.fps,
+        pace=source.kind == "stream" or (source.kind == "file" and not args.no_window), keep_all=source.kind == "file",
+        first_frame=source.first_frame, output_dir=args.output_dir, overwrite=args.overwrite,
+    )
+    interrupted = False
+    try:
+        with pipeline:
+            if args.record:
+                pipeline.start_recording(Path(args.record))
+            try:
+                (run_headless if args.no_window else run_window)(pipeline, args.frames)
+            except KeyboardInterrupt:
+                interrupted = True  # the normal way to stop a headless recording: keep it
+    except video_io.MediaError as error:
+        raise RunError(str(error)) from None
+    if pipeline.capture.error is not None:
+        raise RunError(f"{args.source}: reading stopped: {pipeline.capture.error}")
+    if not args.quiet:
+        stopped = " (interrupted)" if interrupted else ""
+        stdout.write(f"processed {pipeline.processed} frames, dropped {pipeline.dropped}{stopped}\n")
+        stdout.writelines(f"wrote {path}\n" for path in pipeline.saved)
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """Run the live viewer; returns the exit code."""
+    previous_handler = None
+    try:
+        args = build_parser().parse_args(argv)
+        try:
+            previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        except ValueError:  # not the main thread
+            pass
+        run(args, stdout)
+    except UsageError as error:
+        stderr.write(f"{PROG}: error: {error}\n")
+        return EXIT_USAGE
+    except RunError as error:
+        stderr.write(f"{PROG}: error: {error}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # before the source delivered: nothing to keep
+        stderr.write(f"\n{PROG}: interrupted\n")
+        return EXIT_FAILED
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    return EXIT_OK
