@@ -339,6 +339,9 @@ def _open_capture(path: str) -> cv2.VideoCapture:
     if not capture.isOpened():
         capture.release()
         raise MediaError(f"{path}: not a video OpenCV can read")
+    # Phone videos are often stored sideways with a rotation tag; show them upright, as players
+    # (and Blender) do. OpenCV 4.11 leaves this off by default.
+    capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     return capture
 
 

@@ -6,6 +6,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import traceback
@@ -538,3 +539,31 @@ def test_abort_drops_queued_frames_and_stops_the_thread(tmp_path):
     writer.abort()
     assert video_io_threads() == []
     assert os.listdir(tmp_path / "seq") == []
+
+
+def test_a_rotation_tagged_movie_reads_upright(tmp_path):
+    """Phone videos store frames sideways with a display rotation; they must come out upright."""
+    assert shutil.which("ffmpeg"), "ffmpeg is not installed: run scripts/test.sh, which installs it"
+    frames = [np.zeros((48, 64, 3), np.uint8) for _ in range(3)]
+    for frame in frames:
+        frame[:8, :16] = 255  # a white mark in the top-left corner of the stored frame
+    stored = write_frames(tmp_path / "stored.mkv", frames)
+    tagged = tmp_path / "tagged.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(stored), "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p",
+         str(tmp_path / "plain.mp4")], check=True,
+    )
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(tmp_path / "plain.mp4"), "-c", "copy", "-metadata:s:v:0", "rotate=90",
+         str(tagged)], check=True,
+    )
+    source = open_source(tagged)
+    assert (source.width, source.height) == (48, 64)
+    upright = read_all(source)[0]
+    assert upright.shape == (64, 48, 3)
+    # As ffmpeg shows it (its own decode of the first frame), the mark sits at the bottom left.
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(tagged), "-frames:v", "1", str(tmp_path / "shown.png")],
+                   check=True)
+    shown = cv2.imread(str(tmp_path / "shown.png"))
+    assert np.abs(upright.astype(int) - shown).max() <= 2
+    assert upright[-16:, :8].mean() > 200 and upright[:16, :8].mean() < 50
