@@ -23,6 +23,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -276,17 +277,34 @@ def choose_engine(requested: str, output: Path) -> str:
 
 
 def ensure_sample_clip() -> Path:
-    """Write the built-in sample clip (lossless) on first use and return its path."""
+    """Write the built-in sample clip on first use and return its path.
+
+    Lossless FFV1 pictures; with Blender's bpy module at hand, a tick every second as FLAC
+    audio too, so the demo shows the sound carried through.
+    """
     if SAMPLE_PATH.exists():
         return SAMPLE_PATH
-    from .core.sample_clip import SampleClip
+    from .core.sample_clip import SampleClip, write_tick_track
 
     video_io = _video_io()
     clip = SampleClip()
     SAMPLE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with video_io.open_writer(SAMPLE_PATH, clip.fps, clip.width, clip.height) as writer:
-        for frame in clip.read_from(0):
-            writer.write(frame)
+    with tempfile.TemporaryDirectory(dir=SAMPLE_PATH.parent) as folder:
+        pictures, ticks = Path(folder) / "pictures.mkv", Path(folder) / "ticks.wav"
+        with video_io.open_writer(pictures, clip.fps, clip.width, clip.height) as writer:
+            for frame in clip.read_from(0):
+                writer.write(frame)
+        try:
+            batch = _vse_batch()
+        except RunError:  # no Blender: the silent clip will do
+            os.replace(pictures, SAMPLE_PATH)
+            return SAMPLE_PATH
+        write_tick_track(ticks, clip.frame_count / clip.fps)
+        saved_stdout = _point_stdout_at_null()
+        try:
+            batch.encode_with_sound(pictures, ticks, SAMPLE_PATH)
+        finally:
+            _restore_stdout(saved_stdout)
     return SAMPLE_PATH
 
 

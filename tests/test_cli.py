@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 import shlex
 import signal
-import struct
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
 import cv2
@@ -19,7 +16,7 @@ import pytest
 
 from blender_addon import cli, video_io
 from blender_addon.cli import parse_size, script_arguments
-from blender_addon.core.sample_clip import SampleClip, decode_frame
+from blender_addon.core.sample_clip import SampleClip, decode_frame, write_tick_track
 from blender_addon.core.settings import OPTIONS_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,25 +75,12 @@ def lossless_clip(tmp_path_factory, small_clip) -> Path:
 
 @pytest.fixture(scope="module")
 def clip_with_audio(tmp_path_factory, lossless_clip) -> Path:
-    """The 30-frame clip with a tone as H.264 + AAC, made by rendering a .blend with Blender."""
-    import bpy
-    from vse_helpers import new_scene
-
+    """The 30-frame clip with ticks as H.264 + AAC, encoded by Blender."""
     from blender_addon.vse import batch
 
     folder = tmp_path_factory.mktemp("audio")
-    tone = folder / "tone.wav"
-    with wave.open(str(tone), "wb") as file:
-        file.setnchannels(1), file.setsampwidth(2), file.setframerate(48000)
-        file.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(2 * 48000)))
-    scene = new_scene()
-    strips = scene.sequence_editor.strips
-    strips.new_movie(name="clip", filepath=str(lossless_clip), channel=1, frame_start=1)
-    strips.new_sound(name="tone", filepath=str(tone), channel=2, frame_start=1)
-    scene.frame_start, scene.frame_end = 1, 30
-    blend = folder / "clip.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
-    summary = batch.render_blend_file(blend, folder / "clip.mp4")
+    write_tick_track(folder / "ticks.wav", 2.0)
+    summary = batch.encode_with_sound(lossless_clip, folder / "ticks.wav", folder / "clip.mp4")
     assert summary.has_audio and summary.frame_count == 30
     return folder / "clip.mp4"
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import struct
-import wave
 from pathlib import Path
 
 import bpy
@@ -23,6 +20,7 @@ from vse_helpers import (
 )
 
 from blender_addon.core.engine import extract_motion
+from blender_addon.core.sample_clip import write_tick_track
 from blender_addon.core.settings import Settings
 from blender_addon.vse import batch
 
@@ -43,9 +41,7 @@ def movie_with_audio(pattern, tmp_path_factory) -> Path:
     """An H.264 + AAC movie of the sample clip with a tone, made by rendering a .blend (``render_blend_file``)."""
     folder = tmp_path_factory.mktemp("audio")
     tone = folder / "tone.wav"
-    with wave.open(str(tone), "wb") as file:
-        file.setnchannels(1), file.setsampwidth(2), file.setframerate(48000)
-        file.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(48000)))
+    write_tick_track(tone, 1.0)
     scene = new_scene()
     strips = scene.sequence_editor.strips
     image = strips.new_image(name="clip", filepath=pattern.replace("%04d", "0001"), channel=1, frame_start=1)
@@ -149,3 +145,12 @@ def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):
     written = sorted(tmp_path.glob("edit_*.png"))
     assert summary.frame_count == 5 and [path.name for path in written] == [f"edit_{i:03d}.png" for i in range(4, 9)]
     assert np.asarray(cv2.imread(str(written[0]))).shape == (90, 160, 3)
+
+
+def test_encode_with_sound_keeps_the_pictures_and_adds_the_sound(pattern, clip, tmp_path):
+    write_tick_track(tmp_path / "ticks.wav", FRAMES / FPS)
+    summary = batch.encode_with_sound(pattern, tmp_path / "ticks.wav", tmp_path / "clip.mkv")
+    assert summary.has_audio and summary.frame_count == FRAMES
+    frames = read_movie(tmp_path / "clip.mkv")
+    assert len(frames) == FRAMES
+    assert all(np.array_equal(frame, clip.frame(index)) for index, frame in enumerate(frames))

@@ -245,12 +245,29 @@ def test_errors_reach_the_user_through_report(png_files):
 
 
 def test_scene_edits_are_undoable_steps():
-    # The bpy module runs without an undo stack (ed.undo's poll fails headless), so this checks
-    # what makes each operator one undo step in the application: the UNDO option.
     for idname in ("motion_extract", "motion_extract_update", "motion_extract_remove",
                    "motion_extract_output_colors"):
         operator = getattr(bpy.types, f"SEQUENCER_OT_{idname}")
         assert {"REGISTER", "UNDO"} <= operator.bl_options
+
+
+def test_undo_restores_the_scene(png_files):
+    scene = new_scene()
+    source = add_image_strip(scene, png_files, channel=3, start=5, name="shot")
+    select_only(scene, source)
+    before = snapshot(source)
+    bpy.ops.ed.undo_push(message="before extracting")
+    extract(scene, source, offset=2)
+    assert rig.is_rig(scene.sequence_editor.active_strip)
+    # An operator called from Python leaves its undo step to the caller, as the UI would push it.
+    bpy.ops.ed.undo_push(message="Extract Motion")
+    bpy.ops.ed.undo()
+    scene = bpy.context.scene  # undo reloads the data: old references are stale
+    assert [strip.name for strip in scene.sequence_editor.strips_all] == ["shot"]
+    assert snapshot(scene.sequence_editor.strips["shot"]) == before
+    bpy.ops.ed.redo()
+    redone = bpy.context.scene.sequence_editor.strips
+    assert len(redone) == 1 and rig.is_rig(redone[0]) and redone[0].strips["shot"]
 
 
 # --- renders compared with the exact engine ---------------------------------------------------

@@ -18,6 +18,8 @@ whenever t != p. See :func:`decode_frame`.
 from __future__ import annotations
 
 import math
+import os
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -177,3 +179,18 @@ class SampleClip:
     def read_from(self, start: int) -> Iterator[np.ndarray]:
         for index in range(start, self.frame_count):
             yield self.frame(index)
+
+
+def write_tick_track(path: str | os.PathLike, seconds: float, rate: int = 48000) -> None:
+    """A mono 16-bit WAV for the sample clip: a short 880 Hz tick at the start of every second."""
+    samples = np.zeros(round(seconds * rate), dtype=np.float64)
+    tick = np.arange(round(0.08 * rate))
+    envelope = np.linspace(1.0, 0.0, tick.size)
+    for start in range(0, samples.size, rate):
+        end = min(start + tick.size, samples.size)
+        samples[start:end] = 0.4 * envelope[: end - start] * np.sin(2 * math.pi * 880 * tick[: end - start] / rate)
+    with wave.open(os.fspath(path), "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes((samples * 32767).astype("<i2").tobytes())
