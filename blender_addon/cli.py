@@ -545,32 +545,40 @@ def _same_path(output: Path, input_path: Path) -> bool:
         return False
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
-    """Run the command line; returns the exit code."""
-    parser = build_parser()
+def run_command(prog: str, work: Callable[[], object], stderr: TextIO, interrupted: str) -> int:
+    """Run ``work`` as a command: its errors become one line and an exit code, SIGTERM acts as Ctrl-C."""
     previous_handler = None
     try:
-        args = parser.parse_args(argv)
         try:
             previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         except ValueError:  # not the main thread
             pass
-        output = run(args, stdout, stderr)
+        work()
     except UsageError as error:
-        stderr.write(f"{PROG}: error: {error}\n")
+        stderr.write(f"{prog}: error: {error}\n")
         return EXIT_USAGE
     except RunError as error:
-        stderr.write(f"{PROG}: error: {error}\n")
+        stderr.write(f"{prog}: error: {error}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        stderr.write(INTERRUPTED)
+        stderr.write(interrupted)
         return EXIT_FAILED
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
-    if output is not None and not args.quiet:
-        stdout.write(f"wrote {output}\n")
     return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """Run the command line; returns the exit code."""
+
+    def work() -> None:
+        args = build_parser().parse_args(argv)
+        output = run(args, stdout, stderr)
+        if output is not None and not args.quiet:
+            stdout.write(f"wrote {output}\n")
+
+    return run_command(PROG, work, stderr, INTERRUPTED)
 
 
 def script_arguments(argv: Sequence[str]) -> list[str]:

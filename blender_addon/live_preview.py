@@ -21,7 +21,6 @@ import argparse
 import math
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -35,14 +34,12 @@ import numpy as np
 
 from . import video_io
 from .cli import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
     OneLineParser,
     RunError,
     UsageError,
     add_settings_arguments,
     preset_listing,
+    run_command,
     settings_from_args,
 )
 from .core.live import (
@@ -543,10 +540,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace, stdout: TextIO) -> None:
     if args.list_presets:
         stdout.write(preset_listing())
@@ -586,24 +579,5 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """Run the live viewer; returns the exit code."""
-    previous_handler = None
-    try:
-        args = build_parser().parse_args(argv)
-        try:
-            previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        except ValueError:  # not the main thread
-            pass
-        run(args, stdout)
-    except UsageError as error:
-        stderr.write(f"{PROG}: error: {error}\n")
-        return EXIT_USAGE
-    except RunError as error:
-        stderr.write(f"{PROG}: error: {error}\n")
-        return EXIT_FAILED
-    except KeyboardInterrupt:  # before the source delivered: nothing to keep
-        stderr.write(f"\n{PROG}: interrupted\n")
-        return EXIT_FAILED
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
-    return EXIT_OK
+    # Ctrl-C before the source delivered: nothing to keep (a recording is kept by the pipeline).
+    return run_command(PROG, lambda: run(build_parser().parse_args(argv), stdout), stderr, f"\n{PROG}: interrupted\n")

@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 import pytest
 
-from blender_addon.core.engine import EngineStats, SourceEndedEarly, extract_motion
+from blender_addon.core.engine import EngineStats, FrameList, SourceEndedEarly, extract_motion
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
 from blender_addon.core.timing import output_frame_count
@@ -177,3 +177,12 @@ def test_a_source_that_ends_early_is_reported(small_clip):
 def test_output_range_outside_the_clip_is_an_error(small_clip):
     with pytest.raises(ValueError, match="outside the output"):
         render(small_clip, Settings(offset=2, edges="trim"), start=20, stop=29)
+
+
+def test_frame_list_is_a_source(small_clip):
+    frames = [small_clip.frame(index) for index in range(5)]
+    source = FrameList(frames)
+    assert (source.frame_count, source.width, source.height) == (5, small_clip.width, small_clip.height)
+    assert all(np.array_equal(a, b) for a, b in zip(source.read_from(2), frames[2:], strict=True))
+    with pytest.raises(ValueError, match="at least one frame"):
+        FrameList([])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from blender_addon.core.effect import MotionEffect, glow_kernel_size, trail_length
-from blender_addon.core.engine import EngineStats, extract_motion
+from blender_addon.core.engine import EngineStats, FrameList, extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
@@ -34,18 +34,6 @@ def round_half_up(values: np.ndarray) -> np.ndarray:
 def random_frames(count: int, shape=(24, 32, 3), seed=3) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(count)]
-
-
-class ListSource:
-    """A FrameSource over frames in memory."""
-
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        self.frames = frames
-        self.frame_count = len(frames)
-        self.height, self.width = frames[0].shape[:2]
-
-    def read_from(self, start: int):
-        yield from self.frames[start:]
 
 
 # --- time colour -------------------------------------------------------------------------------
@@ -140,9 +128,9 @@ def plain_trails(motions: list[np.ndarray], decay: float, pivot: int) -> list[np
 def test_trails_follow_the_plain_rule(look, pivot):
     frames = random_frames(12, shape=(6, 7, 3))
     settings = Settings(look=look, trails=0.8)
-    motion_only = render(ListSource(frames), settings.replace(trails=0.0))
+    motion_only = render(FrameList(frames), settings.replace(trails=0.0))
     expected = plain_trails(motion_only, 0.8, pivot)
-    assert all(np.array_equal(a, b) for a, b in zip(render(ListSource(frames), settings), expected, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(render(FrameList(frames), settings), expected, strict=True))
 
 
 def test_trails_fade_within_their_length():

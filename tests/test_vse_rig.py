@@ -34,7 +34,7 @@ from vse_helpers import (
 )
 
 import blender_addon
-from blender_addon.core.engine import extract_motion
+from blender_addon.core.engine import FrameList, extract_motion
 from blender_addon.core.settings import OPTIONS, Settings
 from blender_addon.ui import props
 from blender_addon.vse import batch, colors, rig
@@ -312,18 +312,6 @@ def test_rig_on_ffv1_movie_equals_the_exact_engine(clip, ffv1_movie, tmp_path):
     assert max_mean_difference(render_rig(scene, found, tmp_path), engine_frames(clip, settings)) == (0, 0.0)
 
 
-class Frames:
-    """Decoded frames as the exact engine's ``FrameSource``."""
-
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        self.frames = frames
-        self.frame_count = len(frames)
-        self.height, self.width = frames[0].shape[:2]
-
-    def read_from(self, start: int):
-        yield from self.frames[start:]
-
-
 def test_rig_on_h264_movie_is_within_decoder_tolerance(clip, png_files, tmp_path):
     movie = tmp_path / "clip.mp4"
     pattern = str(png_files[0].parent / "%04d.png")
@@ -339,8 +327,8 @@ def test_rig_on_h264_movie_is_within_decoder_tolerance(clip, png_files, tmp_path
     settings = Settings(offset=2)
     found = rig.build_rig(scene, source, settings)
     rendered = render_rig(scene, found, tmp_path / "out")
-    assert max_mean_difference(rendered, engine_frames(Frames(blender), settings)) == (0, 0.0)
-    worst, mean = max_mean_difference(rendered, engine_frames(Frames(opencv), settings))
+    assert max_mean_difference(rendered, engine_frames(FrameList(blender), settings)) == (0, 0.0)
+    worst, mean = max_mean_difference(rendered, engine_frames(FrameList(opencv), settings))
     assert worst <= decoders_worst and mean <= 0.5  # 13 / 0.07 measured
 
 
