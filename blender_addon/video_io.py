@@ -622,11 +622,15 @@ class FrameWriter(ABC):
 class _MovieWriter(FrameWriter):
     def __init__(self, path: str, fourcc: str, fps: float, width: int, height: int) -> None:
         super().__init__(path, width, height)
+        # OpenCV's FFmpeg writers silently drop an odd last row or column; repeat it instead, so
+        # the movie keeps every pixel (one line taller or wider).
+        self._padding = (height % 2, width % 2)
         self._temp = _create_temp_file(path)
         self._writer: cv2.VideoWriter | None = None
         try:
             self._writer = cv2.VideoWriter(
-                self._temp, cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height)
+                self._temp, cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), fps,
+                (width + self._padding[1], height + self._padding[0]),
             )
             if not self._writer.isOpened():
                 raise MediaError(f"{path}: OpenCV cannot open a {fourcc} video writer")
@@ -639,6 +643,8 @@ class _MovieWriter(FrameWriter):
             self._writer.set(cv2.VIDEOWRITER_PROP_QUALITY, MJPEG_QUALITY)
 
     def _write(self, frame: np.ndarray, index: int) -> None:
+        if any(self._padding):
+            frame = cv2.copyMakeBorder(frame, 0, self._padding[0], 0, self._padding[1], cv2.BORDER_REPLICATE)
         self._writer.write(frame)
 
     def _finish(self) -> None:
@@ -732,11 +738,6 @@ def open_writer(
         if colliding:
             raise MediaError(f"{path}: {len(colliding)} frame files already exist (use --overwrite to replace them)")
         raise MediaError(f"{path} already exists (use --overwrite to replace it)")
-    if numbered is None and (width % 2 or height % 2):
-        raise MediaError(
-            f"{path}: OpenCV's video writers need an even width and height, not {width}x{height} "
-            "(write an image sequence such as frames/%05d.png instead)"
-        )
     folder = os.path.dirname(path)
     if folder:
         try:

@@ -461,3 +461,15 @@ def test_print_ffmpeg_prints_a_command_and_renders_nothing(lossless_clip, tmp_pa
     assert "gblur=sigma=10" in result.stdout
     assert "note: glow" in result.stderr
     assert not output.exists()
+
+
+def test_odd_frame_sizes_fail_cleanly_in_blender_and_are_padded_by_the_exact_engine(tmp_path):
+    frames_dir = tmp_path / "frames"
+    write_clip(frames_dir / "%03d.png", SampleClip(width=161, height=91, frame_count=6))
+    result = run_cli(frames_dir / "%03d.png", "-o", tmp_path / "out.mp4")
+    assert_clean_failure(result, 1, "needs an even width and height, not 161x91")
+    assert not (tmp_path / "out.mp4").exists()
+    result = run_cli(frames_dir / "%03d.png", "-o", tmp_path / "out.mp4", "--engine", "exact")
+    assert result.returncode == 0, result.stderr
+    written = video_io.open_source(tmp_path / "out.mp4")
+    assert (written.width, written.height, written.frame_count) == (162, 92, 6)

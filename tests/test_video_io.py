@@ -410,10 +410,13 @@ def test_a_read_only_folder_is_refused():
         shutil.rmtree(base)
 
 
-def test_odd_frame_sizes_are_refused_for_movies_but_fine_for_images(tmp_path):
-    with pytest.raises(MediaError, match="need an even width and height, not 65x49"):
-        open_writer(tmp_path / "out.mkv", 25.0, 65, 49)
+def test_odd_frame_sizes_are_padded_for_movies_and_kept_for_images(tmp_path):
     frames = noise_frames(2, width=65, height=49)
+    movie = open_source(write_frames(tmp_path / "out.mkv", frames))
+    assert (movie.width, movie.height) == (66, 50)  # the last column and row repeated, nothing lost
+    for written, frame in zip(read_all(movie), frames, strict=True):
+        assert np.array_equal(written[:49, :65], frame)
+        assert np.array_equal(written[49, :65], frame[48]) and np.array_equal(written[:49, 65], frame[:, 64])
     source = open_source(write_frames(tmp_path / "seq" / "%03d.png", frames))
     assert (source.width, source.height) == (65, 49)
     assert all(np.array_equal(a, b) for a, b in zip(read_all(source), frames, strict=True))

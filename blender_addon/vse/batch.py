@@ -313,6 +313,16 @@ def _set_output(scene: bpy.types.Scene, kind: str, extension: str, audio: bool) 
     render.use_file_extension = kind == "sequence"
 
 
+def _check_even_size(output: Path, kind: str, width: int, height: int) -> None:
+    """H.264 and ProRes store colour at half resolution: Blender refuses odd frame sizes for them."""
+    extension = output.suffix.lower()
+    if kind == "movie" and MOVIE_FORMATS[extension][1] in ("H264", "PRORES") and (width % 2 or height % 2):
+        raise VseRenderError(
+            f"{output}: Blender's {MOVIE_FORMATS[extension][1]} writer needs an even width and height, not "
+            f"{width}x{height} (use --engine exact, which pads the frame, or a .mkv or PNG sequence output)"
+        )
+
+
 def _quiet_caches(scene: bpy.types.Scene) -> None:
     editor = scene.sequence_editor
     editor.use_cache_raw = False
@@ -357,7 +367,11 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
     _PENDING_DISCARDS.append(discard)
     bpy.app.handlers.render_write.append(on_write)
     try:
-        result = bpy.ops.render.render(animation=True, scene=scene.name)
+        try:
+            result = bpy.ops.render.render(animation=True, scene=scene.name)
+        except RuntimeError as error:  # Blender's report, e.g. a codec refusing the frame size
+            message = str(error).removeprefix("Error: ").strip().splitlines()[0]
+            raise VseRenderError(f"{output}: Blender cannot render it: {message}") from None
         if "FINISHED" not in result or done < count:
             raise VseRenderError(f"{output}: Blender stopped after {done} of {count} frames")
         if kind == "movie":
@@ -428,6 +442,7 @@ def render_with_vse(
         except RigError as error:
             raise VseRenderError(f"{source_path}: {error}") from None
         numbers = _render_range(rig.frame_final_duration, start, stop)
+        _check_even_size(output, kind, width, height)
         _check_output(output, inputs, overwrite, numbers)
         audio = strip.type == "MOVIE" and kind == "movie" and _add_audio(scene, source_path, channel=rig.channel + 1)
         colors.use_exact_colors(scene)
@@ -472,6 +487,7 @@ def encode_with_sound(
         scene.render.resolution_x, scene.render.resolution_y = width, height
         scene.render.resolution_percentage = 100
         numbers = range(strip.frame_final_duration)
+        _check_even_size(output, kind, width, height)
         _check_output(output, [*inputs, sound], overwrite, numbers)
         audio = kind == "movie" and _add_audio(scene, sound, channel=2)
         colors.use_exact_colors(scene)
