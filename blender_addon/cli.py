@@ -205,7 +205,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     try:
         return preset_settings(args.preset, **explicit) if getattr(args, "preset", None) else Settings(**explicit)
     except SettingsError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(_in_flag_terms(str(error))) from None
+
+
+def _in_flag_terms(message: str) -> str:
+    """A settings message told with the flag of the option it starts with (``glow_radius`` -> ``--glow-radius``)."""
+    name = message.split(" ", 1)[0]
+    return option_flag(OPTIONS_BY_NAME[name]) + message[len(name):] if name in OPTIONS_BY_NAME else message
 
 
 class Progress:
