@@ -251,16 +251,20 @@ def test_sizes_and_blender_style_arguments(monkeypatch):
     assert script_arguments(argv) == ["in.mp4", "--offset", "3"]
 
 
-def test_runs_as_a_blender_python_script(lossless_clip, tmp_path):
-    """The script under the bpy module, with Blender's argument layout."""
-    output = tmp_path / "motion.mkv"
+def run_like_blender(*args: str | os.PathLike, block_opencv: bool = False) -> subprocess.CompletedProcess:
+    """The script run by the bpy module with Blender's argument layout (``blender -b --python S -- ...``)."""
+    block = "sys.modules['cv2'] = None; " if block_opencv else ""
+    argv = ["blender", "-b", "--python", str(SCRIPT), "--", *map(str, args)]
     code = (
-        "import bpy, runpy, sys; "
-        f"sys.argv = ['blender', '-b', '--python', {str(SCRIPT)!r}, '--', {str(lossless_clip)!r}, "
-        f"'-o', {str(output)!r}, '--offset', '2']; "
+        f"import sys; {block}import bpy, runpy; sys.argv = {argv!r}; "
         f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_runs_as_a_blender_python_script(lossless_clip, tmp_path):
+    output = tmp_path / "motion.mkv"
+    result = run_like_blender(lossless_clip, "-o", output, "--offset", "2")
     assert result.returncode == 0, result.stderr
     assert len(read_all(output)) == 30
 
@@ -374,13 +378,7 @@ def test_blend_file_with_a_rig_renders_to_the_default_output(lossless_clip, tmp_
 def test_vse_engine_under_blender_needs_no_opencv(lossless_clip, tmp_path):
     """A real Blender has no OpenCV: the vse path must not import it (cv2 is blocked here)."""
     output = tmp_path / "motion.mp4"
-    code = (
-        "import sys; sys.modules['cv2'] = None; import bpy, runpy; "
-        f"sys.argv = ['blender', '-b', '--python', {str(SCRIPT)!r}, '--', {str(lossless_clip)!r}, "
-        f"'-o', {str(output)!r}, '--offset', '2']; "
-        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = run_like_blender(lossless_clip, "-o", output, "--offset", "2", block_opencv=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"wrote {output}\n"
     assert len(read_all(output)) == 30
