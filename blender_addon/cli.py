@@ -2,13 +2,14 @@
 
 ``scripts/motion_extract.py`` is a thin wrapper around :func:`main`. Two engines render:
 
-- ``exact``: the core engine with OpenCV I/O (``video_io``), the fast reference;
-- ``vse``: the Blender rig through ``vse.batch`` and Blender's FFmpeg (H.264 + AAC, ProRes, FFV1).
+- ``exact``: the core engine with FFmpeg's libraries (PyAV) and OpenCV (``media``): the
+  reference, and the default for every output (H.264, HEVC, AV1, VP9, ProRes, FFV1, MJPG with
+  the source's sound, and image sequences);
+- ``vse``: the Blender rig through ``vse.batch`` and Blender's FFmpeg (H.264 + AAC, ProRes,
+  FFV1), for rendering the rig itself, and for ``--blend``.
 
-``--engine auto`` (the default) picks ``vse`` for ``.mp4`` and ``.mov`` outputs, which people
-expect as H.264 with audio and ProRes (OpenCV writes neither, nor any audio), and ``exact``
-otherwise. bpy is imported only when the vse engine runs, and its path never imports OpenCV,
-so it works inside a real Blender that has none.
+bpy is imported only when the vse engine runs, and its path never imports OpenCV or PyAV, so
+it works inside a real Blender that has neither.
 
 Exit codes: 0 success, 1 input or output failure (including an interrupted render),
 2 bad arguments. Every error is one line on stderr, ``motion_extract: error: ...``, never a
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 from typing import TextIO
@@ -35,7 +37,8 @@ from .core.engine import DEFAULT_MAX_MEMORY, SourceEndedEarly, extract_motion
 from .core.ffmpeg_graph import ffmpeg_command
 from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
 from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
-from .core.timing import output_frame_count
+from .core.timing import output_frame_count, plan_frame
+from .media.paths import MOVIE_FORMATS, is_url
 
 PROG = "motion_extract"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -43,11 +46,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = REPO_ROOT / ".cache" / "sample_clip.mkv"
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
-# The movie extensions each engine writes; auto takes the vse engine for VSE_BY_DEFAULT.
-MOVIE_OUTPUTS = {"exact": (".mp4", ".avi", ".mkv"), "vse": (".mp4", ".mov", ".mkv")}
-MOVIE_OUTPUTS["auto"] = (*MOVIE_OUTPUTS["exact"], ".mov")
-VSE_BY_DEFAULT = (".mp4", ".mov")
-_PRINTF_NUMBER = re.compile(r"%(0\d+)?d")
+# The movie extensions each engine writes.
+MOVIE_OUTPUTS = {"exact": tuple(MOVIE_FORMATS), "vse": (".mp4", ".mov", ".mkv")}
+MOVIE_OUTPUTS["auto"] = MOVIE_OUTPUTS["exact"]
+ALL_CODECS = tuple(dict.fromkeys(codec for movie in MOVIE_FORMATS.values() for codec in movie.codecs))
 INTERRUPTED = f"\n{PROG}: interrupted: no output was written\n"
 
 
@@ -94,9 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
             "so still areas cancel to flat gray and everything that moved lights up."
         ),
         epilog=(
-            "Engines and outputs: by default .mp4 (H.264, with AAC audio when the input has audio) and "
-            ".mov (ProRes) are rendered by Blender's sequencer (--engine vse); .avi (MJPG), .mkv (lossless "
-            "FFV1) and image sequences such as out/%%05d.png by the exact engine. "
+            "Outputs, written by the exact engine with the input's sound: .mp4 (H.264), .mov (ProRes 422 HQ), "
+            ".mkv (lossless FFV1), .webm (VP9), .avi (MJPG), or image sequences such as out/%%05d.png. "
             "Exit codes: 0 success, 1 input or output failed, 2 bad arguments."
         ),
     )
@@ -114,11 +115,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--engine", choices=ENGINES, default="auto",
-        help="exact: the core engine with OpenCV (fast, the reference; .mp4 as mp4v without audio); "
-        "vse: the Blender rig with Blender's FFmpeg (H.264/ProRes/FFV1 with the input's audio); "
-        "auto: vse for .mp4 and .mov, exact otherwise (default: auto)",
+        help="exact: the core engine with FFmpeg's libraries (fast, the reference); "
+        "vse: the Blender rig rendered by Blender's sequencer (.mp4, .mov, .mkv, PNG sequences); "
+        "auto: exact (default: auto)",
     )
     add_settings_arguments(parser)
+    movie = parser.add_argument_group("movie output (exact engine)")
+    movie.add_argument(
+        "--codec", choices=ALL_CODECS,
+        help="video codec: .mp4 h264 (default), h265, av1, mpeg4; .mov prores (default), h264, h265; "
+        ".mkv ffv1 (default), h264, h265, av1, vp9; .webm vp9 (default), av1; .avi mjpeg",
+    )
+    movie.add_argument(
+        "--crf", type=int, metavar="N",
+        help="quality of h264/h265 (0-51, default 20/24), av1/vp9 (0-63, default 32): lower is better and bigger",
+    )
+    movie.add_argument(
+        "--encoder-preset", metavar="NAME",
+        help="encoder speed: x264/x265 preset names (ultrafast ... veryslow; default veryfast), "
+        "SVT-AV1 0-13 (default 10), VP9 cpu-used 0-8 (default 5)",
+    )
+    movie.add_argument("--no-audio", action="store_true", help="leave the input's sound out of a movie output")
     parser.add_argument(
         "--print-ffmpeg", action="store_true",
         help="print an ffmpeg command that reproduces these settings on INPUT (notes on what ffmpeg cannot "
@@ -252,11 +269,15 @@ def default_output(input_path: Path, settings: Settings, frame_range: tuple, sam
     """``<stem>_motion_<look>_<mode><N>[_framesA-B].<ext>`` beside the input (in ./out for the sample).
 
     A movie keeps its extension when ``engine`` writes it, else becomes ``.mp4``; image folders
-    and patterns become a lossless ``.mkv`` beside the folder.
+    and patterns become a lossless ``.mkv`` beside the folder; a stream URL, ``.mp4`` in the
+    current folder.
     """
     name = f"_motion_{settings.describe()}{_chunk_tag(frame_range)}"
     if sample:
         return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"sample{name}.mp4"
+    if is_url(str(input_path)):
+        stem = re.sub(r"[^\w.-]+", "_", str(input_path).split("://", 1)[1].rstrip("/").rsplit("/", 1)[-1]) or "stream"
+        return Path(f"{Path(stem).stem}{name}.mp4")
     if input_path.is_file():
         suffix = input_path.suffix.lower()
         extension = suffix if suffix in MOVIE_OUTPUTS[engine] else ".mp4"
@@ -271,58 +292,49 @@ def _chunk_tag(frame_range: tuple) -> str:
     return "" if frame_range == (None, None) else f"_frames{frame_range[0] or 0}-{frame_range[1] or 'end'}"
 
 
-def choose_engine(requested: str, output: Path) -> str:
-    """The engine for ``output``: ``auto`` means vse for .mp4 and .mov movies, exact for everything else."""
-    suffix = output.suffix.lower()
-    movie = _PRINTF_NUMBER.search(output.name) is None
-    if requested == "auto":
-        return "vse" if movie and suffix in VSE_BY_DEFAULT else "exact"
-    if requested == "exact" and movie and suffix == ".mov":
-        raise UsageError(f"{output}: the exact engine cannot write .mov; ProRes .mov comes from --engine vse")
-    return requested
+def choose_engine(requested: str, args: argparse.Namespace) -> str:
+    """The engine: ``auto`` is the exact engine, for every output."""
+    engine = "exact" if requested == "auto" else requested
+    if engine == "vse":
+        given = [flag for flag, value in (("--codec", args.codec), ("--crf", args.crf),
+                                          ("--encoder-preset", args.encoder_preset)) if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: the exact engine's movie options; --engine vse uses Blender's "
+                             "encoder settings")
+    return engine
 
 
 def ensure_sample_clip() -> Path:
-    """Write the built-in sample clip on first use and return its path.
-
-    Lossless FFV1 pictures; with Blender's bpy module at hand, a tick every second as FLAC
-    audio too, so the demo shows the sound carried through.
-    """
+    """Write the built-in sample clip on first use and return its path: FFV1 pictures, a tick every second."""
     if SAMPLE_PATH.exists():
         return SAMPLE_PATH
     from .core.sample_clip import SampleClip, write_tick_track
 
-    video_io = _video_io()
+    media = _media()
     clip = SampleClip()
     SAMPLE_PATH.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=SAMPLE_PATH.parent) as folder:
-        pictures, ticks = Path(folder) / "pictures.mkv", Path(folder) / "ticks.wav"
-        with video_io.open_writer(pictures, clip.fps, clip.width, clip.height) as writer:
+        ticks = Path(folder) / "ticks.wav"
+        write_tick_track(ticks, clip.frame_count / clip.fps)
+        rate = media.exact_rate(clip.fps)
+        sound = media.SoundClip(str(ticks), Fraction(0), Fraction(0), clip.frame_count / rate)
+        with media.open_writer(SAMPLE_PATH, rate, clip.width, clip.height, sound=sound, overwrite=True) as writer:
             for frame in clip.read_from(0):
                 writer.write(frame)
-        try:
-            batch = _vse_batch()
-        except RunError:  # no Blender: the silent clip will do
-            os.replace(pictures, SAMPLE_PATH)
-            return SAMPLE_PATH
-        write_tick_track(ticks, clip.frame_count / clip.fps)
-        saved_stdout = _point_stdout_at_null()
-        try:
-            batch.encode_with_sound(pictures, ticks, SAMPLE_PATH)
-        finally:
-            _restore_stdout(saved_stdout)
     return SAMPLE_PATH
 
 
-def _video_io() -> ModuleType:
+def _media() -> ModuleType:
     try:
-        from . import video_io
+        from . import media
+
+        media.MovieWriter  # noqa: B018 (imports PyAV and OpenCV now, so a missing one is reported here)
     except ImportError as error:
         raise RunError(
-            f"the exact engine needs OpenCV and numpy ({error}); install them with "
+            f"the exact engine needs PyAV, OpenCV and numpy ({error}); install them with "
             "'pip install -r requirements.txt'"
         ) from None
-    return video_io
+    return media
 
 
 def _vse_batch() -> ModuleType:
@@ -361,7 +373,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if args.print_ffmpeg:
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
-    batch = _vse_batch_for(args, output, stderr) if choose_engine(args.engine, output) == "vse" else None
+    batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
     if args.sample:
         ensure_sample_clip()
     progress = _progress(args, stderr)
@@ -379,27 +391,12 @@ def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
     return Progress(0, enabled=(args.progress or stderr.isatty()) and not args.quiet, stream=stderr)
 
 
-def _vse_batch_for(args: argparse.Namespace, output: Path, stderr: TextIO) -> ModuleType | None:
-    """``vse.batch`` to render ``output``; ``None`` when ``--engine auto`` falls back to exact for want of bpy."""
-    if args.engine == "vse":
-        return _vse_batch()
-    try:
-        return _vse_batch()
-    except RunError:
-        if not args.quiet:
-            stderr.write(
-                f"{PROG}: note: Blender's bpy module is not available: {output.name} is written by the exact "
-                "engine, without audio\n"
-            )
-        return None
-
-
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:
-    video_io = _video_io()
+    media = _media()
     try:
-        source = video_io.open_source(input_path)
+        source = media.open_source(input_path)
         settings.validate_for_clip(source.frame_count)
-    except video_io.MediaError as error:
+    except media.MediaError as error:
         raise RunError(str(error)) from None
     except SettingsError as error:
         raise UsageError(f"{input_path}: {error}") from None
@@ -436,10 +433,10 @@ def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
 
 def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path, output: Path,
                   progress: Progress) -> None:
-    video_io = _video_io()
+    media = _media()
     try:
-        source = video_io.open_source(input_path)
-    except video_io.MediaError as error:
+        source = media.open_source(input_path)
+    except media.MediaError as error:
         raise RunError(str(error)) from None
     try:
         settings.validate_for_clip(source.frame_count)
@@ -452,19 +449,31 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
     if start >= total or stop > total:
         raise UsageError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
 
+    def input_frame(index: int) -> int:
+        return plan_frame(settings, source.frame_count, index).frame
+
+    # The output's time runs with the input frames it shows; the sound is cut to the same span.
+    first, last = input_frame(start), input_frame(stop - 1)
+    begin = source.time_of(first)
+    end = source.time_of(last + 1) if last + 1 < source.frame_count else source.time_of(last) + 1 / source.rate
+    sound = None
+    if getattr(source, "has_audio", False) and not args.no_audio and media.output_kind(output) == "movie":
+        sound = media.SoundClip(source.path, source.start_time, begin, end)
+
     height, width = MotionEffect(settings, (source.height, source.width, 3)).output_shape[:2]
     progress.total = stop - start
     try:
-        with video_io.open_writer(
-            output, source.fps, width, height, overwrite=args.overwrite, protect=[input_path],
-            first_number=start, frame_count=stop - start,
+        with media.open_writer(
+            output, source.rate, width, height, overwrite=args.overwrite, protect=[input_path],
+            first_number=start, frame_count=stop - start, codec=args.codec, crf=args.crf,
+            encoder_preset=args.encoder_preset, sound=sound,
+            time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
         ) as writer:
-            for done, frame in enumerate(
-                extract_motion(source, settings, start, stop, max_memory=args.max_memory), start=1
-            ):
-                writer.write(frame)
+            frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory)
+            for done, frame in enumerate(frames, start=1):
+                writer.write(frame, source.time_of(input_frame(start + done - 1)))
                 progress.update(done)
-    except video_io.MediaError as error:
+    except media.MediaError as error:
         raise RunError(str(error)) from None
     except SourceEndedEarly as error:
         raise RunError(f"{source.path}: the video is truncated or corrupt ({error})") from None

@@ -8,7 +8,7 @@ The pipeline runs without a window too (``--no-window``), which is how the tests
   its reader waits for the processor instead, so every frame is shown (at the file's own rate
   in a window, as fast as it goes without one);
 - :class:`LivePipeline` takes the newest frame, renders its output frame with
-  :class:`~.core.live.LiveMotion`, records it with ``video_io``'s atomic writers, and applies
+  :class:`~.core.live.LiveMotion`, records it with ``media``'s atomic writers, and applies
   key presses through :class:`~.core.live.LiveState`;
 - :func:`main` is the command line (``scripts/live.py``): arguments from the settings model,
   the highgui window, one-line errors. Exit codes: 0 success, 1 source, window or output
@@ -32,7 +32,7 @@ from typing import Any, Protocol, TextIO
 import cv2
 import numpy as np
 
-from . import video_io
+from . import media
 from .cli import (
     OneLineParser,
     RunError,
@@ -193,7 +193,7 @@ class LiveFrame:
 
 
 class Recorder:
-    """Writes output frames with ``video_io``'s atomic writers: nothing appears at ``path`` before :meth:`stop`.
+    """Writes output frames with ``media``'s atomic writers: nothing appears at ``path`` before :meth:`stop`.
 
     The writer needs the frame rate up front; for a source that reports none, frames wait in
     memory until ``rate()`` has measured one from arrivals (a few frames). Frames are written at
@@ -201,12 +201,12 @@ class Recorder:
     """
 
     def __init__(self, path: Path, rate: Callable[[], float | None], overwrite: bool, started: float) -> None:
-        video_io.output_kind(path)  # a bad extension fails now, not at the first frame
+        media.output_kind(path)  # a bad extension fails now, not at the first frame
         self.path = path
         self.started = started
         self._rate = rate
         self._overwrite = overwrite
-        self._writer: video_io.FrameWriter | None = None
+        self._writer: media.FrameWriter | None = None
         self._pending: list[np.ndarray] = []
 
     def write(self, frame: np.ndarray) -> None:
@@ -223,7 +223,7 @@ class Recorder:
         if self._writer is None:
             if not self._pending:
                 return None
-            self._open(self._rate() or video_io.DEFAULT_FPS)  # stopped before the rate was measured
+            self._open(self._rate() or media.DEFAULT_FPS)  # stopped before the rate was measured
         self._writer.commit()
         return self.path
 
@@ -234,7 +234,7 @@ class Recorder:
 
     def _open(self, rate: float) -> None:
         height, width = self._pending[0].shape[:2]
-        self._writer = video_io.open_writer(self.path, rate, width, height, overwrite=self._overwrite)
+        self._writer = media.open_writer(self.path, rate, width, height, overwrite=self._overwrite)
         for frame in self._pending:
             self._writer.write(frame)
         self._pending.clear()
@@ -276,7 +276,7 @@ class LivePipeline:
         self.saved: list[Path] = []  # recordings and snapshots, in order
         self.latest: LiveFrame | None = None
         self.processed = 0
-        pace_fps = (source_fps or video_io.DEFAULT_FPS) if pace else None
+        pace_fps = (source_fps or media.DEFAULT_FPS) if pace else None
         self.capture = CaptureThread(reader, self.slot, self.arrivals, clock, pace_fps, first_frame)
 
     def __enter__(self) -> LivePipeline:
@@ -334,7 +334,7 @@ class LivePipeline:
             elif action == SNAPSHOT:
                 path = self.snapshot()
                 self.state.message = f"saved {path}" if path else "no frame to save yet"
-        except (video_io.MediaError, SettingsError) as error:
+        except (media.MediaError, SettingsError) as error:
             self.state.message = str(error)
         return action
 
@@ -364,7 +364,7 @@ class LivePipeline:
             path.parent.mkdir(parents=True, exist_ok=True)
             encoded.tofile(path)  # rather than imwrite, which cannot open non-ASCII paths on Windows
         except OSError as error:
-            raise video_io.MediaError(f"{path}: {(error.strerror or str(error)).lower()}") from None
+            raise media.MediaError(f"{path}: {(error.strerror or str(error)).lower()}") from None
         self.saved.append(path)
         return path
 
@@ -455,7 +455,7 @@ def open_live_source(spec: str) -> OpenedSource:
         capture.release()
         raise RunError(f"camera {camera} is busy or gives no frames" if camera is not None else f"{spec}: no frames")
     fps = capture.get(cv2.CAP_PROP_FPS)
-    usable = fps if math.isfinite(fps) and 0 < fps <= video_io.MAX_PLAUSIBLE_FPS else None
+    usable = fps if math.isfinite(fps) and 0 < fps <= media.MAX_PLAUSIBLE_FPS else None
     kind = "camera" if camera is not None else "stream" if "://" in spec else "file"
     return OpenedSource(capture, frame, usable, kind)
 
@@ -567,7 +567,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
                 (run_headless if args.no_window else run_window)(pipeline, args.frames)
             except KeyboardInterrupt:
                 interrupted = True  # the normal way to stop a headless recording: keep it
-    except video_io.MediaError as error:
+    except media.MediaError as error:
         raise RunError(str(error)) from None
     if pipeline.capture.error is not None:
         raise RunError(f"{args.source}: reading stopped: {pipeline.capture.error}")

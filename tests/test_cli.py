@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blender_addon import cli, video_io
+from blender_addon import cli, media
 from blender_addon.cli import parse_size, script_arguments
 from blender_addon.core.sample_clip import SampleClip, decode_frame, write_tick_track
 from blender_addon.core.settings import OPTIONS_BY_NAME
@@ -30,14 +30,14 @@ def run_cli(*args: str | os.PathLike, **kwargs) -> subprocess.CompletedProcess:
 
 
 def write_clip(path: Path, clip: SampleClip) -> Path:
-    with video_io.open_writer(path, clip.fps, clip.width, clip.height) as writer:
+    with media.open_writer(path, clip.fps, clip.width, clip.height) as writer:
         for frame in clip.read_from(0):
             writer.write(frame)
     return path
 
 
 def read_all(path: Path) -> list[np.ndarray]:
-    source = video_io.open_source(path)
+    source = media.open_source(path)
     return list(source.read_from(0))
 
 
@@ -100,7 +100,7 @@ def test_render_to_lossless_file_pairs_frames_exactly(lossless_clip, tmp_path):
     assert result.stdout.strip() == f"wrote {output}"
     frames = read_all(output)
     assert len(frames) == 30
-    assert video_io.open_source(output).fps == pytest.approx(24.0, abs=0.01)
+    assert media.open_source(output).fps == pytest.approx(24.0, abs=0.01)
     for t, frame in enumerate(frames):
         code = decode_frame(frame)
         expected_partner = max(t - 4, 0)
@@ -272,21 +272,19 @@ def test_runs_as_a_blender_python_script(lossless_clip, tmp_path):
 # --- the VSE engine --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("output, requested, engine", [
-    ("out.mp4", "auto", "vse"), ("out.MOV", "auto", "vse"), ("out.avi", "auto", "exact"),
-    ("out.mkv", "auto", "exact"), ("frames/%05d.png", "auto", "exact"), ("frames/%05d.jpg", "auto", "exact"),
-    ("out.mp4", "exact", "exact"), ("out.mkv", "vse", "vse"), ("frames/%05d.png", "vse", "vse"),
-])
-def test_default_engine_follows_the_output_kind(output, requested, engine):
-    assert cli.choose_engine(requested, Path(output)) == engine
+@pytest.mark.parametrize("requested, engine", [("auto", "exact"), ("exact", "exact"), ("vse", "vse")])
+def test_auto_is_the_exact_engine_for_every_output(requested, engine):
+    args = cli.build_parser().parse_args(["in.mp4"])
+    assert cli.choose_engine(requested, args) == engine
 
 
-def test_exact_engine_refuses_mov_and_default_outputs_keep_a_writable_extension(tmp_path):
-    with pytest.raises(cli.UsageError, match="exact engine cannot write .mov"):
-        cli.choose_engine("exact", Path("out.mov"))
+def test_the_vse_engine_refuses_the_exact_engines_movie_options_and_outputs_keep_a_writable_extension(tmp_path):
+    for flags in (["--codec", "h265"], ["--crf", "18"], ["--encoder-preset", "fast"]):
+        with pytest.raises(cli.UsageError, match="--engine vse uses Blender's encoder settings"):
+            cli.choose_engine("vse", cli.build_parser().parse_args(["in.mp4", *flags]))
     settings = cli.Settings()
-    for name, engine, expected in [("a.mov", "auto", ".mov"), ("a.mov", "exact", ".mp4"), ("a.avi", "auto", ".avi"),
-                                   ("a.avi", "vse", ".mp4"), ("a.webm", "auto", ".mp4")]:
+    for name, engine, expected in [("a.mov", "auto", ".mov"), ("a.mov", "exact", ".mov"), ("a.avi", "auto", ".avi"),
+                                   ("a.avi", "vse", ".mp4"), ("a.webm", "auto", ".webm"), ("a.m4v", "auto", ".mp4")]:
         (tmp_path / name).write_bytes(b"")
         output = cli.default_output(tmp_path / name, settings, (None, None), False, engine)
         assert output.suffix == expected, (name, engine)
@@ -300,7 +298,7 @@ def test_vse_mp4_is_h264_with_the_inputs_frames_fps_and_audio(clip_with_audio):
     assert result.stdout == f"wrote {expected.name}\n"
     assert "30/30 frames" in result.stderr
     assert fourcc(expected) in (b"avc1", b"h264", b"H264")
-    source, motion = video_io.open_source(clip_with_audio), video_io.open_source(expected)
+    source, motion = media.open_source(clip_with_audio), media.open_source(expected)
     assert motion.frame_count == source.frame_count == 30 == len(read_all(expected))
     assert motion.fps == pytest.approx(source.fps) and motion.fps == pytest.approx(24.0)
     assert has_audio(clip_with_audio) and has_audio(expected)
@@ -378,13 +376,13 @@ def test_blend_file_with_a_rig_renders_to_the_default_output(lossless_clip, tmp_
 def test_vse_engine_under_blender_needs_no_opencv(lossless_clip, tmp_path):
     """A real Blender has no OpenCV: the vse path must not import it (cv2 is blocked here)."""
     output = tmp_path / "motion.mp4"
-    result = run_like_blender(lossless_clip, "-o", output, "--offset", "2", block_opencv=True)
+    result = run_like_blender(lossless_clip, "-o", output, "--offset", "2", "--engine", "vse", block_opencv=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"wrote {output}\n"
     assert len(read_all(output)) == 30
 
 
-def test_without_bpy_auto_falls_back_to_the_exact_engine(lossless_clip, tmp_path):
+def test_without_bpy_the_default_mp4_is_h264_and_the_vse_engine_is_refused_clearly(lossless_clip, tmp_path):
     output = tmp_path / "motion.mp4"
     code = (
         "import sys, runpy; sys.modules['bpy'] = None; "
@@ -393,8 +391,8 @@ def test_without_bpy_auto_falls_back_to_the_exact_engine(lossless_clip, tmp_path
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "note: Blender's bpy module is not available" in result.stderr
-    assert fourcc(output) in (b"mp4v", b"FMP4")  # OpenCV's MPEG-4 part 2, not H.264
+    assert "bpy" not in result.stderr
+    assert fourcc(output) in (b"avc1", b"h264", b"H264")
     forced = subprocess.run([sys.executable, "-c", code, "--engine", "vse", "--overwrite"],
                             capture_output=True, text=True, timeout=120)
     assert_clean_failure(forced, 1, "the vse engine runs inside Blender")
@@ -433,7 +431,7 @@ def test_new_looks_through_the_command_line(lossless_clip, tmp_path, engine):
     result = run_cli(lossless_clip, "-o", output, "--engine", engine, "--time-colour", "--offset", "2",
                      "--layout", "side")
     assert result.returncode == 0, result.stderr
-    source = video_io.open_source(output)
+    source = media.open_source(output)
     assert (source.width, source.height, source.frame_count) == (320, 90, 30)
 
 
@@ -464,10 +462,10 @@ def test_print_ffmpeg_prints_a_command_and_renders_nothing(lossless_clip, tmp_pa
 def test_odd_frame_sizes_fail_cleanly_in_blender_and_are_padded_by_the_exact_engine(tmp_path):
     frames_dir = tmp_path / "frames"
     write_clip(frames_dir / "%03d.png", SampleClip(width=161, height=91, frame_count=6))
-    result = run_cli(frames_dir / "%03d.png", "-o", tmp_path / "out.mp4")
+    result = run_cli(frames_dir / "%03d.png", "-o", tmp_path / "out.mp4", "--engine", "vse")
     assert_clean_failure(result, 1, "needs an even width and height, not 161x91")
     assert not (tmp_path / "out.mp4").exists()
-    result = run_cli(frames_dir / "%03d.png", "-o", tmp_path / "out.mp4", "--engine", "exact")
+    result = run_cli(frames_dir / "%03d.png", "-o", tmp_path / "out.mp4")
     assert result.returncode == 0, result.stderr
-    written = video_io.open_source(tmp_path / "out.mp4")
+    written = media.open_source(tmp_path / "out.mp4")
     assert (written.width, written.height, written.frame_count) == (162, 92, 6)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blender_addon import video_io
+from blender_addon import media
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.ffmpeg_graph import ffmpeg_command
 from blender_addon.core.settings import Settings
@@ -24,7 +24,7 @@ from blender_addon.core.settings import Settings
 def lossless_input(tmp_path_factory, small_clip) -> Path:
     assert shutil.which("ffmpeg"), "ffmpeg is not installed: run scripts/test.sh, which installs it"
     path = tmp_path_factory.mktemp("ffmpeg") / "in.mkv"
-    with video_io.open_writer(path, small_clip.fps, small_clip.width, small_clip.height) as writer:
+    with media.open_writer(path, small_clip.fps, small_clip.width, small_clip.height) as writer:
         for frame in small_clip.read_from(0):
             writer.write(frame)
     return path
@@ -35,7 +35,7 @@ def run_printed_command(settings: Settings, source: Path, output: Path, clip) ->
     arguments = shlex.split(command.shell())
     assert arguments == command.arguments  # the printed line parses back to the same arguments
     subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
-    return list(video_io.open_source(output).read_from(0))
+    return list(media.open_source(output).read_from(0))
 
 
 EXACT = [

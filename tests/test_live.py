@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blender_addon import live_preview, video_io
+from blender_addon import live_preview, media
 from blender_addon.core import live
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.live import FpsMeter, LiveMotion, LiveState, Toggle
@@ -320,7 +320,7 @@ def test_recording_writes_exactly_the_frames_processed_while_recording(long_clip
         assert not output.exists()  # atomic: nothing appears before the stop
         assert pipeline.stop_recording() == output
         run_steps(pipeline, 5)
-    recorded = list(video_io.open_source(output).read_from(0))
+    recorded = list(media.open_source(output).read_from(0))
     assert len(recorded) == 25
     for frame, shown in zip(recorded, done, strict=True):
         assert np.array_equal(frame, shown.output)  # FFV1 is lossless
@@ -336,7 +336,7 @@ def test_ctrl_c_keeps_the_recording_and_an_error_leaves_nothing(long_clip, tmp_p
                 pipeline.start_recording(path)
                 run_steps(pipeline, 5)
                 raise error
-    assert video_io.open_source(tmp_path / "kept.mkv").frame_count == 5
+    assert media.open_source(tmp_path / "kept.mkv").frame_count == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.mkv"]  # no partial file either
 
 
@@ -354,7 +354,7 @@ def test_record_key_toggles_and_snapshot_saves_the_motion(long_clip, tmp_path):
     snapshot = pipeline.saved[-1]
     assert pipeline.saved == [recording, snapshot] and snapshot.suffix == ".png"
     assert recording.name.startswith("live-") and recording.name.endswith("gray_shift1.mp4")
-    assert video_io.open_source(recording).frame_count == 10
+    assert media.open_source(recording).frame_count == 10
     assert np.array_equal(cv2.imread(str(snapshot)), done[-1].output)
 
 
@@ -392,7 +392,7 @@ def test_a_source_reporting_0_fps_is_timed_from_arrivals(long_clip, tmp_path):
         run_steps(pipeline, 1)
         pipeline.capture.join(5)  # on the fake clock the whole clip arrives at once
         assert pipeline.source_rate == pytest.approx(40.0)
-    assert video_io.open_source(output).fps == pytest.approx(40.0)
+    assert media.open_source(output).fps == pytest.approx(40.0)
 
 
 def test_a_real_time_source_reporting_0_fps_is_measured_within_tolerance(long_clip):
@@ -423,7 +423,7 @@ def test_compose_puts_original_and_motion_side_by_side(small_clip):
 @pytest.fixture(scope="module")
 def clip_file(tmp_path_factory, small_clip) -> Path:
     path = tmp_path_factory.mktemp("live") / "clip.mkv"
-    with video_io.open_writer(path, 50.0, small_clip.width, small_clip.height) as writer:
+    with media.open_writer(path, 50.0, small_clip.width, small_clip.height) as writer:
         for frame in small_clip.read_from(0):
             writer.write(frame)
     return path
@@ -437,7 +437,7 @@ def test_file_source_records_what_the_engine_renders(clip_file, small_clip, tmp_
     )
     assert code == 0
     assert stdout.getvalue() == f"processed 30 frames, dropped 0\nwrote {output}\n"
-    source = video_io.open_source(output)
+    source = media.open_source(output)
     assert source.fps == pytest.approx(50.0)
     recorded = list(source.read_from(0))
     expected = engine_frames(small_clip, Settings(offset=4))

@@ -119,7 +119,7 @@ def test_failures_are_one_line_errors_and_leave_nothing_behind(pattern, movie_wi
         (movie_with_audio, movie_with_audio, "overwrite the input"),
         (movie_with_audio, existing / "a.mp4", "a file is in the way"),
         (movie_with_audio, tmp_path / "a.gif", "the VSE engine writes"),
-        (str(tmp_path / "none_%04d.png"), tmp_path / "a.mp4", "no numbered images"),
+        (str(tmp_path / "none_%04d.png"), tmp_path / "a.mp4", "no files match this pattern"),
     ]
     for source, output, message in cases:
         with pytest.raises(batch.VseRenderError, match=message) as error:
@@ -132,6 +132,34 @@ def test_failures_are_one_line_errors_and_leave_nothing_behind(pattern, movie_wi
     assert existing.read_bytes() == b"keep"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["exists.mp4"]
     assert len(bpy.data.scenes) == 1  # the render scenes are removed again
+
+
+def test_a_gap_in_a_numbered_input_is_an_error_naming_the_missing_file(clip, tmp_path):
+    for number in (1, 2, 4, 6):
+        cv2.imwrite(str(tmp_path / f"{number:04d}.png"), clip.frame(number))
+    with pytest.raises(batch.VseRenderError, match=r"0003\.png is missing from the sequence 0001\.png to 0006\.png"):
+        batch.render_with_vse(str(tmp_path / "####.png"), tmp_path / "m.mp4", Settings(), fps=FPS)
+    assert not (tmp_path / "m.mp4").exists()
+
+
+@pytest.mark.parametrize("name", ["late{1}.mp4", "late{1}_####.png"])  # braces: not a Blender path template
+def test_an_output_that_appears_while_rendering_is_kept_unless_overwrite(pattern, tmp_path, name):
+    output = tmp_path / name
+    first = tmp_path / name.replace("####", "0000")
+
+    def appear(done: int, _total: int) -> None:
+        if done == 1:
+            first.write_bytes(b"theirs")
+
+    with pytest.raises(batch.VseRenderError, match="appeared while rendering"):
+        batch.render_with_vse(pattern, output, Settings(), fps=FPS, stop=3, progress=appear)
+    assert first.read_bytes() == b"theirs"
+    assert [path.name for path in tmp_path.iterdir()] == [first.name]  # the temporary is gone
+    first.unlink()
+    batch.render_with_vse(pattern, output, Settings(), fps=FPS, stop=3, progress=appear, overwrite=True)
+    assert first.read_bytes() != b"theirs"
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        name.replace("####", f"{number:04d}") for number in range(3 if "#" in name else 1))
 
 
 def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):

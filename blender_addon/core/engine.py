@@ -9,7 +9,7 @@ plan (:mod:`.timing`) and gets each frame pair in one of two ways, with byte-ide
   mode), a second read head runs |N| frames behind (or ahead of) the first, or sits on the
   reference frame, so only two frames are held (one more head per extra time-colour lag).
 
-Nothing here knows about files or Blender; the OpenCV readers live in ``video_io``.
+Nothing here knows about files or Blender; the readers live in ``media``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ class FrameSource(Protocol):
     height: int
 
     def read_from(self, start: int) -> Iterator[np.ndarray]:
-        """A new, independent read head yielding frames ``start``, ``start + 1``, ... as (H, W, 3) uint8."""
+        """A new, independent read head yielding frames ``start``, ``start + 1``, ... as (H, W, 3) uint8.
+
+        A source may also have ``expand(frame)``: then the engine reads with
+        ``read_from(start, compact=True)``, which yields frames in a compact form of the source's
+        own (``frame_bytes`` each), holds them so, and expands each when it is used.
+        """
         ...
 
 
@@ -75,7 +80,29 @@ class EngineStats:
 
 
 def frame_bytes(source: FrameSource) -> int:
-    return source.width * source.height * 3
+    """Bytes of one frame as the source's read heads yield it (the window holds that form)."""
+    return getattr(source, "frame_bytes", source.width * source.height * 3)
+
+
+class _Expander:
+    """Frames from the heads as (H, W, 3) uint8, each expanded once while it is the current or the last partner."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self._expand = getattr(source, "expand", None)
+        self._recent: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def __call__(self, index: int, frame: np.ndarray) -> np.ndarray:
+        if self._expand is None:
+            return frame
+        expanded = self._recent.get(index)
+        if expanded is not None:
+            self._recent.move_to_end(index)
+        else:
+            expanded = self._expand(frame)
+            self._recent[index] = expanded
+            while len(self._recent) > 4:
+                self._recent.popitem(last=False)
+        return expanded
 
 
 def _window_lags(settings: Settings) -> tuple[int, int]:
@@ -97,7 +124,8 @@ class _Head:
     """One sequential read head that hands out frames at non-decreasing indices."""
 
     def __init__(self, source: FrameSource, start: int, stats: EngineStats) -> None:
-        self._frames = source.read_from(start)
+        compact = hasattr(source, "expand")
+        self._frames = source.read_from(start, compact=True) if compact else source.read_from(start)
         self._frame_count = source.frame_count
         self._stats = stats
         self.position = start  # index of the next frame the head will read
@@ -221,9 +249,13 @@ def extract_motion(
     stats.strategy = choose_strategy(settings, source, max_memory)
     fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
     fetcher = fetcher_type(source, settings, plan, stats)
+    expand = _Expander(source)
     try:
         while plan is not None:
             frame, partners = fetcher.fetch(plan)
+            frame = expand(plan.frame, frame)
+            if partners is not None:
+                partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
             result = effect.render(frame, partners, plan.fill)
             del frame, partners  # hold no decoded frame while the heads read on
             if plan.index >= start:

@@ -5,7 +5,9 @@ scene, adds the input's audio as a sound strip, and renders with Blender's own e
 :func:`render_blend_file` renders the sequencer of an existing ``.blend``.
 
 Inputs: a movie, a folder of images, or a numbered pattern such as ``frames/%04d.png`` (the
-files numbered consecutively from the lowest number present, as the exact engine reads them).
+files numbered consecutively from the lowest number present; a missing number is an error).
+Which files an input names, and which outputs may be written, is decided by ``media.paths``,
+as for the exact engine.
 
 Outputs (chosen by the file name):
 
@@ -24,8 +26,9 @@ there, is several times faster, needs no Blender, and is the reference the rig i
 
 Failures the user can cause raise :class:`VseRenderError` with a one-line message
 (:class:`VseSettingsError` when the settings or frame range do not fit the input). Output goes
-to a hidden temporary beside the target and is renamed into place only after a complete render,
-so a failure never leaves a half-written file. Blender's render loop cannot be cancelled from
+to a hidden temporary beside the target and is published into place only after a complete
+render, so a failure never leaves a half-written file, and (without ``overwrite``) an output
+that appeared during the render is left as it is. Blender's render loop cannot be cancelled from
 Python (an exception raised in a render handler is printed and dropped), so a process that is
 interrupted mid-render calls :func:`clean_up_before_exit` and ends with ``os._exit``.
 """
@@ -34,8 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +48,19 @@ import bpy
 
 from ..core.effect import MotionEffect
 from ..core.settings import Settings, SettingsError
+from ..media.paths import (
+    DEFAULT_FPS,
+    MediaError,
+    NumberedName,
+    cannot_write,
+    check_output,
+    extension,
+    image_sequence_files,
+    os_error,
+    publish,
+    same_file,
+    temp_path_for,
+)
 from . import colors
 from .rig import RigError, build_rig
 
@@ -59,11 +73,6 @@ MOVIE_FORMATS = {
     ".mkv": ("MKV", "FFV1", "FLAC"),
 }
 SEQUENCE_EXTENSIONS = {".png": "PNG"}
-INPUT_IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".exr"})
-DEFAULT_FPS = 25.0
-_PRINTF_NUMBER = re.compile(r"%(0(\d+))?d")
-_HASHES = re.compile(r"#+")
-_DIGITS = re.compile(r"(\d+)", re.ASCII)
 # Clean-ups of the renders under way, for clean_up_before_exit().
 _PENDING_DISCARDS: list[Callable[[], None]] = []
 
@@ -92,54 +101,23 @@ class RenderSummary:
 # --- file names --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Numbered:
-    """A path whose file name holds one frame number, ``%05d`` or ``#####`` style."""
-
-    prefix: str  # folder and the name before the number
-    suffix: str
-    digits: int
-
-    @classmethod
-    def parse(cls, path: str) -> _Numbered | None:
-        name = os.path.basename(path)
-        for pattern in (_PRINTF_NUMBER, _HASHES):
-            matches = list(pattern.finditer(name))
-            if len(matches) == 1:
-                match = matches[0]
-                digits = len(match.group(0)) if pattern is _HASHES else int(match.group(2) or 1)
-                prefix = os.path.join(os.path.dirname(path), name[: match.start()])
-                return cls(prefix, name[match.end():], digits)
-        return None
-
-    def path(self, number: int) -> str:
-        return f"{self.prefix}{number:0{self.digits}d}{self.suffix}"
-
-    def existing(self) -> dict[int, str]:
-        """The numbers of the files this pattern names, mapped to their paths."""
-        folder, start = os.path.split(self.prefix)
-        number = re.compile(re.escape(start) + r"(\d+)" + re.escape(self.suffix), re.ASCII)
-        try:
-            entries = os.listdir(folder or ".")
-        except OSError:
-            return {}
-        found = {}
-        for entry in entries:
-            match = number.fullmatch(entry)
-            path = os.path.join(folder, entry)
-            if match and self.path(int(match.group(1))) == path:
-                found[int(match.group(1))] = path
-        return found
+@contextlib.contextmanager
+def _media_errors() -> Iterator[None]:
+    """Turn the :class:`MediaError` of ``media.paths`` into :class:`VseRenderError`, message unchanged."""
+    try:
+        yield
+    except MediaError as error:
+        raise VseRenderError(str(error)) from None
 
 
 def output_kind(path: str | os.PathLike) -> str:
     """``"movie"`` or ``"sequence"``; raises :class:`VseRenderError` for names the VSE cannot write."""
     text = os.fspath(path)
-    extension = os.path.splitext(text)[1].lower()
-    numbered = _Numbered.parse(text) is not None
-    if extension in MOVIE_FORMATS and not numbered:
+    suffix = extension(text)
+    numbered = NumberedName.parse(text) is not None
+    if suffix in MOVIE_FORMATS and not numbered:
         return "movie"
-    if extension in SEQUENCE_EXTENSIONS and numbered:
+    if suffix in SEQUENCE_EXTENSIONS and numbered:
         return "sequence"
     raise VseRenderError(
         f"{text}: the VSE engine writes .mp4 (H.264), .mov (ProRes), .mkv (FFV1) "
@@ -147,47 +125,10 @@ def output_kind(path: str | os.PathLike) -> str:
     )
 
 
-def _file_id(path: Path | str) -> tuple[int, int] | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return status.st_dev, status.st_ino
-
-
-def _same_file(a: Path | str, b: Path | str) -> bool:
-    return os.path.abspath(a) == os.path.abspath(b) or (_file_id(a) is not None and _file_id(a) == _file_id(b))
-
-
 def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> None:
-    """Refuse to overwrite an input or (without ``overwrite``) an existing output; create the folder.
-
-    ``numbers`` are the file numbers a sequence output will write.
-    """
-    numbered = _Numbered.parse(os.fspath(output))
-    targets = [output] if numbered is None else [Path(numbered.path(number)) for number in numbers]
-    input_paths = {os.path.abspath(source) for source in inputs}
-    input_ids = {_file_id(source) for source in inputs} - {None}
-    existing = [target for target in targets if os.path.lexists(target)]
-    if any(os.path.abspath(target) in input_paths for target in targets) or any(
-        _file_id(target) in input_ids for target in existing
-    ):
-        raise VseRenderError(f"{output}: the output would overwrite the input")
-    if existing and not overwrite:
-        if numbered is None:
-            raise VseRenderError(f"{output} already exists (use --overwrite to replace it)")
-        raise VseRenderError(
-            f"{output}: {len(existing)} frame files already exist (use --overwrite to replace them)"
-        )
-    folder = output.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        reason = "a file is in the way of this folder" if isinstance(
-            error, (FileExistsError, NotADirectoryError)) else (error.strerror or str(error)).lower()
-        raise VseRenderError(f"cannot write to {folder}: {reason}") from None
-    if not os.access(folder, os.W_OK):
-        raise VseRenderError(f"cannot write to {folder}: permission denied")
+    """``media.paths.check_output`` (``numbers``: the file numbers a sequence output will write)."""
+    with _media_errors():
+        check_output(output, inputs, overwrite, numbers)
 
 
 # --- scene set-up ------------------------------------------------------------------------------
@@ -203,55 +144,23 @@ def _fps_pair(fps: float) -> tuple[int, float]:
     return whole, whole / float(fraction)
 
 
-def _natural_key(name: str) -> list[int | str]:
-    """Sort key that orders ``f2.png`` before ``f10.png``."""
-    return [int(part) if i % 2 else part.lower() for i, part in enumerate(_DIGITS.split(name))]
-
-
-def _input_images(path: Path) -> list[Path] | None:
-    """The frames of an image-sequence input (a folder or a numbered pattern); ``None`` for a movie."""
-    text = os.fspath(path)
-    if path.is_dir():
-        names = sorted(
-            (entry.name for entry in os.scandir(path)
-             if entry.is_file() and not entry.name.startswith(".")
-             and os.path.splitext(entry.name)[1].lower() in INPUT_IMAGE_EXTENSIONS),
-            key=_natural_key,
-        )
-        if not names:
-            raise VseRenderError(f"{text}: no image files in this folder")
-        extensions = [os.path.splitext(name)[1].lower() for name in names]
-        common = max(set(extensions), key=extensions.count)
-        return [path / name for name, extension in zip(names, extensions, strict=True) if extension == common]
-    numbered = _Numbered.parse(text)
-    if numbered is None or path.exists():
-        return None
-    found = numbered.existing()
-    if not found:
-        raise VseRenderError(f"{text}: no numbered images match this pattern")
-    number, files = min(found), []
-    while number in found:  # consecutive from the lowest number: a gap ends the sequence
-        files.append(Path(found[number]))
-        number += 1
-    return files
-
-
-def _add_source(scene: bpy.types.Scene, input_path: Path) -> tuple[bpy.types.Strip, list[Path]]:
+def _add_source(scene: bpy.types.Scene, input_path: Path) -> bpy.types.Strip:
     strips = scene.sequence_editor.strips
     text = os.fspath(input_path)
-    files = _input_images(input_path)
+    with _media_errors():
+        files = image_sequence_files(text)
     if files is not None:
-        strip = strips.new_image(name="Source", filepath=os.fspath(files[0]), channel=1, frame_start=1)
+        strip = strips.new_image(name="Source", filepath=files[0], channel=1, frame_start=1)
         for file in files[1:]:
-            strip.elements.append(file.name)
-        return strip, files
+            strip.elements.append(os.path.basename(file))
+        return strip
     if not input_path.is_file():
         raise VseRenderError(f"{text}: no such file")
     try:
         with open(input_path, "rb"):
             pass
     except OSError as error:
-        raise VseRenderError(f"{text}: {(error.strerror or str(error)).lower()}") from None
+        raise VseRenderError(str(os_error(text, error))) from None
     try:
         strip = strips.new_movie(name="Source", filepath=text, channel=1, frame_start=1)
     except RuntimeError:
@@ -259,7 +168,7 @@ def _add_source(scene: bpy.types.Scene, input_path: Path) -> tuple[bpy.types.Str
     # An unreadable file still makes a strip, one frame long with no rate and no size.
     if strip.fps <= 0 or not strip.elements[0].orig_width:
         raise VseRenderError(f"{text}: Blender cannot decode this file (not a video, or damaged)")
-    return strip, [input_path]
+    return strip
 
 
 def _add_audio(scene: bpy.types.Scene, input_path: Path, channel: int) -> bool:
@@ -289,11 +198,11 @@ def _source_size(strip: bpy.types.Strip) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def _set_output(scene: bpy.types.Scene, kind: str, extension: str, audio: bool) -> None:
+def _set_output(scene: bpy.types.Scene, kind: str, suffix: str, audio: bool) -> None:
     render = scene.render
     settings = render.image_settings
     if kind == "movie":
-        container, codec, audio_codec = MOVIE_FORMATS[extension]
+        container, codec, audio_codec = MOVIE_FORMATS[suffix]
         settings.media_type = "VIDEO"  # before file_format: Blender 5.0 filters formats by media type
         settings.file_format = "FFMPEG"
         render.ffmpeg.format = container
@@ -307,7 +216,7 @@ def _set_output(scene: bpy.types.Scene, kind: str, extension: str, audio: bool) 
             render.ffmpeg.audio_mixrate = 48000
     else:
         settings.media_type = "IMAGE"
-        settings.file_format = SEQUENCE_EXTENSIONS[extension]
+        settings.file_format = SEQUENCE_EXTENSIONS[suffix]
         settings.color_mode = "RGB"
         settings.color_depth = "8"
     render.use_file_extension = kind == "sequence"
@@ -315,10 +224,10 @@ def _set_output(scene: bpy.types.Scene, kind: str, extension: str, audio: bool) 
 
 def _check_even_size(output: Path, kind: str, width: int, height: int) -> None:
     """H.264 and ProRes store colour at half resolution: Blender refuses odd frame sizes for them."""
-    extension = output.suffix.lower()
-    if kind == "movie" and MOVIE_FORMATS[extension][1] in ("H264", "PRORES") and (width % 2 or height % 2):
+    codec = MOVIE_FORMATS[extension(output)][1] if kind == "movie" else None
+    if codec in ("H264", "PRORES") and (width % 2 or height % 2):
         raise VseRenderError(
-            f"{output}: Blender's {MOVIE_FORMATS[extension][1]} writer needs an even width and height, not "
+            f"{output}: Blender's {codec} writer needs an even width and height, not "
             f"{width}x{height} (use --engine exact, which pads the frame, or a .mkv or PNG sequence output)"
         )
 
@@ -333,28 +242,35 @@ def _quiet_caches(scene: bpy.types.Scene) -> None:
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numbers: range,
+def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numbers: range, overwrite: bool,
             progress: Progress | None) -> None:
-    """Render scene ``frames`` to ``output`` atomically; a sequence's files get ``numbers``."""
+    """Render scene ``frames`` to ``output`` atomically; a sequence's files get ``numbers``.
+
+    Without ``overwrite``, an output file that appeared during the render is not replaced.
+    """
     scene.frame_start = frames.start
     scene.frame_end = frames.stop - 1
     count = len(frames)
-    folder = Path(os.path.abspath(output)).parent  # Blender writes nothing to a bare file name such as "a.mp4"
-    token = secrets.token_hex(4)
-    if kind == "movie":
-        temporary = folder / f".{output.stem}.partial-{token}{output.suffix}"
-        scene.render.filepath = os.fspath(temporary)
-    else:
-        temporary = folder / f".motion-partial-{token}"
-        temporary.mkdir()
-        scene.render.filepath = os.fspath(temporary / "frame_########")
+    # An absolute path: Blender writes nothing to a bare file name such as "a.mp4".
+    temporary = temp_path_for(os.path.abspath(output), folder_only=kind == "sequence")
+    if kind == "sequence":
+        try:
+            os.mkdir(temporary)
+        except OSError as error:
+            raise VseRenderError(cannot_write(os.path.dirname(temporary), error)) from None
+    target = temporary if kind == "movie" else os.path.join(temporary, "frame_########")
+    # Braces start a path template ("{blend_name}") in Blender 5.0; doubled they are themselves.
+    scene.render.filepath = target.replace("{", "{{").replace("}", "}}")
 
     def discard() -> None:
-        if kind == "movie":
-            for leftover in folder.glob(f".{output.stem}.partial-{token}*"):
-                leftover.unlink(missing_ok=True)
-        else:
+        if kind == "sequence":
             shutil.rmtree(temporary, ignore_errors=True)
+            return
+        folder, stem = os.path.split(os.path.splitext(temporary)[0])
+        with contextlib.suppress(OSError):  # Blender may add a suffix, such as the frame range, to the name
+            for name in os.listdir(folder):
+                if name.startswith(stem):
+                    os.remove(os.path.join(folder, name))
 
     done = 0
 
@@ -374,12 +290,13 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
             raise VseRenderError(f"{output}: Blender cannot render it: {message}") from None
         if "FINISHED" not in result or done < count:
             raise VseRenderError(f"{output}: Blender stopped after {done} of {count} frames")
-        if kind == "movie":
-            os.replace(scene.render.frame_path(frame=frames.start), output)
-        else:
-            numbered = _Numbered.parse(os.fspath(output))
-            for frame, number in zip(frames, numbers, strict=True):
-                os.replace(scene.render.frame_path(frame=frame), numbered.path(number))
+        with _media_errors():
+            if kind == "movie":
+                publish(scene.render.frame_path(frame=frames.start), os.fspath(output), overwrite)
+            else:
+                numbered = NumberedName.parse(output)
+                for frame, number in zip(frames, numbers, strict=True):
+                    publish(scene.render.frame_path(frame=frame), numbered.path(number), overwrite)
     finally:
         bpy.app.handlers.render_write.remove(on_write)
         discard()
@@ -426,7 +343,7 @@ def render_with_vse(
     source_path, output = Path(input_path), Path(output_path)
     kind = output_kind(output)
     with _fresh_scene("Motion Extraction Render") as scene:
-        strip, inputs = _add_source(scene, source_path)
+        strip = _add_source(scene, source_path)
         try:
             settings.validate_for_clip(strip.frame_duration)
         except SettingsError as error:
@@ -443,13 +360,13 @@ def render_with_vse(
             raise VseRenderError(f"{source_path}: {error}") from None
         numbers = _render_range(rig.frame_final_duration, start, stop)
         _check_even_size(output, kind, width, height)
-        _check_output(output, inputs, overwrite, numbers)
+        _check_output(output, [source_path], overwrite, numbers)
         audio = strip.type == "MOVIE" and kind == "movie" and _add_audio(scene, source_path, channel=rig.channel + 1)
         colors.use_exact_colors(scene)
         _quiet_caches(scene)
-        _set_output(scene, kind, output.suffix.lower(), audio)
+        _set_output(scene, kind, extension(output), audio)
         frames = range(rig.frame_final_start + numbers.start, rig.frame_final_start + numbers.stop)
-        _render(scene, output, kind, frames, numbers, progress)
+        _render(scene, output, kind, frames, numbers, overwrite, progress)
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 
@@ -480,7 +397,7 @@ def encode_with_sound(
     source_path, sound, output = Path(video_path), Path(sound_path), Path(output_path)
     kind = output_kind(output)
     with _fresh_scene("Motion Extraction Encode") as scene:
-        strip, inputs = _add_source(scene, source_path)
+        strip = _add_source(scene, source_path)
         rate = float(strip.fps) if strip.type == "MOVIE" else DEFAULT_FPS
         scene.render.fps, scene.render.fps_base = _fps_pair(rate)
         width, height = _source_size(strip)
@@ -488,16 +405,16 @@ def encode_with_sound(
         scene.render.resolution_percentage = 100
         numbers = range(strip.frame_final_duration)
         _check_even_size(output, kind, width, height)
-        _check_output(output, [*inputs, sound], overwrite, numbers)
+        _check_output(output, [source_path, sound], overwrite, numbers)
         audio = kind == "movie" and _add_audio(scene, sound, channel=2)
         colors.use_exact_colors(scene)
         _quiet_caches(scene)
-        _set_output(scene, kind, output.suffix.lower(), audio)
-        if audio and output.suffix.lower() == ".mkv":
+        _set_output(scene, kind, extension(output), audio)
+        if audio and extension(output) == ".mkv":
             # FLAC pads the sound to whole blocks, which would make the file (and so the strip
             # Blender reads from it) longer than its pictures; PCM ends where they do.
             scene.render.ffmpeg.audio_codec = "PCM"
-        _render(scene, output, kind, range(strip.frame_final_start, strip.frame_final_end), numbers, None)
+        _render(scene, output, kind, range(strip.frame_final_start, strip.frame_final_end), numbers, overwrite, None)
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 
@@ -522,7 +439,7 @@ def render_blend_file(
     kind = output_kind(output)
     if not blend.is_file():
         raise VseRenderError(f"{blend}: no such file")
-    if _same_file(output, blend):
+    if same_file(output, blend):
         raise VseRenderError(f"{output}: the output would overwrite the input")
     try:
         bpy.ops.wm.open_mainfile(filepath=os.fspath(blend), load_ui=False)
@@ -541,9 +458,9 @@ def render_blend_file(
         colors.use_exact_colors_on_output(scene)
     audio = any(strip.type == "SOUND" for strip in scene.sequence_editor.strips_all) and kind == "movie"
     _quiet_caches(scene)
-    _set_output(scene, kind, output.suffix.lower(), audio)
+    _set_output(scene, kind, extension(output), audio)
     frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
-    _render(scene, output, kind, frames, numbers, progress)
+    _render(scene, output, kind, frames, numbers, overwrite, progress)
     render = scene.render
     fps = render.fps / render.fps_base
     width = render.resolution_x * render.resolution_percentage // 100

@@ -1,0 +1,148 @@
+"""Media I/O for the exact engine: movies through FFmpeg's libraries (PyAV), image sequences through OpenCV.
+
+- :func:`open_source` opens a movie (or anything FFmpeg opens, such as a stream URL), a folder
+  of images or a numbered pattern such as ``frames/%05d.png`` as a
+  :class:`~.streams.VideoSource`, the ``FrameSource`` of ``core.engine``.
+- :func:`open_writer` writes a movie (``.mp4``, ``.mov``, ``.mkv``, ``.webm``, ``.avi``; see
+  ``paths.MOVIE_FORMATS``) or a numbered image sequence (``.png``, ``.jpg``, ``.tif``) to a
+  hidden temporary beside the output, published only when the ``with`` block ends cleanly.
+
+Frames are (H, W, 3) BGR uint8 arrays once expanded (see ``streams``). Every failure the user
+can cause raises :class:`MediaError` with a one-line message naming the file. File names and
+paths live in ``paths``, which the sequencer engine shares. Nothing here imports bpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from .paths import (
+    DEFAULT_FPS,
+    MAX_PLAUSIBLE_FPS,
+    MOVIE_FORMATS,
+    MediaError,
+    check_output,
+    image_sequence_files,
+    is_url,
+    output_kind,
+    usable_fps,
+)
+
+if TYPE_CHECKING:
+    from .encode import MovieWriter, SoundClip
+    from .movie import MovieSource
+    from .sequence import ImageSequence
+    from .streams import FrameWriter, VideoSource
+
+# The readers and writers import PyAV and OpenCV on first use, so that ``media.paths`` serves
+# the sequencer engine in a Blender that has neither.
+_LAZY = {
+    "MovieWriter": "encode", "SoundClip": "encode", "check_encoder_options": "encode", "MovieSource": "movie",
+    "ImageSequence": "sequence", "FrameWriter": "streams", "VideoSource": "streams", "READ_AHEAD": "streams",
+    "WRITE_BEHIND": "streams",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DEFAULT_FPS", "MAX_PLAUSIBLE_FPS", "MOVIE_FORMATS", "READ_AHEAD", "WRITE_BEHIND", "FrameWriter", "ImageSequence",
+    "MediaError", "MovieSource", "MovieWriter", "SoundClip", "VideoSource", "check_encoder_options", "exact_rate",
+    "open_source", "open_writer", "output_kind",
+]
+
+
+def exact_rate(fps: float | Fraction) -> Fraction:
+    """A frame rate as a fraction: 29.97 becomes 30000/1001, 25.0 becomes 25."""
+    if isinstance(fps, Fraction):
+        return fps
+    return Fraction(fps).limit_denominator(1001)
+
+
+def open_source(path: str | os.PathLike, fps: float | Fraction | None = None) -> VideoSource:
+    """Open a movie or stream, a folder of images or a numbered pattern such as ``frames/%05d.png``.
+
+    Everything is checked up front (the file exists, decodes, has frames; a sequence's images
+    all have one size and no number is missing), so reading later fails only if the files
+    change. ``fps`` replaces the file's frame rate; image sequences have none and default to
+    :data:`DEFAULT_FPS`.
+    """
+    text = os.fspath(path)
+    rate = None
+    if fps is not None:
+        if usable_fps(float(fps)) is None:
+            raise ValueError(f"{text}: invalid frame rate {fps}")
+        rate = exact_rate(fps)
+    if not is_url(text):
+        files = image_sequence_files(text)
+        if files is not None:
+            from .sequence import open_sequence
+
+            return open_sequence(text, files, rate)
+        if not os.path.lexists(text):
+            raise MediaError(f"{text}: no such file")
+    from .movie import open_movie
+
+    return open_movie(text, rate)
+
+
+def open_writer(
+    path: str | os.PathLike,
+    fps: float | Fraction,
+    width: int,
+    height: int,
+    overwrite: bool = False,
+    protect: Iterable[str | os.PathLike] = (),
+    first_number: int = 0,
+    frame_count: int | None = None,
+    codec: str | None = None,
+    crf: int | None = None,
+    encoder_preset: str | None = None,
+    sound: SoundClip | None = None,
+    time_base: Fraction | None = None,
+    start: Fraction = Fraction(0),
+    encoder_options: dict[str, str] | None = None,
+) -> FrameWriter:
+    """A :class:`FrameWriter` for ``path``; use it as a context manager.
+
+    Image sequences number their files from ``first_number`` (the output frame index of the
+    first frame, so chunks of one render fit together). Refuses, with :class:`MediaError`, an
+    existing output unless ``overwrite`` (for a sequence: a file among the ``frame_count``
+    numbers it will write, or any number from ``first_number`` on when the count is unknown),
+    an output that is one of the ``protect`` paths (the inputs), an unwritable folder, and a
+    codec, CRF or encoder preset the container does not take. Missing folders are created.
+    Movies: ``time_base`` keeps the source's timestamps (variable frame rate; ``write`` then
+    takes each frame's time, and ``start`` is the time that becomes 0), ``sound`` the source's
+    audio for the rendered range.
+    """
+    text = os.fspath(path)
+    kind = output_kind(text)
+    rate = exact_rate(fps)
+    if rate <= 0 or width <= 0 or height <= 0:
+        raise ValueError(f"{text}: invalid frame rate or size {fps} fps, {width}x{height}")
+    from .encode import MovieWriter, check_encoder_options
+    from .sequence import SequenceWriter
+
+    if kind == "movie":
+        check_encoder_options(text, codec, crf, encoder_preset)
+    elif (codec, crf, encoder_preset) != (None, None, None):
+        raise MediaError(f"{text}: --codec, --crf and --encoder-preset apply to movie outputs, not image sequences")
+    numbers = None
+    if kind == "sequence":
+        numbers = range(first_number, first_number + frame_count) if frame_count is not None else None
+        if numbers is None:
+            numbers = range(first_number, 1 << 62)
+    check_output(text, list(protect), overwrite, numbers)
+    if kind == "sequence":
+        return SequenceWriter(text, width, height, first_number, overwrite)
+    return MovieWriter(
+        text, width, height, rate, codec, crf, encoder_preset, sound, time_base, start, overwrite, encoder_options,
+    )

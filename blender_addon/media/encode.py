@@ -1,0 +1,386 @@
+"""Movie files written with FFmpeg's own libraries (PyAV): H.264, HEVC, AV1, VP9, ProRes, FFV1 and MJPG, with sound.
+
+The extension picks the container and its default codec (``media.paths.MOVIE_FORMATS``);
+``codec`` overrides it where the container takes another. Colour: the engine's BGR frames go to
+8-bit 4:2:0 with OpenCV's BT.601 limited-range ``COLOR_BGR2YUV_I420`` (the inverse of how
+frames are read, so a round trip keeps levels), and the stream is tagged BT.601 matrix,
+limited range, BT.709 primaries and transfer, so players show the levels the engine computed.
+ProRes (4:2:2 10-bit) and MJPG (full-range 4:2:0) are converted by swscale with the same
+matrix; FFV1 stores BGR losslessly. H.264, HEVC, AV1 and VP9 need an even frame size: an odd
+last row or column is repeated (the movie is one line larger).
+
+Sound (:class:`SoundClip`): the source's first audio stream, cut to the rendered range and
+shifted with the pictures. It is copied packet for packet when the container takes its codec
+(cut at the packets that start in the range, so within one packet, about 21 ms for AAC), else
+decoded, cut to the sample and re-encoded (AAC in MP4, PCM in MOV, FLAC in MKV, Opus in WebM).
+Audio is interleaved with the pictures as they are written, so nothing piles up in memory.
+
+The file is written to a hidden temporary and published only once the container is finalised
+and its trailer written; any error on the way (a full disk included) deletes it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+from .movie import open_container
+from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, movie_codec, publish
+from .streams import FrameWriter
+
+ENCODERS = {
+    "h264": "libx264", "h265": "libx265", "av1": "libsvtav1", "vp9": "libvpx-vp9",
+    "mpeg4": "mpeg4", "prores": "prores_ks", "ffv1": "ffv1", "mjpeg": "mjpeg",
+}
+DEFAULT_CRF = {"h264": 20, "h265": 24, "av1": 32, "vp9": 32}
+CRF_RANGE = {"h264": (0, 51), "h265": (0, 51), "av1": (0, 63), "vp9": (0, 63)}
+DEFAULT_ENCODER_PRESET = {"h264": "veryfast", "h265": "veryfast", "av1": "10", "vp9": "5"}
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+ENCODER_PRESETS = {"h264": X264_PRESETS, "h265": X264_PRESETS, "av1": tuple(str(n) for n in range(14)),
+                   "vp9": tuple(str(n) for n in range(9))}
+QSCALE = 3  # MPEG-4 part 2 and MJPG quality (2 best .. 31 worst)
+PRORES_HQ = 3
+_SMPTE170M, _BT709, _MPEG_RANGE, _JPEG_RANGE = 6, 1, 1, 2
+_EVEN_SIZE_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4", "mjpeg", "prores")
+
+
+@dataclass(frozen=True)
+class SoundClip:
+    """The part of ``path``'s first audio stream that goes with the rendered pictures.
+
+    ``begin`` and ``end`` are seconds from the source's first video frame, which sits at
+    ``video_start`` seconds in the file.
+    """
+
+    path: str
+    video_start: Fraction
+    begin: Fraction
+    end: Fraction
+
+
+def check_encoder_options(path: str, codec: str | None, crf: int | None, preset: str | None) -> str:
+    """The codec ``path`` gets; :class:`MediaError` for a codec, CRF or preset it does not take."""
+    chosen = movie_codec(path, codec)
+    if crf is not None:
+        if chosen not in CRF_RANGE:
+            raise MediaError(f"{path}: --crf applies to h264, h265, av1 and vp9, not {chosen}")
+        low, high = CRF_RANGE[chosen]
+        if not low <= crf <= high:
+            raise MediaError(f"{path}: --crf for {chosen} is {low} to {high}, not {crf}")
+    if preset is not None:
+        if chosen not in ENCODER_PRESETS:
+            raise MediaError(f"{path}: --encoder-preset applies to h264, h265, av1 and vp9, not {chosen}")
+        if preset not in ENCODER_PRESETS[chosen]:
+            raise MediaError(
+                f"{path}: --encoder-preset for {chosen} is one of {', '.join(ENCODER_PRESETS[chosen])}, not {preset}"
+            )
+    return chosen
+
+
+def padded_size(codec: str, width: int, height: int) -> tuple[int, int]:
+    """The stored frame size: even for the 4:2:0 and 4:2:2 codecs."""
+    if codec in _EVEN_SIZE_CODECS:
+        return width + width % 2, height + height % 2
+    return width, height
+
+
+class MovieWriter(FrameWriter):
+    """A movie through PyAV; see the module's notes. ``time`` of :meth:`write` is seconds from ``start``."""
+
+    def __init__(
+        self, path: str, width: int, height: int, rate: Fraction, codec: str | None = None, crf: int | None = None,
+        encoder_preset: str | None = None, sound: SoundClip | None = None, time_base: Fraction | None = None,
+        start: Fraction = Fraction(0), overwrite: bool = False, encoder_options: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(path, width, height, overwrite)
+        self.codec = check_encoder_options(path, codec, crf, encoder_preset)
+        self._format = MOVIE_FORMATS[extension(path)]
+        self._rate = Fraction(rate)
+        self._start = Fraction(start)
+        # AVI stores a constant rate only: frames are numbered there.
+        variable = time_base is not None and self._format.container != "avi"
+        self._time_base = Fraction(time_base) if variable else 1 / self._rate
+        self._last_pts = -1
+        self._stored_width, self._stored_height = padded_size(self.codec, width, height)
+        self._temp = create_temp_file(path)
+        self._container: av.container.OutputContainer | None = None
+        self._sound: _SoundMuxer | None = None
+        try:
+            self._container = av.open(self._temp, "w", format=self._format.container)
+            self._stream = self._add_video(crf, encoder_preset, encoder_options or {})
+            if sound is not None:
+                self._sound = _SoundMuxer(self._container, sound, self._format)
+        except BaseException as error:
+            self._finish_quietly()
+            self._discard()
+            if isinstance(error, av.error.FFmpegError | OSError):
+                raise _media_error(path, error) from None
+            raise
+
+    def _add_video(self, crf: int | None, preset: str | None, extra: dict[str, str]) -> av.VideoStream:
+        codec = self.codec
+        stream = self._container.add_stream(ENCODERS[codec], rate=self._rate)
+        stream.width, stream.height = self._stored_width, self._stored_height
+        stream.time_base = self._time_base
+        context = stream.codec_context
+        context.time_base = self._time_base
+        options: dict[str, str] = {}
+        if codec == "av1":
+            os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its settings to stderr unless told errors only
+        if codec in DEFAULT_CRF:
+            options["crf"] = str(DEFAULT_CRF[codec] if crf is None else crf)
+            chosen_preset = preset or DEFAULT_ENCODER_PRESET[codec]
+            options["cpu-used" if codec == "vp9" else "preset"] = chosen_preset
+            if codec == "vp9":
+                options.update({"b": "0", "row-mt": "1", "deadline": "good"})
+            if codec == "h265":
+                options["x265-params"] = "log-level=error"
+        if codec in ("h264", "h265", "av1", "vp9", "mpeg4"):
+            stream.pix_fmt = "yuv420p"
+            self._tag(context, _MPEG_RANGE)
+        elif codec == "mjpeg":
+            stream.pix_fmt = "yuvj420p"
+            self._tag(context, _JPEG_RANGE)
+        elif codec == "prores":
+            stream.pix_fmt = "yuv422p10le"
+            context.profile = "HQ"
+            self._tag(context, _MPEG_RANGE)
+        elif codec == "ffv1":
+            stream.pix_fmt = "bgr0"
+            options.update({"level": "3", "slices": "4", "slicecrc": "1"})
+        if codec in ("mpeg4", "mjpeg"):
+            context.qscale = QSCALE
+        options.update(extra)
+        stream.options = options
+        return stream
+
+    @staticmethod
+    def _tag(context: av.VideoCodecContext, color_range: int) -> None:
+        context.colorspace = _SMPTE170M
+        context.color_range = color_range
+        context.color_primaries = _BT709
+        context.color_trc = _BT709
+
+    def _picture(self, frame: np.ndarray) -> av.VideoFrame:
+        pad_rows, pad_columns = self._stored_height - self.height, self._stored_width - self.width
+        if pad_rows or pad_columns:
+            frame = cv2.copyMakeBorder(frame, 0, pad_rows, 0, pad_columns, cv2.BORDER_REPLICATE)
+        if self.codec in ("h264", "h265", "av1", "vp9", "mpeg4"):
+            picture = av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
+            picture.color_range = _MPEG_RANGE
+            picture.colorspace = _SMPTE170M
+            return picture
+        picture = av.VideoFrame.from_ndarray(frame, format="bgr24")
+        if self.codec == "ffv1":
+            return picture.reformat(format="bgr0")
+        full = self.codec == "mjpeg"
+        converted = picture.reformat(
+            format=self._stream.pix_fmt, dst_colorspace=_SMPTE170M,
+            dst_color_range=_JPEG_RANGE if full else _MPEG_RANGE,
+        )
+        converted.color_range = _JPEG_RANGE if full else _MPEG_RANGE
+        converted.colorspace = _SMPTE170M
+        # ProRes writes its frame header's tags from the frame, not the stream.
+        converted.color_primaries = _BT709
+        converted.color_trc = _BT709
+        return converted
+
+    def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
+        picture = self._picture(frame)
+        if time is None or self._time_base == 1 / self._rate and self._format.container == "avi":
+            pts = index
+        else:
+            pts = round((time - self._start) / self._time_base)
+        pts = max(pts, self._last_pts + 1)  # never two frames at one time
+        self._last_pts = pts
+        picture.pts = pts
+        picture.time_base = self._time_base
+        try:
+            self._container.mux(self._stream.encode(picture))
+            if self._sound is not None:
+                self._sound.mux_until(pts * self._time_base)
+        except (av.error.FFmpegError, OSError) as error:
+            raise _media_error(self.path, error) from None
+
+    def _finish(self) -> None:
+        if self._container is None:
+            return
+        container, self._container = self._container, None
+        try:
+            if self.frames_written and not self._dropping:
+                container.mux(self._stream.encode(None))
+                if self._sound is not None:
+                    self._sound.mux_rest()
+        except (av.error.FFmpegError, OSError) as error:
+            _close_quietly(container, self._sound)
+            raise _media_error(self.path, error) from None
+        try:
+            if self._sound is not None:
+                self._sound.close()
+            container.close()  # writes the trailer (an MP4's index): a full disk fails here
+        except (av.error.FFmpegError, OSError) as error:
+            raise _media_error(self.path, error) from None
+        if not self._dropping and self.frames_written and os.path.getsize(self._temp) == 0:
+            raise MediaError(f"{self.path}: nothing was written (is the disk full?)")
+
+    def _finish_quietly(self) -> None:
+        if self._container is not None:
+            _close_quietly(self._container, self._sound)
+            self._container = None
+
+    def _abandon(self) -> None:
+        self._dropping = True
+        try:
+            self._stop_encoding()
+            self._finish_quietly()
+        finally:
+            self._discard()
+
+    def _publish(self) -> None:
+        publish(self._temp, self.path, self.overwrite)
+
+    def _discard(self) -> None:
+        try:
+            os.remove(self._temp)
+        except FileNotFoundError:
+            pass
+
+
+def _close_quietly(container: av.container.OutputContainer, sound: _SoundMuxer | None) -> None:
+    if sound is not None:
+        sound.close()
+    try:
+        container.close()
+    except (av.error.FFmpegError, OSError):
+        pass
+
+
+def _media_error(path: str, error: BaseException) -> MediaError:
+    number = getattr(error, "errno", None)
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return MediaError(f"{path}: the disk is full")
+    if isinstance(error, av.error.FFmpegError):
+        reason = (error.strerror or type(error).__name__).lower()
+        return MediaError(f"{path}: FFmpeg cannot write it ({reason})")
+    return MediaError(f"{path}: {(getattr(error, 'strerror', None) or str(error)).lower()}")
+
+
+class _SoundMuxer:
+    """Carries a :class:`SoundClip` into an output container, interleaved with the pictures."""
+
+    def __init__(self, output: av.container.OutputContainer, clip: SoundClip, movie_format) -> None:
+        self._output = output
+        self._clip = clip
+        self._input = open_container(clip.path)
+        self._in_stream = self._input.streams.audio[0]
+        self._time_base = self._in_stream.time_base
+        codec = self._in_stream.codec_context.name
+        self._copy = codec in movie_format.audio_copy
+        self._begin = clip.video_start + clip.begin  # the clip's begin and end in the file's time
+        self._end = clip.video_start + clip.end
+        if self._copy:
+            self._out_stream = output.add_stream_from_template(self._in_stream)
+            self._items = self._input.demux(self._in_stream)
+        else:
+            rate = 48000 if movie_format.audio_encoder == "libopus" else self._in_stream.codec_context.sample_rate
+            self._out_stream = output.add_stream(movie_format.audio_encoder, rate=rate)
+            channels = self._in_stream.codec_context.channels
+            self._out_stream.layout = "mono" if channels == 1 else "stereo"  # more channels are mixed down
+            self._out_rate = rate
+            self._resampler = av.AudioResampler(
+                format=self._out_stream.codec_context.codec.audio_formats[0].name,
+                layout=self._out_stream.layout.name, rate=rate,
+            )
+            self._items = self._input.decode(self._in_stream)
+            self._samples_out = 0
+        self._pending = None  # the next packet or frame, read but not yet due
+        self._done = False
+
+    def mux_until(self, time: Fraction) -> None:
+        """Mux the sound that starts before ``time`` seconds of the output."""
+        while not self._done:
+            item = self._pending if self._pending is not None else self._next()
+            if item is None:
+                self._done = True
+                break
+            start = item.pts * self._time_base - self._begin
+            if start > time:
+                self._pending = item
+                return
+            self._pending = None
+            self._mux(item)
+
+    def mux_rest(self) -> None:
+        self.mux_until(self._end - self._begin)
+        self._done = True
+        if not self._copy:
+            for frame in self._resampler.resample(None):
+                self._encode(frame)
+            self._output.mux(self._out_stream.encode(None))
+
+    def _next(self):
+        while True:
+            try:
+                item = next(self._items)
+            except StopIteration:
+                return None
+            except av.error.FFmpegError:
+                return None  # a damaged tail: the sound ends there
+            if item.pts is None or (self._copy and item.size == 0):
+                continue
+            if item.pts * self._time_base >= self._end:
+                return None
+            return item
+
+    def _mux(self, item) -> None:
+        if self._copy:
+            self._mux_packet(item)
+        else:
+            self._mux_frame(item)
+
+    def _mux_packet(self, packet: av.Packet) -> None:
+        start = packet.pts * self._time_base
+        if start < self._begin:
+            return
+        shift = round(self._begin / self._time_base)
+        packet.pts -= shift
+        if packet.dts is not None:
+            packet.dts -= shift
+        packet.stream = self._out_stream
+        self._output.mux(packet)
+
+    def _mux_frame(self, frame: av.AudioFrame) -> None:
+        start = frame.pts * self._time_base
+        rate = frame.sample_rate
+        first = max(0, round((self._begin - start) * rate))
+        last = min(frame.samples, round((self._end - start) * rate))
+        if first >= last:
+            return
+        if first > 0 or last < frame.samples:
+            samples = frame.to_ndarray()
+            planar = frame.format.is_planar
+            cut = samples[:, first:last] if planar else samples[:, first * len(frame.layout.channels):
+                                                                 last * len(frame.layout.channels)]
+            trimmed = av.AudioFrame.from_ndarray(np.ascontiguousarray(cut), format=frame.format.name,
+                                                 layout=frame.layout.name)
+            trimmed.sample_rate = rate
+            frame = trimmed
+        frame.pts = None
+        for converted in self._resampler.resample(frame):
+            self._encode(converted)
+
+    def _encode(self, frame: av.AudioFrame) -> None:
+        frame.pts = self._samples_out
+        frame.time_base = Fraction(1, self._out_rate)
+        self._samples_out += frame.samples
+        self._output.mux(self._out_stream.encode(frame))
+
+    def close(self) -> None:
+        self._input.close()

@@ -1,0 +1,290 @@
+"""Movie files read with FFmpeg's own libraries (PyAV): decoded on threads, kept compact, converted as Blender does.
+
+**Pictures.** A movie's frames become 8-bit BGR the way Blender's sequencer decodes them:
+
+- 8-bit 4:2:0 (``yuv420p``, nearly every H.264/HEVC/AV1/VP9 file): the read heads keep FFmpeg's
+  planes as they are (half the bytes of BGR) and :meth:`MovieSource.expand` converts a frame
+  with OpenCV's BT.601 ``COLOR_YUV2BGR_I420`` when it is used; an odd last row or column is
+  repeated for the conversion and cut off again;
+- other YUV formats (10-bit, 4:2:2, 4:4:4, full-range ``yuvj``) are first reduced once, by
+  FFmpeg's swscale, to 8-bit 4:2:0, then converted the same way;
+- RGB and gray formats (FFV1, PNG or QuickTime RLE in a movie) are converted to BGR exactly;
+- formats with alpha are flattened over black (``round(colour * alpha / 255)``), as the
+  sequencer shows a transparent strip with nothing under it and as image sequences are read.
+
+Rotation tags are applied (phone videos are read upright). Every frame's timestamp is kept:
+``rate`` is the stream's exact rational rate, and a file whose frames are not evenly spaced
+gets ``timestamps``. Frame counts and timestamps come from the container's packets (demuxed
+once, nothing decoded), so they are exact for every container; a file that decodes fewer
+frames than it holds packets for ends early, and the engine says so.
+
+Anything FFmpeg opens is an input: files, and stream URLs such as ``http://...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+from .paths import DEFAULT_FPS, MediaError, is_url, os_error, usable_fps
+from .sequence import to_bgr8
+from .streams import VideoSource, _FramePool
+
+av.logging.set_level(av.logging.PANIC)  # FFmpeg's own complaints; MediaError says it in one line
+
+_LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
+_ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
+              -180: cv2.ROTATE_180, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE}
+
+
+def open_container(path: str) -> av.container.InputContainer:
+    """``path`` opened by FFmpeg, or a one-line :class:`MediaError`."""
+    if not is_url(path):
+        try:
+            with open(path, "rb"):
+                pass
+        except IsADirectoryError:
+            raise MediaError(f"{path}: is a folder") from None
+        except OSError as exc:
+            raise os_error(path, exc) from None
+    try:
+        return av.open(path, "r")
+    except av.error.FileNotFoundError:
+        raise MediaError(f"{path}: no such file or stream") from None
+    except av.error.FFmpegError as error:
+        reason = (error.strerror or type(error).__name__).lower()
+        raise MediaError(f"{path}: not a movie FFmpeg can read ({reason})") from None
+
+
+class _Picture:
+    """How one stream's decoded frames become BGR: compact 4:2:0 planes, or BGR straight away."""
+
+    def __init__(self, frame: av.VideoFrame) -> None:
+        name = frame.format.name
+        self.rotation = _ROTATIONS.get(round(frame.rotation or 0) % 360 if frame.rotation else 0)
+        if frame.rotation and round(frame.rotation) % 360 == 0:
+            self.rotation = None
+        self.alpha = name.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8"))
+        self.rgb = self.alpha or name.startswith(("rgb", "bgr", "gbr", "gray", "0rgb", "0bgr", "monow", "monob"))
+        # Rotated pictures are expanded on the read head's thread: their compact form would need rotating planes.
+        self.compact = not self.rgb and self.rotation is None
+        self.width, self.height = frame.width, frame.height
+        self.even_width, self.even_height = frame.width + frame.width % 2, frame.height + frame.height % 2
+
+    @property
+    def compact_shape(self) -> tuple[int, int]:
+        return self.even_height * 3 // 2, self.even_width
+
+    def convert(self, frame: av.VideoFrame, pool: _FramePool) -> np.ndarray:
+        """The frame as compact I420 planes (2-D) or as BGR (3-D), in one of the pool's buffers when compact."""
+        if self.rgb:
+            image = frame.to_ndarray(format="bgra" if self.alpha else "bgr24")
+            image = to_bgr8(image)
+        else:
+            if frame.format.name != "yuv420p" or frame.color_range == _FULL_RANGE:
+                frame = _reduce(frame)
+            planes = pool.take()
+            self._copy_planes(frame, planes)
+            if self.compact:
+                return planes
+            image = self.expand(planes)
+        if self.rotation is not None:
+            image = cv2.rotate(image, self.rotation)
+        return image
+
+    def _copy_planes(self, frame: av.VideoFrame, out: np.ndarray) -> None:
+        """FFmpeg's Y, U and V planes into one I420 buffer of even size, an odd last row or column repeated."""
+        height, width = self.height, self.width
+        even_height, even_width = self.even_height, self.even_width
+        luma = out[:even_height]
+        luma[:height, :width] = _plane(frame, 0)
+        if width != even_width:
+            luma[:height, width] = luma[:height, width - 1]
+        if height != even_height:
+            luma[height] = luma[height - 1]
+        chroma_size = (even_height // 2) * (even_width // 2)
+        flat = out[even_height:].reshape(-1)
+        for index in (1, 2):
+            start = (index - 1) * chroma_size
+            flat[start:start + chroma_size].reshape(even_height // 2, even_width // 2)[:] = _plane(frame, index)
+
+    def expand(self, frame: np.ndarray) -> np.ndarray:
+        if frame.ndim == 3:
+            return frame
+        image = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
+        if (self.even_height, self.even_width) != (self.height, self.width):
+            image = np.ascontiguousarray(image[: self.height, : self.width])
+        return image
+
+
+def _reduce(frame: av.VideoFrame) -> av.VideoFrame:
+    """Any YUV frame as 8-bit limited-range 4:2:0 (swscale); full range (``yuvj``, JPEG range) is scaled down to it."""
+    if frame.color_range == _FULL_RANGE or frame.format.name.startswith("yuvj"):
+        return frame.reformat(format="yuv420p", src_color_range=_FULL_RANGE, dst_color_range=_LIMITED_RANGE)
+    return frame.reformat(format="yuv420p")
+
+
+def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
+    plane = frame.planes[index]
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
+
+
+class MovieSource(VideoSource):
+    """A movie (or stream) decoded by FFmpeg through PyAV; see the module's notes on pictures and time."""
+
+    def __init__(self, path: str, stream_index: int, picture: _Picture, pts: list[int], time_base: Fraction,
+                 rate: Fraction, rate_guessed: bool, variable: bool, audio_streams: int) -> None:
+        width, height = picture.width, picture.height
+        if picture.rotation in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
+            width, height = height, width
+        timestamps = tuple((p - pts[0]) * time_base for p in pts) if variable else None
+        super().__init__(path, len(pts), width, height, rate, rate_guessed, timestamps)
+        self.stream_index = stream_index
+        self.time_base = time_base
+        self.pts = pts  # presentation time stamps of the frames, in time_base units
+        self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
+        self.has_audio = audio_streams > 0
+        self._picture = picture
+        if picture.compact:
+            self.frame_bytes = picture.compact_shape[0] * picture.compact_shape[1]
+
+    def expand(self, frame: np.ndarray) -> np.ndarray:
+        return self._picture.expand(frame)
+
+    def _frames(self, start: int) -> Iterator[np.ndarray]:
+        container = open_container(self.path)
+        try:
+            stream = container.streams.video[self.stream_index]
+            stream.thread_type = "AUTO"
+            pool = _FramePool(self._picture.compact_shape)
+            target = self.pts[start] if start < self.frame_count else None
+            if target is None:
+                return
+            if start > 0:
+                container.seek(target, stream=stream, backward=True, any_frame=False)
+            index = start
+            frames = container.decode(stream)
+            for frame in _decoded(frames, self.path):
+                if frame.pts is not None and frame.pts < target and index == start:
+                    continue  # before the seek target
+                if index == start and frame.pts is not None and frame.pts > target:
+                    # The seek landed past the target (a damaged index): decode from the start instead.
+                    yield from self._frames_from_beginning(start)
+                    return
+                yield self._picture.convert(frame, pool)
+                frame = None
+                index += 1
+                if index >= self.frame_count:
+                    return
+        finally:
+            container.close()
+
+    def _frames_from_beginning(self, start: int) -> Iterator[np.ndarray]:
+        container = open_container(self.path)
+        try:
+            stream = container.streams.video[self.stream_index]
+            stream.thread_type = "AUTO"
+            pool = _FramePool(self._picture.compact_shape)
+            for index, frame in enumerate(_decoded(container.decode(stream), self.path)):
+                if index >= self.frame_count:
+                    return
+                if index >= start:
+                    yield self._picture.convert(frame, pool)
+                frame = None
+        finally:
+            container.close()
+
+
+def _decoded(frames: Iterator[av.VideoFrame], path: str) -> Iterator[av.VideoFrame]:
+    """Decoded frames until the file ends or stops decoding (a damaged file ends early; the engine says so)."""
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except av.error.FFmpegError:
+            return
+        yield frame
+
+
+def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
+    """Open a movie or stream, count its frames and read their timestamps, and decode its first frame.
+
+    ``rate`` replaces the file's frame rate (and its timestamps: frames are then evenly spaced).
+    """
+    container = open_container(path)
+    try:
+        if not container.streams.video:
+            raise MediaError(f"{path}: has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        time_base = stream.time_base or Fraction(1, 90000)
+        try:
+            first = next(_decoded(container.decode(stream), path), None)
+        except av.error.FFmpegError:
+            first = None
+        if first is None:
+            raise MediaError(f"{path}: the video has no frames FFmpeg can decode")
+        picture = _Picture(first)
+        container.seek(0)
+        pts = _packet_times(container, stream, path)
+        audio_streams = len(container.streams.audio)
+        file_rate = _stream_rate(stream)
+    finally:
+        container.close()
+    if rate is not None:
+        return MovieSource(path, 0, picture, pts, time_base, rate, False, False, audio_streams)
+    chosen = file_rate or _rate_from_times(pts, time_base) or Fraction(DEFAULT_FPS)
+    variable = not _evenly_spaced(pts, time_base, chosen)
+    return MovieSource(path, 0, picture, pts, time_base, chosen, file_rate is None and not variable, variable,
+                       audio_streams)
+
+
+def _packet_times(container: av.container.InputContainer, stream: av.VideoStream, path: str) -> list[int]:
+    """The presentation times of the stream's frames, in order, from its packets (nothing is decoded)."""
+    times = []
+    counter = 0
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.is_discard:
+                continue
+            if packet.pts is not None:
+                times.append(packet.pts)
+            elif packet.dts is not None:
+                times.append(packet.dts)
+            else:
+                times.append(counter)
+            counter += 1
+    except av.error.FFmpegError:
+        pass  # a damaged tail: count what was there
+    times.sort()
+    if not times:
+        raise MediaError(f"{path}: the video has no frames")
+    return times
+
+
+def _stream_rate(stream: av.VideoStream) -> Fraction | None:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and usable_fps(float(rate)):
+            return Fraction(rate.numerator, rate.denominator)
+    return None
+
+
+def _rate_from_times(pts: list[int], time_base: Fraction) -> Fraction | None:
+    if len(pts) < 2 or pts[-1] == pts[0]:
+        return None
+    rate = Fraction(len(pts) - 1) / ((pts[-1] - pts[0]) * time_base)
+    return rate.limit_denominator(1001) if usable_fps(float(rate)) else None
+
+
+def _evenly_spaced(pts: list[int], time_base: Fraction, rate: Fraction) -> bool:
+    """Whether every frame sits where a constant ``rate`` puts it, to within one tick of the time base."""
+    tolerance = max(time_base, Fraction(1, 1000)) * 1.5
+    first = pts[0]
+    return all(abs((p - first) * time_base - i / rate) <= tolerance for i, p in enumerate(pts))
+

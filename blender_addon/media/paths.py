@@ -1,0 +1,333 @@
+"""File names and paths for every renderer: numbered names, natural order, extension tables, temporaries, publishing.
+
+The one authority on which files a render reads and writes, shared by the exact engine's
+writers (``media.movie``, ``media.sequence``) and the sequencer engine (``vse.batch``). It needs
+neither OpenCV nor bpy, nor FFmpeg.
+
+- Inputs: a movie, a folder of images (its most common image extension, in natural order) or
+  a numbered pattern (``frames/%05d.png`` or ``frames/#####.png``), numbered consecutively
+  from the lowest number present; a missing number is an error naming it.
+- Outputs: a movie whose extension picks the container and default codecs
+  (:data:`MOVIE_FORMATS`), or a numbered image sequence whose file numbers are output frame
+  indices, so the chunks of one render fit side by side.
+- Writing: a hidden temporary beside the output (:func:`temp_path_for`), published into place
+  by :func:`publish`, which never replaces a file that appeared meanwhile unless asked to.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+
+DEFAULT_FPS = 25.0
+MAX_PLAUSIBLE_FPS = 1000.0  # above this (or 0/NaN) a file's rate is junk and DEFAULT_FPS is used
+
+# Still images both engines read as frames (8-bit; EXR and other float formats are left out, as
+# the effect is defined on display-referred 8-bit values).
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+# Image-sequence outputs: extension -> kind.
+SEQUENCE_KINDS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".tif": "tif", ".tiff": "tif"}
+
+
+@dataclass(frozen=True)
+class MovieFormat:
+    """What a movie extension is written as: its container, video codecs and audio handling."""
+
+    container: str  # FFmpeg's muxer name
+    codecs: tuple[str, ...]  # the --codec choices; the first is the default
+    audio_copy: frozenset[str]  # audio codecs the container takes as they are
+    audio_encoder: str  # what other audio is re-encoded to
+    description: str
+
+
+_PCM = frozenset({"pcm_s16le", "pcm_s24le", "pcm_f32le"})
+MOVIE_FORMATS = {
+    ".mp4": MovieFormat("mp4", ("h264", "h265", "av1", "mpeg4"),
+                        frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus"}),
+                        "aac", "H.264 (or --codec h265, av1, mpeg4) with AAC sound"),
+    ".mov": MovieFormat("mov", ("prores", "h264", "h265"),
+                        frozenset({"aac", "alac", "pcm_s16be", "pcm_s24be"}) | _PCM,
+                        "pcm_s16le", "ProRes 422 HQ with PCM sound"),
+    ".mkv": MovieFormat("matroska", ("ffv1", "h264", "h265", "av1", "vp9"),
+                        frozenset({"aac", "mp3", "ac3", "eac3", "flac", "opus", "vorbis", "alac"}) | _PCM,
+                        "flac", "lossless FFV1 with the source's sound"),
+    ".webm": MovieFormat("webm", ("vp9", "av1"), frozenset({"opus", "vorbis"}),
+                         "libopus", "VP9 (or AV1) with Opus sound"),
+    ".avi": MovieFormat("avi", ("mjpeg",), frozenset({"mp3", "pcm_s16le", "ac3"}),
+                        "pcm_s16le", "Motion JPEG with PCM sound"),
+}
+
+_PRINTF_NUMBER = re.compile(r"%(0(\d+))?d")
+_HASHES = re.compile(r"#+")
+_DIGITS = re.compile(r"(\d+)", re.ASCII)
+_TEMP_MARK = ".partial-"
+
+
+class MediaError(Exception):
+    """A file cannot be read or written; the one-line message names the file and the problem."""
+
+
+def extension(path: str | os.PathLike) -> str:
+    return os.path.splitext(os.fspath(path))[1].lower()
+
+
+def natural_key(name: str) -> list[int | str]:
+    """Sort key that orders ``f2.png`` before ``f10.png``."""
+    return [int(part) if i % 2 else part.lower() for i, part in enumerate(_DIGITS.split(name))]
+
+
+def is_url(path: str) -> bool:
+    """Whether ``path`` names something FFmpeg opens by protocol (``http://``, ``rtsp://``, ...), not a file."""
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", path) is not None
+
+
+def usable_fps(fps: float) -> float | None:
+    """``fps`` when it is a plausible frame rate, else None."""
+    return fps if fps == fps and 0 < fps <= MAX_PLAUSIBLE_FPS else None
+
+
+def format_fps(fps: float) -> str:
+    return f"{fps:.3f}".rstrip("0").rstrip(".")
+
+
+# --- numbered names ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberedName:
+    """A path whose file name holds one frame number: ``frames/img_%05d.png`` or ``frames/img_#####.png``."""
+
+    folder: str
+    prefix: str
+    suffix: str
+    digits: int
+
+    @classmethod
+    def parse(cls, path: str | os.PathLike) -> NumberedName | None:
+        folder, name = os.path.split(os.fspath(path))
+        for pattern in (_PRINTF_NUMBER, _HASHES):
+            matches = list(pattern.finditer(name))
+            if len(matches) == 1 and (pattern is _HASHES or name.count("%") == 1):
+                match = matches[0]
+                digits = len(match.group(0)) if pattern is _HASHES else int(match.group(2) or 1)
+                return cls(folder, name[: match.start()], name[match.end():], digits)
+        return None
+
+    def name(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}{self.suffix}"
+
+    def path(self, number: int) -> str:
+        return os.path.join(self.folder, self.name(number))
+
+    def existing(self) -> dict[int, str]:
+        """The numbers of the files in the folder that this pattern names, mapped to their paths."""
+        digits = re.compile(re.escape(self.prefix) + r"(\d+)" + re.escape(self.suffix), re.ASCII)
+        try:
+            entries = os.listdir(self.folder or ".")
+        except OSError:
+            return {}
+        found = {}
+        for entry in entries:
+            match = digits.fullmatch(entry)
+            if match and self.name(int(match.group(1))) == entry:
+                found[int(match.group(1))] = os.path.join(self.folder, entry)
+        return found
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+def image_sequence_files(path: str | os.PathLike) -> list[str] | None:
+    """The frame files of an image-sequence input (a folder or a numbered pattern); ``None`` for anything else.
+
+    A folder gives its most common image extension in natural order; a pattern gives the files
+    numbered consecutively from the lowest number present. Raises :class:`MediaError` for an
+    empty folder, a pattern that matches nothing, or a missing number (named in the message).
+    """
+    text = os.fspath(path)
+    if os.path.isdir(text):
+        return _folder_images(text)
+    numbered = NumberedName.parse(text)
+    if numbered is None or os.path.exists(text):
+        return None
+    found = numbered.existing()
+    if not found:
+        raise MediaError(f"{text}: no files match this pattern")
+    first, last = min(found), max(found)
+    missing = [number for number in range(first, last + 1) if number not in found]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise MediaError(
+            f"{text}: {numbered.name(missing[0])} is missing from the sequence {numbered.name(first)} to "
+            f"{numbered.name(last)}{more}"
+        )
+    return [found[number] for number in range(first, last + 1)]
+
+
+def _folder_images(folder: str) -> list[str]:
+    try:
+        entries = os.listdir(folder)
+    except OSError as exc:
+        raise os_error(folder, exc) from None
+    names = sorted(
+        (
+            name for name in entries
+            if not name.startswith(".") and extension(name) in IMAGE_EXTENSIONS
+            and os.path.isfile(os.path.join(folder, name))
+        ),
+        key=natural_key,
+    )
+    if not names:
+        raise MediaError(f"{folder}: no image files in this folder")
+    common = Counter(extension(name) for name in names).most_common(1)[0][0]
+    return [os.path.join(folder, name) for name in names if extension(name) == common]
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+def output_kind(path: str | os.PathLike) -> str:
+    """``"movie"`` or ``"sequence"`` for an output path; :class:`MediaError` for names nothing writes."""
+    text = os.fspath(path)
+    suffix = extension(text)
+    if NumberedName.parse(text) is not None:
+        if suffix in SEQUENCE_KINDS:
+            return "sequence"
+        raise MediaError(
+            f"{text}: image sequences can be .png, .jpg or .tif, not {suffix or 'no extension'}"
+        )
+    if suffix in MOVIE_FORMATS:
+        return "movie"
+    raise MediaError(
+        f"{text}: cannot write {suffix or 'a file without an extension'}; use "
+        f"{', '.join(MOVIE_FORMATS)} or a numbered image sequence such as frames/%05d.png"
+    )
+
+
+def movie_codec(path: str | os.PathLike, codec: str | None) -> str:
+    """The video codec for a movie output: ``codec`` when its container takes it, else the container's default."""
+    movie = MOVIE_FORMATS[extension(path)]
+    if codec is None:
+        return movie.codecs[0]
+    if codec not in movie.codecs:
+        raise MediaError(f"{os.fspath(path)}: {extension(path)} takes --codec {', '.join(movie.codecs)}, not {codec}")
+    return codec
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(
+    path: str | os.PathLike, protect: list[str | os.PathLike], overwrite: bool, numbers: range | None = None,
+) -> None:
+    """Refuse an output that would overwrite an input or (without ``overwrite``) an existing file; create its folder.
+
+    For a numbered sequence, ``numbers`` are the file numbers it will write (``None``: any
+    number counts). Raises :class:`MediaError` with one line.
+    """
+    text = os.fspath(path)
+    numbered = NumberedName.parse(text)
+    if numbered is None:
+        targets = [text]
+    else:
+        existing = numbered.existing()
+        targets = [file for number, file in existing.items() if numbers is None or number in numbers]
+        first_new = None if numbers is None else next((n for n in numbers if n not in existing), None)
+        if first_new is not None:
+            targets.append(numbered.path(first_new))
+    for protected in map(os.fspath, protect):
+        if is_url(protected):
+            continue
+        if any(same_file(target, protected) for target in targets) or (
+            numbered is not None and os.path.isdir(protected) and same_file(numbered.folder or ".", protected)
+        ):
+            raise MediaError(f"{text}: the output would overwrite the input")
+    if numbered is None and os.path.isdir(text):
+        raise MediaError(f"{text}: is a folder")
+    present = [target for target in targets if os.path.lexists(target)]
+    if present and not overwrite:
+        if numbered is not None:
+            raise MediaError(f"{text}: {len(present)} frame files already exist (use --overwrite to replace them)")
+        raise MediaError(f"{text} already exists (use --overwrite to replace it)")
+    folder = numbered.folder if numbered is not None else os.path.dirname(text)
+    if folder:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise MediaError(cannot_write(folder, exc)) from None
+    if not os.access(folder or ".", os.W_OK):
+        raise MediaError(cannot_write(folder, PermissionError()))
+
+
+def temp_path_for(path: str | os.PathLike, folder_only: bool = False) -> str:
+    """A new hidden temporary name beside ``path``: ``.<name>.partial-XXXXXXXX<ext>``.
+
+    The same folder makes publishing a rename; the same extension makes FFmpeg pick the same
+    container. Short enough to fit wherever the output name fits.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    stem = name[: max(0, min(len(name), 200) - len(extension(name)))]
+    suffix = "" if folder_only else extension(name)
+    return os.path.join(folder, f".{stem}{_TEMP_MARK}{secrets.token_hex(4)}{suffix}")
+
+
+def create_temp_file(path: str | os.PathLike) -> str:
+    """Create an empty temporary beside ``path`` (see :func:`temp_path_for`); probes that the folder is writable.
+
+    Unlike ``tempfile.mkstemp`` (mode 0600), the file gets the usual umask permissions.
+    """
+    temp = temp_path_for(path)
+    try:
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        raise MediaError(cannot_write(os.path.dirname(temp), exc)) from None
+    return temp
+
+
+def publish(temp: str, path: str, overwrite: bool) -> None:
+    """Move the finished ``temp`` to ``path``.
+
+    Without ``overwrite``, a file that appeared at ``path`` since the render began is never
+    replaced (a hard link fails if the name exists, where renaming would replace it); the
+    render fails instead and its temporary is left for the caller to discard.
+    """
+    if overwrite:
+        os.replace(temp, path)
+        return
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise MediaError(f"{path} appeared while rendering (another render?); it was left as it is") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if os.path.lexists(path):
+            raise MediaError(f"{path} appeared while rendering (another render?); it was left as it is") from None
+        os.replace(temp, path)
+        return
+    os.remove(temp)
+
+
+def os_error(path: str, exc: OSError) -> MediaError:
+    return MediaError(f"{path}: {(exc.strerror or str(exc)).lower()}")
+
+
+def cannot_write(folder: str, exc: OSError) -> str:
+    import errno
+
+    if isinstance(exc, PermissionError):
+        reason = "permission denied"
+    elif isinstance(exc, (FileExistsError, NotADirectoryError)):
+        reason = "a file is in the way of this folder"
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason = "the disk is full"
+    else:
+        reason = (exc.strerror or str(exc)).lower()
+    return f"cannot write to {folder or '.'}: {reason}"

@@ -1,0 +1,164 @@
+"""Image sequences with OpenCV: numbered or sorted still images read as frames, and written as numbered files.
+
+Which files make a sequence, and the names a sequence is written to, come from ``media.paths``.
+Images are read as 8-bit BGR (grayscale, alpha and 16-bit images are converted: alpha is
+flattened over black, as in a movie); EXIF orientation is ignored, as video frames have none.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import tempfile
+from collections.abc import Iterator
+from fractions import Fraction
+
+import cv2
+import numpy as np
+
+from .paths import DEFAULT_FPS, MediaError, NumberedName, cannot_write, extension, os_error, publish
+from .streams import FrameWriter, VideoSource
+
+_IMWRITE_PARAMS = {".png": [], ".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95],
+                   ".tif": [], ".tiff": []}
+
+
+class ImageSequence(VideoSource):
+    """Numbered or sorted image files, one frame each."""
+
+    def __init__(self, path: str, files: list[str], width: int, height: int, rate: Fraction,
+                 rate_guessed: bool) -> None:
+        super().__init__(path, len(files), width, height, rate, rate_guessed)
+        self.files = tuple(files)
+
+    def _frames(self, start: int) -> Iterator[np.ndarray]:
+        for file in self.files[start:]:
+            frame = _read_image(file)
+            if frame.shape[:2] != (self.height, self.width):
+                raise MediaError(_size_mismatch(file, frame.shape[1], frame.shape[0], self))
+            yield frame
+
+
+def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSequence:
+    """An :class:`ImageSequence` of ``files``, checked up front to share one frame size."""
+    first = _read_image(files[0])
+    height, width = first.shape[:2]
+    sequence = ImageSequence(path, files, width, height, rate or Fraction(DEFAULT_FPS), rate is None)
+    for file in files[1:]:
+        size = _header_size(file)
+        if size is None:
+            shape = _read_image(file).shape
+            size = shape[1], shape[0]
+        if size != (width, height):
+            raise MediaError(_size_mismatch(file, *size, sequence))
+    return sequence
+
+
+def _size_mismatch(file: str, width: int, height: int, sequence: ImageSequence) -> str:
+    return (
+        f"{file}: the image is {width}x{height} but the sequence is "
+        f"{sequence.width}x{sequence.height} (from {os.path.basename(sequence.files[0])})"
+    )
+
+
+def _read_image(file: str) -> np.ndarray:
+    # imdecode(fromfile) rather than imread: imread cannot open non-ASCII paths on Windows.
+    try:
+        data = np.fromfile(file, dtype=np.uint8)
+    except OSError as exc:
+        raise os_error(file, exc) from None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
+    if image is None:
+        raise MediaError(f"{file}: not an image OpenCV can read")
+    return to_bgr8(image)
+
+
+def to_bgr8(image: np.ndarray) -> np.ndarray:
+    """An image as 8-bit BGR: 16-bit values rounded to x/257, gray repeated, alpha flattened over black.
+
+    Flattening over black is what Blender's sequencer shows for a transparent strip with nothing
+    under it, so both engines see the same picture: ``round(colour * alpha / 255)``.
+    """
+    if image.dtype == np.uint16:
+        image = ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise ValueError(f"{image.dtype} images are not supported")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        alpha = image[:, :, 3:4].astype(np.uint16)
+        return ((image[:, :, :3] * alpha + 127) // 255).astype(np.uint8)
+    return image
+
+
+def _header_size(file: str) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header without decoding; None for other or odd files."""
+    try:
+        stream = open(file, "rb")
+    except OSError:
+        return None
+    with stream:
+        head = stream.read(24)
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if head[:2] != b"\xff\xd8":
+            return None
+        stream.seek(2)
+        while True:  # walk the JPEG segments to the start-of-frame marker
+            segment = stream.read(4)
+            if len(segment) < 4 or segment[0] != 0xFF:
+                return None
+            marker, length = segment[1], struct.unpack(">H", segment[2:])[0]
+            if length < 2:
+                return None
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                frame_header = stream.read(5)
+                if len(frame_header) < 5:
+                    return None
+                height, width = struct.unpack(">HH", frame_header[1:])
+                return (width, height) if height else None
+            stream.seek(length - 2, os.SEEK_CUR)
+
+
+
+
+class SequenceWriter(FrameWriter):
+    """Numbered image files; a file's number is its output frame index, from ``first``."""
+
+    def __init__(self, path: str, width: int, height: int, first: int, overwrite: bool = False) -> None:
+        super().__init__(path, width, height, overwrite)
+        numbered = NumberedName.parse(path)
+        assert numbered is not None, path
+        self._numbered = numbered
+        self._first = first
+        self._extension = extension(path)
+        self._params = _IMWRITE_PARAMS[self._extension]
+        try:
+            self._temp = tempfile.mkdtemp(prefix=".frames.partial-", dir=numbered.folder or ".")
+        except OSError as exc:
+            raise MediaError(cannot_write(numbered.folder, exc)) from None
+
+    def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
+        ok, encoded = cv2.imencode(self._extension, frame, self._params)
+        if not ok:
+            raise MediaError(f"{self.path}: OpenCV cannot encode {self._extension} images")
+        name = self._numbered.name(self._first + index)
+        try:
+            encoded.tofile(os.path.join(self._temp, name))
+        except OSError as exc:
+            raise MediaError(cannot_write(self._numbered.folder, exc)) from None
+
+    def _finish(self) -> None:
+        pass  # each frame is a complete file once written
+
+    def _publish(self) -> None:
+        # Files of other numbers stay: they may be other chunks of the same render.
+        for number in range(self._first, self._first + self.frames_written):
+            publish(os.path.join(self._temp, self._numbered.name(number)), self._numbered.path(number), self.overwrite)
+        os.rmdir(self._temp)
+
+    def _discard(self) -> None:
+        shutil.rmtree(self._temp, ignore_errors=True)
+
+

@@ -1,0 +1,307 @@
+"""Threaded read heads and writers: the streaming machinery every source and writer shares.
+
+Frames are (H, W, 3) BGR uint8 arrays (OpenCV's order) once expanded. A movie's read head may
+yield them in the decoder's compact form instead (4:2:0 planes, half the bytes), and
+:meth:`VideoSource.expand` turns one into BGR when it is used, so the engine's window of
+|N|+1 frames holds the compact form.
+
+Both sides run on a thread of their own, so that decoding, the caller's pixel work and encoding
+overlap (FFmpeg and OpenCV release the GIL while they decode and encode): each read head decodes
+up to :data:`READ_AHEAD` frames ahead into a pool of reused buffers, and a writer encodes up to
+:data:`WRITE_BEHIND` copied frames behind the caller. Errors from either thread are raised in the
+caller's thread, and no thread outlives its read head or writer.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .paths import MediaError, format_fps
+
+READ_AHEAD = 2  # decoded frames each read head queues ahead of its reader
+WRITE_BEHIND = 2  # frames a writer queues for its encoder (one more is being encoded)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised on a worker thread, on its way to the caller's thread."""
+
+    error: BaseException
+
+
+_END = object()  # a read head's thread has delivered every frame
+
+
+class _FramePool:
+    """Frame buffers for one read head; a buffer is decoded into again once nothing else refers to it.
+
+    The frames a read head yields stay valid for as long as the caller keeps them (the engine
+    keeps a window of |N|+1), so a buffer is free only when the pool holds the last reference
+    to it. Then no other thread can get hold of it again, so the check is safe without a lock.
+    In a steady stream the pool stops growing at the frames the caller keeps, plus the queue.
+    """
+
+    def __init__(self, shape: tuple[int, int, int]) -> None:
+        self._shape = shape
+        self._buffers: list[np.ndarray] = []
+        # The count sys.getrefcount reports in take() for a buffer only the list refers to: the
+        # list, the loop variable and getrefcount's own argument (measured, not assumed).
+        for probe in [np.empty(0)]:
+            self._unreferenced = sys.getrefcount(probe)
+
+    def take(self) -> np.ndarray:
+        for buffer in self._buffers:
+            if sys.getrefcount(buffer) <= self._unreferenced:
+                return buffer
+        buffer = np.empty(self._shape, dtype=np.uint8)
+        self._buffers.append(buffer)
+        return buffer
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+
+def _read_ahead(frames: Callable[[], Iterator[np.ndarray]], depth: int = READ_AHEAD) -> Iterator[np.ndarray]:
+    """Yields what the generator ``frames()`` yields, running it on a thread ``depth`` frames ahead.
+
+    The generator is made, run and closed on that thread. Its exceptions are raised here, in
+    order after the frames before them. Closing this generator (or dropping it) stops the
+    thread and waits for it, so that it never outlives the read head.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            source = frames()
+            try:
+                for frame in source:
+                    handoff.put(frame)
+                    del frame  # the pool may reuse the buffer once the reader lets it go
+                    if stop.is_set():
+                        return
+            finally:
+                source.close()
+            handoff.put(_END)
+        except BaseException as error:  # handed to the caller's thread
+            handoff.put(_Failure(error))
+
+    thread = threading.Thread(target=run, name="media read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+            item = None
+    finally:
+        stop.set()
+        while thread.is_alive():  # make room for a put() the thread may be blocked in
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
+class VideoSource(ABC):
+    """A clip of known length and frame size that opens independent, sequential read heads.
+
+    ``rate`` is the exact frame rate (30000/1001 stays so); ``timestamps`` holds each frame's time
+    in seconds from the first frame when the rate varies, else ``None``.
+    """
+
+    def __init__(self, path: str, frame_count: int, width: int, height: int, rate: Fraction,
+                 fps_guessed: bool, timestamps: tuple[Fraction, ...] | None = None) -> None:
+        self.path = path
+        self.frame_count = frame_count
+        self.width = width
+        self.height = height
+        self.rate = rate
+        self.fps = float(rate)
+        self.fps_guessed = fps_guessed  # the file had no usable rate: DEFAULT_FPS was assumed
+        self.timestamps = timestamps
+        self.frame_bytes = width * height * 3  # bytes of one frame as the read heads hold it
+        self.has_audio = False
+
+    def time_of(self, index: int) -> Fraction:
+        """Frame ``index``'s time in seconds from the first frame."""
+        if self.timestamps is not None and 0 <= index < len(self.timestamps):
+            return self.timestamps[index]
+        return index / self.rate
+
+    def read_from(self, start: int, compact: bool = False) -> Iterator[np.ndarray]:
+        """A new read head yielding frames ``start`` to ``frame_count - 1`` as (H, W, 3) BGR uint8.
+
+        With ``compact``, frames come in the source's compact form, which :meth:`expand` turns
+        into BGR (the engine's window holds them so). Frames are decoded on a thread of the
+        head's own, a few ahead; each one stays valid for as long as the caller keeps it.
+        """
+        if not 0 <= start <= self.frame_count:
+            raise ValueError(f"start frame {start} is outside 0..{self.frame_count}")
+        if compact:
+            return _read_ahead(lambda: self._frames(start))
+        return _read_ahead(lambda: self._expanded(start))
+
+    def _expanded(self, start: int) -> Iterator[np.ndarray]:
+        frames = self._frames(start)
+        try:
+            for frame in frames:
+                yield self.expand(frame)
+                frame = None
+        finally:
+            frames.close()
+
+    def expand(self, frame: np.ndarray) -> np.ndarray:
+        """A frame from a read head as (H, W, 3) BGR uint8 (the same array when it already is)."""
+        return frame
+
+    @abstractmethod
+    def _frames(self, start: int) -> Iterator[np.ndarray]: ...
+
+    def __str__(self) -> str:
+        guessed = ", guessed" if self.fps_guessed else ""
+        variable = ", variable" if self.timestamps is not None else ""
+        return (
+            f"{self.path} ({self.width}x{self.height}, {self.frame_count} frames, "
+            f"{format_fps(self.fps)} fps{guessed}{variable})"
+        )
+
+
+class FrameWriter(ABC):
+    """Writes frames to a hidden temporary beside the output and moves it into place on :meth:`commit`.
+
+    Used as a context manager, a clean exit commits and any exception (KeyboardInterrupt
+    included) aborts, leaving nothing at the output path. :meth:`write` copies the frame (the
+    caller may reuse its array at once) and queues it for an encoding thread; an error on that
+    thread is raised by the next :meth:`write` or by :meth:`commit`.
+    """
+
+    def __init__(self, path: str, width: int, height: int, overwrite: bool = False) -> None:
+        self.path = path
+        self.overwrite = overwrite  # publishing may replace a file that appeared at path meanwhile
+        self.width = width
+        self.height = height
+        self.frames_written = 0
+        self._closed = False
+        self._queue: queue.Queue = queue.Queue(maxsize=WRITE_BEHIND)
+        self._free: queue.SimpleQueue = queue.SimpleQueue()  # buffers the encoder is done with
+        self._buffers = 0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._dropping = False  # aborting: the encoder skips what is still queued
+
+    def write(self, frame: np.ndarray, time: Fraction | None = None) -> None:
+        """Queue ``frame``; ``time`` is its presentation time in seconds (default: its index over the rate)."""
+        if self._closed:
+            raise ValueError(f"{self.path}: the writer is closed")
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise ValueError(
+                f"{self.path}: expected ({self.height}, {self.width}, 3) uint8 frames, got {frame.shape} {frame.dtype}"
+            )
+        self._raise_error()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._encode_queued, name="media writer", daemon=True)
+            self._thread.start()
+        if self._buffers <= WRITE_BEHIND:  # one more than the queue holds: that one is being encoded
+            self._buffers += 1
+            buffer = np.empty((self.height, self.width, 3), dtype=np.uint8)
+        else:
+            buffer = self._free.get()
+        np.copyto(buffer, frame)
+        self._queue.put((buffer, self.frames_written, time))
+        self.frames_written += 1
+
+    def commit(self) -> None:
+        """Finish the file and move it to the output path; on failure nothing is left behind."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._stop_encoding()
+            self._raise_error()
+            self._finish()
+            if self.frames_written == 0:
+                raise MediaError(f"{self.path}: no frames were written")
+            self._publish()
+        except BaseException:
+            self._abandon()
+            raise
+
+    def abort(self) -> None:
+        """Stop and delete everything written so far."""
+        if self._closed:
+            return
+        self._closed = True
+        self._dropping = True
+        self._abandon()
+
+    def __enter__(self) -> FrameWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def _encode_queued(self) -> None:
+        """The encoding thread: writes queued frames in order until it is handed None."""
+        while (item := self._queue.get()) is not None:
+            buffer, index, time = item
+            if self._error is None and not self._dropping:
+                try:
+                    self._write(buffer, index, time)
+                except BaseException as error:  # raised in the caller's thread
+                    self._error = error
+            self._free.put(buffer)
+
+    def _stop_encoding(self) -> None:
+        """Let the encoding thread write what is queued (unless aborting), then wait for it to end."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._dropping = True  # nothing after a failed frame is written
+            raise error
+
+    def _abandon(self) -> None:
+        """Stop the encoder, close the file and delete the temporary, whatever state they are in."""
+        self._dropping = True
+        try:
+            self._stop_encoding()
+            self._finish()
+        finally:
+            self._discard()
+
+    @abstractmethod
+    def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
+        """Encode the frame of output number ``index`` (counted from the writer's first frame) shown at ``time``."""
+
+    @abstractmethod
+    def _finish(self) -> None:
+        """Flush and close the encoder; may run more than once."""
+
+    @abstractmethod
+    def _publish(self) -> None:
+        """Move the finished temporary into place."""
+
+    @abstractmethod
+    def _discard(self) -> None:
+        """Delete the temporary, whatever state it is in."""
+
+
