@@ -364,7 +364,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
         raise UsageError("give an INPUT or --sample, not both")
     if not args.sample and not args.input:
         raise UsageError("no input given: name a video, an image folder or pattern, or use --sample (or --blend)")
-    input_path = SAMPLE_PATH if args.sample else Path(args.input)
+    # A stream URL stays text: as a Path, "http://host/a" would become "http:/host/a".
+    input_path = SAMPLE_PATH if args.sample else args.input if is_url(args.input) else Path(args.input)
+    _refuse_options_the_mode_ignores(args)
     output = Path(args.output) if args.output else default_output(
         input_path, settings, args.frames, args.sample, args.engine
     )
@@ -374,6 +376,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
+    if batch is not None and isinstance(input_path, str):
+        raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
     if args.sample:
         ensure_sample_clip()
     progress = _progress(args, stderr)
@@ -389,6 +393,16 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
 
 def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
     return Progress(0, enabled=(args.progress or stderr.isatty()) and not args.quiet, stream=stderr)
+
+
+def _refuse_options_the_mode_ignores(args: argparse.Namespace) -> None:
+    """``--offset`` means nothing in freeze mode, nor ``--reference`` in shift mode: say so rather than ignore it."""
+    mode = args.mode or (PRESETS[args.preset].get("mode", "shift") if getattr(args, "preset", None) else "shift")
+    ignored = {"freeze": ("offset",), "shift": ("reference",)}[mode]
+    given = [option_flag(OPTIONS_BY_NAME[name]) for name in ignored if getattr(args, name, None) is not None]
+    if given:
+        other = "--mode shift" if mode == "freeze" else "--mode freeze"
+        raise UsageError(f"{', '.join(given)} applies to {other} only; this render uses --mode {mode}")
 
 
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:
@@ -466,7 +480,7 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
         with media.open_writer(
             output, source.rate, width, height, overwrite=args.overwrite, protect=[input_path],
             first_number=start, frame_count=stop - start, codec=args.codec, crf=args.crf,
-            encoder_preset=args.encoder_preset, sound=sound,
+            encoder_preset=args.encoder_preset, sound=sound, whole=(start, stop) == (0, total),
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
         ) as writer:
             frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory)
@@ -553,7 +567,9 @@ def _flush_c_stdout() -> None:
         pass
 
 
-def _same_path(output: Path, input_path: Path) -> bool:
+def _same_path(output: Path, input_path: Path | str) -> bool:
+    if isinstance(input_path, str):  # a stream URL
+        return False
     try:
         return output.resolve() == input_path.resolve() or (output.exists() and output.samefile(input_path))
     except OSError:
@@ -591,9 +607,21 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         args = build_parser().parse_args(argv)
         output = run(args, stdout, stderr)
         if output is not None and not args.quiet:
-            stdout.write(f"wrote {output}\n")
+            report(stdout, f"wrote {output}\n")
 
     return run_command(PROG, work, stderr, INTERRUPTED)
+
+
+def report(stdout: TextIO, line: str) -> None:
+    """Write ``line`` to stdout; a closed or full stdout (``| true``, ``>/dev/full``) cannot fail a finished render."""
+    try:
+        stdout.write(line)
+        stdout.flush()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):  # spare Python's own complaint at exit
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stdout.fileno())
+            os.close(null)
 
 
 def script_arguments(argv: Sequence[str]) -> list[str]:

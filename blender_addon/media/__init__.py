@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -88,7 +89,14 @@ def open_source(path: str | os.PathLike, fps: float | Fraction | None = None) ->
 
             return open_sequence(text, files, rate)
         if not os.path.lexists(text):
+            if "%" in os.path.basename(text) or "#" in os.path.basename(text):
+                raise MediaError(
+                    f"{text}: no such file, and not a numbered pattern this reads (use one %0Nd, %d or run of # "
+                    "in the file name, such as frames/%05d.png)"
+                )
             raise MediaError(f"{text}: no such file")
+        if not os.path.isfile(text) and not stat.S_ISFIFO(os.stat(text).st_mode):
+            raise MediaError(f"{text}: is a device or special file, not a movie (cameras are read by scripts/live.py)")
     from .movie import open_movie
 
     return open_movie(text, rate)
@@ -110,6 +118,7 @@ def open_writer(
     time_base: Fraction | None = None,
     start: Fraction = Fraction(0),
     encoder_options: dict[str, str] | None = None,
+    whole: bool = False,
 ) -> FrameWriter:
     """A :class:`FrameWriter` for ``path``; use it as a context manager.
 
@@ -121,7 +130,8 @@ def open_writer(
     codec, CRF or encoder preset the container does not take. Missing folders are created.
     Movies: ``time_base`` keeps the source's timestamps (variable frame rate; ``write`` then
     takes each frame's time, and ``start`` is the time that becomes 0), ``sound`` the source's
-    audio for the rendered range.
+    audio for the rendered range. ``whole``: this is a whole render, so overwriting a numbered
+    sequence also removes the old render's frames of other numbers.
     """
     text = os.fspath(path)
     kind = output_kind(text)
@@ -142,7 +152,7 @@ def open_writer(
             numbers = range(first_number, 1 << 62)
     check_output(text, list(protect), overwrite, numbers)
     if kind == "sequence":
-        return SequenceWriter(text, width, height, first_number, overwrite)
+        return SequenceWriter(text, width, height, first_number, overwrite, whole)
     return MovieWriter(
         text, width, height, rate, codec, crf, encoder_preset, sound, time_base, start, overwrite, encoder_options,
     )

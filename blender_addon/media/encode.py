@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from .movie import open_container
-from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, movie_codec, publish
+from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, flush_to_disk, movie_codec, publish
 from .streams import FrameWriter
 
 ENCODERS = {
@@ -227,8 +227,10 @@ class MovieWriter(FrameWriter):
             container.close()  # writes the trailer (an MP4's index): a full disk fails here
         except (av.error.FFmpegError, OSError) as error:
             raise _media_error(self.path, error) from None
-        if not self._dropping and self.frames_written and os.path.getsize(self._temp) == 0:
-            raise MediaError(f"{self.path}: nothing was written (is the disk full?)")
+        if not self._dropping and self.frames_written:
+            if os.path.getsize(self._temp) == 0:
+                raise MediaError(f"{self.path}: nothing was written (is the disk full?)")
+            flush_to_disk(self._temp)
 
     def _finish_quietly(self) -> None:
         if self._container is not None:

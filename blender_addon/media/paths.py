@@ -16,6 +16,7 @@ neither OpenCV nor bpy, nor FFmpeg.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -193,6 +194,8 @@ def output_kind(path: str | os.PathLike) -> str:
     """``"movie"`` or ``"sequence"`` for an output path; :class:`MediaError` for names nothing writes."""
     text = os.fspath(path)
     suffix = extension(text)
+    if os.path.isdir(text):
+        raise MediaError(f"{text}: is a folder; name a file in it, such as {os.path.join(text, 'motion.mp4')}")
     if NumberedName.parse(text) is not None:
         if suffix in SEQUENCE_KINDS:
             return "sequence"
@@ -201,6 +204,8 @@ def output_kind(path: str | os.PathLike) -> str:
         )
     if suffix in MOVIE_FORMATS:
         return "movie"
+    if suffix in SEQUENCE_KINDS:
+        raise MediaError(f"{text}: an image output needs a frame number in its name, such as frames/%05d{suffix}")
     raise MediaError(
         f"{text}: cannot write {suffix or 'a file without an extension'}; use "
         f"{', '.join(MOVIE_FORMATS)} or a numbered image sequence such as frames/%05d.png"
@@ -236,6 +241,7 @@ def check_output(
     """
     text = os.fspath(path)
     numbered = NumberedName.parse(text)
+    sweep_leftovers(text)
     if numbered is None:
         targets = [text]
     else:
@@ -247,9 +253,10 @@ def check_output(
     for protected in map(os.fspath, protect):
         if is_url(protected):
             continue
+        protected_numbered = None if os.path.lexists(protected) else NumberedName.parse(protected)
         if any(same_file(target, protected) for target in targets) or (
             numbered is not None and os.path.isdir(protected) and same_file(numbered.folder or ".", protected)
-        ):
+        ) or (protected_numbered is not None and _share_a_file(targets, protected_numbered)):
             raise MediaError(f"{text}: the output would overwrite the input")
     if numbered is None and os.path.isdir(text):
         raise MediaError(f"{text}: is a folder")
@@ -268,16 +275,73 @@ def check_output(
         raise MediaError(cannot_write(folder, PermissionError()))
 
 
+def _share_a_file(targets: list[str], numbered: NumberedName) -> bool:
+    """Whether a numbered input's files include one of ``targets`` (the same files, spelled another way)."""
+    files = {os.path.realpath(file) for file in numbered.existing().values()}
+    return any(os.path.realpath(target) in files for target in targets)
+
+
 def temp_path_for(path: str | os.PathLike, folder_only: bool = False) -> str:
-    """A new hidden temporary name beside ``path``: ``.<name>.partial-XXXXXXXX<ext>``.
+    """A new hidden temporary name beside ``path``: ``.<name>.partial-<pid>-XXXXXXXX<ext>``.
 
     The same folder makes publishing a rename; the same extension makes FFmpeg pick the same
-    container. Short enough to fit wherever the output name fits.
+    container; the process id lets a later render tell a killed render's leftover
+    (:func:`sweep_leftovers`) from a live one. A long name is shortened so that the temporary
+    fits wherever the output name fits.
     """
     folder, name = os.path.split(os.fspath(path))
-    stem = name[: max(0, min(len(name), 200) - len(extension(name)))]
     suffix = "" if folder_only else extension(name)
-    return os.path.join(folder, f".{stem}{_TEMP_MARK}{secrets.token_hex(4)}{suffix}")
+    tail = f"{_TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+    stem = name[: max(1, 255 - 1 - len(tail))]
+    return os.path.join(folder, f".{stem}{tail}")
+
+
+def sweep_leftovers(path: str | os.PathLike) -> list[str]:
+    """Delete the temporaries that renders to ``path`` left behind when killed; returns what was deleted.
+
+    A temporary belongs to the process whose id it carries: it is a leftover only when that
+    process no longer runs (so a render under way to the same path keeps its own).
+    """
+    folder, name = os.path.split(os.fspath(path))
+    start = f".{name[: max(1, 255 - 1 - len(_TEMP_MARK) - 30)]}"
+    pattern = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return []
+    swept = []
+    for entry in entries:
+        if not entry.startswith(start):
+            continue
+        match = pattern.search(entry)
+        if match is None or not entry[: match.start()] == f".{name}"[: match.start()] or _process_alive(
+            int(match.group(1))
+        ):
+            continue
+        leftover = os.path.join(folder, entry)
+        try:
+            if os.path.isdir(leftover) and not os.path.islink(leftover):
+                import shutil
+
+                shutil.rmtree(leftover)
+            else:
+                os.remove(leftover)
+        except OSError:
+            continue
+        swept.append(leftover)
+    return swept
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process, or a platform that cannot tell: keep its files
+    return True
 
 
 def create_temp_file(path: str | os.PathLike) -> str:
@@ -291,6 +355,43 @@ def create_temp_file(path: str | os.PathLike) -> str:
     except OSError as exc:
         raise MediaError(cannot_write(os.path.dirname(temp), exc)) from None
     return temp
+
+
+def create_temp_folder(path: str | os.PathLike) -> str:
+    """Create the hidden temporary folder beside a numbered sequence ``path`` that its frames are written to."""
+    temp = temp_path_for(path, folder_only=True)
+    try:
+        os.mkdir(temp)
+    except OSError as exc:
+        raise MediaError(cannot_write(os.path.dirname(temp), exc)) from None
+    return temp
+
+
+def flush_to_disk(path: str) -> None:
+    """Make sure the file's bytes are on the disk (a full disk can fail only now, on some file systems)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise os_error(path, exc) from None
+    try:
+        os.fsync(descriptor)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise MediaError(f"{path}: the disk is full") from None
+        if exc.errno not in (errno.EINVAL, errno.EROFS):  # file systems that cannot sync
+            raise os_error(path, exc) from None
+    finally:
+        os.close(descriptor)
+
+
+def remove_other_frames(numbered: NumberedName, keep: range) -> None:
+    """Delete the files of ``numbered`` outside ``keep``: what an overwritten whole render leaves of the old one."""
+    for number, file in numbered.existing().items():
+        if number not in keep:
+            try:
+                os.remove(file)
+            except FileNotFoundError:
+                pass
 
 
 def publish(temp: str, path: str, overwrite: bool) -> None:
@@ -320,8 +421,6 @@ def os_error(path: str, exc: OSError) -> MediaError:
 
 
 def cannot_write(folder: str, exc: OSError) -> str:
-    import errno
-
     if isinstance(exc, PermissionError):
         reason = "permission denied"
     elif isinstance(exc, (FileExistsError, NotADirectoryError)):

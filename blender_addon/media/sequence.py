@@ -10,14 +10,23 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import tempfile
 from collections.abc import Iterator
 from fractions import Fraction
 
 import cv2
 import numpy as np
 
-from .paths import DEFAULT_FPS, MediaError, NumberedName, cannot_write, extension, os_error, publish
+from .paths import (
+    DEFAULT_FPS,
+    MediaError,
+    NumberedName,
+    cannot_write,
+    create_temp_folder,
+    extension,
+    os_error,
+    publish,
+    remove_other_frames,
+)
 from .streams import FrameWriter, VideoSource
 
 _IMWRITE_PARAMS = {".png": [], ".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95],
@@ -126,18 +135,17 @@ def _header_size(file: str) -> tuple[int, int] | None:
 class SequenceWriter(FrameWriter):
     """Numbered image files; a file's number is its output frame index, from ``first``."""
 
-    def __init__(self, path: str, width: int, height: int, first: int, overwrite: bool = False) -> None:
+    def __init__(self, path: str, width: int, height: int, first: int, overwrite: bool = False,
+                 whole: bool = False) -> None:
         super().__init__(path, width, height, overwrite)
+        self._whole = whole  # a whole render: overwriting removes the old render's other numbers
         numbered = NumberedName.parse(path)
         assert numbered is not None, path
         self._numbered = numbered
         self._first = first
         self._extension = extension(path)
         self._params = _IMWRITE_PARAMS[self._extension]
-        try:
-            self._temp = tempfile.mkdtemp(prefix=".frames.partial-", dir=numbered.folder or ".")
-        except OSError as exc:
-            raise MediaError(cannot_write(numbered.folder, exc)) from None
+        self._temp = create_temp_folder(path)
 
     def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
         ok, encoded = cv2.imencode(self._extension, frame, self._params)
@@ -153,10 +161,20 @@ class SequenceWriter(FrameWriter):
         pass  # each frame is a complete file once written
 
     def _publish(self) -> None:
-        # Files of other numbers stay: they may be other chunks of the same render.
-        for number in range(self._first, self._first + self.frames_written):
+        numbers = range(self._first, self._first + self.frames_written)
+        if not self.overwrite:
+            appeared = next((number for number in numbers if os.path.lexists(self._numbered.path(number))), None)
+            if appeared is not None:
+                raise MediaError(
+                    f"{self._numbered.path(appeared)} appeared while rendering (another render?); it was left as it is"
+                )
+        for number in numbers:
             publish(os.path.join(self._temp, self._numbered.name(number)), self._numbered.path(number), self.overwrite)
         os.rmdir(self._temp)
+        # Files of other numbers stay (they may be other chunks of the same render), unless this
+        # whole render replaces an old one: then no frame of the old one may stay beside it.
+        if self.overwrite and self._whole:
+            remove_other_frames(self._numbered, numbers)
 
     def _discard(self) -> None:
         shutil.rmtree(self._temp, ignore_errors=True)
