@@ -384,7 +384,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if batch is not None:
         _render_with_blender(
             batch, stderr, batch.render_with_vse, input_path, output, settings, args.frames[0] or 0, args.frames[1],
-            progress=progress.update, overwrite=args.overwrite,
+            progress=progress.update, overwrite=args.overwrite, expected_frames=_vse_can_render(input_path),
         )
     else:
         _render_exact(args, settings, input_path, output, progress)
@@ -393,6 +393,29 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
 
 def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
     return Progress(0, enabled=(args.progress or stderr.isatty()) and not args.quiet, stream=stderr)
+
+
+def _vse_can_render(input_path: Path) -> int | None:
+    """The input's frame count, after refusing what Blender's sequencer would render wrong.
+
+    Checked with the exact engine's readers where they are at hand (not in a Blender without
+    PyAV and OpenCV): a variable frame rate (Blender assumes a constant one), transparency
+    (the rig would lose it) and damage all make the sequencer's frames differ from the file's.
+    """
+    try:
+        media = _media()
+    except RunError:
+        return None
+    try:
+        source = media.open_source(input_path)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+    if source.timestamps is not None:
+        raise RunError(f"{input_path}: has a variable frame rate, which Blender's sequencer renders wrong: "
+                       "use --engine exact")
+    if source.has_alpha:
+        raise RunError(f"{input_path}: has transparency, which the sequencer rig does not keep: use --engine exact")
+    return source.frame_count
 
 
 def _refuse_options_the_mode_ignores(args: argparse.Namespace) -> None:
@@ -456,6 +479,9 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
         settings.validate_for_clip(source.frame_count)
     except SettingsError as error:
         raise UsageError(f"{source.path}: {error}") from None
+    if not args.quiet:
+        for warning in source.warnings:
+            progress.stream.write(f"{PROG}: warning: {warning}\n")
 
     total = output_frame_count(settings, source.frame_count)
     start = args.frames[0] or 0

@@ -149,6 +149,7 @@ class MovieSource(VideoSource):
         self.pts = pts  # presentation time stamps of the frames, in time_base units
         self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
         self.has_audio = audio_streams > 0
+        self.has_alpha = picture.alpha
         self._picture = picture
         if picture.compact:
             self.frame_bytes = picture.compact_shape[0] * picture.compact_shape[1]
@@ -235,14 +236,36 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         pts = _packet_times(container, stream, path)
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
+        promised = _promised_frames(container, stream, file_rate)
     finally:
         container.close()
     if rate is not None:
-        return MovieSource(path, 0, picture, pts, time_base, rate, False, False, audio_streams)
-    chosen = file_rate or _rate_from_times(pts, time_base) or Fraction(DEFAULT_FPS)
-    variable = not _evenly_spaced(pts, time_base, chosen)
-    return MovieSource(path, 0, picture, pts, time_base, chosen, file_rate is None and not variable, variable,
-                       audio_streams)
+        source = MovieSource(path, 0, picture, pts, time_base, rate, False, False, audio_streams)
+    else:
+        chosen = file_rate or _rate_from_times(pts, time_base) or Fraction(DEFAULT_FPS)
+        variable = not _evenly_spaced(pts, time_base, chosen)
+        source = MovieSource(path, 0, picture, pts, time_base, chosen, file_rate is None and not variable, variable,
+                             audio_streams)
+    if promised is not None and promised > source.frame_count:
+        source.warnings.append(
+            f"{path}: the file promises {promised} frames but holds {source.frame_count} (truncated?); "
+            f"rendering the {source.frame_count} it holds"
+        )
+    return source
+
+
+def _promised_frames(container: av.container.InputContainer, stream: av.VideoStream,
+                     rate: Fraction | None) -> int | None:
+    """The frame count the file's headers promise: the stream's count, else its duration times its rate."""
+    if stream.frames:
+        return stream.frames
+    if rate is None:
+        return None
+    if stream.duration and stream.time_base:
+        return round(stream.duration * stream.time_base * rate)
+    if container.duration and len(container.streams) == 1:  # else another stream may outlast the pictures
+        return round(Fraction(container.duration, av.time_base) * rate)
+    return None
 
 
 def _packet_times(container: av.container.InputContainer, stream: av.VideoStream, path: str) -> list[int]:

@@ -54,6 +54,7 @@ def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSe
     first = _read_image(files[0])
     height, width = first.shape[:2]
     sequence = ImageSequence(path, files, width, height, rate or Fraction(DEFAULT_FPS), rate is None)
+    sequence.has_alpha = _has_alpha(files[0])
     for file in files[1:]:
         size = _header_size(file)
         if size is None:
@@ -69,6 +70,11 @@ def _size_mismatch(file: str, width: int, height: int, sequence: ImageSequence) 
         f"{file}: the image is {width}x{height} but the sequence is "
         f"{sequence.width}x{sequence.height} (from {os.path.basename(sequence.files[0])})"
     )
+
+
+def _has_alpha(file: str) -> bool:
+    image = cv2.imdecode(np.fromfile(file, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    return image is not None and image.ndim == 3 and image.shape[2] == 4
 
 
 def _read_image(file: str) -> np.ndarray:

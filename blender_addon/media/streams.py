@@ -133,6 +133,8 @@ class VideoSource(ABC):
         self.timestamps = timestamps
         self.frame_bytes = width * height * 3  # bytes of one frame as the read heads hold it
         self.has_audio = False
+        self.has_alpha = False  # transparent areas are flattened over black
+        self.warnings: list[str] = []  # what the user should hear about the input, one line each
 
     def time_of(self, index: int) -> Fraction:
         """Frame ``index``'s time in seconds from the first frame."""

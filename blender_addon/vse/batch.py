@@ -332,6 +332,7 @@ def render_with_vse(
     progress: Progress | None = None,
     overwrite: bool = False,
     fps: float | None = None,
+    expected_frames: int | None = None,
 ) -> RenderSummary:
     """Render output frames ``start`` to ``stop - 1`` of the motion clip of ``input_path`` through the rig.
 
@@ -346,6 +347,11 @@ def render_with_vse(
         strip = _add_source(scene, source_path)
         try:
             settings.validate_for_clip(strip.frame_duration)
+            if expected_frames is not None and strip.frame_duration != expected_frames:
+                raise VseRenderError(
+                    f"{source_path}: Blender sees {strip.frame_duration} frames where the file holds {expected_frames} "
+                    "(damaged, truncated or with a variable frame rate): use --engine exact"
+                )
         except SettingsError as error:
             raise VseSettingsError(f"{source_path}: {error}") from None
         rate = float(strip.fps) if strip.type == "MOVIE" else float(fps or DEFAULT_FPS)
