@@ -38,7 +38,7 @@ from .core.ffmpeg_graph import ffmpeg_command
 from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
 from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
 from .core.timing import output_frame_count, plan_frame
-from .media.paths import MOVIE_FORMATS, is_url
+from .media.paths import MOVIE_FORMATS, ffmpeg_input_arguments, is_url
 
 PROG = "motion_extract"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -437,7 +437,12 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
         raise RunError(str(error)) from None
     except SettingsError as error:
         raise UsageError(f"{input_path}: {error}") from None
-    command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps)
+    files = getattr(source, "files", None)
+    try:
+        input_arguments = None if files is None else ffmpeg_input_arguments(str(input_path), list(files), source.rate)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+    command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps, input_arguments)
     stdout.write(command.shell() + "\n")
     for note in command.notes:
         stderr.write(f"{PROG}: note: {note}\n")

@@ -62,9 +62,13 @@ def _motion_expression(settings: Settings, a: str = "A", b: str = "B") -> str:
 
 
 def ffmpeg_command(
-    settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float
+    settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float,
+    input_arguments: list[str] | None = None,
 ) -> FfmpegCommand:
-    """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``."""
+    """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``.
+
+    ``input_arguments`` replace ``-i input_path`` (an image sequence needs its rate and pattern).
+    """
     notes: list[str] = []
     total = output_frame_count(settings, frame_count)
     pivot = settings.still_level
@@ -185,7 +189,7 @@ def ffmpeg_command(
     extension = PurePath(output_path).suffix.lower()
     codec = VIDEO_CODECS.get(extension, [])
     arguments = [
-        "ffmpeg", "-i", input_path, "-filter_complex", ";".join(chains) + f";[{last}]null[out]",
+        "ffmpeg", *(input_arguments or ["-i", input_path]), "-filter_complex", ";".join(chains) + f";[{last}]null[out]",
         "-map", "[out]", "-map", "0:a?", "-frames:v", str(total), *codec, output_path,
     ]
     return FfmpegCommand(arguments, notes)

@@ -22,6 +22,7 @@ import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 
 DEFAULT_FPS = 25.0
 MAX_PLAUSIBLE_FPS = 1000.0  # above this (or 0/NaN) a file's rate is junk and DEFAULT_FPS is used
@@ -188,6 +189,29 @@ def _folder_images(folder: str) -> list[str]:
 
 
 # --- outputs -----------------------------------------------------------------------------------
+
+
+def ffmpeg_input_arguments(path: str, files: list[str], rate: Fraction) -> list[str]:
+    """ffmpeg's arguments that read the image sequence ``files`` (from ``path``, a folder or pattern) in our order.
+
+    A numbered pattern becomes ffmpeg's ``%0Nd`` with its first number; a folder, a glob of its
+    image extension, which ffmpeg sorts by name: that must be our natural order, else
+    :class:`MediaError` says how to get a pattern.
+    """
+    rate_text = f"{rate.numerator}/{rate.denominator}" if rate.denominator != 1 else str(rate.numerator)
+    numbered = NumberedName.parse(path)
+    if numbered is not None and not os.path.isdir(path):
+        first = int(re.search(r"(\d+)" + re.escape(numbered.suffix) + "$", files[0]).group(1))
+        pattern = os.path.join(numbered.folder, f"{numbered.prefix}%0{numbered.digits}d{numbered.suffix}")
+        return ["-framerate", rate_text, "-start_number", str(first), "-i", pattern]
+    names = [os.path.basename(file) for file in files]
+    if sorted(names) != names:
+        raise MediaError(
+            f"{path}: ffmpeg would read these images in another order (by name, not by number); "
+            "give a numbered pattern such as frames/%05d.png instead"
+        )
+    glob = os.path.join(path, "*" + os.path.splitext(names[0])[1])
+    return ["-framerate", rate_text, "-pattern_type", "glob", "-i", glob]
 
 
 def output_kind(path: str | os.PathLike) -> str:
