@@ -291,6 +291,22 @@ def _packet_times(container: av.container.InputContainer, stream: av.VideoStream
     return times
 
 
+def video_frame_count(path: str) -> int:
+    """The number of video frames a finished movie holds (its packets; nothing is decoded); 0 if it does not open."""
+    try:
+        container = av.open(path, "r")
+    except av.error.FFmpegError:
+        return 0
+    try:
+        if not container.streams.video:
+            return 0
+        return len(_packet_times(container, container.streams.video[0], path))
+    except MediaError:
+        return 0
+    finally:
+        container.close()
+
+
 def _stream_rate(stream: av.VideoStream) -> Fraction | None:
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate and usable_fps(float(rate)):

@@ -20,6 +20,7 @@ import errno
 import os
 import re
 import secrets
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -438,6 +439,29 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
         os.replace(temp, path)
         return
     os.remove(temp)
+
+
+def complete_png(path: str) -> bool:
+    """Whether ``path`` is a PNG file that ends with its IEND chunk (a full disk leaves it empty or cut short)."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(8)
+            stream.seek(0, os.SEEK_END)
+            if stream.tell() < 20:
+                return False
+            stream.seek(-12, os.SEEK_END)
+            return head == b"\x89PNG\r\n\x1a\n" and stream.read(12)[4:8] == b"IEND"
+    except OSError:
+        return False
+
+
+def incomplete_reason(folder: str) -> str:
+    """Why a file came out incomplete: a full disk, when the folder's file system has (almost) no room left."""
+    try:
+        free = shutil.disk_usage(folder or ".").free
+    except OSError:
+        free = None
+    return "the disk is full" if free is not None and free < (1 << 20) else "the file was left incomplete"
 
 
 def os_error(path: str, exc: OSError) -> MediaError:

@@ -159,7 +159,8 @@ class SequenceWriter(FrameWriter):
             raise MediaError(f"{self.path}: OpenCV cannot encode {self._extension} images")
         name = self._numbered.name(self._first + index)
         try:
-            encoded.tofile(os.path.join(self._temp, name))
+            with open(os.path.join(self._temp, name), "wb") as stream:  # unlike tofile, says ENOSPC
+                stream.write(encoded.data)
         except OSError as exc:
             raise MediaError(cannot_write(self._numbered.folder, exc)) from None
 

@@ -54,8 +54,10 @@ from ..media.paths import (
     NumberedName,
     cannot_write,
     check_output,
+    complete_png,
     extension,
     image_sequence_files,
+    incomplete_reason,
     os_error,
     publish,
     same_file,
@@ -290,6 +292,8 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
             raise VseRenderError(f"{output}: Blender cannot render it: {message}") from None
         if "FINISHED" not in result or done < count:
             raise VseRenderError(f"{output}: Blender stopped after {done} of {count} frames")
+        written = [scene.render.frame_path(frame=frame) for frame in (frames if kind == "sequence" else frames[:1])]
+        _check_complete(output, kind, written, count)
         with _media_errors():
             if kind == "movie":
                 publish(scene.render.frame_path(frame=frames.start), os.fspath(output), overwrite)
@@ -301,6 +305,28 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
         bpy.app.handlers.render_write.remove(on_write)
         discard()
         _PENDING_DISCARDS.remove(discard)
+
+
+def _check_complete(output: Path, kind: str, written: list[str], count: int) -> None:
+    """Refuse what Blender wrote incompletely: its writers go on, and report success, on a full disk."""
+    if kind == "sequence":
+        broken = next((file for file in written if not complete_png(file)), None)
+    else:
+        broken = written[0] if not _movie_complete(written[0], count) else None
+    if broken is not None:
+        raise VseRenderError(f"{output}: {incomplete_reason(os.path.dirname(broken))}")
+
+
+def _movie_complete(path: str, count: int) -> bool:
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False
+    try:
+        from ..media.movie import video_frame_count
+    except ImportError:  # a Blender without PyAV: only an empty file can be told
+        return size > 0
+    return size > 0 and video_frame_count(path) == count
 
 
 def clean_up_before_exit() -> None:
