@@ -34,7 +34,9 @@ from .paths import DEFAULT_FPS, MediaError, is_url, os_error, usable_fps
 from .sequence import to_bgr8
 from .streams import VideoSource, _FramePool
 
-av.logging.set_level(av.logging.PANIC)  # FFmpeg's own complaints; MediaError says it in one line
+# FFmpeg's own log stays off (PyAV's default; never av.logging.set_level): MediaError says what
+# went wrong in one line, and a Python log callback takes the GIL from FFmpeg's decoder threads,
+# which deadlocks when a decoder is freed while one of them logs.
 
 _LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
