@@ -60,6 +60,7 @@ from ..media.paths import (
     incomplete_reason,
     os_error,
     publish,
+    remove_other_frames,
     same_file,
     temp_path_for,
 )
@@ -245,10 +246,11 @@ def _quiet_caches(scene: bpy.types.Scene) -> None:
 
 
 def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numbers: range, overwrite: bool,
-            progress: Progress | None) -> None:
+            progress: Progress | None, whole: bool = True) -> None:
     """Render scene ``frames`` to ``output`` atomically; a sequence's files get ``numbers``.
 
-    Without ``overwrite``, an output file that appeared during the render is not replaced.
+    Without ``overwrite``, an output file that appeared during the render is not replaced. With
+    it, a ``whole`` render to a sequence also removes the old render's files of other numbers.
     """
     scene.frame_start = frames.start
     scene.frame_end = frames.stop - 1
@@ -301,6 +303,8 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
                 numbered = NumberedName.parse(output)
                 for frame, number in zip(frames, numbers, strict=True):
                     publish(scene.render.frame_path(frame=frame), numbered.path(number), overwrite)
+                if overwrite and whole:
+                    remove_other_frames(numbered, numbers)
     finally:
         bpy.app.handlers.render_write.remove(on_write)
         discard()
@@ -398,7 +402,8 @@ def render_with_vse(
         _quiet_caches(scene)
         _set_output(scene, kind, extension(output), audio)
         frames = range(rig.frame_final_start + numbers.start, rig.frame_final_start + numbers.stop)
-        _render(scene, output, kind, frames, numbers, overwrite, progress)
+        _render(scene, output, kind, frames, numbers, overwrite, progress,
+                whole=numbers == range(rig.frame_final_duration))
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 
@@ -492,7 +497,8 @@ def render_blend_file(
     _quiet_caches(scene)
     _set_output(scene, kind, extension(output), audio)
     frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
-    _render(scene, output, kind, frames, numbers, overwrite, progress)
+    _render(scene, output, kind, frames, numbers, overwrite, progress,
+            whole=numbers == range(scene.frame_end - scene.frame_start + 1))
     render = scene.render
     fps = render.fps / render.fps_base
     width = render.resolution_x * render.resolution_percentage // 100
