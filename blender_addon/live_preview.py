@@ -18,16 +18,14 @@ The pipeline runs without a window too (``--no-window``), which is how the tests
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 import cv2
 import numpy as np
@@ -57,11 +55,10 @@ from .core.live import (
 )
 from .core.pixels import still_frame
 from .core.settings import Settings, SettingsError
+from .media.camera import open_live_source
 
 PROG = "live"
 WINDOW_TITLE = "Motion Extraction (live)"
-_OPENCV_LOG_SILENT = 0
-_CAMERA_PATH = re.compile(r"/dev/video(\d+)")
 
 
 class FrameReader(Protocol):
@@ -418,48 +415,6 @@ def overlay_lines(pipeline: LivePipeline) -> list[str]:
 # --- sources and window ------------------------------------------------------------------------
 
 
-@dataclass
-class OpenedSource:
-    """An opened live source, its first frame already read (which proves it delivers)."""
-
-    capture: Any  # cv2.VideoCapture
-    first_frame: np.ndarray
-    fps: float | None  # as reported; None for 0 or junk
-    kind: str  # "camera", "file" or "stream"
-
-
-def camera_index(spec: str) -> int | None:
-    """The camera index of ``3`` or ``/dev/video3``; None for files and URLs."""
-    if spec.isdigit():
-        return int(spec)
-    match = _CAMERA_PATH.fullmatch(spec)
-    return int(match.group(1)) if match else None
-
-
-def open_live_source(spec: str) -> OpenedSource:
-    """Open a camera (index or ``/dev/videoN``), a file or a stream URL; raise :class:`RunError` with one line."""
-    camera = camera_index(spec)
-    if camera is None and "://" not in spec and not os.path.exists(spec):
-        raise RunError(f"{spec}: no such file")
-    previous = cv2.getLogLevel()
-    cv2.setLogLevel(_OPENCV_LOG_SILENT)  # backends print their own failures; the RunError says it in one line
-    try:
-        capture = cv2.VideoCapture(camera) if camera is not None else cv2.VideoCapture(spec, cv2.CAP_FFMPEG)
-        if not capture.isOpened():
-            capture.release()
-            raise RunError(f"no camera at index {camera}" if camera is not None else f"{spec}: cannot open it as video")
-        ok, frame = capture.read()
-    finally:
-        cv2.setLogLevel(previous)
-    if not ok or frame is None:
-        capture.release()
-        raise RunError(f"camera {camera} is busy or gives no frames" if camera is not None else f"{spec}: no frames")
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    usable = fps if math.isfinite(fps) and 0 < fps <= media.MAX_PLAUSIBLE_FPS else None
-    kind = "camera" if camera is not None else "stream" if "://" in spec else "file"
-    return OpenedSource(capture, frame, usable, kind)
-
-
 def open_window() -> None:
     """Open the viewer window, or raise :class:`RunError` when there is no window system or no highgui."""
     advice = "use --no-window to record without one, or scripts/motion_extract.py for files"
@@ -552,7 +507,10 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
         raise UsageError(str(error)) from None
     if not args.no_window:
         open_window()
-    source = open_live_source(args.source)
+    try:
+        source = open_live_source(args.source)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
     pipeline = LivePipeline(
         source.capture, settings, capacity=capacity, source_fps=source.fps,
         pace=source.kind == "stream" or (source.kind == "file" and not args.no_window), keep_all=source.kind == "file",

@@ -131,6 +131,8 @@ class MovieWriter(FrameWriter):
         stream.time_base = self._time_base
         context = stream.codec_context
         context.time_base = self._time_base
+        context.thread_type = "FRAME"  # as ffmpeg's command line does; PyAV's default is slice threads
+        context.thread_count = 0  # the encoder's own choice for this machine
         options: dict[str, str] = {}
         if codec == "av1":
             os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its settings to stderr unless told errors only
