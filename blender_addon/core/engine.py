@@ -85,7 +85,8 @@ def frame_bytes(source: FrameSource) -> int:
 
 
 class _Expander:
-    """Frames from the heads as (H, W, 3) uint8, each expanded once while it is the current or the last partner."""
+    """Frames from the heads as (H, W, 3) uint8; the last two expanded are kept, so each is expanded once at N=1
+    and the reference once in freeze mode."""
 
     def __init__(self, source: FrameSource) -> None:
         self._expand = getattr(source, "expand", None)
@@ -100,7 +101,7 @@ class _Expander:
         else:
             expanded = self._expand(frame)
             self._recent[index] = expanded
-            while len(self._recent) > 4:
+            while len(self._recent) > 2:  # the current frame and the latest partner (freeze: the reference)
                 self._recent.popitem(last=False)
         return expanded
 
@@ -253,9 +254,10 @@ def extract_motion(
     try:
         while plan is not None:
             frame, partners = fetcher.fetch(plan)
-            frame = expand(plan.frame, frame)
+            # Partners first: at N=1 this frame's partner is the last frame's current, still expanded.
             if partners is not None:
                 partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
+            frame = expand(plan.frame, frame)
             result = effect.render(frame, partners, plan.fill)
             del frame, partners  # hold no decoded frame while the heads read on
             if plan.index >= start:

@@ -224,8 +224,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
     try:
         if not container.streams.video:
             raise MediaError(f"{path}: has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream = container.streams.video[0]  # one frame is decoded here: no frame threads needed
         time_base = stream.time_base or Fraction(1, 90000)
         try:
             first = next(_decoded(container.decode(stream), path), None)
