@@ -131,7 +131,9 @@ class MovieWriter(FrameWriter):
         stream.time_base = self._time_base
         context = stream.codec_context
         context.time_base = self._time_base
-        context.thread_type = "FRAME"  # as ffmpeg's command line does; PyAV's default is slice threads
+        # Frame threads where the encoder has them (x264: as ffmpeg's command line; PyAV's default
+        # would make x264 use slower slice threads), else slice threads (MPEG-4 part 2).
+        context.thread_type = "AUTO"
         context.thread_count = 0  # the encoder's own choice for this machine
         options: dict[str, str] = {}
         if codec == "av1":
