@@ -65,6 +65,9 @@ def exact_rate(fps: float | Fraction) -> Fraction:
     """A frame rate as a fraction: 29.97 becomes 30000/1001, 25.0 becomes 25."""
     if isinstance(fps, Fraction):
         return fps
+    ntsc = Fraction(round(fps * 1.001) * 1000, 1001)  # 23.976, 29.97, 59.94 ...
+    if abs(float(ntsc) - fps) < 0.0005 and ntsc.denominator != 1:
+        return ntsc
     return Fraction(fps).limit_denominator(1001)
 
 
@@ -119,6 +122,7 @@ def open_writer(
     start: Fraction = Fraction(0),
     encoder_options: dict[str, str] | None = None,
     whole: bool = False,
+    metadata: dict[str, str] | None = None,
 ) -> FrameWriter:
     """A :class:`FrameWriter` for ``path``; use it as a context manager.
 
@@ -131,7 +135,8 @@ def open_writer(
     Movies: ``time_base`` keeps the source's timestamps (variable frame rate; ``write`` then
     takes each frame's time, and ``start`` is the time that becomes 0), ``sound`` the source's
     audio for the rendered range. ``whole``: this is a whole render, so overwriting a numbered
-    sequence also removes the old render's frames of other numbers.
+    sequence also removes the old render's frames of other numbers. ``metadata``: tags written into a
+    movie's container (image sequences have none).
     """
     text = os.fspath(path)
     kind = output_kind(text)
@@ -155,4 +160,5 @@ def open_writer(
         return SequenceWriter(text, width, height, first_number, overwrite, whole)
     return MovieWriter(
         text, width, height, rate, codec, crf, encoder_preset, sound, time_base, start, overwrite, encoder_options,
+        metadata,
     )

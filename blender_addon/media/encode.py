@@ -92,12 +92,16 @@ def padded_size(codec: str, width: int, height: int) -> tuple[int, int]:
 
 
 class MovieWriter(FrameWriter):
-    """A movie through PyAV; see the module's notes. ``time`` of :meth:`write` is seconds from ``start``."""
+    """A movie through PyAV; see the module's notes. ``time`` of :meth:`write` is seconds from ``start``.
+
+    ``metadata``: tags for the container (such as a chunk's record, which ``join`` reads back).
+    """
 
     def __init__(
         self, path: str, width: int, height: int, rate: Fraction, codec: str | None = None, crf: int | None = None,
         encoder_preset: str | None = None, sound: SoundClip | None = None, time_base: Fraction | None = None,
         start: Fraction = Fraction(0), overwrite: bool = False, encoder_options: dict[str, str] | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         super().__init__(path, width, height, overwrite)
         self.codec = check_encoder_options(path, codec, crf, encoder_preset)
@@ -113,7 +117,10 @@ class MovieWriter(FrameWriter):
         self._container: av.container.OutputContainer | None = None
         self._sound: _SoundMuxer | None = None
         try:
-            self._container = av.open(self._temp, "w", format=self._format.container)
+            # MP4 and MOV keep tags of other names than their own only when asked to.
+            options = {"movflags": "use_metadata_tags"} if metadata and self._format.container in ("mp4", "mov") else {}
+            self._container = av.open(self._temp, "w", format=self._format.container, options=options)
+            self._container.metadata.update(metadata or {})
             self._stream = self._add_video(crf, encoder_preset, encoder_options or {})
             if sound is not None:
                 self._sound = _SoundMuxer(self._container, sound, self._format)

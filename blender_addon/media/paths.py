@@ -59,7 +59,8 @@ MOVIE_FORMATS = {
                         "flac", "lossless FFV1 with the source's sound"),
     ".webm": MovieFormat("webm", ("vp9", "av1"), frozenset({"opus", "vorbis"}),
                          "libopus", "VP9 (or AV1) with Opus sound"),
-    ".avi": MovieFormat("avi", ("mjpeg",), frozenset({"mp3", "pcm_s16le", "ac3"}),
+    # AVI does not store where its sound starts, so copied packets could not be cut to the frame.
+    ".avi": MovieFormat("avi", ("mjpeg",), frozenset(),
                         "pcm_s16le", "Motion JPEG with PCM sound"),
 }
 
@@ -327,23 +328,10 @@ def sweep_leftovers(path: str | os.PathLike) -> list[str]:
     A temporary belongs to the process whose id it carries: it is a leftover only when that
     process no longer runs (so a render under way to the same path keeps its own).
     """
-    folder, name = os.path.split(os.fspath(path))
-    start = f".{name[: max(1, 255 - 1 - len(_TEMP_MARK) - 30)]}"
-    pattern = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
-    try:
-        entries = os.listdir(folder or ".")
-    except OSError:
-        return []
     swept = []
-    for entry in entries:
-        if not entry.startswith(start):
+    for leftover, pid in _temporaries(path):
+        if _process_alive(pid):
             continue
-        match = pattern.search(entry)
-        if match is None or not entry[: match.start()] == f".{name}"[: match.start()] or _process_alive(
-            int(match.group(1))
-        ):
-            continue
-        leftover = os.path.join(folder, entry)
         try:
             if os.path.isdir(leftover) and not os.path.islink(leftover):
                 import shutil
@@ -355,6 +343,34 @@ def sweep_leftovers(path: str | os.PathLike) -> list[str]:
             continue
         swept.append(leftover)
     return swept
+
+
+def _temporaries(path: str | os.PathLike) -> list[tuple[str, int]]:
+    """The temporaries of renders to ``path`` that are in its folder, each with the id of the process it belongs to."""
+    folder, name = os.path.split(os.fspath(path))
+    start = f".{name[: max(1, 255 - 1 - len(_TEMP_MARK) - 30)]}"
+    pattern = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        match = pattern.search(entry) if entry.startswith(start) else None
+        if match is not None and entry[: match.start()] == f".{name}"[: match.start()]:
+            found.append((os.path.join(folder, entry), int(match.group(1))))
+    return found
+
+
+def render_under_way(path: str | os.PathLike) -> int | None:
+    """The id of a live process writing ``path`` (its temporary is beside it), or ``None``."""
+    return next((pid for _, pid in _temporaries(path) if _process_alive(pid)), None)
+
+
+def is_temporary(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a render's hidden temporary (see :func:`temp_path_for`), not a finished output."""
+    name = os.path.basename(os.fspath(path))
+    return re.search(re.escape(_TEMP_MARK) + r"\d+-[0-9a-f]{8}(\.[^.]*)?$", name) is not None
 
 
 def _process_alive(pid: int) -> bool:
