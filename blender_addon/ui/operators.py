@@ -7,7 +7,13 @@ import bpy
 from ..core.settings import SettingsError
 from ..vse import colors, rig
 from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
-from .props import PROPERTY_NAME, settings_from_group, settings_to_group
+from .props import (
+    PROPERTY_NAME,
+    fill_unset_properties,
+    settings_annotations,
+    settings_from_operator,
+    settings_to_group,
+)
 
 
 def _editable_scene(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bpy.types.Scene | None:
@@ -48,12 +54,21 @@ def report_limits(operator: bpy.types.Operator, scene: bpy.types.Scene, found: b
         operator.report({"WARNING"}, note)
 
 
+def _panel_settings(scene: bpy.types.Scene) -> bpy.types.PropertyGroup:
+    """The settings the panel shows: the active rig's own, else the scene's."""
+    existing = rig.rig_of(active_strip(scene))
+    return getattr(existing if existing is not None else scene, PROPERTY_NAME)
+
+
 class SEQUENCER_OT_motion_extract(bpy.types.Operator):
     """Build a motion rig from the active movie or image strip, from native sequencer strips"""
 
     bl_idname = "sequencer.motion_extract"
     bl_label = "Extract Motion"
     bl_options = {"REGISTER", "UNDO"}
+    # Every setting, from the option table: scripts pass them as keywords, and Adjust Last
+    # Operation (F9) rebuilds the rig with changed ones. Options not given come from the panel.
+    __annotations__ = settings_annotations()
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -69,15 +84,20 @@ class SEQUENCER_OT_motion_extract(bpy.types.Operator):
             return False
         return True
 
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        fill_unset_properties(self, _panel_settings(context_scene(context)))
+        return self.execute(context)
+
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
         strip = active_strip(scene)
         existing = rig.rig_of(strip)
         group = getattr(existing if existing is not None else scene, PROPERTY_NAME)
         try:
-            settings = settings_from_group(group)
+            settings = settings_from_operator(self, group)
             if existing is not None:
                 rig.update_rig(scene, existing, settings)
+                settings_to_group(settings, group)
                 self.report({"INFO"}, f"'{existing.name}' is already a motion rig: updated it")
                 report_limits(self, scene, existing)
                 return {"FINISHED"}
@@ -97,17 +117,24 @@ class SEQUENCER_OT_motion_extract_update(bpy.types.Operator):
     bl_idname = "sequencer.motion_extract_update"
     bl_label = "Update Motion Rig"
     bl_options = {"REGISTER", "UNDO"}
+    __annotations__ = settings_annotations()  # as Extract Motion's; options not given are the rig's own
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         return _active_rig(cls, context) is not None
 
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        fill_unset_properties(self, getattr(rig.rig_of(active_strip(context_scene(context))), PROPERTY_NAME))
+        return self.execute(context)
+
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
         found = rig.rig_of(active_strip(scene))
+        group = getattr(found, PROPERTY_NAME)
         try:
-            settings = settings_from_group(getattr(found, PROPERTY_NAME))
+            settings = settings_from_operator(self, group)
             rig.update_rig(scene, found, settings)
+            settings_to_group(settings, group)
         except (SettingsError, rig.RigError) as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}

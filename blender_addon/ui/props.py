@@ -36,10 +36,15 @@ def _property(option: Option) -> Any:
     return bpy.props.FloatProperty(**common, **limits, precision=3, step=1)
 
 
+def settings_annotations() -> dict[str, Any]:
+    """One Blender property per option: for the property group and for the operators that take settings."""
+    return {option.name: _property(option) for option in OPTIONS}
+
+
 class MotionExtractionSettings(bpy.types.PropertyGroup):
     """Motion extraction settings; the properties are generated from the core's option table."""
 
-    __annotations__ = {option.name: _property(option) for option in OPTIONS}
+    __annotations__ = settings_annotations()
 
 
 def settings_from_group(group: MotionExtractionSettings) -> Settings:
@@ -57,9 +62,30 @@ def _from_property(option: Option, value: Any) -> Any:
     return float(f"{value:.7g}") if option.kind is float else value
 
 
-def settings_to_group(settings: Settings, group: MotionExtractionSettings) -> None:
+def settings_to_group(settings: Settings, group: Any) -> None:
+    """Write ``settings`` into a property group, or into an operator's properties."""
     for option in OPTIONS:
         setattr(group, option.name, getattr(settings, option.name))
+
+
+def settings_from_operator(operator: bpy.types.Operator, fallback: MotionExtractionSettings) -> Settings:
+    """The operator's settings: each option given to it (by a script, the redo panel or invoke), else ``fallback``'s."""
+    properties = operator.properties
+    values = {
+        option.name: _from_property(
+            option, getattr(operator if properties.is_property_set(option.name) else fallback, option.name)
+        )
+        for option in OPTIONS
+    }
+    return Settings.from_mapping(values)
+
+
+def fill_unset_properties(operator: bpy.types.Operator, source: MotionExtractionSettings) -> None:
+    """Set the operator's options not given explicitly from ``source``, so the redo panel shows what was used."""
+    properties = operator.properties
+    for option in OPTIONS:
+        if not properties.is_property_set(option.name):
+            setattr(operator, option.name, getattr(source, option.name))
 
 
 classes = (MotionExtractionSettings,)

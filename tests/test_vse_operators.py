@@ -1,0 +1,90 @@
+"""Extract Motion and Update take every setting as an operator property: scripts, the redo panel (F9), undo."""
+
+from __future__ import annotations
+
+import bpy
+import pytest
+from vse_helpers import add_image_strip, new_scene, sample_clip, select_only, user_scripts_in, write_png_sequence
+
+import blender_addon
+from blender_addon.core.settings import OPTIONS
+from blender_addon.ui import props
+from blender_addon.vse import rig
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered(tmp_path_factory):
+    with user_scripts_in(tmp_path_factory.mktemp("user_scripts")):
+        blender_addon.register()
+        yield
+        blender_addon.unregister()
+
+
+@pytest.fixture(scope="module")
+def png_files(tmp_path_factory):
+    return write_png_sequence(sample_clip(), tmp_path_factory.mktemp("png"))
+
+
+def rig_settings(scene):
+    found = rig.rig_of(scene.sequence_editor.active_strip)
+    assert found is not None
+    return rig.rig_settings(found), props.settings_from_group(found.motion_extraction)
+
+
+@pytest.mark.parametrize("operator", ["motion_extract", "motion_extract_update"])
+def test_every_option_is_an_operator_property_generated_from_the_table(operator):
+    properties = getattr(bpy.ops.sequencer, operator).get_rna_type().properties
+    for option in OPTIONS:
+        assert option.name in properties, option.name
+        assert properties[option.name].description == option.description
+
+
+def test_a_script_passes_settings_as_keywords_and_the_rest_come_from_the_panel(png_files):
+    scene = new_scene()
+    source = add_image_strip(scene, png_files, channel=2, start=1, name="shot")
+    scene.motion_extraction.amplify = 2.0  # set in the panel, not given by the script
+    select_only(scene, source)
+    assert bpy.ops.sequencer.motion_extract(offset=5, look="difference") == {"FINISHED"}
+    built, stored = rig_settings(scene)
+    assert (built.offset, built.look, built.amplify) == (5, "difference", 2.0)
+    assert stored == built
+    assert scene.motion_extraction.offset == 1  # the panel's own settings are left as they were
+
+
+def test_calling_again_with_other_keywords_rebuilds_the_rig_as_the_redo_panel_does(png_files):
+    scene = new_scene()
+    source = add_image_strip(scene, png_files, channel=2, start=1, name="shot")
+    select_only(scene, source)
+    assert bpy.ops.sequencer.motion_extract(offset=5, look="difference") == {"FINISHED"}
+    assert bpy.ops.sequencer.motion_extract(offset=3, mode="shift", look="gray") == {"FINISHED"}
+    built, stored = rig_settings(scene)
+    assert (built.offset, built.look) == (3, "gray") and stored == built
+    assert len(scene.sequence_editor.strips) == 1  # rebuilt in place, not stacked
+    assert bpy.ops.sequencer.motion_extract_update(offset=7) == {"FINISHED"}
+    built, _ = rig_settings(scene)
+    assert (built.offset, built.look) == (7, "gray")
+
+
+def test_each_call_is_one_undo_step(png_files):
+    scene = new_scene()
+    source = add_image_strip(scene, png_files, channel=2, start=1, name="shot")
+    select_only(scene, source)
+    bpy.ops.ed.undo_push(message="before")
+    assert bpy.ops.sequencer.motion_extract(offset=4) == {"FINISHED"}
+    bpy.ops.ed.undo_push(message="Extract Motion")
+    assert bpy.ops.sequencer.motion_extract_update(offset=6) == {"FINISHED"}
+    bpy.ops.ed.undo_push(message="Update Motion Rig")
+    bpy.ops.ed.undo()
+    assert rig_settings(bpy.context.scene)[0].offset == 4
+    bpy.ops.ed.undo()
+    strips = bpy.context.scene.sequence_editor.strips
+    assert [strip.name for strip in strips] == ["shot"] and not rig.is_rig(strips[0])
+
+
+def test_a_bad_keyword_value_is_reported_not_built(png_files):
+    scene = new_scene()
+    source = add_image_strip(scene, png_files, channel=2, start=1, name="shot")
+    select_only(scene, source)
+    with pytest.raises(RuntimeError, match="offset 40 is out of range"):
+        bpy.ops.sequencer.motion_extract(offset=40)
+    assert [strip.name for strip in scene.sequence_editor.strips] == ["shot"]
