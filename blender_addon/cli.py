@@ -88,6 +88,13 @@ def parse_frame_range(text: str) -> tuple[int | None, int | None]:
     return start, stop
 
 
+def parse_jobs(text: str) -> int:
+    """A number of processes, 1 or more."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid number of jobs {text!r} (use 1 or more)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROG,
@@ -145,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--frames", type=parse_frame_range, metavar="A:B", default=(None, None),
         help="render only output frames A to B-1 (half-open, like a Python slice; either end may be "
         "left out); each frame equals the same frame of a whole render, so chunks can be split across machines",
+    )
+    parser.add_argument(
+        "--jobs", type=parse_jobs, metavar="N", default=1,
+        help="exact engine: render in N processes at once, each a chunk of the frames, joined in order into the "
+        "same output (the same frames as one process; for looks that keep a core busy, such as glow, on a machine "
+        "with N cores; --max-memory is shared between them) (default: 1)",
     )
     parser.add_argument(
         "--max-memory", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_MEMORY,
@@ -378,6 +391,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
     if batch is not None and isinstance(input_path, str):
         raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
+    if args.jobs > 1 and (batch is not None or isinstance(input_path, str)):
+        raise UsageError("--jobs renders files with the exact engine" + (
+            ", not with --engine vse" if batch is not None else f"; {input_path} is a stream"))
     if args.sample:
         ensure_sample_clip()
     progress = _progress(args, stderr)
@@ -506,6 +522,11 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
         sound = media.SoundClip(source.path, source.start_time, begin, end)
 
     height, width = MotionEffect(settings, (source.height, source.width, 3)).output_shape[:2]
+    metadata = None
+    if media.output_kind(output) == "movie":  # its record, by which join_chunks.py knows a chunk
+        from .join import chunk_tags
+
+        metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)
     progress.total = stop - start
     try:
         with media.open_writer(
@@ -513,8 +534,8 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
             first_number=start, frame_count=stop - start, codec=args.codec, crf=args.crf,
             encoder_preset=args.encoder_preset, sound=sound, whole=(start, stop) == (0, total),
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
-        ) as writer:
-            frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory)
+            metadata=metadata,
+        ) as writer, contextlib.closing(_frames(args, source, input_path, settings, start, stop, output)) as frames:
             for done, frame in enumerate(frames, start=1):
                 writer.write(frame, source.time_of(input_frame(start + done - 1)))
                 progress.update(done)
@@ -522,6 +543,17 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
         raise RunError(str(error)) from None
     except SourceEndedEarly as error:
         raise RunError(f"{source.path}: the video is truncated or corrupt ({error})") from None
+
+
+def _frames(args: argparse.Namespace, source, input_path: Path, settings: Settings, start: int, stop: int,
+            output: Path) -> Iterator:
+    """The output frames ``[start, stop)``, from this process or from ``--jobs`` processes."""
+    if args.jobs == 1:
+        return extract_motion(source, settings, start, stop, max_memory=args.max_memory)
+    from .parallel import parallel_frames
+
+    return parallel_frames(source, str(input_path), settings, start, stop, args.jobs, str(output), args.max_memory,
+                           RunError)
 
 
 def _render_with_blender(batch: ModuleType, stderr: TextIO, render: Callable[..., object], *args, **kwargs) -> None:

@@ -1,0 +1,310 @@
+"""Chunks of one render joined into the final movie: each chunk's record, the checks, one encode (or a stream copy).
+
+``scripts/join_chunks.py`` is a thin wrapper around :func:`main`. A chunk is a movie that
+``motion_extract.py --frames A:B`` wrote: the command line tags every movie it writes with a
+*record* (:func:`chunk_tags`: the output frames it holds, the whole render's length, its place in
+time, frame rate, size, input and settings), so the join knows each chunk's range without
+trusting file names. Before writing anything the join refuses:
+
+- a gap, an overlap, or frames missing at either end (``core.chunks.check_coverage`` names them);
+- chunks of different sizes, rates, inputs or settings (the differing flag is named);
+- a chunk still being written (a render's hidden ``.partial-`` temporary, or a live render to
+  that path) and one whose file holds fewer frames than its record (never finalised, or cut short);
+- lossy chunks, unless ``--stream-copy``: only lossless ones (FFV1) make the exact join.
+
+The exact join decodes the chunks in order and encodes once, with the same writer and options
+as the command line (``--codec``, ``--crf``, ``--encoder-preset``), every frame at the time a
+whole render gives it, with ``--audio-from INPUT``'s sound cut to the covered range: its decoded
+frames equal those of a whole render with the same output settings. ``--stream-copy`` joins
+chunks that are already in the final codec (such as H.264 ``.mp4`` chunks) packet for packet
+instead: fast, but not a whole render's bytes, since each chunk was encoded on its own (its own
+keyframes and rate control), so frames near the seams differ by the codec's loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TextIO
+
+from .cli import ALL_CODECS, RunError, UsageError, _media, _progress, option_flag, report, run_command
+from .core.chunks import CoverageError, Span, check_coverage
+from .core.settings import OPTIONS_BY_NAME
+from .media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
+
+PROG = "join_chunks"
+TAG = "motion_extraction"  # the container tag that holds a chunk's record (Matroska stores it in capitals)
+RECORD_VERSION = 1
+LOSSLESS_CODECS = ("ffv1",)
+INTERRUPTED = f"\n{PROG}: interrupted: no output was written\n"
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """What a chunk movie says of itself: the output frames ``[first, stop)`` of a render of ``total`` frames."""
+
+    first: int
+    stop: int
+    total: int
+    begin: Fraction  # seconds from the input's first frame to the chunk's first frame
+    end: Fraction  # ... to the end of its last frame
+    rate: Fraction
+    time_base: Fraction | None  # the input's, when its frame rate varies
+    width: int
+    height: int
+    input_name: str
+    input_frames: int
+    settings: dict
+
+    def to_tags(self) -> dict[str, str]:
+        record = {
+            "version": RECORD_VERSION, "frames": [self.first, self.stop], "total": self.total,
+            "begin": _fraction(self.begin), "end": _fraction(self.end), "rate": _fraction(self.rate),
+            "time_base": None if self.time_base is None else _fraction(self.time_base),
+            "size": [self.width, self.height], "input": {"name": self.input_name, "frames": self.input_frames},
+            "settings": self.settings,
+        }
+        return {TAG: json.dumps(record, separators=(",", ":"))}
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> ChunkRecord | None:
+        """The record in a movie's tags (names in lower case); ``None`` when it has none or an unknown one."""
+        try:
+            record = json.loads(tags[TAG])
+            if record.get("version") != RECORD_VERSION:
+                return None
+            return cls(
+                record["frames"][0], record["frames"][1], record["total"], Fraction(record["begin"]),
+                Fraction(record["end"]), Fraction(record["rate"]),
+                None if record["time_base"] is None else Fraction(record["time_base"]),
+                record["size"][0], record["size"][1], record["input"]["name"], record["input"]["frames"],
+                record["settings"],
+            )
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+
+
+def chunk_tags(settings, source, first: int, stop: int, total: int, begin: Fraction, end: Fraction,
+               width: int, height: int) -> dict[str, str]:
+    """The tags the command line writes into a movie of output frames ``[first, stop)`` of ``source``."""
+    time_base = getattr(source, "time_base", None) if source.timestamps is not None else None
+    return ChunkRecord(first, stop, total, begin, end, source.rate, time_base, width, height,
+                       os.path.basename(str(source.path)), source.frame_count, settings.to_dict()).to_tags()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk movie, checked to be finished: its record, video codec and frame count."""
+
+    path: str
+    record: ChunkRecord
+    codec: str
+
+    @property
+    def span(self) -> Span:
+        return Span(os.path.basename(self.path), self.record.first, self.record.stop)
+
+
+def open_chunk(path: str) -> Chunk:
+    """The chunk at ``path``; :class:`RunError` for a temporary, a render under way, no record, or missing frames."""
+    media = _media()
+    from .media.concat import movie_info
+
+    if is_temporary(path):
+        raise RunError(f"{path}: is a render's temporary (still being written, or left by a killed render), "
+                       "not a finished chunk")
+    if not os.path.lexists(path):
+        pid = render_under_way(path)
+        if pid is not None:
+            raise RunError(f"{path}: is still being written (by process {pid}); join it once its render has finished")
+        raise RunError(f"{path}: no such file")
+    if extension(path) not in MOVIE_FORMATS:
+        raise RunError(f"{path}: not a movie; chunks are movies written by motion_extract.py --frames A:B "
+                       "(image-sequence chunks of one render already fit side by side, numbered by output frame)")
+    try:
+        info = movie_info(path)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+    record = ChunkRecord.from_tags(info.tags)
+    if record is None:
+        raise RunError(f"{path}: has no chunk record; render chunks with motion_extract.py --frames A:B "
+                       "(any movie output carries one)")
+    expected = record.stop - record.first
+    if info.packets != expected:
+        raise RunError(f"{path}: holds {info.packets} of its {expected} frames ({record.first} to {record.stop - 1}): "
+                       "it is incomplete (still being written, never finalised, or cut short)")
+    return Chunk(path, record, info.codec)
+
+
+def _setting_text(name: str, value: object) -> str:
+    option = OPTIONS_BY_NAME.get(name)
+    if option is None:
+        return f"{name} {value}"
+    if option.kind is bool:
+        return option_flag(option) if value else "--no-" + option_flag(option)[2:]
+    return f"{option_flag(option)} {value}"
+
+
+def check_chunks(chunks: Sequence[Chunk], lossless: bool) -> list[Chunk]:
+    """The chunks in frame order, once they are known to make one whole render; :class:`RunError` otherwise."""
+    first = chunks[0]
+    name = os.path.basename(first.path)
+    for chunk in chunks[1:]:
+        a, b, other = first.record, chunk.record, os.path.basename(chunk.path)
+        if (a.input_name, a.input_frames) != (b.input_name, b.input_frames):
+            raise RunError(f"{other} was rendered from {b.input_name} ({b.input_frames} frames), {name} from "
+                           f"{a.input_name} ({a.input_frames} frames): chunks of one render share its input")
+        if a.settings != b.settings:
+            differ = next(key for key in sorted(set(a.settings) | set(b.settings))
+                          if a.settings.get(key) != b.settings.get(key))
+            raise RunError(f"{other} was rendered with {_setting_text(differ, b.settings.get(differ))}, {name} with "
+                           f"{_setting_text(differ, a.settings.get(differ))}: chunks of one render share its settings")
+        if (a.width, a.height) != (b.width, b.height):
+            raise RunError(f"{other} is {b.width}x{b.height}, {name} {a.width}x{a.height}: chunks of one render "
+                           "share its size")
+        if (a.rate, a.time_base) != (b.rate, b.time_base):
+            raise RunError(f"{other} runs at {float(b.rate):g} fps, {name} at {float(a.rate):g}: chunks of one render "
+                           "share its frame rate")
+        if a.total != b.total:
+            raise RunError(f"{other} belongs to a render of {b.total} frames, {name} to one of {a.total}")
+    if lossless:
+        lossy = next((chunk for chunk in chunks if chunk.codec not in LOSSLESS_CODECS), None)
+        if lossy is not None:
+            raise RunError(f"{lossy.path}: is {lossy.codec}, not lossless: render chunks to .mkv (FFV1) for an exact "
+                           "join, or join these by --stream-copy (not byte-equal to a whole render)")
+    try:
+        ordered = check_coverage([chunk.span for chunk in chunks], 0, first.record.total)
+    except CoverageError as error:
+        raise RunError(str(error)) from None
+    by_name = {os.path.basename(chunk.path): chunk for chunk in chunks}
+    return [by_name[span.name] for span in ordered]
+
+
+def _sound(media, audio_from: str | None, chunks: list[Chunk], no_audio_note: TextIO | None):
+    """The input's sound for the chunks' frames (``None`` without ``--audio-from`` or when it has none)."""
+    if audio_from is None:
+        return None
+    first, last = chunks[0].record, chunks[-1].record
+    try:
+        source = media.open_source(audio_from)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+    if source.frame_count != first.input_frames:
+        raise RunError(f"{audio_from}: has {source.frame_count} frames, but the chunks were rendered from "
+                       f"{first.input_name} of {first.input_frames}")
+    if not getattr(source, "has_audio", False):
+        if no_audio_note is not None:
+            no_audio_note.write(f"{PROG}: note: {audio_from} has no sound; the output has none\n")
+        return None
+    return media.SoundClip(source.path, source.start_time, first.begin, last.end)
+
+
+def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec: str | None = None,
+         crf: int | None = None, encoder_preset: str | None = None, overwrite: bool = False,
+         stream_copy: bool = False, stderr: TextIO | None = None, progress=None) -> None:
+    """Join the chunk movies ``paths`` into ``output``; see the module's notes. Errors are :class:`RunError`."""
+    media = _media()
+    if len(set(map(os.path.realpath, paths))) != len(paths):
+        raise UsageError("a chunk is given twice")
+    chunks = check_chunks([open_chunk(path) for path in paths], lossless=not stream_copy)
+    protect = [*paths, *([audio_from] if audio_from else [])]
+    try:
+        if media.output_kind(output) != "movie":
+            raise RunError(f"{output}: the join writes a movie ({', '.join(MOVIE_FORMATS)})")
+        if stream_copy and (codec, crf, encoder_preset) != (None, None, None):
+            raise UsageError("--codec, --crf and --encoder-preset do not apply to --stream-copy, which keeps "
+                             "the chunks' own pictures")
+        media.check_encoder_options(output, codec, crf, encoder_preset)
+        sound = _sound(media, audio_from, chunks, stderr)
+        if stream_copy:
+            from .media.concat import concat_movies
+            from .media.paths import check_output
+
+            check_output(output, protect, overwrite)
+
+            base = chunks[0].record.begin
+            concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite)
+            return
+        _encode_once(media, chunks, output, sound, codec, crf, encoder_preset, overwrite, protect, progress)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+
+
+def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, encoder_preset, overwrite: bool,
+                 protect: list[str], progress) -> None:
+    """Decode the lossless chunks in order into one writer, each frame at its time in a whole render."""
+    first = chunks[0].record
+    if progress is not None:
+        progress.total = first.total
+    done = 0
+    with media.open_writer(
+        output, first.rate, first.width, first.height, overwrite=overwrite, protect=protect, codec=codec, crf=crf,
+        encoder_preset=encoder_preset, sound=sound, time_base=first.time_base, start=first.begin,
+    ) as writer:
+        for chunk in chunks:
+            source = media.open_source(chunk.path)
+            if (source.width, source.height) != (first.width, first.height):
+                raise RunError(f"{chunk.path}: is {source.width}x{source.height}, but its record says "
+                               f"{first.width}x{first.height}")
+            record = chunk.record
+            decoded = 0
+            for frame in source.read_from(0):
+                shown = source.timestamps[decoded] if source.timestamps is not None else decoded / record.rate
+                writer.write(frame, record.begin + shown)
+                decoded += 1
+                if progress is not None:
+                    progress.update(done + decoded)
+            done += decoded
+            if decoded != record.stop - record.first:
+                raise RunError(f"{chunk.path}: decoded {decoded} of its {record.stop - record.first} frames")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .cli import OneLineParser
+
+    parser = OneLineParser(
+        prog=PROG,
+        description="Join the chunk movies of one motion_extract.py render (--frames A:B) into the final movie: "
+        "checks that they cover the render with no gap or overlap and share its settings, then encodes once "
+        "(or, with --stream-copy, copies the chunks' packets).",
+        epilog="Exit codes: 0 success, 1 a chunk or the output failed, 2 bad arguments.",
+    )
+    parser.add_argument("chunks", nargs="+", metavar="CHUNK", help="chunk movies (lossless .mkv for the exact join)")
+    parser.add_argument("-o", "--output", required=True, help="the final movie (.mp4, .mov, .mkv, .webm, .avi)")
+    parser.add_argument("--audio-from", metavar="INPUT", help="the render's input: its sound, cut to the chunks' "
+                        "frames, goes with the pictures (default: no sound)")
+    parser.add_argument("--codec", choices=ALL_CODECS, help="video codec, as motion_extract.py's --codec")
+    parser.add_argument("--crf", type=int, metavar="N", help="quality, as motion_extract.py's --crf")
+    parser.add_argument("--encoder-preset", metavar="NAME", help="encoder speed, as motion_extract.py's "
+                        "--encoder-preset")
+    parser.add_argument("--stream-copy", action="store_true", help="copy the chunks' packets instead of encoding "
+                        "(chunks already in the final codec, such as H.264 .mp4: fast, but not byte-equal to a whole "
+                        "render)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+    noise.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """Run ``join_chunks``; returns the exit code."""
+
+    def work() -> None:
+        args = build_parser().parse_args(argv)
+        join(args.chunks, args.output, args.audio_from, args.codec, args.crf, args.encoder_preset, args.overwrite,
+             args.stream_copy, None if args.quiet else stderr, _progress(args, stderr))
+        if not args.quiet:
+            report(stdout, f"wrote {Path(args.output)}\n")
+
+    return run_command(PROG, work, stderr, INTERRUPTED)

@@ -1,0 +1,157 @@
+"""Movies joined packet for packet (no re-encoding), and what a join needs to know of a movie first.
+
+:func:`movie_info` reads a movie's container tags, video codec and packets without decoding;
+:func:`concat_movies` writes the video packets of several movies one after another into a new
+movie, each part shifted to its place in time, with a :class:`~.encode.SoundClip` of the
+source's sound. Each part must start with a keyframe and share the first part's codec headers,
+so that the result decodes exactly as the parts do; it is written to a hidden temporary and
+published only when complete, like every output.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+from .encode import SoundClip, _media_error, _SoundMuxer
+from .movie import open_container
+from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, flush_to_disk, publish
+
+
+@dataclass(frozen=True)
+class MovieInfo:
+    """A movie as a join sees it: tags (names in lower case), video codec, size and packets."""
+
+    path: str
+    tags: dict[str, str]
+    codec: str
+    width: int
+    height: int
+    packets: int
+    starts_with_keyframe: bool
+    extradata: bytes | None
+
+
+def movie_info(path: str) -> MovieInfo:
+    """What :func:`concat_movies` and ``join`` check before joining ``path``; :class:`MediaError` if unreadable."""
+    container = open_container(path)
+    try:
+        if not container.streams.video:
+            raise MediaError(f"{path}: has no video stream")
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        packets, first_key = 0, None
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                if first_key is None:
+                    first_key = bool(packet.is_keyframe)
+                packets += 1
+        except av.error.FFmpegError:
+            pass  # a damaged tail: count what is there
+        tags = {key.lower(): value for key, value in container.metadata.items()}
+        return MovieInfo(path, tags, context.name, context.width, context.height, packets, bool(first_key),
+                         context.extradata)
+    finally:
+        container.close()
+
+
+def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundClip | None = None,
+                  overwrite: bool = False) -> int:
+    """Copy the video packets of each ``(path, offset)`` part into ``output``, shifted ``offset`` seconds.
+
+    Returns the number of video packets written. Raises :class:`MediaError` for parts that do not
+    fit together (codec, size or headers differ, a part that does not start with a keyframe,
+    parts whose times overlap) and for a codec the output's container does not take.
+    """
+    infos = [movie_info(path) for path, _ in parts]
+    first = infos[0]
+    movie = MOVIE_FORMATS[extension(output)]
+    if first.codec not in movie.codecs:
+        raise MediaError(f"{output}: {extension(output)} cannot carry {first.codec} pictures by stream copy "
+                         f"(it takes {', '.join(movie.codecs)})")
+    for info in infos:
+        if (info.codec, info.width, info.height) != (first.codec, first.width, first.height):
+            raise MediaError(f"{info.path}: {info.codec} {info.width}x{info.height} does not match {first.path} "
+                             f"({first.codec} {first.width}x{first.height}); stream copy needs one kind of stream")
+        if info.extradata != first.extradata:
+            raise MediaError(f"{info.path}: its {info.codec} headers differ from {first.path}'s, so the two cannot "
+                             "share one stream; join lossless chunks instead")
+        if not info.starts_with_keyframe:
+            raise MediaError(f"{info.path}: does not start with a keyframe, so it cannot be joined by stream copy")
+    temp = create_temp_file(output)
+    written = 0
+    try:
+        container = av.open(temp, "w", format=movie.container)
+        sound_muxer = None
+        try:
+            template = open_container(parts[0][0])
+            try:
+                out_stream = container.add_stream_from_template(template.streams.video[0])
+                out_stream.time_base = template.streams.video[0].time_base
+            finally:
+                template.close()
+            if sound is not None:
+                sound_muxer = _SoundMuxer(container, sound, movie)
+            last_dts: Fraction | None = None
+            for path, offset in parts:
+                source = open_container(path)
+                try:
+                    stream = source.streams.video[0]
+                    time_base = stream.time_base
+                    shift = round(offset / time_base)
+                    for packet in source.demux(stream):
+                        if packet.size == 0 or packet.pts is None:
+                            continue
+                        packet.pts += shift
+                        packet.dts = (packet.pts if packet.dts is None else packet.dts + shift)
+                        dts = packet.dts * time_base
+                        if last_dts is not None and dts <= last_dts:
+                            raise MediaError(f"{path}: its frames start before the previous part ends, "
+                                             "so the parts cannot be joined by stream copy")
+                        last_dts = dts
+                        packet.time_base = time_base
+                        packet.stream = out_stream
+                        container.mux(packet)
+                        written += 1
+                        if sound_muxer is not None:
+                            sound_muxer.mux_until(packet.pts * time_base)
+                finally:
+                    source.close()
+            if sound_muxer is not None:
+                sound_muxer.mux_rest()
+        except BaseException:
+            _close_quietly(container, sound_muxer)
+            raise
+        if sound_muxer is not None:
+            sound_muxer.close()
+        container.close()  # writes the trailer (an MP4's index)
+        flush_to_disk(temp)
+        publish(temp, output, overwrite)
+    except (av.error.FFmpegError, OSError) as error:
+        _remove(temp)
+        raise _media_error(output, error) from None
+    except BaseException:
+        _remove(temp)
+        raise
+    return written
+
+
+def _close_quietly(container: av.container.OutputContainer, sound_muxer: _SoundMuxer | None) -> None:
+    if sound_muxer is not None:
+        sound_muxer.close()
+    try:
+        container.close()
+    except (av.error.FFmpegError, OSError):
+        pass
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
