@@ -26,7 +26,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
@@ -179,21 +179,59 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list-presets", action="store_true", help="list the presets with what they set, and exit")
     for option in OPTIONS:
-        add_option_argument(parser, option)
+        if has_own_flag(option):
+            add_option_argument(parser, option)
+
+
+# Options reached through another option's flag: a time in seconds (``--offset 0.5s`` sets
+# ``offset_seconds`` and its unit) and a value of an on/off flag (``--tint orange``).
+UNIT_OPTIONS = frozenset(option.unit for option in OPTIONS if option.unit)
+SECONDS_OWNERS = {option.seconds: option for option in OPTIONS if option.seconds}
+VALUES_OF = {option.value_of: option for option in OPTIONS if option.value_of}
+
+
+class Seconds(float):
+    """A time option given in seconds on the command line, such as ``0.5s``."""
+
+
+def has_own_flag(option: Option) -> bool:
+    """Whether a setting has a flag of its own (else it is given through another one's flag)."""
+    return option.unit is None and option.name not in UNIT_OPTIONS and option.value_of is None
+
+
+def parse_time(kind: type) -> Callable[[str], object]:
+    """A flag value that is a number of frames (``kind``) or a time in seconds (``0.5s``, a :class:`Seconds`)."""
+
+    def parse(text: str) -> object:
+        stripped = text.strip().lower()
+        try:
+            return Seconds(float(stripped[:-1])) if stripped.endswith("s") else kind(stripped)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r} (a number, or seconds such as 0.5s)") from None
+
+    return parse
 
 
 def preset_listing() -> str:
     """The presets, one per line with their description and options."""
     lines = []
     for name, values in PRESETS.items():
-        flags = " ".join(_flag_text(OPTIONS_BY_NAME[key], value) for key, value in values.items()) or "(the defaults)"
-        lines.append(f"{name:12} {PRESET_DESCRIPTIONS[name]}\n{'':12} {flags}")
+        flags = " ".join(
+            filter(None, (_flag_text(OPTIONS_BY_NAME[key], value, values) for key, value in values.items()))
+        )
+        lines.append(f"{name:12} {PRESET_DESCRIPTIONS[name]}\n{'':12} {flags or '(the defaults)'}")
     return "\n".join(lines) + "\n"
 
 
-def _flag_text(option: Option, value: object) -> str:
+def _flag_text(option: Option, value: object, values: Mapping[str, object]) -> str:
+    """How a preset's option reads on the command line (empty for one another flag carries)."""
+    if option.name in SECONDS_OWNERS:
+        return f"{option_flag(SECONDS_OWNERS[option.name])} {value:g}s"
+    if not has_own_flag(option):
+        return ""
     if option.kind is bool:
-        return option_flag(option) if value else "--no-" + option_flag(option)[2:]
+        colour = values.get(VALUES_OF[option.name].name) if value and option.name in VALUES_OF else None
+        return (option_flag(option) + (f" {colour}" if colour else "")) if value else "--no-" + option_flag(option)[2:]
     return f"{option_flag(option)} {value}"
 
 
@@ -210,6 +248,15 @@ def add_option_argument(parser: argparse.ArgumentParser, option: Option) -> None
     """
     description = option.description.replace("%", "%%")
     kwargs: dict = {"dest": option.name, "default": None}
+    if option.kind is bool and option.name in VALUES_OF:  # --tint, --tint COLOUR, --no-tint
+        value = VALUES_OF[option.name]
+        kwargs.update(nargs="?", const=True, metavar="COLOUR")
+        kwargs["help"] = (f"{description}; a COLOUR (#rrggbb, R,G,B or a name such as orange) also sets the "
+                          f"{value.label.lower()} (default: off, {value.default})")
+        parser.add_argument(option_flag(option), **kwargs)
+        parser.add_argument("--no-" + option_flag(option)[2:], dest=option.name, action="store_const", const=False,
+                            help=f"{option.label} off")
+        return
     if option.kind is bool:
         kwargs["action"] = argparse.BooleanOptionalAction
         kwargs["help"] = f"{description} (default: {'on' if option.default else 'off'})"
@@ -221,6 +268,11 @@ def add_option_argument(parser: argparse.ArgumentParser, option: Option) -> None
         kwargs["type"] = option.kind
         kwargs["metavar"] = {"offset": "N", "reference": "K"}.get(option.name, "N" if option.kind is int else "F")
         kwargs["help"] = f"{description} (default: {option.default})"
+        if option.seconds:
+            kwargs["type"] = parse_time(option.kind)
+            kwargs["metavar"] += "|Ts"
+            kwargs["help"] = (f"{description}; or a time in seconds such as 0.5s, the nearest frame at the clip's "
+                              f"frame rate (default: {option.default})")
     parser.add_argument(option_flag(option), **kwargs)
 
 
@@ -231,17 +283,55 @@ def explicit_options(args: argparse.Namespace) -> list[Option]:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """The settings: the preset (or the defaults) with the explicitly given options on top."""
-    explicit = {option.name: getattr(args, option.name) for option in explicit_options(args)}
+    explicit = _unfold({option.name: getattr(args, option.name) for option in explicit_options(args)})
     try:
         return preset_settings(args.preset, **explicit) if getattr(args, "preset", None) else Settings(**explicit)
     except SettingsError as error:
         raise UsageError(_in_flag_terms(str(error))) from None
 
 
+def _unfold(given: dict[str, object]) -> dict[str, object]:
+    """The flags' values as settings: a time in seconds sets its seconds form and unit, a frame
+    count the frames unit; a colour after ``--tint`` sets the tint colour too."""
+    values: dict[str, object] = {}
+    chosen: dict[str, tuple[str, str]] = {}  # unit option -> (unit, the flag that chose it)
+    for name, value in given.items():
+        option = OPTIONS_BY_NAME[name]
+        if option.seconds:
+            form = OPTIONS_BY_NAME[option.seconds]
+            unit = "seconds" if isinstance(value, Seconds) else OPTIONS_BY_NAME[form.unit].default
+            first = chosen.setdefault(form.unit, (unit, option_flag(option)))
+            if first[0] != unit:
+                raise UsageError(f"{first[1]}, {option_flag(option)}: give them all in seconds (such as 0.5s) or none")
+            values[form.unit] = unit
+            values[form.name if unit == "seconds" else name] = float(value) if unit == "seconds" else value
+        elif name in VALUES_OF and isinstance(value, str):
+            values[name], values[VALUES_OF[name].name] = True, value
+        else:
+            values[name] = value
+    return values
+
+
 def _in_flag_terms(message: str) -> str:
     """A settings message told with the flag of the option it starts with (``glow_radius`` -> ``--glow-radius``)."""
     name = message.split(" ", 1)[0]
+    if name in SECONDS_OWNERS:
+        return option_flag(SECONDS_OWNERS[name]) + " (in seconds)" + message[len(name):]
+    if name in OPTIONS_BY_NAME and OPTIONS_BY_NAME[name].value_of:  # tint_colour -> --tint COLOUR
+        return f"{option_flag(OPTIONS_BY_NAME[OPTIONS_BY_NAME[name].value_of])} COLOUR{message[len(name):]}"
     return option_flag(OPTIONS_BY_NAME[name]) + message[len(name):] if name in OPTIONS_BY_NAME else message
+
+
+def _in_frames(settings: Settings, rate: Fraction, stderr: TextIO, quiet: bool) -> Settings:
+    """``settings`` with its times in seconds turned into frames at ``rate``; what each became goes to stderr."""
+    try:
+        frames = settings.in_frames(rate)
+    except SettingsError as error:
+        raise UsageError(_in_flag_terms(str(error))) from None
+    if not quiet:
+        for line in settings.seconds_in_frames(rate):
+            stderr.write(f"{PROG}: {line}\n")
+    return frames
 
 
 class Progress:
@@ -401,6 +491,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
         _render_with_blender(
             batch, stderr, batch.render_with_vse, input_path, output, settings, args.frames[0] or 0, args.frames[1],
             progress=progress.update, overwrite=args.overwrite, expected_frames=_vse_can_render(input_path),
+            report=None if args.quiet else lambda line: stderr.write(f"{PROG}: {line}\n"),
         )
     else:
         _render_exact(args, settings, input_path, output, progress)
@@ -448,9 +539,11 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
     media = _media()
     try:
         source = media.open_source(input_path)
-        settings.validate_for_clip(source.frame_count)
     except media.MediaError as error:
         raise RunError(str(error)) from None
+    settings = _in_frames(settings, source.rate, stderr, quiet=False)
+    try:
+        settings.validate_for_clip(source.frame_count)
     except SettingsError as error:
         raise UsageError(f"{input_path}: {error}") from None
     files = getattr(source, "files", None)
@@ -496,6 +589,7 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
         source = media.open_source(input_path)
     except media.MediaError as error:
         raise RunError(str(error)) from None
+    settings = _in_frames(settings, source.rate, progress.stream, args.quiet)
     try:
         settings.validate_for_clip(source.frame_count)
     except SettingsError as error:

@@ -495,22 +495,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace, stdout: TextIO) -> None:
-    if args.list_presets:
-        stdout.write(preset_listing())
-        return
-    settings = settings_from_args(args)
+def _checked_capacity(args: argparse.Namespace, settings: Settings) -> int:
+    """The frames of history for ``settings``, after checking that a live source can honour them."""
     capacity = max(args.history, settings.reach)
     try:
         check_live(settings, capacity)
     except SettingsError as error:
         raise UsageError(str(error)) from None
+    return capacity
+
+
+def run(args: argparse.Namespace, stdout: TextIO) -> None:
+    if args.list_presets:
+        stdout.write(preset_listing())
+        return
+    settings = settings_from_args(args)
+    capacity = _checked_capacity(args, settings) if not settings.needs_rate else 0
     if not args.no_window:
         open_window()
     try:
         source = open_live_source(args.source)
     except media.MediaError as error:
         raise RunError(str(error)) from None
+    if settings.needs_rate:  # times in seconds: the source's rate makes them frames
+        try:
+            if source.fps is None:
+                raise UsageError(f"{args.source} reports no frame rate, so times in seconds cannot become frames: "
+                                 "give them in frames")
+            given, settings = settings, settings.in_frames(source.fps)
+            capacity = _checked_capacity(args, settings)
+        except (UsageError, SettingsError) as error:
+            source.capture.release()
+            raise UsageError(str(error)) from None
+        if not args.quiet:
+            sys.stderr.writelines(f"{PROG}: {line}\n" for line in given.seconds_in_frames(source.fps))
     pipeline = LivePipeline(
         source.capture, settings, capacity=capacity, source_fps=source.fps,
         pace=source.kind == "stream" or (source.kind == "file" and not args.no_window), keep_all=source.kind == "file",

@@ -215,6 +215,7 @@ def test_each_key_changes_the_settings_as_expected():
         ("-", None, {"offset": 1}),
         ("l", live.SETTINGS, {"look": "difference"}),
         ("l", live.SETTINGS, {"look": "subtract"}),
+        ("l", live.SETTINGS, {"look": "matte"}),
         ("l", live.SETTINGS, {"look": "gray"}),
         ("g", live.SETTINGS, {"glow": 1.5}),
         ("g", live.SETTINGS, {"glow": 0.0}),
@@ -297,7 +298,7 @@ def test_fps_meter_measures_from_timestamps():
 def test_keys_drive_the_pipeline(long_clip):
     camera = FakeCamera(long_clip, fps=100)
     with LivePipeline(camera, Settings(offset=2), capacity=10, source_fps=100.0) as pipeline:
-        done = run_steps(pipeline, 30, keys={5: "]", 12: "l", 18: "l", 19: "l", 22: "f"})
+        done = run_steps(pipeline, 30, keys={5: "]", 12: "l", 18: "l", 19: "l", 20: "l", 22: "f"})
         settings = pipeline.motion.settings
     assert camera.released
     assert settings == pipeline.state.settings == Settings(mode="freeze", reference=21, offset=10)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from blender_addon.core.blur import blur_reference
 from blender_addon.core.effect import MotionEffect, glow_kernel_size, trail_length
 from blender_addon.core.engine import EngineStats, FrameList, extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
@@ -149,29 +150,21 @@ def test_trails_chunks_equal_the_whole_render(small_clip, settings):
 # --- glow --------------------------------------------------------------------------------------
 
 
-def plain_gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    size = glow_kernel_size(sigma)
-    x = np.arange(size) - (size - 1) / 2
-    kernel = np.exp(-(x**2) / (2 * sigma**2))
-    kernel /= kernel.sum()
-    radius = size // 2
-    padded = np.pad(image, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
-    rows = sum(kernel[i] * padded[i : i + image.shape[0]] for i in range(size))
-    return sum(kernel[i] * rows[:, i : i + image.shape[1]] for i in range(size))
-
-
 @pytest.mark.parametrize("look, pivot", [("gray", 128), ("difference", 0)])
-def test_glow_adds_the_blurred_excess_motion(look, pivot):
+@pytest.mark.parametrize("radius", [2.0, 10.0])
+def test_glow_adds_the_blurred_excess_motion(look, pivot, radius):
+    """The glow's halo is core.blur's with 8 fraction bits (itself checked against plain integers in
+    test_looks_more), scaled and rounded, and added with saturation: exactly."""
     a, b = random_frames(2, shape=(30, 40, 3))
-    settings = Settings(look=look, glow=1.5, glow_radius=2.0, glow_threshold=20)
+    settings = Settings(look=look, glow=1.5, glow_radius=radius, glow_threshold=20)
     effect = MotionEffect(settings, a.shape)
     out = effect.render(a, (b,), COMBINE).copy()
-    motion = MotionEffect(settings.replace(glow=0.0), a.shape).render(a, (b,), COMBINE).astype(np.float64)
-    excess = np.maximum(np.abs(motion - pivot) - 20, 0)
-    expected = round_half_up(motion + 1.5 * plain_gaussian_blur(excess, 2.0))
-    difference = np.abs(out.astype(int) - expected.astype(int))
-    assert difference.max() <= 1  # float32 against float64
-    assert difference.mean() < 0.01
+    motion = MotionEffect(settings.replace(glow=0.0), a.shape).render(a, (b,), COMBINE).astype(np.int64)
+    excess = np.maximum(np.abs(motion - pivot) - 20, 0).astype(np.uint8)
+    halo = blur_reference(excess, radius, fraction_bits=8).astype(np.float64)  # in 256ths of a level
+    expected = np.clip(motion + np.floor(1.5 * halo / 256 + 0.5), 0, 255)
+    np.testing.assert_array_equal(out, expected)
+    assert glow_kernel_size(radius) == 2 * math.ceil(3 * radius) + 1
 
 
 def test_glow_leaves_still_frames_alone():

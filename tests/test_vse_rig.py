@@ -35,7 +35,7 @@ from vse_helpers import (
 
 import blender_addon
 from blender_addon.core.engine import FrameList, extract_motion
-from blender_addon.core.settings import OPTIONS, Settings
+from blender_addon.core.settings import OPTIONS, Colour, Settings
 from blender_addon.ui import props
 from blender_addon.vse import batch, colors, rig
 
@@ -98,7 +98,10 @@ def test_property_group_is_generated_from_the_option_table():
     for option in OPTIONS:
         prop = rna[option.name]
         assert prop.name == option.label and prop.description == option.description
-        assert prop.default == option.default
+        if option.kind is Colour:  # a colour picker, three floats from 0 to 1
+            assert tuple(prop.default_array) == pytest.approx(props.to_property(option, option.default))
+            continue
+        assert prop.default == (pytest.approx(option.default, rel=1e-7) if option.kind is float else option.default)
         if option.choices:
             assert [item.identifier for item in prop.enum_items] == list(option.choice_values)
         elif option.kind is bool:

@@ -2,6 +2,9 @@
 
 For the current frame A (t), its partners and the options, every output frame goes through:
 
+0. **pre-blur** (``pre_blur = r > 0``): A and its partners are compared as ``blur(A)``, ``blur(B)``,
+   the 8-bit Gaussian of sigma r of :mod:`.blur` (each input frame is blurred once while it is
+   still needed). The matte look reveals the unblurred A; overlay and layout show it too.
 1. **motion**: ``pixels`` combine + amplify; with time colour, each channel is combined with the
    partner at its own lag. Edge frames get the still level (``gray``) or skip every stage (``source``).
 2. **trails** (``trails = d > 0``): per channel the signed deviation ``D = u - P`` (P the still level)
@@ -9,27 +12,33 @@ For the current frame A (t), its partners and the options, every output frame go
    ``q(m) = floor(m * d)`` in float64. Then ``v = clip(P + S)``. Because ``q`` reaches 0 from 255
    within a known number of steps (:func:`trail_length`), a frame's trails depend only on that many
    frames before it, which keeps chunked renders byte-identical.
-3. **glow** (``glow = g > 0``): ``E = max(|v - P| - threshold, 0)``, blurred with a Gaussian of
-   sigma ``glow_radius`` (kernel ``2*ceil(3*sigma)+1``, edge pixels repeated at the borders as
-   Blender's blur does, float32), then
-   ``w = clip(round_half_up(v + g * blur(E)))``.
-4. **overlay** with the untouched frame S at strength s: ``multiply``: ``X = S * (128 + w - P) / 128``;
+3. **glow** (``glow = g > 0``): ``E = max(|v - P| - threshold, 0)``, its halo ``H``, the Gaussian of
+   sigma ``glow_radius`` of :mod:`.blur` with 8 fraction bits (whole numbers in 256ths of a level;
+   edge pixels repeated at the borders, as Blender's blur does), then
+   ``w = clip(v + round_half_up(g * H / 256))``.
+4. **colour** (``tint`` on, ``saturation != 1``): the tint, then the saturation of :mod:`.colour`.
+5. **overlay** with the untouched frame S at strength s: ``multiply``: ``X = S * (128 + w - P) / 128``;
    ``screen``: ``X = 255 - (255 - S) * (255 - L) / 255`` with ``L = min(255, k * |w - P|)``, k = 2
    for gray and 1 otherwise; then ``clip(round_half_up(S + s * (X - S)))``.
-5. **layout**: the result alone, or the untouched frame beside (``side``) or above (``stacked``) it.
+6. **layout**: the result alone, or the untouched frame beside (``side``) or above (``stacked``) it.
 
-Stages 3 and 4 compute in float32. Only the glow needs OpenCV (imported when it is on).
+Stage 5 computes in float32; stages 0, 3 and 4 in whole numbers (OpenCV's fixed-point paths where
+they give the definition's every value, numpy's otherwise), so a blur costs what an integer blur costs.
 """
 
 from __future__ import annotations
 
-import math
+from collections import OrderedDict
 
 import numpy as np
 
-from .pixels import Combiner, _opencv, amplify_table
+from .blur import Blur, kernel_size
+from .colour import ColourStage
+from .pixels import Combiner, _opencv, amplify_table, round_half_up
 from .settings import Settings
 from .timing import SOURCE, STILL
+
+PRE_BLUR_CACHE_BYTES = 256 << 20  # pre-blurred frames kept for reuse as partners
 
 
 def trail_decay_table(decay: float) -> np.ndarray:
@@ -48,7 +57,44 @@ def trail_length(decay: float) -> int:
 
 
 def glow_kernel_size(radius: float) -> int:
-    return 2 * math.ceil(3 * radius) + 1
+    """Taps of the glow's Gaussian at full size (see :func:`.blur.kernel_size`)."""
+    return kernel_size(radius)
+
+
+def glow_tables(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 3 as two uint8 tables: the excess ``E`` of every level v, and
+    ``min(round_half_up(g * H / 256), 255)`` of every 16-bit halo H (the sum with v saturates
+    at 255 either way)."""
+    levels = np.arange(256, dtype=np.float64)
+    excess = np.maximum(np.abs(levels - settings.still_level) - settings.glow_threshold, 0)
+    halo = np.arange(1 << 16, dtype=np.float64)
+    gain = np.minimum(round_half_up(settings.glow * halo / 256), 255)
+    return excess.astype(np.uint8), gain.astype(np.uint8)
+
+
+_glow_gains: dict[float, object] = {}
+
+
+def _glow_gain_path(glow: float, gain: np.ndarray):
+    """An OpenCV function taking a 16-bit halo H to ``gain[H]`` (uint8), checked on every H contiguous and
+    strided, or None."""
+    if glow not in _glow_gains:
+        cv2 = _opencv()
+        function = None
+        if cv2 is not None:
+            halo = np.arange(1 << 16, dtype=np.uint16).reshape(256, 256)
+            for nudge in (0.0, 1e-3):  # a little above, for ties that float rounding puts just below .5
+
+                def candidate(h, nudge=nudge):
+                    return cv2.convertScaleAbs(h, alpha=glow / 256, beta=nudge)
+
+                if np.array_equal(candidate(halo), gain[halo]) and np.array_equal(
+                    candidate(halo[:, ::3]), gain[halo[:, ::3]]
+                ):
+                    function = candidate
+                    break
+        _glow_gains[glow] = function
+    return _glow_gains[glow]
 
 
 class MotionEffect:
@@ -66,6 +112,17 @@ class MotionEffect:
         self.pivot = settings.still_level
         self.still_value = int(amplify_table(settings)[self.pivot])
         self._combiner = Combiner(settings, self.shape)
+        self._pre_blur = Blur(settings.pre_blur) if settings.pre_blur > 0 else None
+        self._blurred: OrderedDict[int, np.ndarray] = OrderedDict()  # input frame index -> pre-blurred frame
+        frame_bytes = max(int(np.prod(self.shape)), 1)
+        reuse = settings.reach + 1 if settings.mode == "shift" else 2
+        self._blurred_limit = max(2, min(reuse, PRE_BLUR_CACHE_BYTES // frame_bytes)) + len(settings.partner_lags)
+        if settings.glow > 0:
+            self._glow_blur = Blur(settings.glow_radius, fraction_bits=8)
+            self._glow_excess, self._glow_gain = glow_tables(settings)
+            self._glow_gain_path = _glow_gain_path(settings.glow, self._glow_gain)
+        colour = ColourStage(settings, self.shape)
+        self._colour = colour if colour.active else None
         lags = settings.partner_lags
         # Time colour: which partner each channel uses, and a frame assembled from those channels.
         self._channel_partner = [lags.index(lag) for lag in settings.channel_lags] if settings.time_colour else None
@@ -97,25 +154,34 @@ class MotionEffect:
             self._trail_magnitude.fill(0)
             self._trail_below.fill(0)
 
-    def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str) -> np.ndarray:
-        """The output frame for ``current`` and its partner frames (``None`` for edge frames)."""
+    def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str,
+               frames: tuple[int, ...] | None = None) -> np.ndarray:
+        """The output frame for ``current`` and its partner frames (``None`` for edge frames).
+
+        ``frames`` are the input frame numbers of ``current`` and its partners, when the caller
+        knows them: pre-blur then blurs each input frame once and reuses it as a partner.
+        """
         if fill == SOURCE:
             self._advance_trails(None)
             return self._lay_out(current, current)
         motion = self._motion
         if fill == STILL:
             motion.fill(self.still_value)
-        elif self._assembled is not None:
-            # The pixel contract works channel by channel, so one partner frame built from
-            # each channel's own partner gives the time-colour motion in a single pass.
-            for channel, partner_index in enumerate(self._channel_partner):
-                self._assembled[..., channel] = partners[partner_index][..., channel]
-            self._combiner.combine(current, self._assembled, motion)
         else:
-            self._combiner.combine(current, partners[0], motion)
+            compared, partners = self._pre_blurred(current, partners, frames)
+            if self._assembled is not None:
+                # The pixel contract works channel by channel, so one partner frame built from
+                # each channel's own partner gives the time-colour motion in a single pass.
+                for channel, partner_index in enumerate(self._channel_partner):
+                    self._assembled[..., channel] = partners[partner_index][..., channel]
+                self._combiner.combine(compared, self._assembled, motion, source=current)
+            else:
+                self._combiner.combine(compared, partners[0], motion, source=current)
         result = self._advance_trails(motion)
         if self.settings.glow > 0:
             result = self._glow(result)
+        if self._colour is not None:
+            result = self._colour(result)
         if self.settings.overlay != "none":
             result = self._overlay(result, current)
         return self._lay_out(current, result)
@@ -149,16 +215,36 @@ class MotionEffect:
         _select_into(motion, spare, below)
         return motion
 
-    def _glow(self, motion: np.ndarray) -> np.ndarray:
-        import cv2
+    def _pre_blurred(self, current: np.ndarray, partners: tuple[np.ndarray, ...],
+                     frames: tuple[int, ...] | None) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Stage 0: the frames to compare, blurred (each input frame once, while it may come back as a partner)."""
+        if self._pre_blur is None:
+            return current, partners
+        if frames is None:
+            return self._pre_blur(current), tuple(self._pre_blur(partner) for partner in partners)
+        blurred = []
+        for index, frame in zip(frames, (current, *partners), strict=True):
+            found = self._blurred.get(index)
+            if found is None:
+                found = self._blurred[index] = self._pre_blur(frame)
+            else:
+                self._blurred.move_to_end(index)
+            blurred.append(found)
+        while len(self._blurred) > self._blurred_limit:  # the least recently used go
+            self._blurred.popitem(last=False)
+        return blurred[0], tuple(blurred[1:])
 
-        settings = self.settings
-        level = motion.astype(np.float32)
-        excess = np.maximum(np.abs(level - self.pivot) - settings.glow_threshold, 0.0)
-        size = glow_kernel_size(settings.glow_radius)
-        halo = cv2.GaussianBlur(excess, (size, size), settings.glow_radius, borderType=cv2.BORDER_REPLICATE)
-        level += np.float32(settings.glow) * halo
-        return _to_uint8(level, motion)
+    def _glow(self, motion: np.ndarray) -> np.ndarray:
+        cv2 = _opencv()
+        if cv2 is not None:  # |v - P| - threshold, saturating at 0: whole numbers, as the table
+            excess = cv2.absdiff(motion, (self.pivot,) * 3)
+            cv2.subtract(excess, (self.settings.glow_threshold,) * 3, dst=excess)
+        else:
+            excess = np.take(self._glow_excess, motion)
+        halo = self._glow_blur(excess)  # in 256ths of a level
+        gain = self._glow_gain_path(halo) if self._glow_gain_path is not None else np.take(self._glow_gain, halo)
+        _add_saturating(motion, gain)
+        return motion
 
     def _overlay(self, motion: np.ndarray, source: np.ndarray) -> np.ndarray:
         settings = self.settings
@@ -184,6 +270,16 @@ class MotionEffect:
             self._output[:height] = source
             self._output[height:] = result
         return self._output
+
+
+def _add_saturating(target: np.ndarray, values: np.ndarray) -> None:
+    """``target = min(target + values, 255)`` in place on uint8 arrays (``values`` is used up without OpenCV)."""
+    cv2 = _opencv()
+    if cv2 is not None and target.flags.c_contiguous:
+        cv2.add(target, values, dst=target)
+    else:
+        np.minimum(values, 255 - target, out=values)
+        np.add(target, values, out=target)
 
 
 def _lookup(values: np.ndarray, table: np.ndarray) -> None:

@@ -258,7 +258,8 @@ def extract_motion(
             if partners is not None:
                 partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
             frame = expand(plan.frame, frame)
-            result = effect.render(frame, partners, plan.fill)
+            indices = None if plan.partners is None else (plan.frame, *plan.partners)
+            result = effect.render(frame, partners, plan.fill, indices)
             del frame, partners  # hold no decoded frame while the heads read on
             if plan.index >= start:
                 stats.frames_out += 1

@@ -1,10 +1,12 @@
 """An ffmpeg command line that reproduces a settings object, for people who work in ffmpeg.
 
 The graph works in planar RGB (``gbrp``) and spells the pixel contract out as ``blend``
-expressions, so the motion layer, amplify, edges, time colour and overlay match the exact
-engine to the level. Glow uses ffmpeg's ``gblur`` on an 8-bit halo, so it is close but not
-exact; trails use ``lagfun``, which only exists for the looks on black. What ffmpeg cannot do
-is listed in :attr:`FfmpegCommand.notes`.
+expressions, so the motion layer, amplify, edges, time colour, the matte look (a ``geq`` builds
+the matte from the three planes), tint and saturation (``geq`` on the planes) and overlay match
+the exact engine to the level. Glow and pre-blur use ffmpeg's ``gblur``, a different Gaussian from
+the engine's 8-bit one (``core.blur``), so they are close but not exact; trails use ``lagfun``,
+which only exists for the looks on black. What ffmpeg cannot do is listed in
+:attr:`FfmpegCommand.notes`. Times in seconds must be turned into frames first (``Settings.in_frames``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import PurePath
 
-from .settings import Settings
+from .settings import Settings, colour_levels
 from .timing import output_frame_count
 
 VIDEO_CODECS = {
@@ -53,12 +55,37 @@ def _motion_expression(settings: Settings, a: str = "A", b: str = "B") -> str:
         combined = f"floor({a}*(1-{mix})+(255-{b})*{mix}+0.5)"
     elif settings.look == "difference":
         combined = f"abs({a}-{b})"
-    else:
+    elif settings.look == "subtract":
         combined = f"max({a}-{b},0)"
+    else:  # matte: A is the untouched frame, B its matte
+        combined = f"floor({a}*{b}/255+0.5)"
     if settings.amplify == 1.0:
         return combined
     pivot = settings.still_level
     return f"clip(floor({pivot}+{_number(settings.amplify)}*({combined}-{pivot})+0.5),0,255)"
+
+
+_LUMA = "floor((77*r(X,Y)+150*g(X,Y)+29*b(X,Y)+128)/256)"
+
+
+def _colour_chains(settings: Settings, last: str) -> tuple[list[str], str]:
+    """Tint, then saturation (``core.colour``) as ``geq`` filters on the planes: exact."""
+    chains = []
+    if settings.tint:
+        pivot = settings.still_level
+        strength = f"min(abs({_LUMA}-{pivot})/{255 - pivot},1)"
+        planes = {
+            plane: f"clip(floor({pivot}+{strength}*({level}-{pivot})+0.5),0,255)"
+            for plane, level in zip("rgb", colour_levels(settings.tint_colour), strict=True)
+        }
+        chains.append(f"[{last}]geq=r='{planes['r']}':g='{planes['g']}':b='{planes['b']}'[tinted]")
+        last = "tinted"
+    if settings.saturation != 1.0:
+        amount = _number(settings.saturation)
+        planes = {plane: f"clip(floor({_LUMA}+{amount}*({plane}(X,Y)-{_LUMA})+0.5),0,255)" for plane in "rgb"}
+        chains.append(f"[{last}]geq=r='{planes['r']}':g='{planes['g']}':b='{planes['b']}'[saturated]")
+        last = "saturated"
+    return chains, last
 
 
 def ffmpeg_command(
@@ -80,7 +107,8 @@ def ffmpeg_command(
     else:
         lags = settings.partner_lags
         partner_streams = len(lags)
-    source_uses = 1 + (settings.overlay != "none") + (settings.layout != "motion")
+    matte = settings.look == "matte"
+    source_uses = 1 + matte + (settings.overlay != "none") + (settings.layout != "motion")
     source_labels = [f"s{index}" for index in range(source_uses)]
     partner_labels = [f"p{index}" for index in range(partner_streams)]
     outputs = "".join(f"[{label}]" for label in source_labels + partner_labels)
@@ -125,6 +153,20 @@ def ffmpeg_command(
         )
         partner = "partner"
 
+    current = "s0"
+    if settings.pre_blur > 0:
+        sigma = _number(settings.pre_blur)
+        chains.append(f"[s0]gblur=sigma={sigma}:steps=6[b0]")
+        chains.append(f"[{partner}]gblur=sigma={sigma}:steps=6[bp]")
+        current, partner = "b0", "bp"
+        notes.append("pre-blur: gblur approximates the engine's 8-bit Gaussian: close, not exact")
+    if matte:  # the strongest plane's change, opened from threshold over softness, as every plane
+        threshold, softness = settings.matte_threshold, settings.matte_softness
+        strength = "max(max(r(X,Y),g(X,Y)),b(X,Y))"
+        opening = f"clip(floor(255*({strength}-{threshold})/{softness}+0.5),0,255)"
+        chains.append(f"[{current}][{partner}]blend=all_expr='abs(A-B)':shortest=1[change]")
+        chains.append(f"[change]geq=r='{opening}':g='{opening}':b='{opening}'[matte]")
+        current, partner = source_labels[1], "matte"
     motion = _motion_expression(settings)
     if settings.mode == "shift" and settings.edges in ("source", "gray"):
         reach = settings.reach
@@ -133,7 +175,7 @@ def ffmpeg_command(
         edge = f"lt({frame},{reach})" if positive else f"gte({frame},{frame_count - reach})"
         fill = "A" if settings.edges == "source" else str(pivot)
         motion = f"if({edge},{fill},{motion})"
-    chains.append(f"[s0][{partner}]blend=all_expr='{motion}':shortest=1[m]")
+    chains.append(f"[{current}][{partner}]blend=all_expr='{motion}':shortest=1[m]")
     last = "m"
 
     if settings.trails > 0:
@@ -156,7 +198,10 @@ def ffmpeg_command(
             f"[glowbase][halo]blend=all_expr='clip(floor(A+{_number(settings.glow)}*B+0.5),0,255)'[glow]"
         )
         last = "glow"
-        notes.append("glow: gblur approximates the engine's Gaussian on an 8-bit halo: close, not exact")
+        notes.append("glow: gblur approximates the engine's 8-bit Gaussian: close, not exact")
+
+    colour, last = _colour_chains(settings, last)
+    chains += colour
 
     if settings.overlay != "none":
         strength = _number(settings.overlay_strength)
@@ -166,7 +211,8 @@ def ffmpeg_command(
             gain = 2 if settings.look == "gray" else 1
             blended = f"255-(255-A)*(255-min(255,{gain}*abs(B-{pivot})))/255"
         chains.append(
-            f"[s1][{last}]blend=all_expr='clip(floor(A+{strength}*({blended}-A)+0.5),0,255)':shortest=1[overlay]"
+            f"[{source_labels[1 + matte]}][{last}]blend=all_expr='clip(floor(A+{strength}*({blended}-A)+0.5),0,255)'"
+            ":shortest=1[overlay]"
         )
         last = "overlay"
 

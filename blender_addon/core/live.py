@@ -134,21 +134,24 @@ class LiveMotion:
         lags = settings.partner_lags  # all >= 0: check_live refuses negative offsets
         if settings.mode == "freeze":
             partners = None if self._reference is None else (self._reference,)
+            indices = None if self._reference is None else (t, self._reference_index)
         else:
             partners = tuple(self._frame(t - lag) for lag in lags) if t >= settings.reach else None
+            indices = (t, *(t - lag for lag in lags))
         fill = COMBINE
         if partners is None:
             if settings.edges == "trim":
                 return None
             if settings.edges == "hold" and settings.mode == "freeze":
-                partners = (current,)
+                partners, indices = (current,), (t, t)
             elif settings.edges == "hold":
                 partners = tuple(self._frame(max(t - lag, 0)) for lag in lags)
+                indices = (t, *(max(t - lag, 0) for lag in lags))
             else:
                 fill = SOURCE if settings.edges == "source" else STILL
         if self._effect is None:
             self._effect = MotionEffect(settings, current.shape)
-        return self._effect.render(current, partners, fill)
+        return self._effect.render(current, partners, fill, indices if fill == COMBINE else None)
 
     def _frame(self, index: int) -> np.ndarray:
         return self._ring[index % (self.capacity + 1)]
@@ -174,6 +177,8 @@ class Toggle:
 TOGGLES: tuple[Toggle, ...] = (
     Toggle("g", "glow", 1.5, "glow"),
     Toggle("c", "time_colour", True, "time colour"),
+    Toggle("b", "pre_blur", 2.0, "pre-blur"),
+    Toggle("t", "tint", True, "tint"),
 )
 
 

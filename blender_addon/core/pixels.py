@@ -8,6 +8,10 @@ every 8-bit channel value is computed in two stages:
    - ``gray``:       ``u = round_half_up(A * (1 - mix) + (255 - B) * mix)``
    - ``difference``: ``u = |A - B|``
    - ``subtract``:   ``u = max(A - B, 0)``
+   - ``matte``:      ``m = max over the channels of |A - B|`` (one value per pixel), its matte
+     ``a = clip(round_half_up(255 * (m - threshold) / softness), 0, 255)``, and
+     ``u = round_half_up(S * a / 255)`` per channel, where S is the current frame as it was before
+     any pre-blur (A itself without one): what moves shows in its own colours, the rest is black.
 
 2. **Amplify** around the still level ``P`` (128 for gray, 0 otherwise):
    ``out = clip(round_half_up(P + amplify * (u - P)), 0, 255)``; ``amplify == 1`` leaves ``u`` unchanged.
@@ -59,8 +63,22 @@ def _motion_table(look: str, mix: float) -> np.ndarray:
 
 
 def combine_table(settings: Settings) -> np.ndarray:
-    """The whole contract as a (256, 256) uint8 table: ``table[A, B]`` is the output value."""
+    """The whole contract as a (256, 256) uint8 table: ``table[A, B]`` is the output value (not for
+    the matte look, whose pixel depends on all three channels: see :func:`matte_table`)."""
     return amplify_table(settings)[_motion_table(settings.look, settings.mix)]
+
+
+def matte_table(settings: Settings) -> np.ndarray:
+    """The matte look's ``a`` for every strength ``m`` from 0 to 255, as uint8."""
+    strength = np.arange(256, dtype=np.float64)
+    opening = 255.0 * (strength - settings.matte_threshold) / settings.matte_softness
+    return np.clip(round_half_up(opening), 0, 255).astype(np.uint8)
+
+
+def reveal_table() -> np.ndarray:
+    """``round_half_up(S * a / 255)`` for every (S, a) pair, as a (256, 256) uint8 table."""
+    levels = np.arange(256, dtype=np.float64)
+    return round_half_up(levels[:, None] * levels[None, :] / 255.0).astype(np.uint8)
 
 
 def still_frame(settings: Settings, shape: tuple[int, ...]) -> np.ndarray:
@@ -117,11 +135,51 @@ def _opencv_path(look: str, mix: float):
     key = (look, mix)
     if key not in _opencv_paths:
         cv2 = _opencv()
-        function = None if cv2 is None else _opencv_motion(cv2, look, mix)
-        if function is not None and not _exact_everywhere(function, _motion_table(look, mix)):
+        if look == "matte":  # the reveal's multiplication, S * a / 255, rounded to nearest in float
+            function = None if cv2 is None else lambda s, a, out: cv2.multiply(s, a, dst=out, scale=1.0 / 255.0)
+            table = reveal_table()
+        else:
+            function = None if cv2 is None else _opencv_motion(cv2, look, mix)
+            table = _motion_table(look, mix)
+        if function is not None and not _exact_everywhere(function, table):
             function = None
         _opencv_paths[key] = function
     return _opencv_paths[key]
+
+
+class _Matte:
+    """Stage 1 of the matte look: ``(A, B, S, out)`` to the revealed frame, with OpenCV where it is exact."""
+
+    def __init__(self, settings: Settings, shape: tuple[int, ...]) -> None:
+        self._table = matte_table(settings)
+        self._reveal = _opencv_path("matte", 0.0)
+        self._cv2 = _opencv() if self._reveal is not None else None
+        self._difference = np.empty(shape, dtype=np.uint8)
+        self._spare = np.empty(shape, dtype=np.uint8)
+        self._matte = np.empty(shape, dtype=np.uint8)
+        if self._reveal is None:
+            self._reveal_flat = reveal_table().reshape(-1)
+            self._index = np.empty(shape, dtype=np.uint16)
+
+    def __call__(self, current: np.ndarray, partner: np.ndarray, source: np.ndarray, out: np.ndarray) -> np.ndarray:
+        difference, matte = self._difference, self._matte
+        if self._cv2 is not None:
+            cv2 = self._cv2
+            cv2.absdiff(current, partner, dst=difference)
+            blue, green, red = cv2.split(difference)
+            strength = cv2.max(cv2.max(blue, green), red)
+            cv2.merge([cv2.LUT(strength, self._table)] * 3, dst=matte)
+            return self._reveal(source, matte, out)
+        np.maximum(current, partner, out=difference)
+        np.minimum(current, partner, out=self._spare)
+        np.subtract(difference, self._spare, out=difference)
+        strength = difference.max(axis=-1, keepdims=True)
+        matte[...] = self._table[strength]
+        index = self._index
+        np.left_shift(source, 8, out=index, dtype=np.uint16)
+        np.bitwise_or(index, matte, out=index)
+        np.take(self._reveal_flat, index, out=out)
+        return out
 
 
 class Combiner:
@@ -136,12 +194,13 @@ class Combiner:
         self.settings = settings
         self.shape = tuple(shape)
         amplify = None if settings.amplify == 1.0 else amplify_table(settings)
-        self._opencv_motion = _opencv_path(settings.look, settings.mix)
-        self._opencv = _opencv() if self._opencv_motion is not None else None
+        self._matte = _Matte(settings, self.shape) if settings.look == "matte" else None
+        self._opencv_motion = None if self._matte else _opencv_path(settings.look, settings.mix)
+        self._opencv = _opencv()
         self._amplify = amplify
         self._table = None
         self._exact_half = settings.look == "gray" and settings.mix == 0.5
-        if self._opencv_motion is not None:
+        if self._opencv_motion is not None or self._matte is not None:
             return
         # numpy: scratch frames padded to whole 64-bit words, so that the halving in the
         # exact-half path shifts eight bytes at a time (masking the bit each byte gets from its neighbour).
@@ -158,13 +217,27 @@ class Combiner:
     @property
     def uses_opencv(self) -> bool:
         """Whether frames are combined by OpenCV (else by numpy)."""
+        if self._matte is not None:
+            return self._matte._reveal is not None
         return self._opencv_motion is not None
 
-    def combine(self, current: np.ndarray, partner: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def combine(self, current: np.ndarray, partner: np.ndarray, out: np.ndarray | None = None,
+                source: np.ndarray | None = None) -> np.ndarray:
+        """The motion of ``current`` against ``partner``; ``source`` is the current frame as it was before
+        pre-blur, which the matte look reveals (``current`` when not given)."""
         if current.shape != self.shape or partner.shape != self.shape:
             raise ValueError(f"frame shape {current.shape}/{partner.shape} does not match {self.shape}")
         if out is None:
             out = np.empty(self.shape, dtype=np.uint8)
+        if self._matte is not None:
+            target = out if out.flags.c_contiguous else np.empty(self.shape, dtype=np.uint8)
+            source = current if source is None else source
+            self._matte(*(np.ascontiguousarray(frame) for frame in (current, partner, source)), target)
+            if self._amplify is not None:
+                _apply_table(target, self._amplify, self._opencv)
+            if target is not out:
+                out[...] = target
+            return out
         if self._opencv_motion is not None:
             # OpenCV takes strided rows but not strided pixels: such views (never the engine's
             # own frames) go through contiguous copies.
@@ -202,3 +275,11 @@ class Combiner:
         if self._amplify is not None:
             np.take(self._amplify, out, out=out)
         return out
+
+
+def _apply_table(values: np.ndarray, table: np.ndarray, cv2) -> None:
+    """``values = table[values]`` in place, with OpenCV's LUT when it is there."""
+    if cv2 is not None and values.flags.c_contiguous:
+        cv2.LUT(values, table, dst=values)
+    else:
+        np.take(table, values, out=values)

@@ -21,6 +21,11 @@ PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "difference": {"look": "difference", "amplify": 3.0},
         "trails": {"look": "difference", "amplify": 3.0, "trails": 0.9},
         "overlay": {"overlay": "screen", "overlay_strength": 1.0, "amplify": 2.0},
+        "half-second": {"delay_unit": "seconds", "offset_seconds": 0.5, "amplify": 2.0},
+        "low-noise": {"pre_blur": 2.0, "amplify": 2.0},
+        "gray-motion": {"saturation": 0.0, "amplify": 2.0},
+        "tinted": {"look": "difference", "amplify": 3.0, "tint": True, "tint_colour": "#00ccff"},
+        "matte": {"look": "matte"},
     }
 )
 
@@ -33,6 +38,11 @@ PRESET_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "difference": "Absolute difference on black, amplified",
         "trails": "Difference on black with fading trails of where things moved",
         "overlay": "Motion screened over the original footage",
+        "half-second": "Compared with half a second before, at any frame rate, amplified: slower movements show",
+        "low-noise": "Classic with a 2-pixel pre-blur and amplified: sensor noise and grain stay gray",
+        "gray-motion": "Classic without colour (saturation 0), amplified: only how much things moved",
+        "tinted": "Difference on black in one colour (cyan): motion as a single-colour glow",
+        "matte": "Moving on black: what moves shows in its own colours, the still background is black",
     }
 )
 

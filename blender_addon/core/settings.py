@@ -7,13 +7,53 @@ defines an option of its own. A :class:`Settings` object is immutable and always
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 
 class SettingsError(ValueError):
     """An option has a value outside its range or choices; the message names the option."""
+
+
+class Colour(str):
+    """The kind of a colour option: its value is ``"#rrggbb"`` (8-bit red, green, blue), see :func:`parse_colour`."""
+
+
+COLOUR_NAMES = {
+    "white": "#ffffff", "black": "#000000", "gray": "#808080", "grey": "#808080", "red": "#ff0000",
+    "green": "#00ff00", "blue": "#0000ff", "cyan": "#00ffff", "magenta": "#ff00ff", "yellow": "#ffff00",
+    "orange": "#ff8800", "pink": "#ff66cc", "purple": "#8800ff", "teal": "#00aaaa", "lime": "#aaff00",
+}
+
+
+def parse_colour(value: Any) -> str:
+    """``"#rrggbb"`` (lower case) from ``#rrggbb``, ``rrggbb``, ``#rgb``, ``R,G,B`` (0-255), a name such as
+    ``orange`` (:data:`COLOUR_NAMES`) or a sequence of three 0-255 integers; raises ``ValueError``."""
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        levels = [int(level) for level in value]
+    else:
+        text = str(value).strip().lower()
+        text = COLOUR_NAMES.get(text, text)
+        if re.fullmatch(r"#?[0-9a-f]{6}", text):
+            return "#" + text.lstrip("#")
+        if re.fullmatch(r"#?[0-9a-f]{3}", text):
+            return "#" + "".join(digit * 2 for digit in text.lstrip("#"))
+        match = re.fullmatch(r"(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})", text)
+        if not match:
+            raise ValueError(value)
+        levels = [int(group) for group in match.groups()]
+    if not all(0 <= level <= 255 for level in levels):
+        raise ValueError(value)
+    return "#" + "".join(f"{level:02x}" for level in levels)
+
+
+def colour_levels(colour: str) -> tuple[int, int, int]:
+    """The (red, green, blue) levels of a ``"#rrggbb"`` colour."""
+    return tuple(int(colour[index : index + 2], 16) for index in (1, 3, 5))
 
 
 @dataclass(frozen=True)
@@ -40,6 +80,12 @@ class Option:
     # Soft range for sliders; the hard range above is what validation enforces.
     soft_minimum: float | None = None
     soft_maximum: float | None = None
+    # A time option (offset, reference, channel delays) names its form in seconds, which the command
+    # line takes as ``--offset 0.5s``; the seconds form names the unit option that switches to it.
+    seconds: str | None = None
+    unit: str | None = None
+    # An option the command line takes as the value of another (on/off) option's flag: ``--tint orange``.
+    value_of: str | None = None
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -53,6 +99,13 @@ class Option:
                     f"{self.name} must be one of {', '.join(self.choice_values)}, not {value!r}"
                 )
             return value
+        if self.kind is Colour:
+            try:
+                return parse_colour(value)
+            except (TypeError, ValueError):
+                raise SettingsError(
+                    f"{self.name} must be a colour such as #ff8800, 255,136,0 or orange, not {value!r}"
+                ) from None
         if self.kind is bool:
             if value in (True, False, 0, 1):
                 return bool(value)
@@ -93,6 +146,19 @@ LOOKS = (
     Choice("gray", "Gray", "Invert the partner frame and mix it over at 'mix' opacity: still areas go mid-gray"),
     Choice("difference", "Difference", "Absolute difference |A-B| on black"),
     Choice("subtract", "Subtract", "A-B clipped at 0: only what got brighter shows"),
+    Choice("matte", "Matte", "Moving on black: the motion is a soft matte over the frame, so what moves shows "
+           "in its own colours and what stands still is black"),
+)
+
+DELAY_UNITS = (
+    Choice("frames", "Frames", "The offset and the reference are counted in frames"),
+    Choice("seconds", "Seconds", "The offset and the reference are times in seconds, turned into the nearest "
+           "frame with the clip's exact frame rate"),
+)
+
+CHANNEL_DELAY_UNITS = (
+    Choice("offset", "Times Offset", "Each channel's delay is a whole multiple of the offset"),
+    Choice("seconds", "Seconds", "Each channel's delay is its own time in seconds, in the offset's direction"),
 )
 
 EDGES = (
@@ -114,19 +180,35 @@ LAYOUTS = (
     Choice("stacked", "Stacked", "Original on top, motion below (twice as tall)"),
 )
 
-MAX_CHANNEL_DELAY = 16
+# Channel delays are multiples of the offset; delays given in seconds resolve to frame multiples up to this.
+MAX_CHANNEL_DELAY = 100_000
+MAX_SECONDS = 3600.0
 
 OPTIONS: tuple[Option, ...] = (
     Option("mode", str, "shift", "Mode", "What each frame is compared with", choices=MODES),
     Option(
+        "delay_unit", str, "frames", "Delay Unit", "Whether the offset and the reference are frames or seconds",
+        choices=DELAY_UNITS,
+    ),
+    Option(
         "offset", int, 1, "Offset",
         "Shift mode: compare frame t with frame t-N; negative N compares with a future frame",
-        minimum=-MAX_OFFSET, maximum=MAX_OFFSET, soft_minimum=-60, soft_maximum=60,
+        minimum=-MAX_OFFSET, maximum=MAX_OFFSET, soft_minimum=-60, soft_maximum=60, seconds="offset_seconds",
+    ),
+    Option(
+        "offset_seconds", float, 0.5, "Offset (s)",
+        "Shift mode, in seconds: compare with the frame this long before (negative: after)",
+        minimum=-MAX_SECONDS, maximum=MAX_SECONDS, soft_minimum=-5.0, soft_maximum=5.0, unit="delay_unit",
     ),
     Option(
         "reference", int, 0, "Reference Frame",
         "Freeze mode: the frame K (counted from 0) every frame is compared with",
-        minimum=0, maximum=10_000_000, soft_maximum=1000,
+        minimum=0, maximum=10_000_000, soft_maximum=1000, seconds="reference_seconds",
+    ),
+    Option(
+        "reference_seconds", float, 0.0, "Reference Time (s)",
+        "Freeze mode, in seconds: every frame is compared with the frame at this time",
+        minimum=0.0, maximum=10 * MAX_SECONDS, soft_maximum=60.0, unit="delay_unit",
     ),
     Option("look", str, "gray", "Look", "How the two frames are combined", choices=LOOKS),
     Option(
@@ -135,9 +217,25 @@ OPTIONS: tuple[Option, ...] = (
         minimum=0.0, maximum=1.0,
     ),
     Option(
+        "matte_threshold", int, 12, "Matte Threshold",
+        "Matte look: a change of this many levels or less leaves the frame black",
+        minimum=0, maximum=254,
+    ),
+    Option(
+        "matte_softness", int, 24, "Matte Softness",
+        "Matte look: how many levels above the threshold the matte takes to open fully (1: a hard edge)",
+        minimum=1, maximum=255,
+    ),
+    Option(
         "amplify", float, 1.0, "Amplify",
-        "Contrast gain around the still level (mid-gray, or black for difference/subtract)",
+        "Contrast gain around the still level (mid-gray, or black for difference/subtract/matte)",
         minimum=0.0, maximum=100.0, soft_maximum=10.0,
+    ),
+    Option(
+        "pre_blur", float, 0.0, "Pre-blur",
+        "Gaussian blur radius (sigma, in pixels) of both frames before they are compared, so sensor noise "
+        "and compression grain do not light up still areas (0 off)",
+        minimum=0.0, maximum=50.0, soft_maximum=10.0,
     ),
     Option(
         "edges", str, "hold", "Edges",
@@ -150,16 +248,36 @@ OPTIONS: tuple[Option, ...] = (
         "direction and speed show as colour fringes",
     ),
     Option(
+        "channel_delay_unit", str, "offset", "Channel Delays",
+        "Time colour: whether each channel's delay is a multiple of the offset or its own time in seconds",
+        choices=CHANNEL_DELAY_UNITS,
+    ),
+    Option(
         "red_delay", int, 1, "Red Delay", "Time colour: red compares with frame t - red_delay x N",
-        minimum=0, maximum=MAX_CHANNEL_DELAY,
+        minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="red_delay_seconds",
     ),
     Option(
         "green_delay", int, 2, "Green Delay", "Time colour: green compares with frame t - green_delay x N",
-        minimum=0, maximum=MAX_CHANNEL_DELAY,
+        minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="green_delay_seconds",
     ),
     Option(
         "blue_delay", int, 3, "Blue Delay", "Time colour: blue compares with frame t - blue_delay x N",
-        minimum=0, maximum=MAX_CHANNEL_DELAY,
+        minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="blue_delay_seconds",
+    ),
+    Option(
+        "red_delay_seconds", float, 0.1, "Red Delay (s)",
+        "Time colour, in seconds: red compares with the frame this long before (after, for a negative offset)",
+        minimum=0.0, maximum=MAX_SECONDS, soft_maximum=2.0, unit="channel_delay_unit",
+    ),
+    Option(
+        "green_delay_seconds", float, 0.2, "Green Delay (s)",
+        "Time colour, in seconds: green compares with the frame this long before (after, for a negative offset)",
+        minimum=0.0, maximum=MAX_SECONDS, soft_maximum=2.0, unit="channel_delay_unit",
+    ),
+    Option(
+        "blue_delay_seconds", float, 0.3, "Blue Delay (s)",
+        "Time colour, in seconds: blue compares with the frame this long before (after, for a negative offset)",
+        minimum=0.0, maximum=MAX_SECONDS, soft_maximum=2.0, unit="channel_delay_unit",
     ),
     Option(
         "trails", float, 0.0, "Trails",
@@ -179,6 +297,17 @@ OPTIONS: tuple[Option, ...] = (
         "glow_threshold", int, 8, "Glow Threshold", "Motion weaker than this many levels does not glow",
         minimum=0, maximum=255,
     ),
+    Option(
+        "saturation", float, 1.0, "Saturation",
+        "Colour of the result around its luma: 0 gives gray motion, above 1 stronger colour",
+        minimum=0.0, maximum=4.0, soft_maximum=2.0,
+    ),
+    Option("tint", bool, False, "Tint", "Colour the motion with the tint colour, by its strength"),
+    Option(
+        "tint_colour", Colour, "#ff8800", "Tint Colour",
+        "The colour motion takes with tint on: strong motion shows it fully, still areas keep the still level",
+        value_of="tint",
+    ),
     Option("overlay", str, "none", "Overlay", "Combine the motion layer with the original frame", choices=OVERLAYS),
     Option(
         "overlay_strength", float, 1.0, "Overlay Strength", "How much of the overlay is applied (0 to 1)",
@@ -195,20 +324,33 @@ class Settings:
     """A complete, validated set of options. Create with keywords; unknown names are rejected."""
 
     mode: str = OPTIONS_BY_NAME["mode"].default
+    delay_unit: str = OPTIONS_BY_NAME["delay_unit"].default
     offset: int = OPTIONS_BY_NAME["offset"].default
+    offset_seconds: float = OPTIONS_BY_NAME["offset_seconds"].default
     reference: int = OPTIONS_BY_NAME["reference"].default
+    reference_seconds: float = OPTIONS_BY_NAME["reference_seconds"].default
     look: str = OPTIONS_BY_NAME["look"].default
     mix: float = OPTIONS_BY_NAME["mix"].default
+    matte_threshold: int = OPTIONS_BY_NAME["matte_threshold"].default
+    matte_softness: int = OPTIONS_BY_NAME["matte_softness"].default
     amplify: float = OPTIONS_BY_NAME["amplify"].default
+    pre_blur: float = OPTIONS_BY_NAME["pre_blur"].default
     edges: str = OPTIONS_BY_NAME["edges"].default
     time_colour: bool = OPTIONS_BY_NAME["time_colour"].default
+    channel_delay_unit: str = OPTIONS_BY_NAME["channel_delay_unit"].default
     red_delay: int = OPTIONS_BY_NAME["red_delay"].default
     green_delay: int = OPTIONS_BY_NAME["green_delay"].default
     blue_delay: int = OPTIONS_BY_NAME["blue_delay"].default
+    red_delay_seconds: float = OPTIONS_BY_NAME["red_delay_seconds"].default
+    green_delay_seconds: float = OPTIONS_BY_NAME["green_delay_seconds"].default
+    blue_delay_seconds: float = OPTIONS_BY_NAME["blue_delay_seconds"].default
     trails: float = OPTIONS_BY_NAME["trails"].default
     glow: float = OPTIONS_BY_NAME["glow"].default
     glow_radius: float = OPTIONS_BY_NAME["glow_radius"].default
     glow_threshold: int = OPTIONS_BY_NAME["glow_threshold"].default
+    saturation: float = OPTIONS_BY_NAME["saturation"].default
+    tint: bool = OPTIONS_BY_NAME["tint"].default
+    tint_colour: str = OPTIONS_BY_NAME["tint_colour"].default
     overlay: str = OPTIONS_BY_NAME["overlay"].default
     overlay_strength: float = OPTIONS_BY_NAME["overlay_strength"].default
     layout: str = OPTIONS_BY_NAME["layout"].default
@@ -216,8 +358,10 @@ class Settings:
     def __post_init__(self) -> None:
         for option in OPTIONS:
             object.__setattr__(self, option.name, option.validate(getattr(self, option.name)))
-        if self.mode == "shift" and self.offset == 0:
+        if self.mode == "shift" and self.delay_unit == "frames" and self.offset == 0:
             raise SettingsError("offset must not be 0 in shift mode (every frame would cancel itself)")
+        if self.mode == "shift" and self.delay_unit == "seconds" and self.offset_seconds == 0:
+            raise SettingsError("offset_seconds must not be 0 in shift mode (every frame would cancel itself)")
         if self.time_colour and self.mode != "shift":
             raise SettingsError("time colour needs shift mode (freeze compares every channel with one frame)")
 
@@ -241,13 +385,84 @@ class Settings:
         return 128 if self.look == "gray" else 0
 
     @property
+    def needs_rate(self) -> bool:
+        """Whether a time is given in seconds, so the clip's frame rate must turn it into frames
+        (:meth:`in_frames`) before anything can pair frames."""
+        return self.delay_unit == "seconds" or (self.time_colour and self.channel_delay_unit == "seconds")
+
+    def in_frames(self, rate: Fraction | float) -> Settings:
+        """These settings with every time in seconds turned into frames at ``rate`` frames per second.
+
+        THE rule, for every renderer: a time of s seconds is the whole number of frames nearest
+        to ``s * rate``, computed exactly (``s`` as written in decimal, ``rate`` as a fraction;
+        halves round away from zero), see :func:`frames_from_seconds`. Channel delays in seconds
+        become whole multiples of an offset of their greatest common divisor, with the sign of
+        the offset. Settings without seconds come back unchanged.
+        """
+        if not self.needs_rate:
+            return self
+        rate = exact_rate(rate)
+        changes: dict[str, Any] = {"delay_unit": "frames"}
+        direction = 1
+        if self.delay_unit == "seconds":
+            offset = frames_from_seconds(self.offset_seconds, rate)
+            if self.mode == "shift" and offset == 0:
+                raise SettingsError(
+                    f"offset {self.offset_seconds:g} s is less than half a frame at {_rate_text(rate)} fps: "
+                    "make it longer"
+                )
+            changes["offset"] = offset
+            changes["reference"] = frames_from_seconds(self.reference_seconds, rate)
+            direction = -1 if self.offset_seconds < 0 else 1
+        else:
+            direction = -1 if self.offset < 0 else 1
+        if self.time_colour and self.channel_delay_unit == "seconds":
+            frames = [frames_from_seconds(getattr(self, f"{name}_delay_seconds"), rate) for name in _CHANNELS]
+            step = math.gcd(*frames)
+            if step == 0:
+                raise SettingsError(
+                    f"the channel delays are all below half a frame at {_rate_text(rate)} fps: make one longer"
+                )
+            changes["offset"] = direction * step
+            changes["channel_delay_unit"] = "offset"
+            changes.update({f"{name}_delay": count // step for name, count in zip(_CHANNELS, frames, strict=True)})
+        return self.replace(**changes)
+
+    def seconds_in_frames(self, rate: Fraction | float) -> list[str]:
+        """What :meth:`in_frames` chose, one line per time given in seconds, such as
+        ``offset 0.5 s = 15 frames at 29.97 fps``; empty when nothing is in seconds."""
+        if not self.needs_rate:
+            return []
+        rate = exact_rate(rate)
+        at = f"at {_rate_text(rate)} fps"
+        lines = []
+        if self.delay_unit == "seconds" and self.mode == "shift":
+            lines.append(f"offset {self.offset_seconds:g} s = {_frames_text(self.offset_seconds, rate)} {at}")
+        if self.delay_unit == "seconds" and self.mode == "freeze":
+            frame = frames_from_seconds(self.reference_seconds, rate)
+            lines.append(f"reference {self.reference_seconds:g} s = frame {frame} {at}")
+        if self.time_colour and self.channel_delay_unit == "seconds":
+            for name in _CHANNELS:
+                seconds = getattr(self, f"{name}_delay_seconds")
+                lines.append(f"{name} delay {seconds:g} s = {_frames_text(seconds, rate)} {at}")
+        return lines
+
+    def _require_frames(self) -> None:
+        if self.needs_rate:
+            raise SettingsError(
+                "a time is given in seconds: the clip's frame rate must turn it into frames first (in_frames)"
+            )
+
+    @property
     def lag(self) -> int:
         """How many frames the partner trails the current frame in shift mode (negative: leads)."""
+        self._require_frames()
         return self.offset if self.mode == "shift" else 0
 
     @property
     def channel_lags(self) -> tuple[int, int, int]:
         """The lag of each channel in OpenCV's (blue, green, red) order; all equal without time colour."""
+        self._require_frames()
         if not self.time_colour:
             return (self.lag,) * 3
         return (self.blue_delay * self.lag, self.green_delay * self.lag, self.red_delay * self.lag)
@@ -266,6 +481,7 @@ class Settings:
         """Check the options that depend on the clip's length; raise :class:`SettingsError`."""
         if frame_count <= 0:
             raise SettingsError("the clip has no frames")
+        self._require_frames()
         if self.mode == "shift" and abs(self.offset) >= frame_count:
             raise SettingsError(
                 f"offset {self.offset} is out of range for a {frame_count}-frame clip "
@@ -282,9 +498,42 @@ class Settings:
             )
 
     def describe(self) -> str:
-        """A short tag such as ``gray_shift5`` or ``difference_freeze120`` for file names."""
-        number = self.offset if self.mode == "shift" else self.reference
+        """A short tag such as ``gray_shift5``, ``difference_freeze120`` or ``gray_shift0.5s`` for file names."""
+        if self.delay_unit == "seconds":
+            number = f"{self.offset_seconds if self.mode == 'shift' else self.reference_seconds:g}s"
+        else:
+            number = self.offset if self.mode == "shift" else self.reference
         return f"{self.look}_{self.mode}{number}"
+
+
+_CHANNELS = ("red", "green", "blue")
+
+
+def exact_rate(rate: Fraction | float) -> Fraction:
+    """A frame rate as a fraction: floats such as Blender's 29.97002997 become 30000/1001, 25.0 becomes 25."""
+    if isinstance(rate, Fraction):
+        return rate
+    return Fraction(rate).limit_denominator(1001)
+
+
+def frames_from_seconds(seconds: float, rate: Fraction | float) -> int:
+    """The whole number of frames nearest to ``seconds`` at ``rate`` frames per second (halves away from zero).
+
+    ``seconds`` counts as the decimal it is written as (0.1 is 1/10, not the binary float just
+    above it), so 0.5 s at 25 fps is exactly 12.5 frames and becomes 13.
+    """
+    exact = Fraction(repr(float(seconds))) * exact_rate(rate)
+    whole = math.floor(abs(exact) + Fraction(1, 2))
+    return whole if exact >= 0 else -whole
+
+
+def _rate_text(rate: Fraction) -> str:
+    return f"{float(rate):.6g}"
+
+
+def _frames_text(seconds: float, rate: Fraction) -> str:
+    count = frames_from_seconds(seconds, rate)
+    return f"{count} frame{'' if abs(count) == 1 else 's'}"
 
 
 assert [field.name for field in dataclasses.fields(Settings)] == [option.name for option in OPTIONS], (

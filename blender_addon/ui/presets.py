@@ -23,7 +23,7 @@ from bl_operators.presets import AddPresetBase
 from ..core.presets import PRESETS, preset_settings
 from ..core.settings import OPTIONS, Settings
 from ..vse.rig import RIG_KEY
-from .props import PROPERTY_NAME
+from .props import PROPERTY_NAME, to_property
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def preset_file_name(name: str) -> str:
 def preset_text(settings: Settings) -> str:
     """A preset file body setting every option, in the format Blender's Add Preset writes."""
     lines = ["import bpy", *PRESET_DEFINES, ""]
-    lines += [f"settings.{name} = {value!r}" for name, value in settings.to_dict().items()]
+    lines += [f"settings.{option.name} = {to_property(option, getattr(settings, option.name))!r}" for option in OPTIONS]
     return "\n".join(lines) + "\n"
 
 

@@ -11,15 +11,25 @@ from typing import Any
 
 import bpy
 
-from ..core.settings import OPTIONS, Option, Settings
+from ..core.settings import OPTIONS, Colour, Option, Settings, colour_levels, parse_colour
 
 PROPERTY_NAME = "motion_extraction"
+
+
+def to_property(option: Option, value: Any) -> Any:
+    """A setting's value as its Blender property holds it (a colour as three floats from 0 to 1)."""
+    if option.kind is Colour:
+        return tuple(level / 255 for level in colour_levels(value))
+    return value
 
 
 def _property(option: Option) -> Any:
     common = {"name": option.label, "description": option.description, "default": option.default}
     if option.kind is bool:
         return bpy.props.BoolProperty(**common)
+    if option.kind is Colour:  # a colour picker, in display-referred (sRGB) values as the engine uses them
+        common["default"] = to_property(option, option.default)
+        return bpy.props.FloatVectorProperty(**common, subtype="COLOR_GAMMA", size=3, min=0.0, max=1.0)
     if option.choices:
         items = [(choice.value, choice.label, choice.description) for choice in option.choices]
         return bpy.props.EnumProperty(items=items, **common)
@@ -59,13 +69,15 @@ def _from_property(option: Option, value: Any) -> Any:
     Blender keeps float properties in single precision, so a slider at a maximum of 0.99 reads
     back as 0.99000001, beyond the option's range; seven significant digits restore the number set.
     """
+    if option.kind is Colour:
+        return parse_colour([round(component * 255) for component in value])
     return float(f"{value:.7g}") if option.kind is float else value
 
 
 def settings_to_group(settings: Settings, group: Any) -> None:
     """Write ``settings`` into a property group, or into an operator's properties."""
     for option in OPTIONS:
-        setattr(group, option.name, getattr(settings, option.name))
+        setattr(group, option.name, to_property(option, getattr(settings, option.name)))
 
 
 def settings_from_operator(operator: bpy.types.Operator, fallback: MotionExtractionSettings) -> Settings:

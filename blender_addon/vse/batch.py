@@ -363,11 +363,13 @@ def render_with_vse(
     overwrite: bool = False,
     fps: float | None = None,
     expected_frames: int | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> RenderSummary:
     """Render output frames ``start`` to ``stop - 1`` of the motion clip of ``input_path`` through the rig.
 
     ``input_path`` is a movie, a folder of images or a numbered pattern (``frames/%05d.png``;
     ``fps`` sets an image sequence's rate, 25 by default; a movie's own rate is used otherwise).
+    Times given in seconds become frames at that rate; ``report`` is told what each became.
     The scene is made and removed here; the rest of the Blender session is left as it was.
     """
     began = time.monotonic()
@@ -375,7 +377,11 @@ def render_with_vse(
     kind = output_kind(output)
     with _fresh_scene("Motion Extraction Render") as scene:
         strip = _add_source(scene, source_path)
+        rate = float(strip.fps) if strip.type == "MOVIE" else float(fps or DEFAULT_FPS)
         try:
+            given, settings = settings, settings.in_frames(rate)
+            for line in given.seconds_in_frames(rate) if report is not None else ():
+                report(line)
             settings.validate_for_clip(strip.frame_duration)
             if expected_frames is not None and strip.frame_duration != expected_frames:
                 raise VseRenderError(
@@ -384,7 +390,6 @@ def render_with_vse(
                 )
         except SettingsError as error:
             raise VseSettingsError(f"{source_path}: {error}") from None
-        rate = float(strip.fps) if strip.type == "MOVIE" else float(fps or DEFAULT_FPS)
         scene.render.fps, scene.render.fps_base = _fps_pair(rate)
         source_width, source_height = _source_size(strip)
         height, width = MotionEffect(settings, (source_height, source_width, 3)).output_shape[:2]
