@@ -24,27 +24,37 @@ def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) ->
     layout.use_property_split = True
     layout.use_property_decorate = False
     layout.prop(group, "mode")
-    if group.mode == "shift":
-        layout.prop(group, "offset")
-    else:
-        layout.prop(group, "reference")
+    layout.prop(group, "delay_unit", expand=True)
+    seconds = "_seconds" if group.delay_unit == "seconds" else ""
+    layout.prop(group, ("offset" if group.mode == "shift" else "reference") + seconds)
     layout.prop(group, "look")
     if group.look == "gray":
         layout.prop(group, "mix", slider=True)
+    if group.look == "matte":
+        column = layout.column(align=True)
+        column.prop(group, "matte_threshold")
+        column.prop(group, "matte_softness")
     layout.prop(group, "amplify")
+    layout.prop(group, "pre_blur")
     if group.mode == "shift":
         layout.prop(group, "edges")
         layout.prop(group, "time_colour")
         if group.time_colour:
+            layout.prop(group, "channel_delay_unit", expand=True)
+            seconds = "_seconds" if group.channel_delay_unit == "seconds" else ""
             column = layout.column(align=True)
             for name in ("red_delay", "green_delay", "blue_delay"):
-                column.prop(group, name)
+                column.prop(group, name + seconds)
     layout.prop(group, "trails", slider=True)
     layout.prop(group, "glow")
     if group.glow > 0:
         column = layout.column(align=True)
         column.prop(group, "glow_radius")
         column.prop(group, "glow_threshold")
+    layout.prop(group, "saturation", slider=True)
+    row = layout.row(heading="Tint")
+    row.prop(group, "tint", text="")
+    row.prop(group, "tint_colour", text="")
     layout.prop(group, "overlay")
     if group.overlay != "none":
         layout.prop(group, "overlay_strength", slider=True)

@@ -12,6 +12,7 @@ Channels inside the rig, bottom up (the later ones only when their option is on)
     5       ADJUSTMENT "Amplify"    CURVES modifier: the amplify line around the still level
     6...    trails                  "Trails Encode" (gray look), one META per trail frame, "Trails Decode"
     next    ADJUSTMENT "Glow"       COMPOSITOR modifier: threshold, Gaussian blur, add back
+    next    ADJUSTMENT "Colour"     COMPOSITOR modifier: tint, then saturation
     next    ADJUSTMENT "Overlay"    COMPOSITOR modifier with the source as its mask: multiply or screen
     next    ADJUSTMENT "Layout"     side/stacked: moves the motion to the right (or lower) half ...
     next    copy       "Original"   ... and a copy of the source fills the other half
@@ -23,6 +24,14 @@ the SPEED strip in freeze mode):
 - ``difference``: blend DIFFERENCE;
 - ``subtract``: inverted as for gray, blend LINEAR_BURN (``A + (255 - B) - 255``, clipped).
   The SUBTRACT blend is not used: on byte images it computes ``A - (B * 255 >> 8)``, one level off.
+- ``matte``, and any look with **pre-blur**: no blend can do them, so a COMPOSITOR modifier on the
+  partner ("Motion", with the source as its mask) computes the look from both frames in float, and
+  the partner covers the source (ALPHA_OVER at 1). Pre-blur there is Blender's Gaussian, not the
+  engine's 8-bit one: the rig marks it approximate (:func:`approximations`).
+
+**Seconds.** Times given in seconds become frames with the source's own rate (a movie's, else the
+scene's) by ``Settings.in_frames``, the rule every renderer uses; the rig records the settings as
+given, so a rig in seconds keeps them in seconds.
 
 With **time colour** the Partner META holds one copy per distinct channel lag; a CURVES modifier on
 each keeps only the channels with that lag (the others go to 0) and they are combined with LIGHTEN
@@ -39,11 +48,12 @@ and decoded after the maximum ("Trails Decode"). This equals the engine except w
 deviations of exactly equal strength meet (the rig keeps the brighter, the engine the newer), and
 when the trails last longer than :data:`MAX_TRAIL_COPIES` frames, where the rig cuts them off.
 
-**Glow** and **Overlay** are compositor node groups doing the engine's formulas (``core.effect``)
-in float on sRGB-encoded values, so they are editable in the node editor. The compositor works in
-scene-linear float, and the conversion there and back costs at most one level; the glow's blur
-is Blender's Gaussian (sigma = size / 3, size 3 x glow_radius), which differs from OpenCV's near
-the frame borders and in rounding.
+**Glow**, **Colour** and **Overlay** are compositor node groups doing the engine's formulas
+(``core.effect``, ``core.colour``) in float on sRGB-encoded values, rounding to whole levels where
+the engine does, so they are editable in the node editor. The compositor works in scene-linear
+float, and the conversion there and back costs at most one level; the glow's blur is Blender's
+Gaussian (sigma = size / 3, size 3 x glow_radius), where the engine's is an 8-bit one
+(``core.blur``): they differ in rounding and near the frame borders.
 
 Frames are counted in the source's *media*: shift mode shows media frame ``t - N`` as the partner
 of media frame ``t`` (trimmed-away media still serves as a partner) and the reference frame K of
@@ -64,12 +74,13 @@ import bpy
 import numpy as np
 
 from ..core.effect import trail_decay_table, trail_length
-from ..core.settings import Settings, SettingsError
+from ..core.settings import Settings, SettingsError, colour_levels
 from .strips import (
     NodeBuilder,
     add_modifier,
     copy_strip,
     media_frame_count,
+    media_rate,
     media_size,
     set_curve_points,
     set_range,
@@ -83,7 +94,7 @@ MAX_CHANNEL = 128
 
 PARTNER, FREEZE, EDGE, AMPLIFY = "partner", "freeze", "edge", "amplify"
 CHANNEL_PARTNER, TRAIL, TRAIL_SOURCE, TRAIL_CODE = "channel-partner", "trail", "trail-source", "trail-code"
-GLOW, OVERLAY, LAYOUT, ORIGINAL = "glow", "overlay", "layout", "original"
+GLOW, COLOUR, OVERLAY, LAYOUT, ORIGINAL = "glow", "colour", "overlay", "layout", "original"
 CHANNELS = {PARTNER: 2, FREEZE: 3, EDGE: 4, AMPLIFY: 5}
 SOURCE_CHANNEL = 1
 FIRST_LOOK_CHANNEL = CHANNELS[AMPLIFY] + 1
@@ -171,6 +182,8 @@ def trail_copies(settings: Settings, frame_count: int) -> int:
 def approximations(settings: Settings, frame_count: int) -> list[str]:
     """Where the rig's render differs from the exact engine's by more than a level of rounding."""
     notes = []
+    if settings.pre_blur > 0:
+        notes.append("Pre-blur is Blender's Gaussian in the sequencer: a few levels from the exact engine's")
     if settings.trails > 0:
         lasting = min(trail_length(settings.trails), max(frame_count - 1, 0))
         if trail_copies(settings, frame_count) < lasting:
@@ -214,7 +227,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
         raise RigError(problem)
     if rig_of(strip) is not None:
         raise RigError(f"'{strip.name}' is already part of the rig '{rig_of(strip).name}'")
-    _check_settings(strip, settings)
+    frames = _check_settings(scene, strip, settings)
     parent = strip.parent_meta()
     strips = parent.strips if parent is not None else scene.sequence_editor.strips
     channel = strip.channel
@@ -223,7 +236,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     strip.move_to_meta(rig)
     strip.channel = SOURCE_CHANNEL
     rig[RIG_KEY] = {"version": RECORD_VERSION, "settings": settings.to_dict()}
-    _build_helpers(scene, rig, strip, settings)
+    _build_helpers(scene, rig, strip, frames)
     rig.channel = channel
     _make_active(scene, rig)
     return rig
@@ -234,11 +247,11 @@ def update_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, settings: Setti
     if not is_rig(rig):
         raise RigError(f"'{rig.name}' is not a motion rig")
     source = rig_source(rig)
-    _check_settings(source, settings)
+    frames = _check_settings(scene, source, settings)
     _remove_helpers(rig)
     record = rig[RIG_KEY]
     record["settings"] = settings.to_dict()
-    _build_helpers(scene, rig, source, settings)
+    _build_helpers(scene, rig, source, frames)
     return rig
 
 
@@ -256,11 +269,14 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> bpy.types.St
     return source
 
 
-def _check_settings(source: bpy.types.Strip, settings: Settings) -> None:
+def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Settings) -> Settings:
+    """``settings`` with times in seconds turned into frames at the source's rate, checked against its length."""
     try:
-        settings.validate_for_clip(media_frame_count(source))
+        frames = settings.in_frames(media_rate(scene, source))
+        frames.validate_for_clip(media_frame_count(source))
     except SettingsError as error:
         raise RigError(f"'{source.name}': {error}") from None
+    return frames
 
 
 def _spare_channel(strips: bpy.types.bpy_prop_collection) -> int:
@@ -330,6 +346,10 @@ def _build_helpers(
         glow = _adjustment(rig.strips, base + "Glow", channel, staged, GLOW)
         _compositor(scene, glow, "Glow", glow_group(settings, base + "Glow"))
         channel += 1
+    if settings.tint or settings.saturation != 1.0:
+        colour = _adjustment(rig.strips, base + "Colour", channel, staged, COLOUR)
+        _compositor(scene, colour, "Colour", colour_group(settings, base + "Colour"))
+        channel += 1
     if settings.overlay != "none":
         overlay = _adjustment(rig.strips, base + "Overlay", channel, staged, OVERLAY)
         modifier = _compositor(scene, overlay, "Overlay", overlay_group(settings, base + "Overlay"))
@@ -365,7 +385,7 @@ def _build_motion(
     else:
         top = _tag(copy_strip(scene, source, base + "Partner", CHANNELS[PARTNER], strips), PARTNER)
         _shift(top, source, settings.offset, hold=settings.edges == "hold")
-    _apply_look(scene, top, settings)
+    _apply_look(scene, top, settings, source)
 
     if settings.mode == "shift" and settings.edges == "gray":
         for gap in (Span(visible.start, paired.start), Span(paired.end, visible.end)):
@@ -410,7 +430,15 @@ def _time_colour_partner(
     return meta
 
 
-def _apply_look(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings) -> None:
+def _apply_look(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings, source: bpy.types.Strip) -> None:
+    if settings.look == "matte" or settings.pre_blur > 0:  # no blend does these: the compositor does the look
+        modifier = _compositor(scene, strip, "Motion", motion_group(settings, strip.name + " Motion"))
+        modifier.input_mask_type = "STRIP"
+        modifier.mask_time = "ABSOLUTE"
+        modifier.input_mask_strip = source
+        strip.blend_type = "ALPHA_OVER"
+        strip.blend_alpha = 1.0
+        return
     if settings.look == "difference":
         strip.blend_type = "DIFFERENCE"
         strip.blend_alpha = 1.0
@@ -585,6 +613,78 @@ def glow_group(settings: Settings, name: str) -> bpy.types.NodeGroup:
     )
     glowing = nodes.vector("MULTIPLY_ADD", halo, settings.glow, level, label="Strength")
     return nodes.output(nodes.convert(_clamped(nodes, glowing), "sRGB", "scene_linear"))
+
+
+def motion_group(settings: Settings, name: str) -> bpy.types.NodeGroup:
+    """Stages 0 and 1 of ``core.effect`` (pre-blur, then the look before amplify) on sRGB-encoded values,
+    from the partner (Image) and the current frame (Mask): for the looks no blend can do."""
+    nodes = NodeBuilder(name)
+    partner_input, current_input = nodes.input("Image"), nodes.input("Mask")
+    current = nodes.convert(current_input, "scene_linear", "sRGB")
+    partner = nodes.convert(partner_input, "scene_linear", "sRGB")
+    a, b = current, partner
+    if settings.pre_blur > 0:
+        a = _whole_levels(nodes, _blurred(nodes, current, current_input, settings.pre_blur, "Pre-blur (current)"))
+        b = _whole_levels(nodes, _blurred(nodes, partner, partner_input, settings.pre_blur, "Pre-blur (partner)"))
+    change = nodes.vector("SUBTRACT", a, b)
+    if settings.look == "gray":  # A (1 - mix) + (1 - B) mix
+        inverted = nodes.vector("SCALE", nodes.vector("SUBTRACT", 1.0, b), settings.mix)
+        motion = nodes.vector("MULTIPLY_ADD", a, 1.0 - settings.mix, inverted, label="Mix")
+    elif settings.look == "difference":
+        motion = nodes.vector("ABSOLUTE", change)
+    elif settings.look == "subtract":
+        motion = nodes.vector("MAXIMUM", change, 0.0)
+    else:  # matte: the strongest channel's change, opened from threshold over softness, revealing A unblurred
+        red, green, blue = nodes.channels(nodes.vector("ABSOLUTE", change))
+        strength = nodes.math("MAXIMUM", nodes.math("MAXIMUM", red, green), blue)
+        softness = float(settings.matte_softness)
+        opening = nodes.math(
+            "MULTIPLY_ADD", strength, 255.0 / softness, -settings.matte_threshold / softness, label="Threshold"
+        )
+        matte = nodes.math("MINIMUM", nodes.math("MAXIMUM", opening, 0.0), 1.0)
+        motion = nodes.vector("MULTIPLY", current, _whole_levels(nodes, matte), label="Matte")
+    return nodes.output(nodes.convert(_clamped(nodes, motion), "sRGB", "scene_linear"))
+
+
+def colour_group(settings: Settings, name: str) -> bpy.types.NodeGroup:
+    """Stage 4 of ``core.effect`` (``core.colour``): the tint, then the saturation, on sRGB-encoded values."""
+    nodes = NodeBuilder(name, inputs=("Image",))
+    colour = nodes.convert(nodes.input("Image"), "scene_linear", "sRGB")
+    weights = (77 / 256, 150 / 256, 29 / 256)
+    if settings.tint:
+        pivot = settings.still_level / 255.0
+        luma = _whole_levels(nodes, nodes.vector("DOT_PRODUCT", colour, weights, label="Luma"))
+        strength = nodes.math(
+            "MINIMUM", nodes.math("DIVIDE", nodes.math("ABSOLUTE", nodes.math("SUBTRACT", luma, pivot)), 1.0 - pivot),
+            1.0,
+        )
+        target = tuple(level / 255.0 - pivot for level in colour_levels(settings.tint_colour))
+        colour = _whole_levels(nodes, nodes.vector("MULTIPLY_ADD", strength, target, pivot, label="Tint"))
+    if settings.saturation != 1.0:
+        luma = _whole_levels(nodes, nodes.vector("DOT_PRODUCT", colour, weights, label="Luma"))
+        spread = nodes.vector("SUBTRACT", colour, luma)
+        colour = nodes.vector("MULTIPLY_ADD", spread, settings.saturation, luma, label="Saturation")
+    return nodes.output(nodes.convert(_clamped(nodes, colour), "sRGB", "scene_linear"))
+
+
+def _blurred(nodes: NodeBuilder, image: bpy.types.NodeSocket, raw: bpy.types.NodeSocket, sigma: float,
+             label: str) -> bpy.types.NodeSocket:
+    """Blender's Gaussian of ``sigma`` over the frame's own pixels (the alpha of ``raw``), renormalised at its edges."""
+    inside = nodes.alpha(raw)
+    size = 3.0 * sigma
+    return nodes.vector(
+        "DIVIDE", nodes.blur(nodes.vector("SCALE", image, inside), size, label=label),
+        nodes.blur(inside, size, label=label + " (frame)"),
+    )
+
+
+def _whole_levels(nodes: NodeBuilder, values: bpy.types.NodeSocket) -> bpy.types.NodeSocket:
+    """Values from 0 to 1 rounded to whole 8-bit levels, where the engine holds them as bytes: halves up,
+    and a thousandth of a level more, so that the colour round trip's float error does not turn them down."""
+    half = 0.5 + ROUNDING_LIFT / 2
+    if values.type == "VALUE":
+        return nodes.math("DIVIDE", nodes.math("FLOOR", nodes.math("MULTIPLY_ADD", values, 255.0, half)), 255.0)
+    return nodes.vector("SCALE", nodes.vector("FLOOR", nodes.vector("MULTIPLY_ADD", values, 255.0, half)), 1.0 / 255.0)
 
 
 def overlay_group(settings: Settings, name: str) -> bpy.types.NodeGroup:

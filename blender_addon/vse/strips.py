@@ -123,6 +123,13 @@ def media_frame_count(strip: bpy.types.Strip) -> int:
     return int(strip.frame_duration)
 
 
+def media_rate(scene: bpy.types.Scene, strip: bpy.types.Strip) -> float:
+    """Frames per second of the strip's media: a movie's own rate, else (images) the scene's."""
+    if strip.type == "MOVIE" and strip.fps > 0:
+        return float(strip.fps)
+    return scene.render.fps / scene.render.fps_base
+
+
 def context_scene(context: bpy.types.Context) -> bpy.types.Scene | None:
     """The scene whose sequencer the user works in: the sequencer scene, else the active scene."""
     return getattr(context, "sequencer_scene", None) or context.scene
@@ -189,7 +196,7 @@ class NodeBuilder:
         return node.outputs[0]
 
     def vector(self, operation: str, *values: object, label: str = "") -> bpy.types.NodeSocket:
-        """A Vector Math node; ``SCALE`` takes the scale as its second value."""
+        """A Vector Math node; ``SCALE`` takes the scale as its second value; ``DOT_PRODUCT`` gives a value."""
         node = self._node("ShaderNodeVectorMath", label)
         node.operation = operation
         if operation == "SCALE":
@@ -198,7 +205,21 @@ class NodeBuilder:
         else:
             for socket, value in zip(node.inputs, values, strict=False):
                 self._feed(socket, value)
-        return node.outputs["Vector"]
+        return node.outputs["Value" if operation == "DOT_PRODUCT" else "Vector"]
+
+    def math(self, operation: str, *values: object, label: str = "") -> bpy.types.NodeSocket:
+        """A Math node on single values."""
+        node = self._node("ShaderNodeMath", label)
+        node.operation = operation
+        for socket, value in zip(node.inputs, values, strict=False):
+            self._feed(socket, value)
+        return node.outputs["Value"]
+
+    def channels(self, image: bpy.types.NodeSocket) -> tuple[bpy.types.NodeSocket, ...]:
+        """The red, green and blue of an image, as single values."""
+        node = self._node("CompositorNodeSeparateColor")
+        self._feed(node.inputs[0], image)
+        return node.outputs["Red"], node.outputs["Green"], node.outputs["Blue"]
 
     def alpha(self, image: bpy.types.NodeSocket) -> bpy.types.NodeSocket:
         node = self._node("CompositorNodeSeparateColor")
