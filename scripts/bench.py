@@ -26,6 +26,13 @@ matplotlib is installed (requirements-bench.txt). Cases:
   60 frames each, rendered by both engines through the command line to PNG sequences and
   compared level by level.
 
+``--jobs-speedup`` times the command line with ``--jobs 2`` against ``--jobs 1`` on CPU-bound looks
+(issue 14: glow radius 10 at 1080p, at least 1.6x faster on two cores), alternating, ``--repeat`` times.
+
+``--looks`` prints only the per-frame cost at 1080p of issue 15's looks (glow and pre-blur at
+radius 10 against 25 ms, matte, saturation, tint) and the live view's rate with the glow preset
+(against 25 fps), from frames in memory.
+
 Opt-in rows (``--extra``, or name them in ``--cases``): the sequencer with its cache on and a
 plain source strip, the engine with two read heads (``max_memory=0``), ffmpeg ``tmix`` and the
 graph to a null sink, and naive OpenCV loops (seek per frame; every output frame in a list).
@@ -118,6 +125,8 @@ CASES = [
 ]
 CASE_BY_NAME = {case.name: case for case in CASES}
 AGREE = "agree"  # the engines-agree check: not a timed row
+LOOKS = "looks"  # issue 15's per-frame costs of the blur and colour looks (--looks): not a timed row
+LOOK_TARGET_MS, LIVE_TARGET_FPS = 25.0, 25.0
 
 
 # --- clips -------------------------------------------------------------------------------------
@@ -367,6 +376,8 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         return engines_agree()
     if case == "versions":
         return {"versions": library_versions()}
+    if case == LOOKS:
+        return look_costs()
     _preload(case)
     if case == "decode-opencv":
         return _timed(lambda: _decode_opencv(clip))
@@ -490,6 +501,59 @@ def median_of(runs: list[dict]) -> dict:
         "rss_mb": statistics.median(run["rss_mb"] for run in runs),
         "x264": runs[0].get("x264"),
     }
+
+
+def look_costs(frames: int = 16) -> list[dict]:
+    """Median ms per 1080p frame of each look's own stage (the look's render less the plain one's), and the
+    live view's frames per second with the glow preset, on the sample scene in memory (no decoding)."""
+    from blender_addon.core.effect import MotionEffect
+    from blender_addon.core.live import LiveMotion
+    from blender_addon.core.presets import preset_settings
+    from blender_addon.core.sample_clip import SampleClip
+    from blender_addon.core.settings import Settings
+    from blender_addon.core.timing import COMBINE
+
+    clip = SampleClip(width=1920, height=1080, frame_count=frames + 1, fps=FPS)
+    pictures = [clip.frame(index) for index in range(frames + 1)]
+
+    def per_frame(settings: Settings) -> float:
+        effect, times = MotionEffect(settings, pictures[0].shape), []
+        effect.render(pictures[1], (pictures[0],), COMBINE, (1, 0))  # tables and checks made once
+        for index in range(2, frames + 1):
+            began = time.perf_counter()
+            effect.render(pictures[index], (pictures[index - 1],), COMBINE, (index, index - 1))
+            times.append(time.perf_counter() - began)
+        return 1000 * statistics.median(times)
+
+    plain = per_frame(Settings())
+    rows = [{"look": label, "ms": per_frame(settings) - plain, "target": target} for label, settings, target in (
+        ("glow, radius 10", Settings(glow=1.5, glow_radius=10.0), LOOK_TARGET_MS),
+        ("pre-blur, radius 10", Settings(pre_blur=10.0), LOOK_TARGET_MS),
+        ("pre-blur, radius 2", Settings(pre_blur=2.0), None),
+        ("matte look", Settings(look="matte"), None),
+        ("saturation 0", Settings(saturation=0.0), None),
+        ("tint", Settings(tint=True), None),
+    )]
+    live = LiveMotion(preset_settings("glow"))
+    live.push(pictures[0])  # tables and checks made once
+    began = time.perf_counter()
+    for picture in pictures[1:]:
+        live.push(picture)
+    rows.append({"look": "live view, glow preset (fps)", "fps": frames / (time.perf_counter() - began),
+                 "target": LIVE_TARGET_FPS})
+    return rows
+
+
+def print_look_costs(rows: list[dict]) -> None:
+    print(f"load average: {load()}\n\n| look (1080p, per frame) | ours | target |\n|---|---|---|")
+    for row in rows:
+        if "fps" in row:
+            value, met = f"{row['fps']:.1f} fps", row["fps"] >= row["target"]
+            goal = f">= {row['target']:.0f} fps"
+        else:
+            value, met = f"{row['ms']:.1f} ms", row["target"] is None or row["ms"] <= row["target"]
+            goal = "-" if row["target"] is None else f"<= {row['target']:.0f} ms"
+        print(f"| {row['look']} | {value} | {goal}{'' if goal == '-' else (' met' if met else ' MISSED')} |")
 
 
 def engines_agree() -> list[dict]:
@@ -848,6 +912,37 @@ def plan(args: argparse.Namespace) -> list[tuple]:
     return rows
 
 
+JOBS_LOOKS = {  # CPU-bound looks for --jobs-speedup: the issue 14 target is on the first
+    "glow, radius 10": ["--glow", "1", "--glow-radius", "10"],
+    "glow, radius 10, screen overlay": ["--glow", "1", "--glow-radius", "10", "--overlay", "screen"],
+}
+JOBS_TARGET = 1.6
+
+
+def jobs_speedup(repeat: int) -> None:
+    """``--jobs 2`` against ``--jobs 1`` on the 1080p 10 s clip to H.264, whole processes, alternating; medians."""
+    clip = Path(call_worker("prepare:1080p:10")["path"])
+    print(f"load average at start: {load()}\n")
+    print("| look (1080p 10 s, to H.264) | --jobs 1 | --jobs 2 | speed-up | target |\n|---|---|---|---|---|")
+    for label, options in JOBS_LOOKS.items():
+        seconds: dict[int, list[float]] = {1: [], 2: []}
+        with tempfile.TemporaryDirectory() as folder:
+            for _ in range(repeat):
+                for jobs in (1, 2):
+                    command = [sys.executable, str(CLI), str(clip), "-o", str(Path(folder) / f"jobs{jobs}.mp4"),
+                               "--overwrite", "-q", "--jobs", str(jobs), *options]
+                    output, code, _, wall = run_child(command)
+                    if code != 0:
+                        raise SystemExit(f"bench: --jobs {jobs} failed:\n{output[-3000:]}")
+                    seconds[jobs].append(wall)
+        one, two = statistics.median(seconds[1]), statistics.median(seconds[2])
+        met = "met" if one / two >= JOBS_TARGET else "MISSED"
+        goal = f">= {JOBS_TARGET}x {met}" if label == next(iter(JOBS_LOOKS)) else "-"
+        runs = " / ".join(f"{a:.1f}:{b:.1f}" for a, b in zip(seconds[1], seconds[2], strict=True))
+        print(f"| {label} | {one:.1f} s | {two:.1f} s | {one / two:.2f}x (runs {runs}) | {goal} |")
+    print(f"\nload average at end: {load()}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["1080p"], choices=sorted(SIZES))
@@ -863,12 +958,21 @@ def main() -> int:
     parser.add_argument("--chart", type=Path, help="where to draw the chart (default: docs/benchmarks.png, "
                         "none with --quick)")
     parser.add_argument("--install-ffmpeg", action="store_true", help="apt-get install Debian's ffmpeg if missing")
+    parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
+    parser.add_argument("--jobs-speedup", action="store_true", help="only --jobs 2 against --jobs 1 on CPU-bound "
+                        "looks (issue 14's target), --repeat times each, and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(run_worker(args.worker, args.clip, args.offset, args.competitor)))
+        return 0
+    if args.looks:
+        print_look_costs(call_worker(LOOKS))
+        return 0
+    if args.jobs_speedup:
+        jobs_speedup(args.repeat)
         return 0
     if args.quick:
         args.seconds = [min(args.seconds)]
