@@ -100,6 +100,10 @@ def test_settings_in_seconds_resolve_with_the_clips_rate(rate):
                        green_delay_seconds=0.2, blue_delay_seconds=0.35, offset=-4)
     lags = colours.in_frames(rate).channel_lags  # B, G, R
     assert lags == tuple(-plain_frames(seconds, rate) for seconds in (0.35, 0.2, 0.1))
+    both = colours.replace(delay_unit="seconds", offset_seconds=-1.0)  # the offset gives only the direction
+    assert both.in_frames(rate).channel_lags == lags
+    assert [line.split(" =")[0] for line in both.seconds_in_frames(rate)] == [
+        "red delay 0.1 s", "green delay 0.2 s", "blue delay 0.35 s"]
 
 
 def test_times_in_seconds_cannot_pair_frames_before_they_are_resolved(small_clip):

@@ -436,12 +436,13 @@ class Settings:
         rate = exact_rate(rate)
         at = f"at {_rate_text(rate)} fps"
         lines = []
-        if self.delay_unit == "seconds" and self.mode == "shift":
+        channels_in_seconds = self.time_colour and self.channel_delay_unit == "seconds"
+        if self.delay_unit == "seconds" and self.mode == "shift" and not channels_in_seconds:  # else: its sign only
             lines.append(f"offset {self.offset_seconds:g} s = {_frames_text(self.offset_seconds, rate)} {at}")
         if self.delay_unit == "seconds" and self.mode == "freeze":
             frame = frames_from_seconds(self.reference_seconds, rate)
             lines.append(f"reference {self.reference_seconds:g} s = frame {frame} {at}")
-        if self.time_colour and self.channel_delay_unit == "seconds":
+        if channels_in_seconds:
             for name in _CHANNELS:
                 seconds = getattr(self, f"{name}_delay_seconds")
                 lines.append(f"{name} delay {seconds:g} s = {_frames_text(seconds, rate)} {at}")
