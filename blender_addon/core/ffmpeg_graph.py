@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import PurePath
 
-from .settings import Settings, colour_levels
+from .settings import Settings, colour_levels, exact_rate
 from .timing import output_frame_count
 
 VIDEO_CODECS = {
@@ -114,7 +113,7 @@ def ffmpeg_command(
     outputs = "".join(f"[{label}]" for label in source_labels + partner_labels)
     # Count time in frames (time base 1/fps, pts = frame number), so delayed copies line up
     # frame for frame whatever the container's time stamps were rounded to.
-    rate = Fraction(fps).limit_denominator(1001)
+    rate = exact_rate(fps)
     chains.append(
         f"[0:v]format=gbrp,settb={rate.denominator}/{rate.numerator},setpts=N,"
         f"split={len(source_labels) + len(partner_labels)}{outputs}"

@@ -511,9 +511,13 @@ _CHANNELS = ("red", "green", "blue")
 
 
 def exact_rate(rate: Fraction | float) -> Fraction:
-    """A frame rate as a fraction: floats such as Blender's 29.97002997 become 30000/1001, 25.0 becomes 25."""
+    """A frame rate as a fraction, the one rule for every module: 29.97 (or Blender's 29.97002997)
+    becomes 30000/1001, 23.976 becomes 24000/1001, 25.0 becomes 25, 12.5 becomes 25/2."""
     if isinstance(rate, Fraction):
         return rate
+    ntsc = Fraction(round(rate * 1.001) * 1000, 1001)
+    if ntsc.denominator != 1 and abs(float(ntsc) - rate) < 0.0005:
+        return ntsc
     return Fraction(rate).limit_denominator(1001)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from ..core.settings import exact_rate
 from .paths import (
     DEFAULT_FPS,
     MAX_PLAUSIBLE_FPS,
@@ -59,16 +60,6 @@ __all__ = [
     "MediaError", "MovieSource", "MovieWriter", "SoundClip", "VideoSource", "check_encoder_options", "exact_rate",
     "open_source", "open_writer", "output_kind",
 ]
-
-
-def exact_rate(fps: float | Fraction) -> Fraction:
-    """A frame rate as a fraction: 29.97 becomes 30000/1001, 25.0 becomes 25."""
-    if isinstance(fps, Fraction):
-        return fps
-    ntsc = Fraction(round(fps * 1.001) * 1000, 1001)  # 23.976, 29.97, 59.94 ...
-    if abs(float(ntsc) - fps) < 0.0005 and ntsc.denominator != 1:
-        return ntsc
-    return Fraction(fps).limit_denominator(1001)
 
 
 def open_source(path: str | os.PathLike, fps: float | Fraction | None = None) -> VideoSource:

@@ -41,13 +41,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import bpy
 
 from ..core.effect import MotionEffect
-from ..core.settings import Settings, SettingsError
+from ..core.settings import Settings, SettingsError, exact_rate
 from ..media.paths import (
     DEFAULT_FPS,
     MediaError,
@@ -142,7 +141,7 @@ def _fps_pair(fps: float) -> tuple[int, float]:
     ntsc = round(fps * 1.001)
     if abs(ntsc / 1.001 - fps) < 1e-3 and abs(round(fps) - fps) > 1e-3:
         return ntsc, 1.001
-    fraction = Fraction(fps).limit_denominator(1001)
+    fraction = exact_rate(fps)
     whole = max(1, round(fraction))
     return whole, whole / float(fraction)
 
