@@ -183,11 +183,10 @@ def check_chunks(chunks: Sequence[Chunk], lossless: bool) -> list[Chunk]:
             raise RunError(f"{lossy.path}: is {lossy.codec}, not lossless: render chunks to .mkv (FFV1) for an exact "
                            "join, or join these by --stream-copy (not byte-equal to a whole render)")
     try:
-        ordered = check_coverage([chunk.span for chunk in chunks], 0, first.record.total)
+        check_coverage([chunk.span for chunk in chunks], 0, first.record.total)
     except CoverageError as error:
         raise RunError(str(error)) from None
-    by_name = {os.path.basename(chunk.path): chunk for chunk in chunks}
-    return [by_name[span.name] for span in ordered]
+    return sorted(chunks, key=lambda chunk: (chunk.record.first, chunk.record.stop))
 
 
 def _sound(media, audio_from: str | None, chunks: list[Chunk], no_audio_note: TextIO | None):

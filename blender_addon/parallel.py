@@ -6,7 +6,9 @@ of its frames, one after another, in a file of a hidden work folder beside the o
 chunk is written, this process appends the children's frames, in order, to the same writer, reading
 each chunk's file as its child writes it: the output is encoded once, with the same frames and
 times as one process gives it. Chunk boundaries give every process the same work, pre-roll
-included, and this process fewer frames for the encoding it does (``core.chunks.split_for_jobs``).
+included (``core.chunks.split_for_jobs``); this process also encodes, yet measured here it still
+finished its chunk before its child, which starts later (imports, opening the input, seeking), so
+it gets as many frames as the others.
 
 Why raw frames, not FFV1 or PNG: every millisecond an intermediate costs is taken from the renders.
 A 1080p frame costs ~1 ms to write raw and ~1 ms to read; OpenCV's PNG ~18 and ~20 ms for a mostly
@@ -40,8 +42,6 @@ from .core.engine import SourceEndedEarly, extract_motion
 from .core.settings import Settings
 from .media.paths import MediaError, cannot_write, create_temp_folder
 
-# The first chunk's process also encodes every frame of the output: its frames count this much more.
-LEAD = 0.3
 POLL_EVERY = 8  # frames between looks at whether a child has failed
 WAIT = 0.005  # seconds between looks at a chunk file that its child is still writing
 SPARE_BYTES = 256 << 20  # room left on the disk beyond the intermediates
@@ -105,7 +105,7 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
     ``fail(message)`` makes the exception raised for a child's failure or too little disk space.
     Close the iterator (or use it to the end) to stop the children and delete the work folder.
     """
-    chunks = split_for_jobs(settings, start, stop, jobs, LEAD)
+    chunks = split_for_jobs(settings, start, stop, jobs)
     memory = max(0, max_memory // len(chunks))
     if len(chunks) == 1:
         yield from extract_motion(source, settings, start, stop, max_memory=max_memory)

@@ -90,12 +90,11 @@ def preroll_cost(settings: Settings, start: int) -> float:
     return rendered + DECODE_COST * decoded
 
 
-def split_for_jobs(settings: Settings, first: int, stop: int, jobs: int, lead: float = 0.0) -> list[tuple[int, int]]:
+def split_for_jobs(settings: Settings, first: int, stop: int, jobs: int) -> list[tuple[int, int]]:
     """``[first, stop)`` cut into at most ``jobs`` chunks of equal work, each chunk's pre-roll included.
 
     A chunk's work is its frames plus :func:`preroll_cost` at its start, so with long trails the
-    later chunks are shorter than the first; ``lead`` is the extra work of each frame of the first
-    chunk (its process also encodes the output). Every chunk has at least one frame.
+    later chunks are shorter than the first. Every chunk has at least one frame.
     """
     count = stop - first
     jobs = max(1, min(jobs, count))
@@ -106,13 +105,12 @@ def split_for_jobs(settings: Settings, first: int, stop: int, jobs: int, lead: f
         while start < stop:
             if len(chunks) == jobs:
                 return None
-            weight = 1 + lead if not chunks else 1
-            size = max(1, int((budget - preroll_cost(settings, start)) / weight))
+            size = max(1, int(budget - preroll_cost(settings, start)))
             chunks.append((start, min(stop, start + size)))
             start = chunks[-1][1]
         return chunks
 
-    low, high = count / jobs, (1 + lead) * count + preroll_cost(settings, stop)
+    low, high = count / jobs, count + preroll_cost(settings, stop)
     best = cuts(high)
     for _ in range(50):  # bisect the budget: the smallest that needs no more than ``jobs`` chunks
         middle = (low + high) / 2
