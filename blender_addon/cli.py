@@ -616,11 +616,9 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
         sound = media.SoundClip(source.path, source.start_time, begin, end)
 
     height, width = MotionEffect(settings, (source.height, source.width, 3)).output_shape[:2]
-    metadata = None
-    if media.output_kind(output) == "movie":  # its record, by which join_chunks.py knows a chunk
-        from .join import chunk_tags
+    from .join import chunk_tags  # a movie's record, by which join_chunks.py knows a chunk
 
-        metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)
+    metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)
     progress.total = stop - start
     try:
         with media.open_writer(
