@@ -59,6 +59,18 @@ def test_jobs_to_mp4_keep_the_sound_and_image_sequences_work_too(clip, tmp_path)
     assert sorted(os.listdir(frames.parent)) == [f"{number:04d}.png" for number in range(5, 30)]
 
 
+def test_jobs_under_blender(clip, tmp_path):
+    """Run as Blender runs the script (bpy imported, its arguments after ``--``), the children find what it found."""
+    output = tmp_path / "motion.mkv"
+    argv = ["blender", "-b", "--python", str(SCRIPT), "--", str(clip), "-o", str(output), "--glow", "1", "--jobs", "2"]
+    code = f"import sys, bpy, runpy; sys.argv = {argv!r}; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    one = tmp_path / "one.mkv"
+    assert render(clip, "-o", one, "--glow", "1", "-q") == (0, "")
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(one), decoded(output), strict=True))
+
+
 def test_jobs_refusals(clip, tmp_path):
     code, errors = render(clip, "-o", tmp_path / "a.mkv", "--jobs", "0")
     assert code == 2 and "invalid number of jobs '0'" in errors
