@@ -258,7 +258,10 @@ def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, enc
             record = chunk.record
             decoded = 0
             for frame in source.read_from(0):
-                shown = source.timestamps[decoded] if source.timestamps is not None else decoded / record.rate
+                if record.time_base is None:  # a constant rate: frame i of the chunk is i frames after its start
+                    shown = decoded / record.rate
+                else:  # a variable one: the chunk's own times (Matroska keeps them to the millisecond)
+                    shown = (source.pts[decoded] - source.pts[0]) * source.time_base
                 writer.write(frame, record.begin + shown)
                 decoded += 1
                 if progress is not None:

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -232,3 +233,20 @@ def test_join_checks_the_audio_input_and_the_output(chunk_set, tmp_path):
     assert code == 1 and "already exists (use --overwrite" in errors and existing.read_bytes() == b"keep"
     code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mp4", "--codec", "prores")
     assert code == 1 and "takes --codec" in errors
+
+
+def test_a_variable_frame_rate_keeps_its_times_to_the_millisecond(tmp_path):
+    clip, time = tmp_path / "vfr.mp4", Fraction(0)
+    with media.open_writer(clip, 24, 160, 90, time_base=Fraction(1, 90000)) as writer:
+        for index, frame in enumerate(SampleClip(160, 90, 30, 24.0).read_from(0)):
+            writer.write(frame, time)
+            time += Fraction(1, 24) if index < 15 else Fraction(1, 30)  # the last chunk alone is evenly spaced
+    whole = tmp_path / "whole.mkv"
+    render(clip, "-o", whole, *OPTIONS, "-q")
+    chunks = render_chunks(clip, tmp_path, [0, 10, 20, 30])
+    output = tmp_path / "joined.mkv"
+    assert join_chunks(*chunks, "-o", output)[0] == 0
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(whole), decoded(output), strict=True))
+    expected, got = media.open_source(whole), media.open_source(output)
+    assert got.timestamps is not None
+    assert all(abs(got.time_of(index) - expected.time_of(index)) <= Fraction(1, 1000) for index in range(30))
