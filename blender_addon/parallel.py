@@ -126,6 +126,9 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
             yield frame
         for child in children:
             yield from _follow(child, shape, fail)
+            child.process.wait()  # every frame is in; the chunk counts only if its process ends well too
+            if (message := child.failure()) is not None:
+                raise fail(message)
             os.remove(child.path)
     finally:
         for child in children:
