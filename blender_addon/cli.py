@@ -156,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs", type=parse_jobs, metavar="N", default=1,
         help="exact engine: render in N processes at once, each a chunk of the frames, joined in order into the "
-        "same output (the same frames as one process; for looks that keep a core busy, such as glow, on a machine "
-        "with N cores; --max-memory is shared between them) (default: 1)",
+        "same output (the same frames as one process; for looks that keep one core busy, such as a screen overlay, "
+        "on a machine with N cores; --max-memory is shared between them) (default: 1)",
     )
     parser.add_argument(
         "--max-memory", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_MEMORY,
