@@ -11,7 +11,7 @@ finished its chunk before its child, which starts later (imports, opening the in
 it gets as many frames as the others.
 
 Why raw frames, not FFV1 or PNG: every millisecond an intermediate costs is taken from the renders.
-A 1080p frame costs ~1 ms to write raw and ~1 ms to read; OpenCV's PNG ~18 and ~20 ms for a mostly
+A 1080p frame costs ~2 ms to write raw and ~2 ms to read; OpenCV's PNG ~18 and ~20 ms for a mostly
 flat motion frame and ~70 and ~50 ms for a busy one (overlay, noisy footage); FFV1 ~45 and ~25 ms.
 With PNG, ``--jobs 2`` was slower than one process here. The price is disk space: the children's
 frames take width x height x 3 bytes each (6.2 MB at 1080p) until they are appended, which is
