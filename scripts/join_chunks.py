@@ -7,13 +7,8 @@ See ``--help`` and ``blender_addon/join.py``.
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-if "bpy" in sys.modules:  # inside Blender: borrow OpenCV and PyAV from the project's venv if Blender lacks them
-    import importlib.util
-
-    if importlib.util.find_spec("cv2") is None or importlib.util.find_spec("av") is None:
-        sys.path.extend(str(path) for path in REPO_ROOT.glob(".venv/lib/python3*/site-packages"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import repository  # noqa: E402, F401 (the package on sys.path; inside Blender, the venv's OpenCV and PyAV)
 
 from blender_addon.cli import script_arguments  # noqa: E402
 from blender_addon.join import main  # noqa: E402
