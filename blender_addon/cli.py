@@ -585,10 +585,23 @@ def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
 def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path, output: Path,
                   progress: Progress) -> None:
     media = _media()
+    try:  # what the output can be is known before the input is opened: a bad name or option is a usage error
+        kind = media.output_kind(output)
+        if kind == "movie":
+            media.check_encoder_options(str(output), args.codec, args.crf, args.encoder_preset)
+        elif (args.codec, args.crf, args.encoder_preset) != (None, None, None):
+            raise media.MediaError(f"{output}: --codec, --crf and --encoder-preset apply to movie outputs")
+    except media.MediaError as error:
+        raise UsageError(str(error)) from None
     try:
         source = media.open_source(input_path)
     except media.MediaError as error:
         raise RunError(str(error)) from None
+    if source.timestamps is not None and kind == "movie" and output.suffix.lower() == ".avi" and not args.quiet:
+        progress.stream.write(
+            f"{PROG}: warning: {output.name}: AVI stores a constant frame rate, so {source.path}'s variable "
+            "timing is lost and its sound drifts; .mp4, .mov, .mkv and .webm keep it\n"
+        )
     settings = _in_frames(settings, source.rate, progress.stream, args.quiet)
     try:
         settings.validate_for_clip(source.frame_count)
@@ -612,7 +625,7 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
     begin = source.time_of(first)
     end = source.time_of(last + 1) if last + 1 < source.frame_count else source.time_of(last) + 1 / source.rate
     sound = None
-    if getattr(source, "has_audio", False) and not args.no_audio and media.output_kind(output) == "movie":
+    if getattr(source, "has_audio", False) and not args.no_audio and kind == "movie":
         sound = media.SoundClip(source.path, source.start_time, begin, end)
 
     height, width = MotionEffect(settings, (source.height, source.width, 3)).output_shape[:2]

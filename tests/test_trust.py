@@ -339,3 +339,43 @@ def test_broken_inputs_give_a_complete_output_or_one_line_and_none(clip, tmp_pat
             assert_one_line_failure(result)
             assert not output.exists()
     assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+
+
+# --- sound that starts late, and bad names with sound ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def late_sound(tmp_path_factory) -> Path:
+    """Pictures from 0 s, a tone from 0.5 s (AAC, as cameras and editors leave it)."""
+    path = tmp_path_factory.mktemp("late") / "late.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=2", "-itsoffset", "0.5",
+                    "-f", "lavfi", "-i", "sine=f=440:d=1.5", "-c:v", "libx264", "-c:a", "aac", str(path)],
+                   check=True, timeout=60)
+    return path
+
+
+def _sound_onset(path: Path) -> float:
+    """Seconds from the first picture to the first audible sample."""
+    import av
+
+    with av.open(str(path)) as container:
+        video_start = float(container.streams.video[0].start_time * container.streams.video[0].time_base)
+        for frame in container.decode(audio=0):
+            samples = np.abs(frame.to_ndarray()).max(axis=0)
+            loud = np.flatnonzero(samples > 0.05 * (np.iinfo(samples.dtype).max if samples.dtype.kind == "i" else 1))
+            if loud.size:
+                return float(frame.pts * frame.time_base) + loud[0] / frame.sample_rate - video_start
+    raise AssertionError(f"{path}: no sound")
+
+
+@pytest.mark.parametrize("name", ["out.avi", "out.webm", "out.mov", "out.mp4"])
+def test_sound_that_starts_late_stays_in_sync_copied_or_re_encoded(late_sound, tmp_path, name):
+    result = run_cli(late_sound, "-o", tmp_path / name)
+    assert result.returncode == 0, result.stderr
+    assert abs(_sound_onset(tmp_path / name) - _sound_onset(late_sound)) <= 1 / 25
+
+
+@pytest.mark.parametrize("name", ["noext", "x.gif", "s/a%04db%04d.png"])
+def test_a_bad_output_name_is_one_line_whether_or_not_the_input_has_sound(late_sound, tmp_path, name):
+    assert_one_line_failure(run_cli(late_sound, "-o", tmp_path / name))
+    assert run_cli(late_sound, "-o", tmp_path / name).returncode == 2

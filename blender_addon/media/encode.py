@@ -266,6 +266,16 @@ class MovieWriter(FrameWriter):
             pass
 
 
+def _silence(like: av.AudioFrame, samples: int) -> av.AudioFrame:
+    """``samples`` of silence in ``like``'s format, layout and rate."""
+    silent = av.AudioFrame(format=like.format.name, layout=like.layout.name, samples=samples)
+    for plane in silent.planes:
+        plane.update(bytes(plane.buffer_size))
+    silent.sample_rate = like.sample_rate
+    silent.pts = None
+    return silent
+
+
 def _close_quietly(container: av.container.OutputContainer, sound: _SoundMuxer | None) -> None:
     if sound is not None:
         sound.close()
@@ -294,7 +304,7 @@ class _SoundMuxer:
         self._input = open_container(clip.path)
         self._in_stream = self._input.streams.audio[0]
         self._time_base = self._in_stream.time_base
-        codec = self._in_stream.codec_context.name
+        codec = self._in_stream.codec_context.codec.canonical_name  # "mp3", not its decoder "mp3float"
         self._copy = codec in movie_format.audio_copy
         self._begin = clip.video_start + clip.begin  # the clip's begin and end in the file's time
         self._end = clip.video_start + clip.end
@@ -313,6 +323,7 @@ class _SoundMuxer:
             )
             self._items = self._input.decode(self._in_stream)
             self._samples_out = 0
+            self._started = False
         self._pending = None  # the next packet or frame, read but not yet due
         self._done = False
 
@@ -376,6 +387,12 @@ class _SoundMuxer:
         last = min(frame.samples, round((self._end - start) * rate))
         if first >= last:
             return
+        if not self._started:
+            self._started = True
+            late = round((start - self._begin) * rate)
+            if late > 0:  # the sound starts after the range does: silence until then keeps it in sync
+                for converted in self._resampler.resample(_silence(frame, late)):
+                    self._encode(converted)
         if first > 0 or last < frame.samples:
             samples = frame.to_ndarray()
             planar = frame.format.is_planar
