@@ -4,23 +4,18 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 cd "$repo"
-# The --print-ffmpeg tests run Debian's ffmpeg (the product itself never needs it).
-if ! command -v ffmpeg >/dev/null; then
+# Tools some tests run, which the product itself does not need: Debian's ffmpeg (the
+# --print-ffmpeg tests) and node (the Flamenco job type's tests).
+need() {  # need COMMAND PACKAGE WHAT
+  command -v "$1" >/dev/null && return
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing ffmpeg for the --print-ffmpeg tests..." >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+    echo "Installing $2 for $3..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
   else
-    echo "warning: ffmpeg is not installed; the --print-ffmpeg tests will fail (apt-get install ffmpeg)" >&2
+    echo "warning: $1 is not installed; $3 will fail (apt-get install $2)" >&2
   fi
-fi
-# The Flamenco job type's tests compile it under node.
-if ! command -v node >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing nodejs for the Flamenco job type's tests..." >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
-  else
-    echo "warning: node is not installed; the Flamenco job type's tests are skipped (apt-get install nodejs)" >&2
-  fi
-fi
+}
+need ffmpeg ffmpeg "the --print-ffmpeg tests"
+need node nodejs "the Flamenco job type's tests"
 "$venv/bin/ruff" check .
 exec "$PYTHON" -m pytest "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blender_addon import media
 from blender_addon.media import open_writer
 from blender_addon.media.streams import VideoSource
 
@@ -111,3 +113,14 @@ def ffmpeg_i420(path: Path | str, width: int, height: int) -> list[np.ndarray]:
         planes = np.concatenate([luma.reshape(-1), data[width * height:]]).reshape(3 * chroma_height, 2 * chroma_width)
         frames.append(cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420)[:height, :width])
     return frames
+
+
+def run_printed_command(settings, source: Path, output: Path, clip) -> list[np.ndarray]:
+    """Run the command ``--print-ffmpeg`` prints for ``settings`` on ``clip``, and read back its frames."""
+    from blender_addon.core.ffmpeg_graph import ffmpeg_command
+
+    command = ffmpeg_command(settings, str(source), str(output), clip.frame_count, clip.fps)
+    arguments = shlex.split(command.shell())
+    assert arguments == command.arguments  # the printed line parses back to the same arguments
+    subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
+    return list(media.open_source(output).read_from(0))

@@ -7,36 +7,14 @@ product itself never calls ffmpeg.
 from __future__ import annotations
 
 import shlex
-import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
+from media_helpers import run_printed_command
 
-from blender_addon import media
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.ffmpeg_graph import ffmpeg_command
 from blender_addon.core.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def lossless_input(tmp_path_factory, small_clip) -> Path:
-    assert shutil.which("ffmpeg"), "ffmpeg is not installed: run scripts/test.sh, which installs it"
-    path = tmp_path_factory.mktemp("ffmpeg") / "in.mkv"
-    with media.open_writer(path, small_clip.fps, small_clip.width, small_clip.height) as writer:
-        for frame in small_clip.read_from(0):
-            writer.write(frame)
-    return path
-
-
-def run_printed_command(settings: Settings, source: Path, output: Path, clip) -> list[np.ndarray]:
-    command = ffmpeg_command(settings, str(source), str(output), clip.frame_count, clip.fps)
-    arguments = shlex.split(command.shell())
-    assert arguments == command.arguments  # the printed line parses back to the same arguments
-    subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
-    return list(media.open_source(output).read_from(0))
-
 
 EXACT = [
     Settings(),

@@ -3,36 +3,19 @@ planes), pre-blur close (``gblur``) and noted. Needs Debian's ffmpeg on PATH, as
 
 from __future__ import annotations
 
-import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from media_helpers import run_printed_command
 
-from blender_addon import media
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.ffmpeg_graph import ffmpeg_command
 from blender_addon.core.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def lossless_input(tmp_path_factory, small_clip) -> Path:
-    assert shutil.which("ffmpeg"), "ffmpeg is not installed: run scripts/test.sh, which installs it"
-    path = tmp_path_factory.mktemp("ffmpeg") / "in.mkv"
-    with media.open_writer(path, small_clip.fps, small_clip.width, small_clip.height) as writer:
-        for frame in small_clip.read_from(0):
-            writer.write(frame)
-    return path
-
-
 def differences(settings: Settings, source: Path, output: Path, clip) -> list[np.ndarray]:
-    command = ffmpeg_command(settings, str(source), str(output), clip.frame_count, clip.fps)
-    arguments = shlex.split(command.shell())
-    assert arguments == command.arguments
-    subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
-    ffmpeg_frames = list(media.open_source(output).read_from(0))
+    ffmpeg_frames = run_printed_command(settings, source, output, clip)
     engine_frames = [frame.copy() for frame in extract_motion(clip, settings)]
     assert len(ffmpeg_frames) == len(engine_frames)
     return [np.abs(a.astype(int) - b.astype(int)) for a, b in zip(ffmpeg_frames, engine_frames, strict=True)]

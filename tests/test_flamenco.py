@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 JOB_SCRIPT = ROOT / "scripts" / "flamenco" / "motion_extraction.js"
 STANDIN = Path(__file__).resolve().parent / "flamenco_standin.js"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="needs node (scripts/test.sh installs it)")
 EFFECT = "--offset 2 --trails 0.5 --glow 1 --glow-radius 3"
 # What stands in for Blender on a worker: this Python with the bpy module, running the --python script
 # with Blender's command line as sys.argv (which is how the scripts find their arguments after "--").
@@ -38,6 +37,7 @@ runpy.run_path(arguments[arguments.index("--python") + 1], run_name="__main__")
 
 
 def compile_job(**settings) -> dict:
+    assert NODE is not None, "node is not installed: run scripts/test.sh, which installs it"
     result = subprocess.run([NODE, str(STANDIN), str(JOB_SCRIPT), json.dumps(settings)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr

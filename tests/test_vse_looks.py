@@ -31,37 +31,16 @@ from vse_helpers import (
     max_mean_difference,
     new_scene,
     render_frames,
-    sample_clip,
     select_only,
-    user_scripts_in,
-    write_png_sequence,
 )
 
-import blender_addon
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.settings import Settings
 from blender_addon.ui import operators, presets, props
 from blender_addon.vse import rig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def registered(tmp_path_factory):
-    """The add-on registered with its user presets in a temporary folder."""
-    with user_scripts_in(tmp_path_factory.mktemp("user_scripts")) as scripts:
-        blender_addon.register()
-        yield scripts
-        blender_addon.unregister()
-
-
-@pytest.fixture(scope="module")
-def clip():
-    return sample_clip()
-
-
-@pytest.fixture(scope="module")
-def png_files(clip, tmp_path_factory):
-    return write_png_sequence(clip, tmp_path_factory.mktemp("png"))
+pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
 
 def engine_frames(clip, settings: Settings) -> list[np.ndarray]:

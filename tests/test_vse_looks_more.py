@@ -29,35 +29,15 @@ from vse_helpers import (
     new_scene,
     read_movie,
     render_frames,
-    sample_clip,
-    user_scripts_in,
-    write_png_sequence,
 )
 
-import blender_addon
 from blender_addon import media
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import Settings
 from blender_addon.ui import presets, props
 from blender_addon.vse import batch, rig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def registered(tmp_path_factory):
-    with user_scripts_in(tmp_path_factory.mktemp("user_scripts")) as scripts:
-        blender_addon.register()
-        yield scripts
-        blender_addon.unregister()
-
-
-@pytest.fixture(scope="module")
-def clip():
-    return sample_clip()
-
-
-@pytest.fixture(scope="module")
-def png_files(clip, tmp_path_factory):
-    return write_png_sequence(clip, tmp_path_factory.mktemp("png"))
+pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
 
 def differences(settings: Settings, clip, png_files, folder: Path) -> tuple[int, float]:

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import bpy
 import pytest
-from vse_helpers import add_image_strip, new_scene, sample_clip, select_only, user_scripts_in, write_png_sequence
+from vse_helpers import add_image_strip, new_scene, select_only
 
-import blender_addon
 from blender_addon.core.settings import OPTIONS
 from blender_addon.ui import props
 from blender_addon.vse import rig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def registered(tmp_path_factory):
-    with user_scripts_in(tmp_path_factory.mktemp("user_scripts")):
-        blender_addon.register()
-        yield
-        blender_addon.unregister()
-
-
-@pytest.fixture(scope="module")
-def png_files(tmp_path_factory):
-    return write_png_sequence(sample_clip(), tmp_path_factory.mktemp("png"))
+pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
 
 def rig_settings(scene):

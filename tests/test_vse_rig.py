@@ -26,36 +26,16 @@ from vse_helpers import (
     new_scene,
     read_movie,
     render_frames,
-    sample_clip,
     select_only,
-    user_scripts_in,
     write_ffv1,
-    write_png_sequence,
 )
 
-import blender_addon
 from blender_addon.core.engine import FrameList, extract_motion
 from blender_addon.core.settings import OPTIONS, Colour, Settings
 from blender_addon.ui import props
 from blender_addon.vse import batch, colors, rig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def registered(tmp_path_factory):
-    with user_scripts_in(tmp_path_factory.mktemp("user_scripts")):  # register writes the built-in presets
-        blender_addon.register()
-        yield
-        blender_addon.unregister()
-
-
-@pytest.fixture(scope="module")
-def clip():
-    return sample_clip()
-
-
-@pytest.fixture(scope="module")
-def png_files(clip, tmp_path_factory):
-    return write_png_sequence(clip, tmp_path_factory.mktemp("png"))
+pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
 
 @pytest.fixture(scope="module")
