@@ -205,7 +205,7 @@ class MovieWriter(FrameWriter):
 
     def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
         picture = self._picture(frame)
-        if time is None or self._time_base == 1 / self._rate and self._format.container == "avi":
+        if time is None or self._format.container == "avi":  # AVI numbers its frames at a constant rate
             pts = index
         else:
             pts = round((time - self._start) / self._time_base)

@@ -160,47 +160,42 @@ class MovieSource(VideoSource):
         return self._picture.expand(frame)
 
     def _frames(self, start: int) -> Iterator[np.ndarray]:
-        container = open_container(self.path)
-        try:
-            stream = container.streams.video[self.stream_index]
-            stream.thread_type = "AUTO"
-            pool = _FramePool(self._picture.compact_shape)
-            target = self.pts[start] if start < self.frame_count else None
-            if target is None:
-                return
-            if start > 0:
-                container.seek(target, stream=stream, backward=True, any_frame=False)
-            index = start
-            frames = container.decode(stream)
-            for frame in _decoded(frames, self.path):
-                if frame.pts is not None and frame.pts < target and index == start:
-                    continue  # before the seek target
-                if index == start and frame.pts is not None and frame.pts > target:
-                    # The seek landed past the target (a damaged index): decode from the start instead.
-                    yield from self._frames_from_beginning(start)
-                    return
-                yield self._picture.convert(frame, pool)
-                frame = None
-                index += 1
-                if index >= self.frame_count:
-                    return
-        finally:
-            container.close()
+        if start >= self.frame_count:
+            return
+        landed = yield from self._decode_from(start, seek=start > 0)
+        if not landed:  # the seek went past the frame (a damaged index): decode from the beginning instead
+            yield from self._decode_from(start, seek=False)
 
-    def _frames_from_beginning(self, start: int) -> Iterator[np.ndarray]:
+    def _decode_from(self, start: int, seek: bool) -> Iterator[np.ndarray]:
+        """Frames ``start`` on, after a seek to the keyframe before it, or counted from frame 0.
+
+        Returns False, having yielded nothing, when the seek lands past ``start``.
+        """
         container = open_container(self.path)
         try:
             stream = container.streams.video[self.stream_index]
             stream.thread_type = "AUTO"
             pool = _FramePool(self._picture.compact_shape)
-            for index, frame in enumerate(_decoded(container.decode(stream), self.path)):
-                if index >= self.frame_count:
-                    return
+            target = self.pts[start]
+            if seek:
+                container.seek(target, stream=stream, backward=True, any_frame=False)
+            index = None if seek else 0  # None: not yet at the seek target
+            for frame in _decoded(container.decode(stream), self.path):
+                if index is None:
+                    if frame.pts is not None and frame.pts < target:
+                        continue
+                    if frame.pts is not None and frame.pts > target:
+                        return False
+                    index = start
                 if index >= start:
                     yield self._picture.convert(frame, pool)
                 frame = None
+                index += 1
+                if index >= self.frame_count:
+                    break
         finally:
             container.close()
+        return True
 
 
 def _decoded(frames: Iterator[av.VideoFrame], path: str) -> Iterator[av.VideoFrame]:

@@ -334,8 +334,6 @@ def sweep_leftovers(path: str | os.PathLike) -> list[str]:
             continue
         try:
             if os.path.isdir(leftover) and not os.path.islink(leftover):
-                import shutil
-
                 shutil.rmtree(leftover)
             else:
                 os.remove(leftover)
@@ -348,7 +346,6 @@ def sweep_leftovers(path: str | os.PathLike) -> list[str]:
 def _temporaries(path: str | os.PathLike) -> list[tuple[str, int]]:
     """The temporaries of renders to ``path`` that are in its folder, each with the id of the process it belongs to."""
     folder, name = os.path.split(os.fspath(path))
-    start = f".{name[: max(1, 255 - 1 - len(_TEMP_MARK) - 30)]}"
     pattern = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
     try:
         entries = os.listdir(folder or ".")
@@ -356,8 +353,10 @@ def _temporaries(path: str | os.PathLike) -> list[tuple[str, int]]:
         return []
     found = []
     for entry in entries:
-        match = pattern.search(entry) if entry.startswith(start) else None
-        if match is not None and entry[: match.start()] == f".{name}"[: match.start()]:
+        match = pattern.search(entry)
+        stem = entry[: match.start()] if match is not None else None
+        # The whole name, or (a name shortened by temp_path_for to 255 characters) its start.
+        if stem == f".{name}" or (stem is not None and len(entry) == 255 and f".{name}".startswith(stem)):
             found.append((os.path.join(folder, entry), int(match.group(1))))
     return found
 
