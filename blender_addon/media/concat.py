@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import av
 
-from .encode import SoundClip, _media_error, _SoundMuxer
+from .encode import SoundClip, _close_quietly, _media_error, _SoundMuxer
 from .movie import open_container
 from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, flush_to_disk, publish
 
@@ -139,15 +139,6 @@ def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundCl
         _remove(temp)
         raise
     return written
-
-
-def _close_quietly(container: av.container.OutputContainer, sound_muxer: _SoundMuxer | None) -> None:
-    if sound_muxer is not None:
-        sound_muxer.close()
-    try:
-        container.close()
-    except (av.error.FFmpegError, OSError):
-        pass
 
 
 def _remove(path: str) -> None:
