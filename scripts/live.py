@@ -8,7 +8,8 @@ a window (e.g. to record on a server). See ``--help`` for every option.
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import repository  # noqa: E402, F401 (the package on sys.path)
 
 from blender_addon.cli import script_arguments  # noqa: E402
 from blender_addon.live_preview import main  # noqa: E402
