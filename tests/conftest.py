@@ -65,3 +65,12 @@ def lossless_input(tmp_path_factory, small_clip) -> Path:
         for frame in small_clip.read_from(0):
             writer.write(frame)
     return path
+
+
+@pytest.fixture(scope="session")
+def extension_zips(tmp_path_factory) -> dict:
+    """The extension built once per session: each platform's zip (scripts/build_extension.py; wheels from its cache)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_extension
+
+    return build_extension.build(tmp_path_factory.mktemp("dist"))

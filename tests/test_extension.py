@@ -1,11 +1,13 @@
-"""The extension zip: built and validated with Blender's own tool, installed into an isolated
-user directory with ``extensions.package_install_files``, enabled, and disabled cleanly."""
+"""The extension zips: one per platform, built and validated with Blender's own tool, each holding its
+platform's OpenCV and PyAV wheels; installed into an isolated user directory with
+``extensions.package_install_files``, enabled, and disabled cleanly."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -34,14 +36,39 @@ print("INSTALLED-AND-REMOVED")
 """
 
 
-def test_build_validate_install_enable_disable(tmp_path):
-    path = build_extension.build(tmp_path / "dist")
-    assert path.name == "motion_extraction-0.1.0.zip"
-    build_extension.validate(path)
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-    assert {"blender_manifest.toml", "__init__.py", "ui/operators.py", "vse/rig.py", "core/settings.py"} <= names
-    assert not any("__pycache__" in name for name in names)
+# How each platform's wheels are tagged (pip's platform tags), told independently of the build's table.
+PLATFORM_TAGS = {"linux-x64": ("manylinux", "x86_64"), "windows-x64": ("win", "amd64"),
+                 "macos-arm64": ("macosx", "arm64"), "macos-x64": ("macosx", "x86_64")}
+
+
+def test_each_platform_zip_validates_and_holds_its_own_wheels(extension_zips):
+    assert sorted(extension_zips) == sorted(PLATFORM_TAGS)
+    pins = dict(pin.split("==") for pin in build_extension.bundled_pins())
+    assert set(pins) == {"opencv-python-headless", "av"}
+    for platform, path in extension_zips.items():
+        assert path.name == f"motion_extraction-0.1.0-{platform.replace('-', '_')}.zip"
+        build_extension.validate(path)
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
+        assert {"blender_manifest.toml", "__init__.py", "ui/operators.py", "vse/rig.py", "core/settings.py"} <= names
+        assert not any("__pycache__" in name for name in names)
+        wheels = sorted(name for name in names if name.endswith(".whl"))
+        assert [f"./{name}" for name in wheels] == sorted(manifest["build"]["generated"]["wheels"])
+        assert manifest["build"]["generated"]["platforms"] == [platform]
+        # exactly one wheel of each pinned package, for this platform, serving Python 3.11 and 3.13; no numpy
+        found = {}
+        for name in wheels:
+            distribution, version, python, abi, tag = name.removeprefix("wheels/").removesuffix(".whl").split("-")
+            found[distribution.replace("_", "-")] = version
+            system, machine = PLATFORM_TAGS[platform]
+            assert tag.startswith(system) and tag.endswith(machine), (platform, name)
+            assert abi == "abi3" and int(python.removeprefix("cp")) <= 311, name
+        assert found == pins, (platform, wheels)
+
+
+def test_build_install_enable_disable(extension_zips, tmp_path):
+    path = extension_zips["linux-x64"]
 
     home = tmp_path / "home"
     home.mkdir()
@@ -63,8 +90,6 @@ def test_importing_the_package_does_not_import_bpy():
 
 
 def test_manifest_declares_what_the_issue_asks():
-    import tomllib
-
     manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
     assert manifest["id"] == "motion_extraction" and manifest["blender_version_min"] == "5.0.0"
     assert manifest["tags"] == ["Sequencer"] and manifest["license"]
