@@ -494,7 +494,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
             report=None if args.quiet else lambda line: stderr.write(f"{PROG}: {line}\n"),
         )
     else:
-        _render_exact(args, settings, input_path, output, progress)
+        render_exact(args, settings, input_path, output, progress)
     return output
 
 
@@ -582,8 +582,14 @@ def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
     return output
 
 
-def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path, output: Path,
-                  progress: Progress) -> None:
+def render_exact(args: argparse.Namespace, settings: Settings, input_path: Path | str, output: Path,
+                 progress: Progress, fps: Fraction | None = None) -> None:
+    """Render ``output`` with the exact engine as ``args`` ask (the command line's and Bake Motion's one path).
+
+    ``fps`` replaces the input's frame rate (Blender's scene rate for an image sequence). Errors are
+    :class:`UsageError` or :class:`RunError`; an exception from ``progress.update`` stops the render
+    and leaves no output.
+    """
     media = _media()
     try:  # what the output can be is known before the input is opened: a bad name or option is a usage error
         kind = media.output_kind(output)
@@ -594,7 +600,7 @@ def _render_exact(args: argparse.Namespace, settings: Settings, input_path: Path
     except media.MediaError as error:
         raise UsageError(str(error)) from None
     try:
-        source = media.open_source(input_path)
+        source = media.open_source(input_path, fps)
     except media.MediaError as error:
         raise RunError(str(error)) from None
     if source.timestamps is not None and kind == "movie" and output.suffix.lower() == ".avi" and not args.quiet:

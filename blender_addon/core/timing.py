@@ -83,3 +83,13 @@ def plan_frames(settings: Settings, frame_count: int, start: int = 0, stop: int 
         raise ValueError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
     for index in range(start, stop):
         yield plan_frame(settings, frame_count, index)
+
+
+def output_range(settings: Settings, frame_count: int, first: int, stop: int) -> range:
+    """The output frames whose input frames lie in ``[first, stop)``: what a strip trimmed to those frames shows.
+
+    Partners may come from outside that range (the rest of the clip), as the sequencer rig takes them.
+    """
+    total = output_frame_count(settings, frame_count)
+    lead = _leading_trim(settings) if settings.mode == "shift" and settings.edges == "trim" else 0
+    return range(max(first - lead, 0), min(stop - lead, total))
