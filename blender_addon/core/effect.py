@@ -7,6 +7,8 @@ For the current frame A (t), its partners and the options, every output frame go
    still needed). The matte look reveals the unblurred A; overlay and layout show it too.
 1. **motion**: ``pixels`` combine + amplify; with time colour, each channel is combined with the
    partner at its own lag. Edge frames get the still level (``gray``) or skip every stage (``source``).
+   The flow look draws the optical flow instead (:mod:`.flow`; its legend goes on after stage 5).
+   The measures (:mod:`.measures`) read the motion here, before the finishing stages.
 2. **trails** (``trails = d > 0``): per channel the signed deviation ``D = u - P`` (P the still level)
    is kept in a state ``S``: ``S = D`` where ``|D| >= q(|S|)``, else ``sign(S) * q(|S|)`` with
    ``q(m) = floor(m * d)`` in float64. Then ``v = clip(P + S)``. Because ``q`` reaches 0 from 255
@@ -34,6 +36,8 @@ import numpy as np
 
 from .blur import Blur, kernel_size
 from .colour import ColourStage
+from .flow import FlowLook, legend, legend_size
+from .measures import Measure
 from .pixels import Combiner, _opencv, amplify_table, round_half_up
 from .settings import Settings
 from .timing import SOURCE, STILL
@@ -111,7 +115,9 @@ class MotionEffect:
         height, width = self.shape[:2]
         self.pivot = settings.still_level
         self.still_value = int(amplify_table(settings)[self.pivot])
-        self._combiner = Combiner(settings, self.shape)
+        self._flow = FlowLook(settings, self.shape) if settings.look == "flow" else None
+        self._combiner = self._flow or Combiner(settings, self.shape)
+        self._legend = legend(legend_size(height, width), settings.flow_scale) if settings.flow_legend else None
         self._pre_blur = Blur(settings.pre_blur) if settings.pre_blur > 0 else None
         self._blurred: OrderedDict[int, np.ndarray] = OrderedDict()  # input frame index -> pre-blurred frame
         frame_bytes = max(int(np.prod(self.shape)), 1)
@@ -155,13 +161,17 @@ class MotionEffect:
             self._trail_below.fill(0)
 
     def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str,
-               frames: tuple[int, ...] | None = None) -> np.ndarray:
+               frames: tuple[int, ...] | None = None, measure: Measure | None = None) -> np.ndarray:
         """The output frame for ``current`` and its partner frames (``None`` for edge frames).
 
         ``frames`` are the input frame numbers of ``current`` and its partners, when the caller
-        knows them: pre-blur then blurs each input frame once and reuses it as a partner.
+        knows them: pre-blur then blurs each input frame once and reuses it as a partner, and the
+        flow look knows how many frames apart they are. ``measure`` (see :mod:`.measures`) is
+        called with the motion frame after combine and amplify, before the finishing stages.
         """
         if fill == SOURCE:
+            if measure is not None:
+                measure(None, None)
             self._advance_trails(None)
             return self._lay_out(current, current)
         motion = self._motion
@@ -175,8 +185,13 @@ class MotionEffect:
                 for channel, partner_index in enumerate(self._channel_partner):
                     self._assembled[..., channel] = partners[partner_index][..., channel]
                 self._combiner.combine(compared, self._assembled, motion, source=current)
+            elif self._flow is not None:
+                self._flow.combine(compared, partners[0], motion, frames_apart=None if frames is None
+                                   else frames[0] - frames[1])
             else:
                 self._combiner.combine(compared, partners[0], motion, source=current)
+        if measure is not None:
+            measure(motion, self._flow.field if self._flow is not None and fill != STILL else None)
         result = self._advance_trails(motion)
         if self.settings.glow > 0:
             result = self._glow(result)
@@ -184,7 +199,16 @@ class MotionEffect:
             result = self._colour(result)
         if self.settings.overlay != "none":
             result = self._overlay(result, current)
+        if self._legend is not None:
+            result = self._draw_legend(result)
         return self._lay_out(current, result)
+
+    def _draw_legend(self, result: np.ndarray) -> np.ndarray:
+        """The flow legend in the bottom-right corner (written into the frame the stages return)."""
+        wheel, disc = self._legend
+        size = wheel.shape[0]
+        np.copyto(result[-size:, -size:], wheel, where=disc)
+        return result
 
     def _advance_trails(self, motion: np.ndarray | None) -> np.ndarray | None:
         """Stage 2 (trails) in place on ``motion``; ``None`` (no motion) only lets the trails fade.
@@ -220,7 +244,7 @@ class MotionEffect:
         """Stage 0: the frames to compare, blurred (each input frame once, while it may come back as a partner)."""
         if self._pre_blur is None:
             return current, partners
-        if frames is None:
+        if frames is None or self.settings.align != "none":  # aligned partners are made for one frame only
             return self._pre_blur(current), tuple(self._pre_blur(partner) for partner in partners)
         blurred = []
         for index, frame in zip(frames, (current, *partners), strict=True):

@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from .effect import MotionEffect
+from .measures import Measure
 from .settings import Settings
 from .timing import FramePlan, output_frame_count, plan_frames
 
@@ -230,12 +231,14 @@ def extract_motion(
     stop: int | None = None,
     max_memory: int = DEFAULT_MAX_MEMORY,
     stats: EngineStats | None = None,
+    measure: Measure | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield output frames ``start`` to ``stop - 1`` of the motion clip.
 
     Each yielded array is valid until the next one is requested (buffers are reused):
     copy it to keep it. Raises :class:`~.settings.SettingsError` for settings that do not
     fit the clip and :class:`SourceEndedEarly` when the source delivers too few frames.
+    ``measure`` (:mod:`.measures`) hears each yielded frame's motion just before it is yielded.
     Every output frame is the same whatever ``start``, ``stop`` and ``max_memory`` are:
     with trails, the frames they depend on before ``start`` are rendered and not yielded.
     """
@@ -259,7 +262,7 @@ def extract_motion(
                 partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
             frame = expand(plan.frame, frame)
             indices = None if plan.partners is None else (plan.frame, *plan.partners)
-            result = effect.render(frame, partners, plan.fill, indices)
+            result = effect.render(frame, partners, plan.fill, indices, measure if plan.index >= start else None)
             del frame, partners  # hold no decoded frame while the heads read on
             if plan.index >= start:
                 stats.frames_out += 1

@@ -148,6 +148,8 @@ LOOKS = (
     Choice("subtract", "Subtract", "A-B clipped at 0: only what got brighter shows"),
     Choice("matte", "Matte", "Moving on black: the motion is a soft matte over the frame, so what moves shows "
            "in its own colours and what stands still is black"),
+    Choice("flow", "Flow", "Optical flow on a colour wheel: hue is the direction things move, brightness "
+           "their speed (OpenCV's DIS flow; the sequencer bakes it)"),
 )
 
 DELAY_UNITS = (
@@ -225,6 +227,16 @@ OPTIONS: tuple[Option, ...] = (
         "matte_softness", int, 24, "Matte Softness",
         "Matte look: how many levels above the threshold the matte takes to open fully (1: a hard edge)",
         minimum=1, maximum=255,
+    ),
+    Option(
+        "flow_scale", float, 4.0, "Flow Scale",
+        "Flow look: the speed (pixels per frame) that shows at full brightness",
+        minimum=0.01, maximum=1000.0, soft_minimum=0.5, soft_maximum=32.0,
+    ),
+    Option(
+        "flow_legend", bool, False, "Flow Legend",
+        "Flow look: draw the colour wheel (direction as hue, speed up to the flow scale at its rim) in the "
+        "bottom-right corner",
     ),
     Option(
         "amplify", float, 1.0, "Amplify",
@@ -333,6 +345,8 @@ class Settings:
     mix: float = OPTIONS_BY_NAME["mix"].default
     matte_threshold: int = OPTIONS_BY_NAME["matte_threshold"].default
     matte_softness: int = OPTIONS_BY_NAME["matte_softness"].default
+    flow_scale: float = OPTIONS_BY_NAME["flow_scale"].default
+    flow_legend: bool = OPTIONS_BY_NAME["flow_legend"].default
     amplify: float = OPTIONS_BY_NAME["amplify"].default
     pre_blur: float = OPTIONS_BY_NAME["pre_blur"].default
     edges: str = OPTIONS_BY_NAME["edges"].default
@@ -364,6 +378,9 @@ class Settings:
             raise SettingsError("offset_seconds must not be 0 in shift mode (every frame would cancel itself)")
         if self.time_colour and self.mode != "shift":
             raise SettingsError("time colour needs shift mode (freeze compares every channel with one frame)")
+        if self.time_colour and self.look == "flow":
+            raise SettingsError("time colour does not apply to the flow look (the flow is found on the luma of "
+                                "two frames, not per channel)")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:

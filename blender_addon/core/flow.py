@@ -1,0 +1,103 @@
+"""The optical-flow look: dense flow between a frame and its partner, drawn on the usual colour wheel.
+
+For each pixel, OpenCV's DIS optical flow (preset ULTRAFAST: measured fastest for the accuracy it
+keeps, see docs/benchmarks.md) finds where it came from, on the luma of both frames, from the
+earlier of the two frames to the later one (in freeze mode: from the reference to the frame), so a
+vector points the way things travel. Speed is the vector's length divided by the frames between
+the two (pixels per frame). The picture is HSV: hue = direction (red right, yellow-green up,
+cyan left, violet down: counter-clockwise with y up), full saturation, value = speed *
+255 / ``flow_scale``, clipped; amplify scales that brightness like the other looks on black.
+``flow_legend`` draws the wheel itself in the bottom-right corner of the finished picture.
+
+OpenCV is required here (there is no numpy flow); :func:`require_opencv` says so in one line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .measures import FlowField
+from .pixels import _opencv, amplify_table
+from .settings import Settings, SettingsError
+
+PRESET = "ULTRAFAST"
+
+
+def require_opencv():
+    """``cv2``, or :class:`SettingsError` saying the flow look needs it."""
+    cv2 = _opencv()
+    if cv2 is None:
+        raise SettingsError("look flow needs OpenCV (pip install opencv-python-headless)")
+    return cv2
+
+
+class FlowLook:
+    """Stage 1 of the flow look for one frame shape: ``combine(A, B, out, frames_apart=t - p)``;
+    :attr:`field` is the last frame's flow, for the measures."""
+
+    def __init__(self, settings: Settings, shape: tuple[int, ...]) -> None:
+        cv2 = self._cv2 = require_opencv()
+        self.shape = tuple(shape)
+        height, width = self.shape[:2]
+        self._dis = cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{PRESET}"))
+        self._flow_scale = settings.flow_scale
+        self._lag = settings.lag if settings.mode == "shift" else 1  # when the caller does not say
+        self._amplify = None if settings.amplify == 1.0 else amplify_table(settings)
+        self._gray = (np.empty((height, width), np.uint8), np.empty((height, width), np.uint8))
+        self._hsv = np.empty((height, width, 3), np.uint8)
+        self._hsv[..., 1] = 255
+        self.field: FlowField | None = None
+
+    def combine(self, current: np.ndarray, partner: np.ndarray, out: np.ndarray | None = None,
+                source: np.ndarray | None = None, frames_apart: int | None = None) -> np.ndarray:
+        """The colour-wheel picture of the flow between ``partner`` and ``current``, which lies
+        ``frames_apart`` frames after it (negative: before; the offset when not given)."""
+        cv2 = self._cv2
+        now, then = self._gray
+        cv2.cvtColor(np.ascontiguousarray(current), cv2.COLOR_BGR2GRAY, dst=now)
+        cv2.cvtColor(np.ascontiguousarray(partner), cv2.COLOR_BGR2GRAY, dst=then)
+        apart = self._lag if frames_apart is None else frames_apart
+        # Vectors on the current frame's pixels, pointing to the partner; turned to point the way
+        # things travel when the partner is the earlier frame.
+        flow = self._dis.calc(now, then, None)  # DIS starts from a flow it is given: chunks must not
+        if apart > 0:
+            np.negative(flow, out=flow)
+        frames = max(1, abs(apart))
+        across, down = cv2.split(flow)
+        magnitude, angle = cv2.cartToPolar(across, down, angleInDegrees=True)  # angle clockwise: y is down
+        self.field = FlowField(flow, frames, magnitude)
+        hsv = self._hsv
+        # Hue in OpenCV's 0-180 for 0-360 degrees counter-clockwise (180 is red again); value = speed on the scale.
+        hsv[..., 0] = cv2.convertScaleAbs(angle, alpha=-0.5, beta=180.0)
+        hsv[..., 2] = cv2.convertScaleAbs(magnitude, alpha=255.0 / (self._flow_scale * frames))
+        if out is None:
+            out = np.empty(self.shape, np.uint8)
+        cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR, dst=out)
+        if self._amplify is not None:
+            cv2.LUT(out, self._amplify, dst=out)
+        return out
+
+
+def legend(size: int, flow_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The colour wheel as a (size, size, 3) BGR picture and the (size, size, 1) bool mask of its disc:
+    direction as hue, speed rising from black at the centre to ``flow_scale`` pixels per frame at the
+    rim, with a thin gray ring around it."""
+    cv2 = require_opencv()
+    centre = (size - 1) / 2.0
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    dx, dy = x - centre, centre - y
+    radius = max(centre - 1.5, 1.0)
+    distance = np.sqrt(dx * dx + dy * dy)
+    hsv = np.zeros((size, size, 3), np.uint8)
+    hsv[..., 0] = np.round((np.degrees(np.arctan2(dy, dx)) % 360) / 2).astype(np.uint8) % 180
+    hsv[..., 1] = 255
+    hsv[..., 2] = np.clip(np.round(255 * distance / radius), 0, 255).astype(np.uint8)
+    wheel = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    inside = distance <= radius + 1.0
+    wheel[distance > radius] = (160, 160, 160)  # the ring
+    return wheel, inside[..., None]
+
+
+def legend_size(height: int, width: int) -> int:
+    """The legend's side for a frame: a fifth of its shorter side, at least 24 pixels (never beyond the frame)."""
+    return min(max(24, min(height, width) // 5), height, width)
