@@ -493,3 +493,11 @@ def cannot_write(folder: str, exc: OSError) -> str:
     else:
         reason = (exc.strerror or str(exc)).lower()
     return f"cannot write to {folder or '.'}: {reason}"
+
+
+BAKE_FOLDER = "motion"  # Bake Motion's movies: in this folder beside the .blend
+
+
+def bake_folder(blend_path: str, media_path: str) -> str:
+    """Where Bake Motion writes: a ``motion`` folder beside the .blend, or beside the media while it is unsaved."""
+    return os.path.join(os.path.dirname(blend_path or os.path.normpath(media_path)), BAKE_FOLDER)

@@ -1,10 +1,10 @@
-"""The Blender user interface: settings property group, operators, presets, the "Motion" panel and menu entries."""
+"""The Blender user interface: settings, preferences, operators, presets, the "Motion" panel, Bake Motion."""
 
 from __future__ import annotations
 
-from . import operators, panel, presets, props
+from . import bake, operators, panel, preferences, presets, props
 
-modules = (props, operators, presets, panel)
+modules = (props, preferences, operators, presets, panel, bake)
 
 
 def register() -> None:

@@ -1,0 +1,175 @@
+"""Bake Motion: the operator (modal, with progress and Esc), its sub-panel and menu entry; it calls ``vse.bake``."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..core.settings import SettingsError
+from ..vse import bake, rig
+from ..vse.strips import active_strip, context_scene
+from .panel import SEQUENCER_PT_motion_extraction, draw_settings
+from .preferences import addon_preferences, bake_extension
+from .props import PROPERTY_NAME, fill_unset_properties, settings_annotations, settings_from_operator, settings_to_group
+
+TIMER_INTERVAL = 0.1  # seconds between progress updates
+
+
+def _settings_owner(scene: bpy.types.Scene) -> bpy.types.ID | bpy.types.Strip:
+    """Whose settings a bake takes when not given: the baked strip's own, the rig's, else the scene's."""
+    strip = active_strip(scene)
+    if bake.is_baked(strip):
+        return strip
+    found = rig.rig_of(strip)
+    return found if found is not None else scene
+
+
+class SEQUENCER_OT_motion_bake(bpy.types.Operator):
+    """Render the exact engine's motion of the active strip or rig into a movie, added as a strip above it \
+(on a baked strip: re-bake it in place). Esc cancels"""
+
+    bl_idname = "sequencer.motion_bake"
+    bl_label = "Bake Motion"
+    bl_options = {"REGISTER", "UNDO"}
+    # Every setting, as Extract Motion takes them; options not given are the baked strip's, rig's or panel's.
+    __annotations__ = settings_annotations()
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        scene = context_scene(context)
+        if scene is None or scene.sequence_editor is None:
+            cls.poll_message_set("The scene has no sequencer strips")
+            return False
+        problem = bake.bake_problem(scene, active_strip(scene))
+        if problem:
+            cls.poll_message_set(problem)
+            return False
+        return True
+
+    def _plan(self, context: bpy.types.Context) -> bake.BakePlan | None:
+        scene = context_scene(context)
+        try:
+            settings = settings_from_operator(self, getattr(_settings_owner(scene), PROPERTY_NAME))
+            return bake.plan_bake(scene, active_strip(scene), settings, bake_extension(context))
+        except (SettingsError, bake.BakeError) as error:
+            self.report({"ERROR"}, str(error))
+            return None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        """Bake to completion (scripts, EXEC_DEFAULT, the redo panel, background mode)."""
+        plan = self._plan(context)
+        if plan is None:
+            return {"CANCELLED"}
+        try:
+            notes = bake.render_bake(plan)
+        except bake.BakeError as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        return self._place(context, plan, notes)
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        fill_unset_properties(self, getattr(_settings_owner(context_scene(context)), PROPERTY_NAME))
+        if bpy.app.background or context.window is None:  # no events to run a modal operator on
+            return self.execute(context)
+        plan = self._plan(context)
+        if plan is None:
+            return {"CANCELLED"}
+        self._job = bake.BakeJob(plan)
+        self._job.start()
+        manager = context.window_manager
+        self._timer = manager.event_timer_add(TIMER_INTERVAL, window=context.window)
+        manager.progress_begin(0, plan.frame_count)
+        manager.modal_handler_add(self)
+        self._show(context)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        job = self._job
+        if event.type == "ESC" and event.value == "PRESS":
+            self.cancel(context)
+            self.report({"INFO"}, "Bake cancelled: no file written, no strip added")
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}  # the interface stays responsive
+        if job.running:
+            self._show(context)
+            return {"RUNNING_MODAL"}
+        self._end(context)
+        if job.error is not None:
+            self.report({"ERROR"}, job.error)
+            return {"CANCELLED"}
+        return self._place(context, job.plan, job.notes)
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        """Esc, or Blender ending the operator (a file loaded, the window closed): stop, delete the partial file."""
+        self._job.cancel()
+        self._job.wait()
+        self._end(context)
+
+    def _show(self, context: bpy.types.Context) -> None:
+        job = self._job
+        context.window_manager.progress_update(job.done)
+        context.workspace.status_text_set(
+            f"Baking motion of '{job.plan.source}': {job.done}/{job.plan.frame_count} frames (Esc to cancel)"
+        )
+
+    def _end(self, context: bpy.types.Context) -> None:
+        manager = context.window_manager
+        manager.event_timer_remove(self._timer)
+        manager.progress_end()
+        context.workspace.status_text_set(None)
+
+    def _place(self, context: bpy.types.Context, plan: bake.BakePlan, notes: list[str]) -> set[str]:
+        try:
+            strip = bake.place_bake(context_scene(context), plan)
+        except bake.BakeError as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        settings_to_group(plan.settings, getattr(strip, PROPERTY_NAME))
+        for note in notes:
+            self.report({"INFO"}, note)
+        verb = "Re-baked" if plan.target else "Baked"
+        self.report({"INFO"}, f"{verb} '{strip.name}': {plan.frame_count} frames to {plan.output}")
+        return {"FINISHED"}
+
+
+class SEQUENCER_PT_motion_bake(bpy.types.Panel):
+    """Bake Motion in the Motion tab: a baked strip's own settings and Re-bake, else the Bake button"""
+
+    bl_space_type = "SEQUENCE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Motion"
+    bl_label = "Bake"
+    bl_parent_id = SEQUENCER_PT_motion_extraction.__name__
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        scene = context_scene(context)
+        strip = active_strip(scene)
+        if bake.is_baked(strip):
+            layout.label(text=f"Baked from '{strip[bake.BAKE_KEY]['source']}'", icon="FILE_MOVIE")
+            draw_settings(layout.column(), getattr(strip, PROPERTY_NAME))
+            layout.operator(SEQUENCER_OT_motion_bake.bl_idname, text="Re-bake", icon="FILE_REFRESH")
+        else:
+            layout.operator(SEQUENCER_OT_motion_bake.bl_idname, icon="RENDER_ANIMATION")
+        preferences = addon_preferences(context)
+        if preferences is not None:
+            layout.prop(preferences, "bake_format")
+
+
+def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:
+    menu.layout.operator(SEQUENCER_OT_motion_bake.bl_idname)
+
+
+classes = (SEQUENCER_OT_motion_bake, SEQUENCER_PT_motion_bake)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    bpy.types.SEQUENCER_MT_strip.append(draw_strip_menu)
+
+
+def unregister() -> None:
+    bpy.types.SEQUENCER_MT_strip.remove(draw_strip_menu)
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

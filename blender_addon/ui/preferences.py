@@ -1,0 +1,52 @@
+"""The add-on's preferences: the movie format Bake Motion writes."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..media.paths import MOVIE_FORMATS
+from ..vse.bake import BAKE_FORMATS
+
+# The preferences belong to the add-on's own package (this module's parent), as Blender looks them up.
+ADDON_PACKAGE = __package__.rpartition(".")[0]
+FORMAT_ITEMS = [
+    (extension[1:], f"{MOVIE_FORMATS[extension].codecs[0].upper()} ({extension})", note.capitalize())
+    for extension, note in BAKE_FORMATS.items()
+]
+
+
+class MotionExtractionPreferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_PACKAGE
+
+    bake_format: bpy.props.EnumProperty(
+        name="Bake Format", description="The movie format Bake Motion writes", items=FORMAT_ITEMS,
+        default=FORMAT_ITEMS[0][0],
+    )
+
+    def draw(self, context: bpy.types.Context) -> None:
+        self.layout.prop(self, "bake_format")
+
+
+def addon_preferences(context: bpy.types.Context) -> MotionExtractionPreferences | None:
+    """The preferences, or ``None`` when the package is registered without being enabled as an add-on (tests)."""
+    addon = context.preferences.addons.get(ADDON_PACKAGE)
+    return addon.preferences if addon is not None else None
+
+
+def bake_extension(context: bpy.types.Context) -> str:
+    """The extension Bake Motion writes: the preference, else the first format."""
+    preferences = addon_preferences(context)
+    return "." + (preferences.bake_format if preferences is not None else FORMAT_ITEMS[0][0])
+
+
+classes = (MotionExtractionPreferences,)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,262 @@
+"""Bake Motion: the exact engine's render of a strip (or of a rig's source) as a movie strip above it.
+
+A bake has three steps, so that the render can run off Blender's main thread:
+
+1. :func:`plan_bake` (main thread, reads the scene): which file, which frames, where the movie goes;
+2. :func:`render_bake` (any thread, no bpy): the command line's exact render (``cli.render_exact``)
+   writes the movie through a temporary that only a finished render publishes, so a cancelled or
+   failed bake leaves no file; :class:`BakeJob` runs it on a thread;
+3. :func:`place_bake` (main thread): adds the movie strip above the source (or the rig), or updates
+   the baked strip in place (Re-bake), and records what it was made from.
+
+A bake shows what the sequencer shows: a trimmed strip bakes the frames it shows (partners still
+come from the whole file, as the rig takes them), and the baked strip starts where the first of
+them is on screen. It reads the strip's file: the strip's own modifiers are not applied.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import bpy
+
+from .. import cli
+from ..core.settings import Settings, SettingsError, exact_rate
+from ..core.timing import output_frame_count, output_range, plan_frame
+from ..media.paths import MediaError, bake_folder, image_sequence_files
+from . import rig
+from .strips import media_frame_count, media_rate
+
+BAKE_KEY = "motion_extraction_bake"
+RECORD_VERSION = 1
+# The movies a bake can be (each in its container's default codec, which Blender reads back), best first.
+BAKE_FORMATS = {
+    ".mkv": "lossless: exactly the engine's frames, large files",
+    ".mov": "ProRes 422 HQ: near lossless",
+    ".mp4": "H.264: lossy, small files",
+}
+
+
+class BakeError(Exception):
+    """The bake cannot be made; the message says why, in one line."""
+
+
+class BakeCancelled(Exception):
+    """The bake was cancelled: nothing was written."""
+
+
+@dataclass(frozen=True)
+class BakePlan:
+    """One bake, gathered from the scene: everything the render and the placing need, no bpy objects."""
+
+    input_path: str
+    fps: Fraction | None  # the input's rate when Blender sets it (image sequences), else the file's
+    settings: Settings  # as given (times in seconds stay so)
+    frames: tuple[int, int]  # the output frames rendered, [start, stop)
+    output: str  # absolute path of the movie
+    scene_start: int  # scene frame of the first baked frame
+    source: str  # name of the strip whose file is baked
+    anchor: str  # name of the strip the bake goes above (the source, or its rig)
+    target: str | None  # name of the baked strip a Re-bake updates
+
+    @property
+    def frame_count(self) -> int:
+        return self.frames[1] - self.frames[0]
+
+
+def is_baked(strip: bpy.types.Strip | None) -> bool:
+    return strip is not None and strip.type == "MOVIE" and BAKE_KEY in strip
+
+
+def baked_settings(strip: bpy.types.Strip) -> Settings:
+    """The settings the baked strip was last made with."""
+    return Settings.from_mapping(dict(strip[BAKE_KEY]["settings"]))
+
+
+def bake_problem(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> str | None:
+    """Why the active ``strip`` cannot be baked (or re-baked), or ``None`` when it can."""
+    try:
+        _subject(scene, strip)
+    except BakeError as error:
+        return str(error)
+    return None
+
+
+def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy.types.Strip, bpy.types.Strip,
+                                                                             bpy.types.Strip | None]:
+    """``(source, anchor, target)`` for the active strip: a baked strip, a rig, or a movie or image strip."""
+    if strip is None:
+        raise BakeError("No active strip")
+    if is_baked(strip):
+        name = strip[BAKE_KEY]["source"]
+        source = scene.sequence_editor.strips_all.get(name)
+        if source is None:
+            raise BakeError(f"'{strip.name}' was baked from '{name}', which is gone")
+        return source, strip, strip
+    found = rig.rig_of(strip)
+    if found is not None:
+        return rig.rig_source(found), found, None
+    problem = rig.source_problem(strip)
+    if problem:
+        raise BakeError(problem)
+    return strip, strip, None
+
+
+def _input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, Fraction | None]:
+    """The file (or image folder) the exact engine reads for ``source``, and the rate to read it at."""
+    if source.type == "MOVIE":
+        return bpy.path.abspath(source.filepath), None
+    folder = os.path.normpath(bpy.path.abspath(source.directory))
+    shown = [os.path.join(folder, element.filename) for element in source.elements]
+    try:
+        files = image_sequence_files(folder)
+    except MediaError as error:
+        raise BakeError(str(error)) from None
+    if [os.path.normpath(file) for file in files or ()] != [os.path.normpath(file) for file in shown]:
+        raise BakeError(f"'{source.name}': a bake reads whole image folders, and its images are not all of {folder}")
+    return folder, exact_rate(scene.render.fps / scene.render.fps_base)
+
+
+def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: Settings, extension: str) -> BakePlan:
+    """What baking the active ``strip`` with ``settings`` into a movie of ``extension`` renders, and where it goes."""
+    if extension not in BAKE_FORMATS:
+        raise BakeError(f"cannot bake to {extension} (use one of {', '.join(BAKE_FORMATS)})")
+    source, anchor, target = _subject(scene, strip)
+    input_path, fps = _input(scene, source)
+    count = media_frame_count(source)
+    try:
+        frames = settings.in_frames(media_rate(scene, source))
+        total = output_frame_count(frames, count)
+    except SettingsError as error:
+        raise BakeError(f"'{source.name}': {error}") from None
+    first = min(max(int(source.frame_final_start - source.frame_start), 0), count)
+    stop = min(max(int(source.frame_final_end - source.frame_start), first), count)
+    shown = output_range(frames, count, first, stop)
+    if not shown:
+        raise BakeError(f"'{source.name}': none of the frames it shows has a partner (offset {frames.offset})")
+    span = (None, None) if (shown.start, shown.stop) == (0, total) else (shown.start, shown.stop)
+    name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
+    output = os.path.join(bake_folder(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path),
+                          name)
+    scene_start = int(source.frame_start) + plan_frame(frames, count, shown.start).frame
+    return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, source.name,
+                    anchor.name, target.name if target is not None else None)
+
+
+class _Progress(cli.Progress):
+    """The render's progress, passed on; raises :class:`BakeCancelled` once ``cancelled`` is set."""
+
+    def __init__(self, report: Callable[[int], None] | None, cancelled: threading.Event | None) -> None:
+        super().__init__(0, enabled=False, stream=io.StringIO())
+        self.report, self.cancelled = report, cancelled
+
+    def update(self, done: int, total: int | None = None) -> None:
+        if self.cancelled is not None and self.cancelled.is_set():
+            raise BakeCancelled
+        if self.report is not None:
+            self.report(done)
+
+
+def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
+                cancelled: threading.Event | None = None) -> list[str]:
+    """Write the plan's movie with the exact engine (no bpy: any thread); returns its notes (such as warnings).
+
+    ``progress`` is told the frames done; setting ``cancelled`` stops the render and leaves no file
+    (:class:`BakeCancelled`). Raises :class:`BakeError` when the render fails.
+    """
+    start, stop = plan.frames
+    args = cli.build_parser().parse_args(["-o", plan.output, "--frames", f"{start}:{stop}", "--no-audio",
+                                          "--overwrite"])
+    tracker = _Progress(progress, cancelled)
+    try:
+        cli.render_exact(args, plan.settings, plan.input_path, Path(plan.output), tracker, plan.fps)
+    except (cli.UsageError, cli.RunError) as error:
+        raise BakeError(str(error)) from None
+    prefix = f"{cli.PROG}: "
+    return [line.removeprefix(prefix) for line in tracker.stream.getvalue().splitlines() if line.strip()]
+
+
+class BakeJob:
+    """A bake's render on a thread of its own: frames done, cancel, and the outcome."""
+
+    def __init__(self, plan: BakePlan) -> None:
+        self.plan = plan
+        self.done = 0
+        self.notes: list[str] = []
+        self.error: str | None = None
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="motion-bake", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        """Stop the render after the frame under way; its temporary file is deleted."""
+        self._cancelled.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        def count(done: int) -> None:
+            self.done = done
+
+        try:
+            self.notes = render_bake(self.plan, count, self._cancelled)
+        except BakeCancelled:
+            pass
+        except BakeError as error:
+            self.error = str(error)
+        except Exception as error:  # noqa: BLE001 (a thread's failure is reported by the operator, in one line)
+            self.error = f"{type(error).__name__}: {error}"
+
+
+def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
+    """Put the movie in the sequencer: the Re-bake's strip updated in place, else a new strip above the source."""
+    editor = scene.sequence_editor
+    path = bpy.path.relpath(plan.output) if bpy.data.filepath else plan.output
+    strip = editor.strips_all.get(plan.target) if plan.target else None
+    if strip is not None:
+        strip.filepath = path  # reopens the movie: its length is the new file's
+        strip.frame_offset_start = 0
+        strip.frame_offset_end = 0
+        strip.frame_start = plan.scene_start
+    else:
+        anchor = editor.strips_all.get(plan.anchor) or editor.strips_all.get(plan.source)
+        if anchor is None:
+            raise BakeError(f"'{plan.source}' is gone")
+        parent = anchor.parent_meta()
+        strips = parent.strips if parent is not None else editor.strips
+        channel = _free_channel(strips, anchor.channel + 1, plan.scene_start, plan.scene_start + plan.frame_count)
+        strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path, channel=channel,
+                                 frame_start=plan.scene_start)
+    strip[BAKE_KEY] = {"version": RECORD_VERSION, "source": plan.source, "settings": plan.settings.to_dict(),
+                       "frames": list(plan.frames)}
+    for other in editor.strips_all:
+        other.select = False
+    strip.select = True
+    editor.active_strip = strip
+    return strip
+
+
+def _free_channel(strips: bpy.types.bpy_prop_collection, lowest: int, start: int, end: int) -> int:
+    """The lowest channel from ``lowest`` up with no strip between scene frames ``start`` and ``end``."""
+    for channel in range(lowest, rig.MAX_CHANNEL + 1):
+        if not any(other.channel == channel and other.frame_final_start < end and other.frame_final_end > start
+                   for other in strips):
+            return channel
+    raise BakeError(f"no free channel above channel {lowest - 1} for the baked strip")
