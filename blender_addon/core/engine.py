@@ -15,9 +15,9 @@ Nothing here knows about files or Blender; the readers live in ``media``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from .effect import MotionEffect
 from .measures import Measure
 from .settings import Settings
 from .timing import FramePlan, output_frame_count, plan_frames
+
+if TYPE_CHECKING:
+    from .align import Alignment
 
 DEFAULT_MAX_MEMORY = 1 << 30  # bytes of decoded frames the window may hold
 
@@ -232,6 +235,7 @@ def extract_motion(
     max_memory: int = DEFAULT_MAX_MEMORY,
     stats: EngineStats | None = None,
     measure: Measure | None = None,
+    on_alignment: Callable[[FramePlan, tuple[Alignment, ...]], None] | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield output frames ``start`` to ``stop - 1`` of the motion clip.
 
@@ -241,6 +245,9 @@ def extract_motion(
     ``measure`` (:mod:`.measures`) hears each yielded frame's motion just before it is yielded.
     Every output frame is the same whatever ``start``, ``stop`` and ``max_memory`` are:
     with trails, the frames they depend on before ``start`` are rendered and not yielded.
+    With ``settings.align``, each partner is aligned onto its frame first (:mod:`.align`), and
+    ``on_alignment`` hears each yielded frame's plan and the alignments of its partners (none for
+    an edge frame without partners), before the frame is yielded.
     """
     stats = stats if stats is not None else EngineStats()
     total = output_frame_count(settings, source.frame_count)
@@ -254,6 +261,11 @@ def extract_motion(
     fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
     fetcher = fetcher_type(source, settings, plan, stats)
     expand = _Expander(source)
+    aligner = None
+    if settings.align != "none":
+        from .align import Aligner  # OpenCV: only alignment needs it
+
+        aligner = Aligner(settings.align)
     try:
         while plan is not None:
             frame, partners = fetcher.fetch(plan)
@@ -262,6 +274,16 @@ def extract_motion(
                 partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
             frame = expand(plan.frame, frame)
             indices = None if plan.partners is None else (plan.frame, *plan.partners)
+            if aligner is not None:
+                alignments = () if partners is None else tuple(
+                    aligner.estimate(frame, partner, plan.frame, index)
+                    for partner, index in zip(partners, plan.partners, strict=True)
+                )
+                if alignments:
+                    partners = tuple(aligner.align(alignment, frame, partner)
+                                     for alignment, partner in zip(alignments, partners, strict=True))
+                if on_alignment is not None and plan.index >= start:
+                    on_alignment(plan, alignments)  # empty for an edge frame without partners
             result = effect.render(frame, partners, plan.fill, indices, measure if plan.index >= start else None)
             del frame, partners  # hold no decoded frame while the heads read on
             if plan.index >= start:

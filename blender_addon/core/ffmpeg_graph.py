@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from .settings import Settings, colour_levels, exact_rate
+from .settings import Settings, SettingsError, colour_levels, exact_rate
 from .timing import output_frame_count
 
 VIDEO_CODECS = {
@@ -95,6 +95,11 @@ def ffmpeg_command(
 
     ``input_arguments`` replace ``-i input_path`` (an image sequence needs its rate and pattern).
     """
+    if settings.align != "none":
+        raise SettingsError(
+            f"align {settings.align}: ffmpeg has no pairwise alignment (vid.stab smooths one camera path for the "
+            "whole clip); render with the exact engine"
+        )
     notes: list[str] = []
     total = output_frame_count(settings, frame_count)
     pivot = settings.still_level

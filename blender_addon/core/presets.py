@@ -26,6 +26,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "gray-motion": {"saturation": 0.0, "amplify": 2.0},
         "tinted": {"look": "difference", "amplify": 3.0, "tint": True, "tint_colour": "#00ccff"},
         "matte": {"look": "matte"},
+        "handheld": {"align": "similarity", "pre_blur": 1.0},
     }
 )
 
@@ -43,6 +44,8 @@ PRESET_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "gray-motion": "Classic without colour (saturation 0), amplified: only how much things moved",
         "tinted": "Difference on black in one colour (cyan): motion as a single-colour glow",
         "matte": "Moving on black: what moves shows in its own colours, the still background is black",
+        "handheld": "Classic for shaky footage: each partner frame is moved, turned and scaled onto its frame, "
+        "with a 1-pixel pre-blur against the resampling's softness",
     }
 )
 

@@ -112,12 +112,15 @@ def decode_frame(image: np.ndarray) -> FrameCode:
 class SampleClip:
     """The synthetic clip, generated on demand; also a ``FrameSource`` for the exact engine."""
 
-    def __init__(self, width: int = 640, height: int = 360, frame_count: int = 90, fps: float = 30.0, seed: int = 0):
+    def __init__(self, width: int = 640, height: int = 360, frame_count: int = 90, fps: float = 30.0, seed: int = 0,
+                 pebbles: bool = False):
         if frame_count < 1 or frame_count > MAX_FRAMES:
             raise ValueError(f"frame_count must be between 1 and {MAX_FRAMES}")
         self.width, self.height, self.frame_count, self.fps = width, height, frame_count, fps
         self._cells = _cell_boxes(width, height)
         self._background = self._draw_background(np.random.default_rng(seed))
+        if pebbles:
+            self._scatter_pebbles(np.random.default_rng(seed + 2))
         self.square_size = max(8, height // 6)
         self.slide_speed = max(1, width // 160)  # pixels per frame
         self.disc_radius = max(4, height // 12)
@@ -144,6 +147,20 @@ class SampleClip:
         block[~checker] = (30, 30, 30)
         return image
 
+    def _scatter_pebbles(self, rng: np.random.Generator) -> None:
+        """Strew the still background with small soft-edged pebbles of random shade: the fine
+        texture real scenes have, which a camera's motion can be measured against."""
+        import cv2
+
+        layer = np.zeros((self.height, self.width), np.float32)
+        count = self.width * self.height // 300
+        xs, ys = rng.integers(0, self.width, count), rng.integers(0, self.height, count)
+        radii, shades = rng.integers(1, 4, count), rng.uniform(-60, 60, count)
+        for x, y, radius, shade in zip(xs, ys, radii, shades, strict=True):
+            cv2.circle(layer, (int(x), int(y)), int(radius), float(shade), -1, cv2.LINE_AA)
+        layer = cv2.GaussianBlur(layer, (0, 0), 0.7)
+        self._background = np.clip(self._background + layer[..., None], 0, 255).astype(np.uint8)
+
     def square_left(self, index: int) -> int:
         """Left edge of the sliding square in frame ``index`` (it wraps at the right edge)."""
         return (self.width // 10 + self.slide_speed * index) % (self.width - self.square_size)
@@ -160,6 +177,10 @@ class SampleClip:
 
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as a BGR uint8 array."""
+        return self.draw_code(self.scene(index), index)
+
+    def scene(self, index: int) -> np.ndarray:
+        """Frame ``index`` without its code strip."""
         if not 0 <= index < self.frame_count:
             raise IndexError(f"frame {index} is outside the clip (0 to {self.frame_count - 1})")
         image = self._background.copy()
@@ -172,6 +193,10 @@ class SampleClip:
         ys, xs = np.ogrid[y0:y1, x0:x1]
         inside = (ys - center_y) ** 2 + (xs - center_x) ** 2 <= radius * radius
         image[y0:y1, x0:x1][inside] = (230, 220, 60)
+        return image
+
+    def draw_code(self, image: np.ndarray, index: int) -> np.ndarray:
+        """``image`` with frame ``index``'s code strip drawn in its top-left corner."""
         for (top, bottom, left, right), bit in zip(self._cells, cell_bits(index), strict=True):
             image[top:bottom, left:right] = 255 * bit
         return image
@@ -194,3 +219,95 @@ def write_tick_track(path: str | os.PathLike, seconds: float, rate: int = 48000)
         file.setsampwidth(2)
         file.setframerate(rate)
         file.writeframes((samples * 32767).astype("<i2").tobytes())
+
+
+SUPERSAMPLING = 2  # the handheld scene's pixels per frame pixel, each way
+
+
+@dataclass(frozen=True)
+class CameraPose:
+    """Where the handheld camera points in one frame: a shift of the view (pixels), a roll
+    (degrees, clockwise on screen) and a zoom, all relative to the tripod's view."""
+
+    dx: float
+    dy: float
+    rotation: float
+    scale: float
+
+
+class HandheldClip:
+    """The sample clip filmed through a known, recorded camera path: shake in translation, rotation
+    and scale, with the objects moving as before. A ``FrameSource`` like :class:`SampleClip`.
+
+    The scene is the sample clip's, drawn with a margin so the shaken view never leaves it; each
+    frame is the scene warped by :meth:`camera_matrix` (bilinear), with the code strip drawn
+    afterwards at its fixed place, like a burnt-in timecode.
+    """
+
+    def __init__(self, width: int = 640, height: int = 360, frame_count: int = 90, fps: float = 30.0,
+                 seed: int = 0, shake: float = 1.0):
+        self.width, self.height, self.frame_count, self.fps = width, height, frame_count, fps
+        rng = np.random.default_rng(seed + 1)
+        self.amplitude = CameraPose(0.02 * width * shake, 0.02 * width * shake, 1.5 * shake, 0.03 * shake)
+        # Three sines per parameter, at 0.3 to 3 Hz: a hand's sway plus its tremor.
+        self._waves = [
+            [(rng.uniform(0.3, 3.0), rng.uniform(0, 2 * math.pi), weight) for weight in (0.6, 0.3, 0.1)]
+            for _ in range(4)
+        ]
+        half_diagonal = math.hypot(width, height) / 2
+        reach = (self.amplitude.dx + half_diagonal * (math.sin(math.radians(self.amplitude.rotation))
+                 + 1 / (1 - self.amplitude.scale) - 1))
+        self.margin = math.ceil(reach) + 2
+        # The scene at twice the frame's resolution, averaged down after the warp: each pixel
+        # integrates over its area, as a sensor's does, instead of a sharp point sample.
+        self.scene = SampleClip(SUPERSAMPLING * (width + 2 * self.margin), SUPERSAMPLING * (height + 2 * self.margin),
+                                frame_count, fps, seed, pebbles=True)
+        self._code = SampleClip(width, height, 1, fps, seed)
+
+    def pose(self, index: int) -> CameraPose:
+        """The recorded camera pose of frame ``index``."""
+        time = index / self.fps
+        values = [
+            sum(weight * math.sin(2 * math.pi * frequency * time + phase) for frequency, phase, weight in waves)
+            for waves in self._waves
+        ]
+        amplitude = self.amplitude
+        return CameraPose(amplitude.dx * values[0], amplitude.dy * values[1], amplitude.rotation * values[2],
+                          1 + amplitude.scale * values[3])
+
+    def camera_matrix(self, index: int) -> np.ndarray:
+        """3x3 matrix from scene pixels to frame ``index``'s pixels."""
+        pose = self.pose(index)
+        angle = math.radians(pose.rotation)
+        linear = pose.scale * np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+        scene_center = np.array([(self.scene.width - 1) / 2, (self.scene.height - 1) / 2])
+        frame_center = np.array([(self.width - 1) / 2, (self.height - 1) / 2])
+        linear = linear / SUPERSAMPLING
+        matrix = np.eye(3)
+        matrix[:2, :2] = linear
+        matrix[:2, 2] = frame_center + (pose.dx, pose.dy) - linear @ scene_center
+        return matrix
+
+    def pair_matrix(self, frame: int, partner: int) -> np.ndarray:
+        """The true alignment of ``partner`` onto ``frame``: partner pixels to frame pixels (3x3)."""
+        return self.camera_matrix(frame) @ np.linalg.inv(self.camera_matrix(partner))
+
+    def view(self, image: np.ndarray, index: int, interpolation: int | None = None) -> np.ndarray:
+        """A scene-sized ``image`` (such as a mask of the scene) as camera frame ``index`` sees it."""
+        import cv2
+
+        flags = cv2.INTER_LINEAR if interpolation is None else interpolation
+        factor = SUPERSAMPLING
+        # Frame pixel x covers fine pixels factor*x ... factor*x + factor-1, centred on factor*x + (factor-1)/2.
+        to_fine = np.array([[factor, 0, (factor - 1) / 2], [0, factor, (factor - 1) / 2], [0, 0, 1]])
+        fine = cv2.warpAffine(image, (to_fine @ self.camera_matrix(index))[:2],
+                              (factor * self.width, factor * self.height), flags=flags)
+        return cv2.resize(fine, (self.width, self.height), interpolation=cv2.INTER_AREA)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as a BGR uint8 array."""
+        return self._code.draw_code(self.view(self.scene.scene(index), index), index)
+
+    def read_from(self, start: int) -> Iterator[np.ndarray]:
+        for index in range(start, self.frame_count):
+            yield self.frame(index)

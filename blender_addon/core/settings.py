@@ -176,6 +176,15 @@ OVERLAYS = (
     Choice("screen", "Screen", "Screen the motion's strength over the original: moving parts glow"),
 )
 
+ALIGNMENTS = (
+    Choice("none", "None", "Compare the frames as they are: for footage from a tripod or already stabilised"),
+    Choice("shift", "Shift", "Handheld: move the partner frame onto the frame (camera pans and shake)"),
+    Choice("similarity", "Similarity", "Handheld: move, turn and scale the partner frame onto the frame "
+           "(shake, roll and zoom)"),
+    Choice("perspective", "Perspective", "Handheld: map the partner frame onto the frame by a perspective "
+           "transform (a camera that also tilts over flat scenes); the sequencer bakes it"),
+)
+
 LAYOUTS = (
     Choice("motion", "Motion", "The motion layer only"),
     Choice("side", "Side by Side", "Original on the left, motion on the right (twice as wide)"),
@@ -211,6 +220,12 @@ OPTIONS: tuple[Option, ...] = (
         "reference_seconds", float, 0.0, "Reference Time (s)",
         "Freeze mode, in seconds: every frame is compared with the frame at this time",
         minimum=0.0, maximum=10 * MAX_SECONDS, soft_maximum=60.0, unit="delay_unit",
+    ),
+    Option(
+        "align", str, "none", "Align",
+        "Cancel the camera's motion between each frame and its partner before comparing them, so handheld "
+        "footage extracts like a tripod shot",
+        choices=ALIGNMENTS,
     ),
     Option("look", str, "gray", "Look", "How the two frames are combined", choices=LOOKS),
     Option(
@@ -341,6 +356,7 @@ class Settings:
     offset_seconds: float = OPTIONS_BY_NAME["offset_seconds"].default
     reference: int = OPTIONS_BY_NAME["reference"].default
     reference_seconds: float = OPTIONS_BY_NAME["reference_seconds"].default
+    align: str = OPTIONS_BY_NAME["align"].default
     look: str = OPTIONS_BY_NAME["look"].default
     mix: float = OPTIONS_BY_NAME["mix"].default
     matte_threshold: int = OPTIONS_BY_NAME["matte_threshold"].default

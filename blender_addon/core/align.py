@@ -1,0 +1,298 @@
+"""Camera-shake compensation: register each partner frame onto its current frame before the look.
+
+The effect compares two frames, so aligning exactly those two cancels the camera's motion
+between them and leaves the scene's own (pairwise alignment, no path smoothing). For a pair
+(current frame t, partner p):
+
+1. corners are found in t (on a copy at most :data:`DETECT_SIZE` pixels wide, spread by a minimum
+   distance), a coarse shift between t and p is measured by phase correlation on small copies,
+   and pyramidal Lucas-Kanade tracks every corner from t into p from that guess; a corner is kept
+   only if tracking back from p lands within :data:`FORWARD_BACKWARD_PX` of where it started;
+2. a model is fitted to the tracks by RANSAC, so whatever moves on its own (up to about half the
+   tracked points) cannot drag it: ``shift`` (translation), ``similarity`` (translation, rotation,
+   uniform scale) or ``perspective`` (a homography), then refined on its inliers;
+3. the partner is warped onto t (bilinear). Where the warped partner has no pixels (the borders it
+   was moved away from), the current frame's own pixels stand in, so every look shows the still
+   level there instead of false motion.
+
+A pair with too little texture or too poor a fit is not compensated (the identity is used) and
+its :class:`Alignment` says why; the report and the command line warn about it. Everything here
+is deterministic (OpenCV's RANSAC uses a fixed seed) and depends only on the two frames, so chunks
+equal a whole render. Coordinates are pixels, x right and y down; angles are degrees, positive
+clockwise on screen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+MODELS = ("none", "shift", "similarity", "perspective")
+
+DETECT_SIZE = 960  # corners are found on a copy at most this many pixels on its long side
+MAX_CORNERS = 500
+CORNER_QUALITY = 0.001  # relative to the strongest corner: low, so smooth texture counts too
+COARSE_SIZE = 256  # the phase-correlation copies' long side
+LK_WINDOW = (21, 21)
+LK_LEVELS = 4
+LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
+FORWARD_BACKWARD_PX = 0.5
+MIN_POINTS = 12  # fewer tracked corners than this: the frame has no usable texture
+MIN_INLIER_SHARE = 0.25
+MAX_SCALE_CHANGE = 2.0  # a fitted scale outside [1/x, x] between two frames is a failed fit
+RANSAC_ITERATIONS = 2000
+RANSAC_CONFIDENCE = 0.999
+
+
+def ransac_threshold(width: int, height: int) -> float:
+    """Reprojection distance in pixels within which a track agrees with a model: 1 px at 720p."""
+    return max(0.75, min(width, height) / 720)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How the partner maps onto the current frame: ``x_current ~ matrix @ x_partner`` (homogeneous)."""
+
+    model: str
+    matrix: np.ndarray = field(default_factory=lambda: np.eye(3))
+    points: int = 0  # corners tracked both ways
+    inliers: int = 0
+    residual: float = 0.0  # RMS distance of the inliers from the model, in pixels
+    failure: str = ""  # why the pair is not compensated; empty when it is (or model is none)
+    center: tuple[float, float] = (0.0, 0.0)  # the frame's centre, which dx and dy refer to
+
+    @property
+    def compensated(self) -> bool:
+        return self.model != "none" and not self.failure
+
+    @property
+    def inlier_share(self) -> float:
+        return self.inliers / self.points if self.points else 0.0
+
+    @property
+    def shift(self) -> tuple[float, float]:
+        """Where the partner's centre lands in the current frame, relative to the centre (dx, dy)."""
+        x, y = self.center
+        mapped = self.matrix @ np.array([x, y, 1.0])
+        return float(mapped[0] / mapped[2] - x), float(mapped[1] / mapped[2] - y)
+
+    @property
+    def rotation(self) -> float:
+        """Rotation of the linear part in degrees (positive: clockwise on screen)."""
+        return math.degrees(math.atan2(self.matrix[1, 0] - self.matrix[0, 1], self.matrix[0, 0] + self.matrix[1, 1]))
+
+    @property
+    def scale(self) -> float:
+        """Uniform scale of the linear part (the square root of its determinant)."""
+        linear = self.matrix[:2, :2] / self.matrix[2, 2]
+        return math.sqrt(max(float(np.linalg.det(linear)), 0.0))
+
+
+IDENTITY = np.eye(3)
+
+
+class _FrameFeatures:
+    """What tracking needs of one frame, computed once: its gray copy, a coarse copy and its corners."""
+
+    def __init__(self, frame: np.ndarray) -> None:
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        height, width = gray.shape
+        self.size = (width, height)
+        coarse_factor = COARSE_SIZE / max(width, height)
+        coarse = cv2.resize(gray, None, fx=coarse_factor, fy=coarse_factor, interpolation=cv2.INTER_AREA)
+        self.coarse = coarse.astype(np.float32)
+        self.coarse_factor = coarse_factor
+        self.gray = gray
+        self._corners: np.ndarray | None = None
+
+    @property
+    def corners(self) -> np.ndarray:
+        """Up to :data:`MAX_CORNERS` corners of the frame, as float32 (n, 1, 2), spread over it."""
+        if self._corners is None:
+            width, height = self.size
+            factor = min(1.0, DETECT_SIZE / max(width, height))
+            small = self.gray if factor == 1.0 else cv2.resize(
+                self.gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA
+            )
+            distance = max(6.0, min(small.shape) / 24)
+            found = cv2.goodFeaturesToTrack(small, MAX_CORNERS, CORNER_QUALITY, distance, blockSize=7)
+            corners = np.empty((0, 1, 2), np.float32) if found is None else found / factor
+            self._corners = corners.astype(np.float32)
+        return self._corners
+
+
+class Aligner:
+    """Estimates and applies alignments for one model; keeps the features of the last few frames,
+    so a frame used as current and then as partner (or a freeze reference) is analysed once."""
+
+    def __init__(self, model: str, cache_frames: int = 4) -> None:
+        if model not in MODELS:
+            raise ValueError(f"alignment model must be one of {', '.join(MODELS)}, not {model!r}")
+        self.model = model
+        self._cache: OrderedDict[int, _FrameFeatures] = OrderedDict()
+        self._cache_frames = cache_frames
+
+    def _features(self, index: int | None, frame: np.ndarray) -> _FrameFeatures:
+        if index is None:
+            return _FrameFeatures(frame)
+        features = self._cache.get(index)
+        if features is None:
+            features = self._cache[index] = _FrameFeatures(frame)
+            while len(self._cache) > self._cache_frames:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(index)
+        return features
+
+    def estimate(self, current: np.ndarray, partner: np.ndarray,
+                 current_index: int | None = None, partner_index: int | None = None) -> Alignment:
+        """The alignment of ``partner`` onto ``current`` (frames as (H, W, 3) uint8 or gray).
+
+        The indices only name the frames for the feature cache: the same index must mean the same frame.
+        """
+        height, width = current.shape[:2]
+        center = ((width - 1) / 2, (height - 1) / 2)
+        if self.model == "none":
+            return Alignment("none", center=center)
+        if current_index is not None and current_index == partner_index:
+            return Alignment(self.model, points=0, center=center)  # a frame with itself: nothing to undo
+        now = self._features(current_index, current)
+        then = self._features(partner_index, partner)
+        return estimate_features(self.model, now, then, center)
+
+    def align(self, alignment: Alignment, current: np.ndarray, partner: np.ndarray) -> np.ndarray:
+        """``partner`` warped onto ``current`` by ``alignment``; ``partner`` itself when not compensated."""
+        return warp_partner(alignment, current, partner)
+
+
+def estimate_features(model: str, now: _FrameFeatures, then: _FrameFeatures,
+                      center: tuple[float, float]) -> Alignment:
+    """Track ``now``'s corners into ``then`` and fit ``model`` (see the module's steps 1 and 2)."""
+    corners = now.corners
+    if len(corners) < MIN_POINTS:
+        return Alignment(model, center=center, points=len(corners), failure="no texture to track")
+    guess = _coarse_shift(now, then)
+    start = corners + np.asarray(guess, np.float32)
+    tracked, status, _ = cv2.calcOpticalFlowPyrLK(
+        now.gray, then.gray, corners, start.copy(), winSize=LK_WINDOW, maxLevel=LK_LEVELS,
+        criteria=LK_CRITERIA, flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+    )
+    back, back_status, _ = cv2.calcOpticalFlowPyrLK(
+        then.gray, now.gray, tracked, corners.copy(), winSize=LK_WINDOW, maxLevel=LK_LEVELS,
+        criteria=LK_CRITERIA, flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+    )
+    error = np.linalg.norm((back - corners).reshape(-1, 2), axis=1)
+    good = (status.ravel() == 1) & (back_status.ravel() == 1) & (error < FORWARD_BACKWARD_PX)
+    source = tracked.reshape(-1, 2)[good].astype(np.float64)  # in the partner
+    target = corners.reshape(-1, 2)[good].astype(np.float64)  # in the current frame
+    points = len(source)
+    if points < MIN_POINTS:
+        return Alignment(model, center=center, points=points, failure="too few corners could be tracked")
+    threshold = ransac_threshold(*now.size)
+    matrix, inliers = _fit(model, source, target, threshold)
+    if matrix is None or inliers.sum() < MIN_POINTS:
+        return Alignment(model, center=center, points=points, failure="no model fits the tracked corners")
+    share = inliers.sum() / points
+    residual = _rms_distance(matrix, source[inliers], target[inliers])
+    result = Alignment(model, matrix, points, int(inliers.sum()), residual, "", center)
+    if share < MIN_INLIER_SHARE:
+        return Alignment(model, IDENTITY, points, int(inliers.sum()), residual,
+                         f"only {share:.0%} of the tracked corners agree", center)
+    if not 1 / MAX_SCALE_CHANGE <= result.scale <= MAX_SCALE_CHANGE:
+        return Alignment(model, IDENTITY, points, int(inliers.sum()), residual,
+                         f"the fitted scale {result.scale:.2f} is implausible", center)
+    return result
+
+
+def _coarse_shift(now: _FrameFeatures, then: _FrameFeatures) -> tuple[float, float]:
+    """Where ``now``'s content lies in ``then``, roughly (phase correlation of the small copies), in full pixels."""
+    (dx, dy), response = cv2.phaseCorrelate(now.coarse, then.coarse)
+    if response < 0.05 or not (math.isfinite(dx) and math.isfinite(dy)):
+        return 0.0, 0.0
+    return dx / now.coarse_factor, dy / now.coarse_factor
+
+
+def _fit(model: str, source: np.ndarray, target: np.ndarray, threshold: float) -> tuple[np.ndarray | None, np.ndarray]:
+    """The model mapping ``source`` onto ``target`` (3x3) and its inlier mask, by RANSAC then least squares."""
+    if model == "shift":
+        return _fit_shift(source, target, threshold)
+    if model == "similarity":
+        affine, mask = cv2.estimateAffinePartial2D(
+            source, target, method=cv2.RANSAC, ransacReprojThreshold=threshold,
+            maxIters=RANSAC_ITERATIONS, confidence=RANSAC_CONFIDENCE, refineIters=10,
+        )
+        if affine is None:
+            return None, np.zeros(len(source), bool)
+        return np.vstack([affine, [0.0, 0.0, 1.0]]), mask.ravel().astype(bool)
+    homography, mask = cv2.findHomography(
+        source, target, cv2.RANSAC, threshold, maxIters=RANSAC_ITERATIONS, confidence=RANSAC_CONFIDENCE
+    )
+    if homography is None:
+        return None, np.zeros(len(source), bool)
+    return homography / homography[2, 2], mask.ravel().astype(bool)
+
+
+def _fit_shift(source: np.ndarray, target: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Translation by exhaustive consensus: every track's displacement is a candidate; the one most
+    others agree with wins (the first on ties), then the mean of its inliers, twice."""
+    moves = target - source
+    distances = np.linalg.norm(moves[:, None, :] - moves[None, :, :], axis=2)
+    support = (distances < threshold).sum(axis=1)
+    move = moves[int(np.argmax(support))]
+    for _ in range(2):
+        inliers = np.linalg.norm(moves - move, axis=1) < threshold
+        move = moves[inliers].mean(axis=0)
+    inliers = np.linalg.norm(moves - move, axis=1) < threshold
+    matrix = np.eye(3)
+    matrix[:2, 2] = move
+    return matrix, inliers
+
+
+def _rms_distance(matrix: np.ndarray, source: np.ndarray, target: np.ndarray) -> float:
+    mapped = cv2.perspectiveTransform(source.reshape(-1, 1, 2), matrix).reshape(-1, 2)
+    return float(np.sqrt(np.mean(np.sum((mapped - target) ** 2, axis=1)))) if len(source) else 0.0
+
+
+def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """``partner`` resampled onto ``current``'s pixels by ``alignment`` (bilinear); where it has no
+    pixels, ``current``'s own stand in. ``partner`` itself when the pair is not compensated."""
+    if not alignment.compensated or np.array_equal(alignment.matrix, IDENTITY):
+        return partner
+    height, width = current.shape[:2]
+    matrix = alignment.matrix
+    if alignment.model == "perspective":
+        warp, transform = cv2.warpPerspective, matrix
+    else:
+        warp, transform = cv2.warpAffine, matrix[:2]
+    aligned = warp(partner, transform, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    coverage = warp(np.full((height, width), 255, np.uint8), transform, (width, height), flags=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    outside = cv2.compare(coverage, 255, cv2.CMP_LT)  # a pixel with any sample from beyond the partner's edge
+    cv2.copyTo(current, outside, aligned)
+    return aligned
+
+
+REPORT_COLUMNS = (
+    "frame", "time_s", "input_frame", "partner", "model", "status", "dx_px", "dy_px", "rotation_deg", "scale",
+    "inlier_share", "residual_px", "points", "matrix",
+)
+
+
+def report_row(output_frame: int, time: float, input_frame: int, partner: int | None,
+               alignment: Alignment | None) -> list[str]:
+    """One row of ``--align-report`` (see :data:`REPORT_COLUMNS`): ``status`` is ``ok``, ``edge`` (a frame
+    without a partner) or why the pair was not compensated; ``matrix`` the nine numbers of
+    :attr:`Alignment.matrix` row by row, space-separated."""
+    head = [str(output_frame), f"{time:.6f}", str(input_frame), "" if partner is None else str(partner)]
+    if alignment is None:
+        return head + ["", "edge"] + [""] * 8
+    dx, dy = alignment.shift
+    return head + [
+        alignment.model, alignment.failure or "ok", f"{dx:.4f}", f"{dy:.4f}", f"{alignment.rotation:.5f}",
+        f"{alignment.scale:.6f}", f"{alignment.inlier_share:.4f}", f"{alignment.residual:.4f}",
+        str(alignment.points), " ".join(f"{value:.9g}" for value in alignment.matrix.ravel()),
+    ]
