@@ -1,0 +1,117 @@
+"""Bake Motion in the sequencer: trimmed strips bake the frames they show, in sync (the rig's frames, the
+CLI's pixels); a rig bakes its source with its own settings; Re-bake reloads a rewritten file; what cannot
+be baked says why."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import bpy
+import numpy as np
+import pytest
+from vse_helpers import add_image_strip, new_scene, render_frames, sample_clip, select_only
+
+from blender_addon import cli, media
+from blender_addon.core.settings import Settings
+from blender_addon.vse import bake, rig
+
+pytestmark = pytest.mark.usefixtures("registered")
+
+
+def _read(path: str | Path) -> list[np.ndarray]:
+    return list(media.open_source(path).read_from(0))
+
+
+def _cli_frames(source: Path, output: Path, frames: list[int], *flags: str) -> list[np.ndarray]:
+    assert cli.main([str(source), "-o", str(output), "--frames", f"{frames[0]}:{frames[1]}", "-q", *flags]) == 0
+    return _read(output)
+
+
+def _write_movie(path: Path, frames: list[np.ndarray]) -> Path:
+    with media.open_writer(path, 24, frames[0].shape[1], frames[0].shape[0], overwrite=True) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return path
+
+
+def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files, tmp_path):
+    scene = new_scene()
+    strip = add_image_strip(scene, png_files, channel=2, start=5)
+    strip.frame_offset_end = 3  # shows media frames 0 to 12
+    select_only(scene, strip)
+    flags = dict(offset=2, edges="trim", look="difference")
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", **flags) == {"FINISHED"}
+    baked = scene.sequence_editor.active_strip
+    record = baked[bake.BAKE_KEY]
+    assert record["source"] == strip.name and baked.channel == 3
+    path = Path(bpy.path.abspath(baked.filepath))
+    assert path.parent == png_files[0].parent.parent / "motion"  # an unsaved .blend: beside the images
+
+    # the CLI's exact render of the same frames and settings, pixel for pixel
+    frames = _read(path)
+    expected = _cli_frames(png_files[0].parent, tmp_path / "cli.mkv", list(record["frames"]),
+                           "--offset", "2", "--edges", "trim", "--look", "difference")
+    assert len(frames) == len(expected) == baked.frame_final_duration == 11  # media frames 2 to 12 have partners
+    assert all(np.array_equal(a, b) for a, b in zip(frames, expected, strict=True))
+
+    # on screen where the rig shows the same motion, and Blender plays the baked frames there
+    select_only(scene, strip)
+    assert bpy.ops.sequencer.motion_extract("EXEC_DEFAULT", **flags) == {"FINISHED"}
+    built = rig.rig_of(scene.sequence_editor.active_strip)
+    assert (built.frame_final_start, built.frame_final_end) == (baked.frame_final_start, baked.frame_final_end)
+    shown = render_frames(scene, baked.frame_final_start, baked.frame_final_end, tmp_path / "render")
+    assert all(np.array_equal(a, b) for a, b in zip(shown, frames, strict=True))
+
+    # the rig bakes its source with its own settings, above it
+    select_only(scene, built)
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT") == {"FINISHED"}
+    second = scene.sequence_editor.active_strip
+    assert second != baked and second[bake.BAKE_KEY]["source"] == strip.name
+    assert dict(second[bake.BAKE_KEY]["settings"]) == rig.rig_settings(built).to_dict()
+    assert second.channel == 4  # channel 3 is taken by the first bake over the same frames
+    assert bpy.path.abspath(second.filepath) == str(path)
+
+
+def test_rebake_reloads_a_rewritten_file_in_place(tmp_path):
+    clip = sample_clip()
+    first = [clip.frame(index) for index in range(clip.frame_count)]
+    movie = _write_movie(tmp_path / "clip.mkv", first)
+    scene = new_scene()
+    strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(movie), channel=1, frame_start=1)
+    strip.frame_offset_start = 4
+    select_only(scene, strip)
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "edit.blend"))
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=1, look="gray") == {"FINISHED"}
+    baked = scene.sequence_editor.active_strip
+    assert baked.filepath.startswith("//motion/")  # relative to the saved .blend
+    span = (baked.frame_final_start, baked.frame_final_end)
+    old = render_frames(scene, *span, tmp_path / "old")
+
+    _write_movie(movie, [255 - frame for frame in first])  # the source re-exported: the same name, new pictures
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT") == {"FINISHED"}  # the baked strip is active: Re-bake
+    assert scene.sequence_editor.active_strip == baked and len(scene.sequence_editor.strips_all) == 2
+    assert (baked.frame_final_start, baked.frame_final_end) == span
+    new = render_frames(scene, *span, tmp_path / "new")
+    assert all(np.array_equal(a, b) for a, b in zip(new, _read(bpy.path.abspath(baked.filepath)), strict=True))
+    assert any(not np.array_equal(a, b) for a, b in zip(new, old, strict=True))
+
+
+def test_what_cannot_be_baked_says_why(png_files, tmp_path):
+    scene = new_scene()
+    colour = scene.sequence_editor.strips.new_effect(name="flat", type="COLOR", channel=1, frame_start=1, length=10)
+    select_only(scene, colour)
+    assert not bpy.ops.sequencer.motion_bake.poll()
+    assert bake.bake_problem(scene, colour) == "'flat' is a color strip, not a movie or image strip"
+
+    some = tmp_path / "some"
+    some.mkdir()
+    for file in png_files:
+        shutil.copy(file, some / file.name)
+    strip = add_image_strip(scene, sorted(some.iterdir())[:5], channel=2)  # 5 of the folder's 16 images
+    select_only(scene, strip)
+    with pytest.raises(bake.BakeError, match="reads whole image folders"):
+        bake.plan_bake(scene, strip, Settings(), ".mkv")
+    with pytest.raises(RuntimeError, match="reads whole image folders"):  # the operator's one-line error
+        bpy.ops.sequencer.motion_bake("EXEC_DEFAULT")
+    assert len(scene.sequence_editor.strips_all) == 2
