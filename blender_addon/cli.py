@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
+from . import motion_data
 from .core.effect import MotionEffect
 from .core.engine import DEFAULT_MAX_MEMORY, SourceEndedEarly, extract_motion
 from .core.ffmpeg_graph import ffmpeg_command
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "SVT-AV1 0-13 (default 10), VP9 cpu-used 0-8 (default 5)",
     )
     movie.add_argument("--no-audio", action="store_true", help="leave the input's sound out of a movie output")
+    motion_data.add_data_arguments(parser)
     parser.add_argument(
         "--print-ffmpeg", action="store_true",
         help="print an ffmpeg command that reproduces these settings on INPUT (notes on what ffmpeg cannot "
@@ -475,6 +477,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     )
     if _same_path(output, input_path):
         raise UsageError(f"output {output} is the input: choose another output path")
+    problem = motion_data.refusal(args, args.engine, args.jobs, args.print_ffmpeg) or motion_data.look_refusal(
+        settings, args.engine, args.print_ffmpeg)
+    if problem:
+        raise UsageError(problem)
     if args.print_ffmpeg:
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
@@ -660,7 +666,13 @@ def _frames(args: argparse.Namespace, source, input_path: Path, settings: Settin
             output: Path) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``--jobs`` processes."""
     if args.jobs == 1:
-        return extract_motion(source, settings, start, stop, max_memory=args.max_memory)
+        try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
+            recorder = motion_data.recorder(args, settings, source, input_path, output, start)
+        except ValueError as error:
+            raise UsageError(f"{source.path}: {error}") from None
+        frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory,
+                                measure=None if recorder is None else recorder.measures)
+        return frames if recorder is None else motion_data.recorded(frames, recorder, settings, source, start)
     from .parallel import parallel_frames
 
     return parallel_frames(source, str(input_path), settings, start, stop, args.jobs, str(output), args.max_memory,
@@ -779,6 +791,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
 
     def work() -> None:
         args = build_parser().parse_args(argv)
+        # The exact command, for the record a data file keeps (main always gets the script's arguments).
+        args.command = ["python", str(REPO_ROOT / "scripts" / "motion_extract.py"), *(argv or [])]
         output = run(args, stdout, stderr)
         if output is not None and not args.quiet:
             report(stdout, f"wrote {output}\n")

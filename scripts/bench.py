@@ -7,7 +7,7 @@ AAC sound, written by our own writer (``media.open_writer``, x264 ``medium``, CR
 in .cache/bench. Then runs every case in a fresh process, so that its peak RSS is its own, and
 prints a markdown table of frames per second and peak RSS, then issue 9's targets side by side
 (ours, the reference, the ratio, the goal and met / MISSED), then writes a PNG chart if
-matplotlib is installed (requirements-bench.txt). Cases:
+matplotlib is installed (requirements.txt). Cases:
 
 - decode alone: ``ffmpeg -f null`` (the null-sink target's yardstick), our reader (PyAV to
   BGR, as the engine reads) and an OpenCV read loop;
@@ -860,7 +860,7 @@ def draw_chart(path: Path, rows: list[tuple], results: dict, title: str) -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return "no chart: matplotlib is not installed (pip install -c requirements.txt -r requirements-bench.txt)"
+        return "no chart: matplotlib is not installed (pip install -r requirements.txt)"
     shown = [(row, results[row]) for row in rows if isinstance(results[row], dict)]
     labels = [
         f"{CASE_BY_NAME[case].label}" + (f", N={offset}" if CASE_BY_NAME[case].offsets else "")

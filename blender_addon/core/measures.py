@@ -187,6 +187,15 @@ class MotionMeasures:
                 self.row_means = row_sums / self.width
         self.values = values
 
+    def columns(self) -> list[Column]:
+        """The data columns of these measures, frame and time first (see :func:`columns`)."""
+        return columns(self.regions[1:], self.flow)
+
+    def quantities(self) -> list[float]:
+        """The last frame's quantity of motion in each region, the whole frame first."""
+        step = len(self.values) // len(self.regions)
+        return [self.values[index * step] for index in range(len(self.regions))]
+
     def motion_picture(self, motion: np.ndarray) -> np.ndarray:
         """``M`` of a motion frame as (H, W) uint8 (a buffer reused by the next call)."""
         cv2 = self._cv2

@@ -501,3 +501,41 @@ BAKE_FOLDER = "motion"  # Bake Motion's movies: in this folder beside the .blend
 def bake_folder(blend_path: str, media_path: str) -> str:
     """Where Bake Motion writes: a ``motion`` folder beside the .blend, or beside the media while it is unsaved."""
     return os.path.join(os.path.dirname(blend_path or os.path.normpath(media_path)), BAKE_FOLDER)
+
+
+# --- motion data and pictures ------------------------------------------------------------------
+
+DATA_FORMATS = {".csv": "csv", ".json": "json"}  # --data: rows of per-frame measures
+PICTURE_EXTENSION = ".png"  # --motiongram and --plot
+
+
+def data_kind(path: str | os.PathLike) -> str:
+    """``"csv"`` or ``"json"`` for a data output; :class:`MediaError` for any other name."""
+    kind = DATA_FORMATS.get(extension(path))
+    if kind is None:
+        raise MediaError(f"{os.fspath(path)}: motion data is written as .csv or .json, not "
+                         f"{extension(path) or 'a file without an extension'}")
+    return kind
+
+
+def sidecar_path(path: str | os.PathLike) -> str | None:
+    """Where a CSV data file's record (settings, command) goes: ``motion.csv`` -> ``motion.csv.json``;
+    ``None`` for JSON data, which holds its record itself."""
+    text = os.fspath(path)
+    return text + ".json" if data_kind(text) == "csv" else None
+
+
+def check_picture(path: str | os.PathLike) -> None:
+    """Refuse a picture output (motiongram, plot) that is not a .png."""
+    if extension(path) != PICTURE_EXTENSION:
+        raise MediaError(f"{os.fspath(path)}: motiongrams and plots are written as .png, not "
+                         f"{extension(path) or 'a file without an extension'}")
+
+
+def motiongram_paths(path: str | os.PathLike) -> tuple[str, str, str]:
+    """The files of ``--motiongram NAME.png``: the figure with time axes (``NAME.png``), and the motiongrams
+    themselves, one pixel per frame: ``NAME_horizontal.png`` (frames x width) and ``NAME_vertical.png``
+    (height x frames)."""
+    check_picture(path)
+    stem = os.path.splitext(os.fspath(path))[0]
+    return os.fspath(path), f"{stem}_horizontal{PICTURE_EXTENSION}", f"{stem}_vertical{PICTURE_EXTENSION}"
