@@ -96,6 +96,13 @@ def test_rebake_reloads_a_rewritten_file_in_place(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(new, _read(bpy.path.abspath(baked.filepath)), strict=True))
     assert any(not np.array_equal(a, b) for a, b in zip(new, old, strict=True))
 
+    # other settings (glow is not in the name's short description) make another file, never this strip's
+    select_only(scene, strip)
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=1, look="gray", glow=0.5) == {"FINISHED"}
+    other = scene.sequence_editor.active_strip
+    assert other != baked and other.filepath != baked.filepath
+    assert Path(bpy.path.abspath(other.filepath)).stem.startswith(Path(bpy.path.abspath(baked.filepath)).stem[:-9])
+
 
 def test_what_cannot_be_baked_says_why(png_files, tmp_path):
     scene = new_scene()

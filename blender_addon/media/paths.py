@@ -17,6 +17,7 @@ neither OpenCV nor bpy, nor FFmpeg.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import secrets
@@ -498,9 +499,16 @@ def cannot_write(folder: str, exc: OSError) -> str:
 BAKE_FOLDER = "motion"  # Bake Motion's movies: in this folder beside the .blend
 
 
-def bake_folder(blend_path: str, media_path: str) -> str:
-    """Where Bake Motion writes: a ``motion`` folder beside the .blend, or beside the media while it is unsaved."""
-    return os.path.join(os.path.dirname(blend_path or os.path.normpath(media_path)), BAKE_FOLDER)
+def bake_output(blend_path: str, media_path: str, name: str, made_from: str) -> str:
+    """Bake Motion's movie: ``name`` tagged with a digest of ``made_from`` (the input and every setting), in a
+    ``motion`` folder beside the .blend (beside the media while the .blend is unsaved).
+
+    Bakes of other settings or inputs get other names, so a bake never replaces another strip's file;
+    the same bake again (Re-bake) replaces its own.
+    """
+    folder = os.path.join(os.path.dirname(blend_path or os.path.normpath(media_path)), BAKE_FOLDER)
+    stem, suffix = os.path.splitext(name)
+    return os.path.join(folder, f"{stem}_{hashlib.sha256(made_from.encode()).hexdigest()[:8]}{suffix}")
 
 
 # --- motion data and pictures ------------------------------------------------------------------

@@ -17,6 +17,7 @@ them is on screen. It reads the strip's file: the strip's own modifiers are not 
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import bpy
 from .. import cli
 from ..core.settings import Settings, SettingsError, exact_rate
 from ..core.timing import output_frame_count, output_range, plan_frame
-from ..media.paths import MediaError, bake_folder, image_sequence_files
+from ..media.paths import MediaError, bake_output, image_sequence_files
 from . import rig
 from .strips import media_frame_count, media_rate
 
@@ -142,8 +143,8 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
         raise BakeError(f"'{source.name}': none of the frames it shows has a partner (offset {frames.offset})")
     span = (None, None) if (shown.start, shown.stop) == (0, total) else (shown.start, shown.stop)
     name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
-    output = os.path.join(bake_folder(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path),
-                          name)
+    made_from = json.dumps([os.path.abspath(input_path), settings.to_dict()], sort_keys=True)
+    output = bake_output(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path, name, made_from)
     scene_start = int(source.frame_start) + plan_frame(frames, count, shown.start).frame
     return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, source.name,
                     anchor.name, target.name if target is not None else None)
