@@ -4,7 +4,9 @@ be baked says why."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import bpy
@@ -122,3 +124,44 @@ def test_what_cannot_be_baked_says_why(png_files, tmp_path):
     with pytest.raises(RuntimeError, match="reads whole image folders"):  # the operator's one-line error
         bpy.ops.sequencer.motion_bake("EXEC_DEFAULT")
     assert len(scene.sequence_editor.strips_all) == 2
+
+
+def test_a_bake_under_way_shows_progress_and_esc_leaves_nothing(png_files, monkeypatch):
+    from blender_addon.ui.bake import BakeRun
+
+    real = bake.render_bake
+
+    def paced(plan, progress=None, cancelled=None):  # 50 ms a frame, so there is time to cancel part way
+        def report(done: int) -> None:
+            time.sleep(0.05)
+            progress(done)
+
+        return real(plan, report, cancelled)
+
+    monkeypatch.setattr(bake, "render_bake", paced)
+    scene = new_scene()
+    strip = add_image_strip(scene, png_files, channel=2)
+    select_only(scene, strip)
+    plan = bake.plan_bake(scene, strip, Settings(offset=2, look="matte"), ".mkv")
+    folder = Path(plan.output).parent
+    before = set(os.listdir(folder)) if folder.is_dir() else set()
+
+    run = BakeRun(bpy.context, plan)  # what the modal operator does on invoke; Esc calls cancel()
+    while run.job.done < 3:
+        assert run.job.running, run.job.error
+        time.sleep(0.01)
+    run.show()
+    run.cancel()
+    assert run.job.cancelled and not run.job.running and run.job.error is None
+    assert 3 <= run.job.done < plan.frame_count == 16
+    assert not Path(plan.output).exists() and set(os.listdir(folder)) == before  # no file, no temporary
+    assert len(scene.sequence_editor.strips_all) == 1
+
+    run = BakeRun(bpy.context, plan)  # left to finish, as the timer events see it
+    while run.job.running:
+        run.show()
+        time.sleep(0.02)
+    run.end()
+    assert run.job.error is None and run.job.done == plan.frame_count
+    placed = bake.place_bake(scene, run.job.plan)
+    assert len(_read(bpy.path.abspath(placed.filepath))) == placed.frame_final_duration == 16

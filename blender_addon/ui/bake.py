@@ -23,6 +23,37 @@ def _settings_owner(scene: bpy.types.Scene) -> bpy.types.ID | bpy.types.Strip:
     return found if found is not None else scene
 
 
+class BakeRun:
+    """A bake under way in the interface: its render on a thread, Blender's progress bar, the status text, a timer."""
+
+    def __init__(self, context: bpy.types.Context, plan: bake.BakePlan) -> None:
+        self.job = bake.BakeJob(plan)
+        self._manager, self._workspace = context.window_manager, context.workspace
+        self._timer = self._manager.event_timer_add(TIMER_INTERVAL, window=context.window)
+        self._manager.progress_begin(0, plan.frame_count)
+        self.job.start()
+        self.show()
+
+    def show(self) -> None:
+        job = self.job
+        self._manager.progress_update(job.done)
+        self._workspace.status_text_set(
+            f"Baking motion of '{job.plan.source}': {job.done}/{job.plan.frame_count} frames (Esc to cancel)"
+        )
+
+    def end(self) -> None:
+        """Take down the timer, progress bar and status text (the render has ended)."""
+        self._manager.event_timer_remove(self._timer)
+        self._manager.progress_end()
+        self._workspace.status_text_set(None)
+
+    def cancel(self) -> None:
+        """Stop the render after the frame under way (its temporary file is deleted), then :meth:`end`."""
+        self.job.cancel()
+        self.job.wait()
+        self.end()
+
+
 class SEQUENCER_OT_motion_bake(bpy.types.Operator):
     """Render the exact engine's motion of the active strip or rig into a movie, added as a strip above it \
 (on a baked strip: re-bake it in place). Esc cancels"""
@@ -73,50 +104,30 @@ class SEQUENCER_OT_motion_bake(bpy.types.Operator):
         plan = self._plan(context)
         if plan is None:
             return {"CANCELLED"}
-        self._job = bake.BakeJob(plan)
-        self._job.start()
-        manager = context.window_manager
-        self._timer = manager.event_timer_add(TIMER_INTERVAL, window=context.window)
-        manager.progress_begin(0, plan.frame_count)
-        manager.modal_handler_add(self)
-        self._show(context)
+        self._run = BakeRun(context, plan)
+        context.window_manager.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        job = self._job
+        run = self._run
         if event.type == "ESC" and event.value == "PRESS":
-            self.cancel(context)
+            run.cancel()
             self.report({"INFO"}, "Bake cancelled: no file written, no strip added")
             return {"CANCELLED"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}  # the interface stays responsive
-        if job.running:
-            self._show(context)
+        if run.job.running:
+            run.show()
             return {"RUNNING_MODAL"}
-        self._end(context)
-        if job.error is not None:
-            self.report({"ERROR"}, job.error)
+        run.end()
+        if run.job.error is not None:
+            self.report({"ERROR"}, run.job.error)
             return {"CANCELLED"}
-        return self._place(context, job.plan, job.notes)
+        return self._place(context, run.job.plan, run.job.notes)
 
     def cancel(self, context: bpy.types.Context) -> None:
-        """Esc, or Blender ending the operator (a file loaded, the window closed): stop, delete the partial file."""
-        self._job.cancel()
-        self._job.wait()
-        self._end(context)
-
-    def _show(self, context: bpy.types.Context) -> None:
-        job = self._job
-        context.window_manager.progress_update(job.done)
-        context.workspace.status_text_set(
-            f"Baking motion of '{job.plan.source}': {job.done}/{job.plan.frame_count} frames (Esc to cancel)"
-        )
-
-    def _end(self, context: bpy.types.Context) -> None:
-        manager = context.window_manager
-        manager.event_timer_remove(self._timer)
-        manager.progress_end()
-        context.workspace.status_text_set(None)
+        """Blender ends the operator (a file loaded, the window closed): stop, delete the partial file."""
+        self._run.cancel()
 
     def _place(self, context: bpy.types.Context, plan: bake.BakePlan, notes: list[str]) -> set[str]:
         try:
