@@ -23,7 +23,10 @@ result = bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="us
 assert result == {"FINISHED"}, result
 assert addon_utils.check(module) == (True, True)
 names = ("SEQUENCER_OT_motion_extract", "SEQUENCER_OT_motion_extract_update", "SEQUENCER_OT_motion_extract_remove",
-         "SEQUENCER_OT_motion_extract_output_colors", "SEQUENCER_PT_motion_extraction")
+         "SEQUENCER_OT_motion_extract_output_colors", "SEQUENCER_PT_motion_extraction", "SEQUENCER_OT_motion_bake",
+         "SEQUENCER_PT_motion_bake")
+prefs = bpy.context.preferences.addons[module].preferences
+assert prefs.bake_format == "mkv", prefs.bake_format
 assert all(hasattr(bpy.types, name) for name in names), [n for n in names if not hasattr(bpy.types, n)]
 assert all("motion_extraction" in owner.bl_rna.properties for owner in (bpy.types.Scene, bpy.types.Strip))
 assert bpy.types.SEQUENCER_OT_motion_extract.bl_idname == "sequencer.motion_extract"
