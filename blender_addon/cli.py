@@ -44,7 +44,9 @@ from .media.paths import MOVIE_FORMATS, ffmpeg_input_arguments, is_url
 PROG = "motion_extract"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PATH = REPO_ROOT / ".cache" / "sample_clip.mkv"
+# The built-in sample clips, written on first use: the tripod shot and the same filmed handheld.
+SAMPLES = {"tripod": REPO_ROOT / ".cache" / "sample_clip.mkv", "handheld": REPO_ROOT / ".cache" / "sample_handheld.mkv"}
+SAMPLE_PATH = SAMPLES["tripod"]
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
 # The movie extensions each engine writes.
@@ -110,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("input", nargs="?", help="movie file, image folder, or image pattern such as frames/%%05d.png")
-    parser.add_argument("--sample", action="store_true", help="use the built-in synthetic sample clip as input")
+    parser.add_argument(
+        "--sample", nargs="?", const="tripod", choices=tuple(SAMPLES), metavar="NAME",
+        help="use a built-in synthetic sample clip as input: tripod (the default) or handheld (the same scene "
+        "filmed through a known shaky camera path, for --align)",
+    )
     parser.add_argument(
         "--blend", metavar="FILE.blend",
         help="instead of an INPUT, render the sequencer of this .blend as it is, with Blender (the effect "
@@ -145,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     movie.add_argument("--no-audio", action="store_true", help="leave the input's sound out of a movie output")
     motion_data.add_data_arguments(parser)
+    parser.add_argument(
+        "--align-report", metavar="FILE.csv",
+        help="with --align: write per output frame the estimated transform of each partner onto its frame and "
+        "how well it fit (see the README for the columns)",
+    )
     parser.add_argument(
         "--print-ffmpeg", action="store_true",
         help="print an ffmpeg command that reproduces these settings on INPUT (notes on what ffmpeg cannot "
@@ -379,7 +390,8 @@ def default_output(input_path: Path, settings: Settings, frame_range: tuple, sam
     """
     name = f"_motion_{settings.describe()}{_chunk_tag(frame_range)}"
     if sample:
-        return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"sample{name}.mp4"
+        prefix = "sample" if sample in (True, "tripod") else f"sample_{sample}"
+        return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"{prefix}{name}.mp4"
     if is_url(str(input_path)):
         stem = re.sub(r"[^\w.-]+", "_", str(input_path).split("://", 1)[1].rstrip("/").rsplit("/", 1)[-1]) or "stream"
         return Path(f"{Path(stem).stem}{name}.mp4")
@@ -409,24 +421,25 @@ def choose_engine(requested: str, args: argparse.Namespace) -> str:
     return engine
 
 
-def ensure_sample_clip() -> Path:
-    """Write the built-in sample clip on first use and return its path: FFV1 pictures, a tick every second."""
-    if SAMPLE_PATH.exists():
-        return SAMPLE_PATH
-    from .core.sample_clip import SampleClip, write_tick_track
+def ensure_sample_clip(name: str = "tripod") -> Path:
+    """Write the built-in sample clip ``name`` on first use and return its path: FFV1 pictures, a tick every second."""
+    path = SAMPLES[name]
+    if path.exists():
+        return path
+    from .core.sample_clip import HandheldClip, SampleClip, write_tick_track
 
     media = _media()
-    clip = SampleClip()
-    SAMPLE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=SAMPLE_PATH.parent) as folder:
+    clip = HandheldClip() if name == "handheld" else SampleClip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
         ticks = Path(folder) / "ticks.wav"
         write_tick_track(ticks, clip.frame_count / clip.fps)
         rate = media.exact_rate(clip.fps)
         sound = media.SoundClip(str(ticks), Fraction(0), Fraction(0), clip.frame_count / rate)
-        with media.open_writer(SAMPLE_PATH, rate, clip.width, clip.height, sound=sound, overwrite=True) as writer:
+        with media.open_writer(path, rate, clip.width, clip.height, sound=sound, overwrite=True) as writer:
             for frame in clip.read_from(0):
                 writer.write(frame)
-    return SAMPLE_PATH
+    return path
 
 
 def _media() -> ModuleType:
@@ -443,6 +456,9 @@ def _media() -> ModuleType:
 
 
 def _vse_batch() -> ModuleType:
+    # Importing bpy can log on stdout (Blender 5.1+ prints "Using OCIO=..." when $OCIO is set, as it is
+    # in any process Blender started), so file descriptor 1 points at the null device meanwhile.
+    saved_stdout = _point_stdout_at_null()
     try:
         from .vse import batch
     except ImportError as error:
@@ -450,6 +466,8 @@ def _vse_batch() -> ModuleType:
             f"the vse engine runs inside Blender ({error}): use 'blender -b --python scripts/motion_extract.py "
             "-- ...' or the bpy module from requirements.txt, or --engine exact"
         ) from None
+    finally:
+        _restore_stdout(saved_stdout)
     return batch
 
 
@@ -470,7 +488,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if not args.sample and not args.input:
         raise UsageError("no input given: name a video, an image folder or pattern, or use --sample (or --blend)")
     # A stream URL stays text: as a Path, "http://host/a" would become "http:/host/a".
-    input_path = SAMPLE_PATH if args.sample else args.input if is_url(args.input) else Path(args.input)
+    input_path = SAMPLES[args.sample] if args.sample else args.input if is_url(args.input) else Path(args.input)
     _refuse_options_the_mode_ignores(args)
     output = Path(args.output) if args.output else default_output(
         input_path, settings, args.frames, args.sample, args.engine
@@ -490,8 +508,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if args.jobs > 1 and (batch is not None or isinstance(input_path, str)):
         raise UsageError("--jobs renders files with the exact engine" + (
             ", not with --engine vse" if batch is not None else f"; {input_path} is a stream"))
+    _check_align_report(args, settings, batch is not None, output, input_path)
     if args.sample:
-        ensure_sample_clip()
+        ensure_sample_clip(args.sample)
     progress = _progress(args, stderr)
     if batch is not None:
         _render_with_blender(
@@ -502,6 +521,24 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     else:
         render_exact(args, settings, input_path, output, progress)
     return output
+
+
+def _check_align_report(args: argparse.Namespace, settings: Settings, vse: bool, output: Path,
+                        input_path: Path | str) -> None:
+    """Refuse an ``--align-report`` that would not be written, or would replace the output or the input."""
+    if args.align_report is None:
+        return
+    if settings.align == "none":
+        raise UsageError("--align-report reports --align: give --align shift, similarity or perspective")
+    if vse or args.jobs > 1:
+        raise UsageError("--align-report is written by the exact engine in one process: leave out "
+                         + ("--engine vse" if vse else "--jobs"))
+    report = Path(args.align_report)
+    if report.suffix.lower() != ".csv":
+        raise UsageError(f"{report}: --align-report writes a .csv file")
+    for name, path in (("output", output), ("input", input_path)):
+        if _same_path(report, path):
+            raise UsageError(f"{report}: the report would replace the {name}")
 
 
 def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
@@ -557,7 +594,11 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
         input_arguments = None if files is None else ffmpeg_input_arguments(str(input_path), list(files), source.rate)
     except media.MediaError as error:
         raise RunError(str(error)) from None
-    command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps, input_arguments)
+    try:
+        command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
+                                 input_arguments)
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
     stdout.write(command.shell() + "\n")
     for note in command.notes:
         stderr.write(f"{PROG}: note: {note}\n")
@@ -645,14 +686,18 @@ def render_exact(args: argparse.Namespace, settings: Settings, input_path: Path 
 
     metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)
     progress.total = stop - start
+    alignments = _AlignmentLog(source, settings)
     try:
-        with media.open_writer(
+        with _align_report(args, [input_path, output]) as report, media.open_writer(
             output, source.rate, width, height, overwrite=args.overwrite, protect=[input_path],
             first_number=start, frame_count=stop - start, codec=args.codec, crf=args.crf,
             encoder_preset=args.encoder_preset, sound=sound, whole=(start, stop) == (0, total),
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
             metadata=metadata,
-        ) as writer, contextlib.closing(_frames(args, source, input_path, settings, start, stop, output)) as frames:
+        ) as writer, contextlib.closing(
+            _frames(args, source, input_path, settings, start, stop, output, alignments.heard if alignments else None)
+        ) as frames:
+            alignments.report = report
             for done, frame in enumerate(frames, start=1):
                 writer.write(frame, source.time_of(input_frame(start + done - 1)))
                 progress.update(done)
@@ -662,15 +707,72 @@ def render_exact(args: argparse.Namespace, settings: Settings, input_path: Path 
         raise RunError(f"{source.path}: the video is truncated or corrupt ({error})") from None
 
 
+    if alignments and not args.quiet:
+        for warning in alignments.warnings():
+            progress.stream.write(f"{PROG}: warning: {warning}\n")
+
+
+class _AlignmentLog:
+    """What ``--align`` did, frame by frame: rows for ``--align-report`` and the pairs it could not align."""
+
+    def __init__(self, source, settings: Settings) -> None:
+        self.active = settings.align != "none"
+        self._source = source
+        self.report = None  # a csv writer once the report is open
+        self.failed: list[tuple[int, str]] = []  # (output frame, why)
+        self.pairs = 0
+
+    def __bool__(self) -> bool:
+        return self.active
+
+    def heard(self, plan, alignments: tuple) -> None:
+        from .core.align import report_row
+
+        time = float(self._source.time_of(plan.frame))
+        self.pairs += len(alignments)
+        for alignment in alignments:
+            if alignment.failure:
+                self.failed.append((plan.index, alignment.failure))
+        if self.report is not None:
+            for partner, alignment in zip(plan.partners or (None,), alignments or (None,), strict=True):
+                self.report.writerow(report_row(plan.index, time, plan.frame, partner, alignment))
+
+    def warnings(self) -> list[str]:
+        if not self.failed:
+            return []
+        first = ", ".join(f"{frame} ({why})" for frame, why in self.failed[:3])
+        more = "" if len(self.failed) <= 3 else ", ..."
+        return [f"alignment failed for {len(self.failed)} of {self.pairs} frame pairs, which are compared as they "
+                f"are: output frame {first}{more}"]
+
+
+@contextlib.contextmanager
+def _align_report(args: argparse.Namespace, protect: list) -> Iterator:
+    """A csv writer for ``--align-report`` with its header written (``None`` without one); the file appears
+    only when the render succeeds."""
+    if args.align_report is None:
+        yield None
+        return
+    import csv
+
+    from .core.align import REPORT_COLUMNS
+    from .media.text_output import text_output
+
+    with text_output(args.align_report, protect, args.overwrite) as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(REPORT_COLUMNS)
+        yield writer
+
+
 def _frames(args: argparse.Namespace, source, input_path: Path, settings: Settings, start: int, stop: int,
-            output: Path) -> Iterator:
+            output: Path, on_alignment=None) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``--jobs`` processes."""
     if args.jobs == 1:
         try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
             recorder = motion_data.recorder(args, settings, source, input_path, output, start)
         except ValueError as error:
             raise UsageError(f"{source.path}: {error}") from None
-        frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory,
+        frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory, on_alignment=on_alignment,
                                 measure=None if recorder is None else recorder.measures)
         return frames if recorder is None else motion_data.recorded(frames, recorder, settings, source, start)
     from .parallel import parallel_frames

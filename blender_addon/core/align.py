@@ -5,15 +5,15 @@ between them and leaves the scene's own (pairwise alignment, no path smoothing).
 (current frame t, partner p):
 
 1. corners are found in t (on a copy at most :data:`DETECT_SIZE` pixels wide, spread by a minimum
-   distance), a coarse shift between t and p is measured by phase correlation on small copies,
-   and pyramidal Lucas-Kanade tracks every corner from t into p from that guess; a corner is kept
-   only if tracking back from p lands within :data:`FORWARD_BACKWARD_PX` of where it started;
+   distance), and pyramidal Lucas-Kanade tracks every corner from t into p (its five pyramid levels
+   follow moves of a few hundred pixels); a corner is kept only if tracking back from p lands within
+   :data:`FORWARD_BACKWARD_PX` of where it started;
 2. a model is fitted to the tracks by RANSAC, so whatever moves on its own (up to about half the
    tracked points) cannot drag it: ``shift`` (translation), ``similarity`` (translation, rotation,
    uniform scale) or ``perspective`` (a homography), then refined on its inliers;
 3. the partner is warped onto t (bilinear). Where the warped partner has no pixels (the borders it
-   was moved away from), the current frame's own pixels stand in, so every look shows the still
-   level there instead of false motion.
+   was moved away from, and a pixel's margin inside them), the current frame's own pixels stand in,
+   so every look shows the still level there instead of false motion.
 
 A pair with too little texture or too poor a fit is not compensated (the identity is used) and
 its :class:`Alignment` says why; the report and the command line warn about it. Everything here
@@ -36,9 +36,8 @@ MODELS = ("none", "shift", "similarity", "perspective")
 DETECT_SIZE = 960  # corners are found on a copy at most this many pixels on its long side
 MAX_CORNERS = 500
 CORNER_QUALITY = 0.001  # relative to the strongest corner: low, so smooth texture counts too
-COARSE_SIZE = 256  # the phase-correlation copies' long side
-LK_WINDOW = (21, 21)
-LK_LEVELS = 4
+LK_WINDOW = (15, 15)
+LK_LEVELS = 5
 LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
 FORWARD_BACKWARD_PX = 0.5
 MIN_POINTS = 12  # fewer tracked corners than this: the frame has no usable texture
@@ -96,16 +95,12 @@ IDENTITY = np.eye(3)
 
 
 class _FrameFeatures:
-    """What tracking needs of one frame, computed once: its gray copy, a coarse copy and its corners."""
+    """What tracking needs of one frame, computed once: its gray copy and its corners."""
 
     def __init__(self, frame: np.ndarray) -> None:
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         height, width = gray.shape
         self.size = (width, height)
-        coarse_factor = COARSE_SIZE / max(width, height)
-        coarse = cv2.resize(gray, None, fx=coarse_factor, fy=coarse_factor, interpolation=cv2.INTER_AREA)
-        self.coarse = coarse.astype(np.float32)
-        self.coarse_factor = coarse_factor
         self.gray = gray
         self._corners: np.ndarray | None = None
 
@@ -175,11 +170,8 @@ def estimate_features(model: str, now: _FrameFeatures, then: _FrameFeatures,
     corners = now.corners
     if len(corners) < MIN_POINTS:
         return Alignment(model, center=center, points=len(corners), failure="no texture to track")
-    guess = _coarse_shift(now, then)
-    start = corners + np.asarray(guess, np.float32)
     tracked, status, _ = cv2.calcOpticalFlowPyrLK(
-        now.gray, then.gray, corners, start.copy(), winSize=LK_WINDOW, maxLevel=LK_LEVELS,
-        criteria=LK_CRITERIA, flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+        now.gray, then.gray, corners, None, winSize=LK_WINDOW, maxLevel=LK_LEVELS, criteria=LK_CRITERIA,
     )
     back, back_status, _ = cv2.calcOpticalFlowPyrLK(
         then.gray, now.gray, tracked, corners.copy(), winSize=LK_WINDOW, maxLevel=LK_LEVELS,
@@ -206,14 +198,6 @@ def estimate_features(model: str, now: _FrameFeatures, then: _FrameFeatures,
         return Alignment(model, IDENTITY, points, int(inliers.sum()), residual,
                          f"the fitted scale {result.scale:.2f} is implausible", center)
     return result
-
-
-def _coarse_shift(now: _FrameFeatures, then: _FrameFeatures) -> tuple[float, float]:
-    """Where ``now``'s content lies in ``then``, roughly (phase correlation of the small copies), in full pixels."""
-    (dx, dy), response = cv2.phaseCorrelate(now.coarse, then.coarse)
-    if response < 0.05 or not (math.isfinite(dx) and math.isfinite(dy)):
-        return 0.0, 0.0
-    return dx / now.coarse_factor, dy / now.coarse_factor
 
 
 def _fit(model: str, source: np.ndarray, target: np.ndarray, threshold: float) -> tuple[np.ndarray | None, np.ndarray]:
@@ -268,12 +252,21 @@ def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray)
         warp, transform = cv2.warpPerspective, matrix
     else:
         warp, transform = cv2.warpAffine, matrix[:2]
-    aligned = warp(partner, transform, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    coverage = warp(np.full((height, width), 255, np.uint8), transform, (width, height), flags=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    outside = cv2.compare(coverage, 255, cv2.CMP_LT)  # a pixel with any sample from beyond the partner's edge
-    cv2.copyTo(current, outside, aligned)
+    aligned = warp(partner, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    cv2.copyTo(current, _outside(matrix, width, height), aligned)
     return aligned
+
+
+def _outside(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A 0/255 mask of the pixels the warped partner does not cover: outside the quadrilateral its
+    pixel centres span, drawn with 1/256-pixel precision, and a pixel deeper inside (bilinear samples
+    there would reach beyond the partner's edge)."""
+    edge = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float64)
+    corners = cv2.perspectiveTransform(edge.reshape(-1, 1, 2), matrix).reshape(-1, 2)
+    inside = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(corners * 256).astype(np.int32), 255, cv2.LINE_8, 8)
+    inside = cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=255)
+    return cv2.bitwise_not(inside)
 
 
 REPORT_COLUMNS = (
