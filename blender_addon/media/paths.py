@@ -499,16 +499,20 @@ def cannot_write(folder: str, exc: OSError) -> str:
 BAKE_FOLDER = "motion"  # Bake Motion's movies: in this folder beside the .blend
 
 
-def bake_output(blend_path: str, media_path: str, name: str, made_from: str) -> str:
+def bake_output(blend_path: str, media_path: str, name: str, made_from: str, shown: str = "") -> str:
     """Bake Motion's movie: ``name`` tagged with a digest of ``made_from`` (the input and every setting), in a
     ``motion`` folder beside the .blend (beside the media while the .blend is unsaved).
 
-    Bakes of other settings or inputs get other names, so a bake never replaces another strip's file;
-    the same bake again (Re-bake) replaces its own.
+    Bakes of other settings or inputs get other names, so a bake never replaces another strip's file.
+    The same bake again (Re-bake) alternates between two names, never writing over ``shown``, the file
+    its strip shows: Blender has that one open (Windows cannot replace it), and undo gets it back.
     """
     folder = os.path.join(os.path.dirname(blend_path or os.path.normpath(media_path)), BAKE_FOLDER)
     stem, suffix = os.path.splitext(name)
-    return os.path.join(folder, f"{stem}_{hashlib.sha256(made_from.encode()).hexdigest()[:8]}{suffix}")
+    path = os.path.join(folder, f"{stem}_{hashlib.sha256(made_from.encode()).hexdigest()[:8]}{suffix}")
+    if shown and same_file(path, shown):
+        return f"{os.path.splitext(path)[0]}-2{suffix}"
+    return path
 
 
 # --- motion data and pictures ------------------------------------------------------------------

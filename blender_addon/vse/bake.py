@@ -144,7 +144,9 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     span = (None, None) if (shown.start, shown.stop) == (0, total) else (shown.start, shown.stop)
     name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
     made_from = json.dumps([os.path.abspath(input_path), settings.to_dict()], sort_keys=True)
-    output = bake_output(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path, name, made_from)
+    shown_file = bpy.path.abspath(target.filepath) if target is not None else ""
+    output = bake_output(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path, name, made_from,
+                         shown_file)
     scene_start = int(source.frame_start) + plan_frame(frames, count, shown.start).frame
     return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, source.name,
                     anchor.name, target.name if target is not None else None)
