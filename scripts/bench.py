@@ -29,6 +29,9 @@ matplotlib is installed (requirements.txt). Cases:
 ``--jobs-speedup`` times the command line with ``--jobs 2`` against ``--jobs 1`` on CPU-bound looks
 (issue 14: glow radius 10 at 1080p, at least 1.6x faster on two cores), alternating, ``--repeat`` times.
 
+``--motion`` prints only issue 13's figures (scripts/bench_motion.py): what the motion measures cost a
+1080p render to H.264, and the flow look's frames per second at 1080p and 640x360, with the profile.
+
 ``--looks`` prints only the per-frame cost at 1080p of issue 15's looks (glow and pre-blur at
 radius 10 against 25 ms, matte, saturation, tint) and the live view's rate with the glow preset
 (against 25 fps), from frames in memory.
@@ -126,6 +129,7 @@ CASES = [
 CASE_BY_NAME = {case.name: case for case in CASES}
 AGREE = "agree"  # the engines-agree check: not a timed row
 LOOKS = "looks"  # issue 15's per-frame costs of the blur and colour looks (--looks): not a timed row
+MOTION = "motion"  # issue 13's measures and flow look (--motion, scripts/bench_motion.py): not a timed row
 LOOK_TARGET_MS, LIVE_TARGET_FPS = 25.0, 25.0
 
 
@@ -378,6 +382,10 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         return {"versions": library_versions()}
     if case == LOOKS:
         return look_costs()
+    if case == MOTION:
+        from bench_motion import motion_figures
+
+        return motion_figures(prepare_clip("1080p", 10)["path"], OUR_X264)
     _preload(case)
     if case == "decode-opencv":
         return _timed(lambda: _decode_opencv(clip))
@@ -959,6 +967,8 @@ def main() -> int:
                         "none with --quick)")
     parser.add_argument("--install-ffmpeg", action="store_true", help="apt-get install Debian's ffmpeg if missing")
     parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
+    parser.add_argument("--motion", action="store_true", help="only what the motion measures cost a 1080p render and "
+                        "the flow look's speed (issue 13's targets; scripts/bench_motion.py), and exit")
     parser.add_argument("--jobs-speedup", action="store_true", help="only --jobs 2 against --jobs 1 on CPU-bound "
                         "looks (issue 14's target), --repeat times each, and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -973,6 +983,11 @@ def main() -> int:
         return 0
     if args.jobs_speedup:
         jobs_speedup(args.repeat)
+        return 0
+    if args.motion:
+        from bench_motion import print_motion_figures
+
+        print_motion_figures(call_worker(MOTION), load())
         return 0
     if args.quick:
         args.seconds = [min(args.seconds)]

@@ -117,22 +117,25 @@ def test_quantity_and_centroid_equal_mgt_python_definition_on_the_difference_loo
         assert HEIGHT - value(row, "centroid_y") == pytest.approx(comy)
 
 
-@pytest.mark.parametrize("offset", [1, 2, -2])
-def test_flow_of_a_known_translation_reads_back_its_direction_and_speed(offset):
+@pytest.mark.parametrize("offset, size", [(1, (320, 180)), (2, (320, 180)), (-2, (320, 180)), (1, (1920, 1080))])
+def test_flow_of_a_known_translation_reads_back_its_direction_and_speed(offset, size):
     """A textured scene panning (3, -2) pixels per frame (right and up): speed sqrt(13) = 3.61 px/frame
     within 6 % (DIS at its ULTRAFAST preset reads 1-5 % short), direction atan2(2, 3) = 33.7 degrees
-    within 2, read in the centre (the borders have no match)."""
+    within 2, read in the centre (the borders have no match); 1080p is compared at half size."""
+    width, height = size
     rng = np.random.default_rng(5)
-    texture = cv2.GaussianBlur(rng.integers(0, 256, (400, 500, 3), dtype=np.uint8), (0, 0), 2)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (height + 100, width + 100, 3), dtype=np.uint8), (0, 0), 2)
     step = (3.0, -2.0)
     clip = []
-    for t in range(8):
-        shift = np.float32([[1, 0, -100 + step[0] * t], [0, 1, -100 + step[1] * t]])
-        clip.append(cv2.warpAffine(texture, shift, (320, 180), flags=cv2.INTER_LINEAR))
-    centre = Region("centre", 60, 40, 200, 100)
+    for t in range(8 if width < 1000 else 3):
+        shift = np.float32([[1, 0, -50 + step[0] * t], [0, 1, -50 + step[1] * t]])
+        clip.append(cv2.warpAffine(texture, shift, (width, height), flags=cv2.INTER_LINEAR))
+    centre = Region("centre", width // 5, height // 5, 3 * width // 5, 3 * height // 5)
     settings = Settings(look="flow", offset=offset)
     found = rows(clip, settings, [centre])
-    for row in found[abs(offset): len(found) - abs(offset)] if offset < 0 else found[offset:]:
+    checked = found[: len(found) - abs(offset)] if offset < 0 else found[offset:]
+    assert checked
+    for row in checked:
         speed = value(row, "centre_flow_speed", [centre], flow=True)
         direction = value(row, "centre_flow_direction", [centre], flow=True)
         assert speed == pytest.approx(math.hypot(*step), rel=0.06)

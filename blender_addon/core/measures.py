@@ -130,9 +130,18 @@ def columns(regions: Sequence[Region] = (), flow: bool = False) -> list[Column]:
 class FlowField:
     """What the flow look computed for a frame: the vectors (H, W, 2) in pixels and how many frames they span."""
 
-    vectors: np.ndarray
+    vectors: np.ndarray  # in the frame's pixels, on a grid of flow cells
     frames: int  # the frame distance between the two frames compared (at least 1)
-    lengths: np.ndarray | None = None  # (H, W) lengths of the vectors, when already computed
+    lengths: np.ndarray | None = None  # the lengths of the vectors, when already computed
+    grid: tuple[float, float] = (1.0, 1.0)  # flow cells per frame pixel across and down (1: one per pixel)
+
+    def cells(self, region: Region) -> tuple[slice, slice]:
+        """The rows and columns of flow cells that cover ``region`` (at least one of each)."""
+        across, down = self.grid
+        x0, y0 = int(region.x * across), int(region.y * down)
+        x1 = max(x0 + 1, round((region.x + region.width) * across))
+        y1 = max(y0 + 1, round((region.y + region.height) * down))
+        return slice(y0, y1), slice(x0, x1)
 
 
 # What MotionEffect.render calls with each frame's motion (None for a frame passed through untouched).
@@ -159,8 +168,12 @@ class MotionMeasures:
         self._cv2 = _opencv()
         self._gray = np.empty((self.height, self.width), np.uint8)
         self._mask = np.empty((self.height, self.width), np.uint8)
-        # Sums of M: 32-bit while a whole frame of 255 fits, else 64-bit.
-        self._wide = self.width * self.height * 255 >= 2**31
+        # Summed-area tables of M and of the pixels above the threshold, made once (a new 8 MB table per
+        # frame costs more in page faults than the sums): 32-bit while a whole frame of 255 fits.
+        table = (self.height + 1, self.width + 1)
+        wide = self.width * self.height * 255 >= 2**31
+        self._sums = np.zeros(table, (np.float64 if wide else np.int32) if self._cv2 is not None else np.int64)
+        self._counts = np.zeros(table, np.int32 if self._cv2 is not None else np.int64)
         self.values: list[float | None] = []
         self.column_means = np.zeros(self.width)
         self.row_means = np.zeros(self.height)
@@ -174,12 +187,12 @@ class MotionMeasures:
             self.row_means = np.zeros(self.height)
             return
         gray = self.motion_picture(motion)
-        integral = self._integral(gray)
-        mask = self._above_threshold(gray)
+        integral = self._integral(gray, self._sums)
+        moving = self._integral(self._above_threshold(gray), self._counts)
         values = []
         for index, region in enumerate(self.regions):
             column_sums, row_sums = _region_sums(integral, region)
-            values += self._region_values(region, column_sums, row_sums, mask)
+            values += _region_values(region, column_sums, row_sums, *_region_sums(moving, region))
             if self.flow:
                 values += _flow_values(flow, region)
             if index == 0:
@@ -209,41 +222,42 @@ class MotionMeasures:
         self._gray[...] = luma
         return self._gray
 
-    def _integral(self, gray: np.ndarray) -> np.ndarray:
-        """The summed-area table of ``M``, (H+1, W+1): any rectangle's sums in four look-ups."""
+    def _integral(self, picture: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """The summed-area table of ``picture`` into ``table`` (H+1, W+1): any rectangle's sums in four look-ups."""
         if self._cv2 is not None:
-            return self._cv2.integral(gray, sdepth=self._cv2.CV_64F if self._wide else self._cv2.CV_32S)
-        table = np.zeros((self.height + 1, self.width + 1), np.int64)
-        np.cumsum(np.cumsum(gray, axis=0, dtype=np.int64), axis=1, out=table[1:, 1:])
+            cv2 = self._cv2
+            return cv2.integral(picture, table, sdepth=cv2.CV_64F if table.dtype == np.float64 else cv2.CV_32S)
+        np.cumsum(np.cumsum(picture, axis=0, dtype=np.int64), axis=1, out=table[1:, 1:])
         return table
 
     def _above_threshold(self, gray: np.ndarray) -> np.ndarray:
+        """1 where ``M`` exceeds the threshold, else 0."""
         if self._cv2 is not None:
-            self._cv2.threshold(gray, self.threshold, 255, self._cv2.THRESH_BINARY, dst=self._mask)
+            self._cv2.threshold(gray, self.threshold, 1, self._cv2.THRESH_BINARY, dst=self._mask)
         else:
             np.greater(gray, self.threshold, out=self._mask.view(bool))
         return self._mask
 
-    def _region_values(self, region: Region, column_sums: np.ndarray, row_sums: np.ndarray,
-                       mask: np.ndarray) -> list[float | None]:
-        area = region.width * region.height
-        total = float(column_sums.sum())
-        if total > 0:
-            centroid = (region.x + float(column_sums @ np.arange(region.width)) / total,
-                        region.y + float(row_sums @ np.arange(region.height)) / total)
-        else:
-            centroid = (None, None)
-        inside = mask[region.y : region.y + region.height, region.x : region.x + region.width]
-        cv2 = self._cv2
-        if cv2 is not None:
-            active = cv2.countNonZero(inside)
-            box = cv2.boundingRect(inside) if active else None
-        else:
-            rows, cols = np.nonzero(inside)
-            active = len(rows)
-            box = (cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1) if active else None
-        box_values = [None] * 4 if box is None else [region.x + box[0], region.y + box[1], box[2], box[3]]
-        return [total / area, active / area, *centroid, *box_values]
+
+def _region_values(region: Region, column_sums: np.ndarray, row_sums: np.ndarray, moving_columns: np.ndarray,
+                   moving_rows: np.ndarray) -> list[float | None]:
+    """Quantity, active share, centroid and box of ``region`` from its column and row sums of ``M`` and of
+    the pixels above the threshold."""
+    area = region.width * region.height
+    total = float(column_sums.sum())
+    if total > 0:
+        centroid = (region.x + float(column_sums @ np.arange(region.width)) / total,
+                    region.y + float(row_sums @ np.arange(region.height)) / total)
+    else:
+        centroid = (None, None)
+    active = int(moving_columns.sum())
+    if active:
+        columns, rows = np.flatnonzero(moving_columns), np.flatnonzero(moving_rows)
+        box = [region.x + int(columns[0]), region.y + int(rows[0]), int(columns[-1] - columns[0]) + 1,
+               int(rows[-1] - rows[0]) + 1]
+    else:
+        box = [None] * 4
+    return [total / area, active / area, *centroid, *box]
 
 
 def _region_sums(integral: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
@@ -258,10 +272,11 @@ def _flow_values(flow: FlowField | None, region: Region) -> list[float | None]:
     """Mean speed (pixels per frame) and the direction of the summed vectors (degrees, y up) in ``region``."""
     if flow is None:
         return [0.0, None]
-    inside = flow.vectors[region.y : region.y + region.height, region.x : region.x + region.width]
+    rows, cols = flow.cells(region)
+    inside = flow.vectors[rows, cols]
     dx, dy = inside[..., 0], inside[..., 1]
     if flow.lengths is not None:
-        lengths = flow.lengths[region.y : region.y + region.height, region.x : region.x + region.width]
+        lengths = flow.lengths[rows, cols]
     else:
         lengths = np.sqrt(dx * dx + dy * dy)
     speed = float(lengths.mean(dtype=np.float64)) / flow.frames

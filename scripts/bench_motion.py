@@ -1,0 +1,177 @@
+"""Issue 13's figures for ``bench.py --motion``: what the measures cost a render, and how fast the flow look runs.
+
+- measures: the 1080p 10 s H.264 clip rendered to H.264 (bench.py's x264 settings) with and without
+  the measures of two regions, alternating, each ``repeat`` times (median); and the measures' own
+  cost per 1080p frame from frames in memory, step by step (the profile);
+- flow look: frames per second of the look's render from frames in memory, at 1080p and 640x360,
+  and of the whole render of the 1080p clip to H.264 with ``--look flow``;
+- flow methods: OpenCV's DIS at each preset and Farneback, per 1080p and 640x360 pair, with the speed
+  they read back on a known pan of (3, -2) pixels per frame (error in percent).
+
+Run in a child of bench.py (``--worker motion``) so that nothing else shares its process.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+MEASURES_TARGET = 10.0  # percent of the render's time
+FLOW_TARGETS = {"1080p": 10.0, "640x360": 60.0}  # frames per second
+SIZES = {"1080p": (1920, 1080), "640x360": (640, 360)}
+REGIONS = ("left=0,0,960,1080", "centre=480,270,960,540")
+
+
+def _render(clip: Path, settings, writer_options: dict, measure: bool) -> float:
+    """Seconds to render ``clip`` to an H.264 file (with the measures of :data:`REGIONS` when ``measure``)."""
+    from blender_addon import media
+    from blender_addon.core.engine import extract_motion
+    from blender_addon.core.measures import MotionMeasures, parse_region
+
+    source = media.open_source(clip)
+    measures = MotionMeasures(settings, (source.height, source.width), [parse_region(text) for text in REGIONS])
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        with media.open_writer(Path(folder) / "out.mp4", source.rate, source.width, source.height,
+                               **writer_options) as writer:
+            for frame in extract_motion(source, settings, measure=measures if measure else None):
+                writer.write(frame)
+    return time.perf_counter() - began
+
+
+def measure_profile(frames: int = 12) -> dict[str, float]:
+    """Milliseconds per 1080p frame of each step of the measures (two regions), from frames in memory."""
+    import cv2
+    import numpy as np
+
+    from blender_addon.core.effect import MotionEffect
+    from blender_addon.core.measures import MotionMeasures, parse_region
+    from blender_addon.core.sample_clip import SampleClip
+    from blender_addon.core.settings import Settings
+    from blender_addon.core.timing import COMBINE
+
+    clip = SampleClip(width=1920, height=1080, frame_count=frames + 1, fps=30)
+    pictures = [clip.frame(index) for index in range(frames + 1)]
+    settings = Settings()
+    effect = MotionEffect(settings, pictures[0].shape)
+    motions = [effect.render(pictures[index], (pictures[index - 1],), COMBINE).copy() for index in range(1, frames + 1)]
+    measures = MotionMeasures(settings, pictures[0].shape, [parse_region(text) for text in REGIONS])
+
+    def per_frame(step) -> float:
+        step(motions[0])
+        times = []
+        for motion in motions:
+            began = time.perf_counter()
+            step(motion)
+            times.append(time.perf_counter() - began)
+        return 1000 * statistics.median(times)
+
+    gray = measures.motion_picture(motions[0]).copy()
+    return {
+        "all measures": per_frame(lambda motion: measures(motion, None)),
+        "luma and deviation (cvtColor, absdiff)": per_frame(measures.motion_picture),
+        "summed-area table (integral)": per_frame(lambda motion: cv2.integral(gray)),
+        "threshold, count, bounding box": per_frame(
+            lambda motion: cv2.boundingRect(cv2.threshold(gray, 12, 255, cv2.THRESH_BINARY)[1])),
+        "copy of the motion frame (for scale)": per_frame(np.copy),
+    }
+
+
+def flow_fps(size: str, frames: int = 16) -> float:
+    """Frames per second of the flow look's render at ``size``, from frames in memory."""
+    from blender_addon.core.effect import MotionEffect
+    from blender_addon.core.sample_clip import SampleClip
+    from blender_addon.core.settings import Settings
+    from blender_addon.core.timing import COMBINE
+
+    width, height = SIZES[size]
+    clip = SampleClip(width=width, height=height, frame_count=frames + 1, fps=30)
+    pictures = [clip.frame(index) for index in range(frames + 1)]
+    effect = MotionEffect(Settings(look="flow"), pictures[0].shape)
+    effect.render(pictures[1], (pictures[0],), COMBINE, (1, 0))
+    began = time.perf_counter()
+    for index in range(2, frames + 1):
+        effect.render(pictures[index], (pictures[index - 1],), COMBINE, (index, index - 1))
+    return (frames - 1) / (time.perf_counter() - began)
+
+
+def flow_methods() -> list[dict]:
+    """ms per pair and speed error on a known pan, for each dense flow method OpenCV has, at both sizes."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    rows = []
+    methods = {f"DIS {name}": (lambda preset: lambda a, b: cv2.DISOpticalFlow_create(preset).calc(a, b, None))(
+        getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{name}")) for name in ("ULTRAFAST", "FAST", "MEDIUM")}
+    methods["Farneback (0.5, 3, 15, 3, 5, 1.2)"] = lambda a, b: cv2.calcOpticalFlowFarneback(
+        a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    for size, (width, height) in SIZES.items():
+        texture = cv2.GaussianBlur(rng.integers(0, 256, (height + 100, width + 100), dtype=np.uint8), (0, 0), 2)
+        pair = [cv2.warpAffine(texture, np.float32([[1, 0, -50 + 3 * t], [0, 1, -50 - 2 * t]]), (width, height))
+                for t in range(2)]
+        for name, method in methods.items():
+            method(pair[1], pair[0])
+            times = []
+            for _ in range(3 if size == "1080p" else 8):
+                began = time.perf_counter()
+                flow = method(pair[1], pair[0])
+                times.append(time.perf_counter() - began)
+            centre = flow[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4]
+            speed = float(np.hypot(centre[..., 0], centre[..., 1]).mean())
+            rows.append({"size": size, "method": name, "ms": 1000 * statistics.median(times),
+                         "error": 100 * (speed - math.hypot(3, 2)) / math.hypot(3, 2)})
+    return rows
+
+
+def motion_figures(clip: str, writer_options: dict, repeat: int = 2) -> dict:
+    """Everything ``bench.py --motion`` prints (run in a worker)."""
+    from blender_addon.core.settings import Settings
+
+    path = Path(clip)
+    plain, measured = [], []
+    for _ in range(repeat):  # alternating, so that a change in the machine's load touches both
+        plain.append(_render(path, Settings(), writer_options, measure=False))
+        measured.append(_render(path, Settings(), writer_options, measure=True))
+    flow_render = _render(path, Settings(look="flow"), writer_options, measure=True)
+    from blender_addon import media
+
+    frames = media.open_source(path).frame_count
+    return {
+        "frames": frames,
+        "plain_s": statistics.median(plain),
+        "measured_s": statistics.median(measured),
+        "runs": [plain, measured],
+        "profile": measure_profile(),
+        "flow_fps": {size: flow_fps(size) for size in SIZES},
+        "flow_render_fps": frames / flow_render,
+        "methods": flow_methods(),
+    }
+
+
+def print_motion_figures(figures: dict, load: str) -> None:
+    frames = figures["frames"]
+    plain, measured = figures["plain_s"], figures["measured_s"]
+    overhead = 100 * (measured - plain) / plain
+    runs = " / ".join(f"{a:.2f}:{b:.2f}" for a, b in zip(*figures["runs"], strict=True))
+    print(f"load average: {load}\n")
+    print("| target | ours | goal | verdict |\n|---|---|---|---|")
+    print(f"| measures' share of a 1080p render to H.264 ({frames} frames; plain {frames / plain:.1f} fps, "
+          f"measured {frames / measured:.1f} fps; runs {runs} s) | {overhead:.1f} % | <= {MEASURES_TARGET:.0f} % | "
+          f"{'met' if overhead <= MEASURES_TARGET else 'MISSED'} |")
+    for size, fps in figures["flow_fps"].items():
+        goal = FLOW_TARGETS[size]
+        print(f"| flow look, {size}, frames in memory | {fps:.1f} fps | >= {goal:.0f} fps | "
+              f"{'met' if fps >= goal else 'MISSED'} |")
+    whole = figures["flow_render_fps"]
+    print(f"| flow look, 1080p clip to H.264 with its measures (whole render) | {whole:.1f} fps "
+          f"| >= {FLOW_TARGETS['1080p']:.0f} fps | {'met' if whole >= FLOW_TARGETS['1080p'] else 'MISSED'} |")
+    print("\n| measures' step (1080p, two regions) | ms per frame |\n|---|---|")
+    for step, ms in figures["profile"].items():
+        print(f"| {step} | {ms:.2f} |")
+    print("\n| flow method | size | ms per pair | speed read on a (3, -2) px pan |\n|---|---|---|---|")
+    for row in figures["methods"]:
+        print(f"| {row['method']} | {row['size']} | {row['ms']:.1f} | {row['error']:+.1f} % |")
