@@ -307,3 +307,18 @@ def test_align_report_is_not_left_behind_by_a_failed_render(handheld_file, tmp_p
     assert result.returncode == 1 and "already exists" in result.stderr
     assert (tmp_path / "out.mkv").read_bytes() == b"someone else's"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.mkv"]
+
+
+def test_estimates_without_rendering_are_the_renders_own(handheld_frames):
+    """What the rig keys and the live preview shows is what the render used."""
+    from blender_addon.core.engine import estimate_alignments
+
+    source, settings = Frames(handheld_frames[:8]), Settings(align="similarity", offset=2, edges="gray")
+    heard: list = []
+    render(source, settings, start=3, on_alignment=lambda plan, alignments: heard.append((plan, alignments)))
+    estimated = list(estimate_alignments(source, settings, start=3))
+    assert [plan for plan, _ in estimated] == [plan for plan, _ in heard]
+    for (_, ours), (_, theirs) in zip(estimated, heard, strict=True):
+        assert [a.matrix.tolist() for a in ours] == [a.matrix.tolist() for a in theirs]
+    with pytest.raises(ValueError, match="alignment model"):
+        next(estimate_alignments(source, Settings()))

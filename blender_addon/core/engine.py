@@ -14,6 +14,7 @@ Nothing here knows about files or Blender; the readers live in ``media``.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from .settings import Settings
 from .timing import FramePlan, output_frame_count, plan_frames
 
 if TYPE_CHECKING:
-    from .align import Alignment
+    from .align import Aligner, Alignment
 
 DEFAULT_MAX_MEMORY = 1 << 30  # bytes of decoded frames the window may hold
 
@@ -255,30 +256,13 @@ def extract_motion(
     if not 0 <= start < stop <= total:
         raise ValueError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
     effect = MotionEffect(settings, (source.height, source.width, 3))
-    plans = plan_frames(settings, source.frame_count, max(0, start - effect.warmup), stop)
-    plan: FramePlan | None = next(plans)
-    stats.strategy = choose_strategy(settings, source, max_memory)
-    fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
-    fetcher = fetcher_type(source, settings, plan, stats)
-    expand = _Expander(source)
-    aligner = None
-    if settings.align != "none":
-        from .align import Aligner  # OpenCV: only alignment needs it
-
-        aligner = Aligner(settings.align)
-    try:
-        while plan is not None:
-            frame, partners = fetcher.fetch(plan)
-            # Partners first: at N=1 this frame's partner is the last frame's current, still expanded.
-            if partners is not None:
-                partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
-            frame = expand(plan.frame, frame)
+    aligner = _aligner(settings)
+    pairs = _frame_pairs(source, settings, max(0, start - effect.warmup), stop, max_memory, stats)
+    with contextlib.closing(pairs):
+        for plan, frame, partners in pairs:
             indices = None if plan.partners is None else (plan.frame, *plan.partners)
             if aligner is not None:
-                alignments = () if partners is None else tuple(
-                    aligner.estimate(frame, partner, plan.frame, index)
-                    for partner, index in zip(partners, plan.partners, strict=True)
-                )
+                alignments = _estimate(aligner, plan, frame, partners)
                 if alignments:
                     partners = tuple(aligner.align(alignment, frame, partner)
                                      for alignment, partner in zip(alignments, partners, strict=True))
@@ -290,6 +274,60 @@ def extract_motion(
                 stats.frames_out += 1
                 yield result
             del result
+
+
+def estimate_alignments(
+    source: FrameSource, settings: Settings, start: int = 0, stop: int | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> Iterator[tuple[FramePlan, tuple[Alignment, ...]]]:
+    """The plan of each output frame ``start`` to ``stop - 1`` and the alignments of its partners (none for
+    an edge frame), exactly as :func:`extract_motion` estimates them, without rendering: the numbers the
+    sequencer rig keys and the live preview shows. ``settings.align`` must not be ``none``."""
+    aligner = _aligner(settings)
+    if aligner is None:
+        raise ValueError("estimate_alignments needs settings with an alignment model")
+    total = output_frame_count(settings, source.frame_count)
+    pairs = _frame_pairs(source, settings, start, total if stop is None else stop, max_memory, EngineStats())
+    with contextlib.closing(pairs):
+        for plan, frame, partners in pairs:
+            yield plan, _estimate(aligner, plan, frame, partners)
+
+
+def _aligner(settings: Settings) -> Aligner | None:
+    if settings.align == "none":
+        return None
+    from .align import Aligner  # OpenCV: only alignment needs it
+
+    return Aligner(settings.align)
+
+
+def _estimate(aligner: Aligner, plan: FramePlan, frame: np.ndarray,
+              partners: tuple[np.ndarray, ...] | None) -> tuple[Alignment, ...]:
+    if partners is None:
+        return ()
+    return tuple(aligner.estimate(frame, partner, plan.frame, index)
+                 for partner, index in zip(partners, plan.partners, strict=True))
+
+
+def _frame_pairs(
+    source: FrameSource, settings: Settings, start: int, stop: int, max_memory: int, stats: EngineStats,
+) -> Iterator[tuple[FramePlan, np.ndarray, tuple[np.ndarray, ...] | None]]:
+    """Each plan of output frames ``start`` to ``stop - 1`` with its current frame and partners, expanded."""
+    plans = plan_frames(settings, source.frame_count, start, stop)
+    plan: FramePlan | None = next(plans)
+    stats.strategy = choose_strategy(settings, source, max_memory)
+    fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
+    fetcher = fetcher_type(source, settings, plan, stats)
+    expand = _Expander(source)
+    try:
+        while plan is not None:
+            frame, partners = fetcher.fetch(plan)
+            # Partners first: at N=1 this frame's partner is the last frame's current, still expanded.
+            if partners is not None:
+                partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
+            frame = expand(plan.frame, frame)
+            yield plan, frame, partners
+            del frame, partners
             plan = next(plans, None)
     finally:
         for head in fetcher.heads:
