@@ -23,6 +23,7 @@ from blender_addon.core.engine import extract_motion
 from blender_addon.core.sample_clip import write_tick_track
 from blender_addon.core.settings import Settings
 from blender_addon.vse import batch
+from blender_addon.vse.compat import timing
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +169,7 @@ def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):
     scene.frame_start, scene.frame_end = 1, FRAMES
     blend = tmp_path / "edit.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(blend))
-    assert strip.frame_final_duration == FRAMES
+    assert timing(strip).duration == FRAMES
     summary = batch.render_blend_file(blend, tmp_path / "edit_%03d.png", start=4, stop=9)
     written = sorted(tmp_path.glob("edit_*.png"))
     assert summary.frame_count == 5 and [path.name for path in written] == [f"edit_{i:03d}.png" for i in range(4, 9)]

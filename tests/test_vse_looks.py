@@ -39,6 +39,7 @@ from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.settings import Settings
 from blender_addon.ui import operators, presets, props
 from blender_addon.vse import rig
+from blender_addon.vse.compat import timing
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
@@ -52,7 +53,7 @@ def render_rig(settings: Settings, png_files, folder: Path) -> list[np.ndarray]:
     scene = new_scene()
     found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
     scene.render.resolution_x, scene.render.resolution_y = rig.layout_size(settings, WIDTH, HEIGHT)
-    return render_frames(scene, found.frame_final_start, found.frame_final_end, folder)
+    return render_frames(scene, timing(found).left_handle, timing(found).right_handle, folder)
 
 
 def differences(settings: Settings, clip, png_files, folder: Path) -> tuple[int, float]:
@@ -135,21 +136,21 @@ def test_each_look_is_a_native_strip_in_the_rig(png_files):
     strips = {strip.get(rig.ROLE_KEY, "source"): strip for strip in found.strips}
     partner = strips["partner"]
     assert partner.type == "META" and partner.blend_type == "ALPHA_OVER"
-    assert [copy.frame_start for copy in partner.strips] == [3, 5, 7]  # lags 2, 4, 6
+    assert [timing(copy).content_start for copy in partner.strips] == [3, 5, 7]  # lags 2, 4, 6
     overlay = strips["overlay"].modifiers[0]
     assert overlay.type == "COMPOSITOR" and overlay.input_mask_strip == strips["source"]
     assert strips["glow"].modifiers[0].node_group.name.endswith("Glow")
     first_trail = next(strip for strip in found.strips if strip.get(rig.ROLE_KEY) == "trail")
-    assert (first_trail.blend_type, first_trail.frame_final_start) == ("LIGHTEN", 2)
+    assert (first_trail.blend_type, timing(first_trail).left_handle) == ("LIGHTEN", 2)
 
 
 def test_update_and_remove_with_every_look(png_files):
     scene = new_scene()
     source = add_image_strip(scene, png_files, channel=3, start=4, name="shot")
-    source.frame_offset_start = 2
+    timing(source).left_handle_offset = 2
     before = {
-        "channel": source.channel, "frame_start": source.frame_start, "range": (source.frame_final_start,
-        source.frame_final_end), "transform": (source.transform.offset_x, source.transform.offset_y),
+        "channel": source.channel, "frame_start": timing(source).content_start, "range": (timing(source).left_handle,
+        timing(source).right_handle), "transform": (source.transform.offset_x, source.transform.offset_y),
         "modifiers": len(source.modifiers), "keys": sorted(source.keys()), "blend": source.blend_type,
     }
     groups_before = set(bpy.data.node_groups)
@@ -165,8 +166,8 @@ def test_update_and_remove_with_every_look(png_files):
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
     assert [strip.name for strip in scene.sequence_editor.strips_all] == ["shot"]
     after = {
-        "channel": source.channel, "frame_start": source.frame_start, "range": (source.frame_final_start,
-        source.frame_final_end), "transform": (source.transform.offset_x, source.transform.offset_y),
+        "channel": source.channel, "frame_start": timing(source).content_start, "range": (timing(source).left_handle,
+        timing(source).right_handle), "transform": (source.transform.offset_x, source.transform.offset_y),
         "modifiers": len(source.modifiers), "keys": sorted(source.keys()), "blend": source.blend_type,
     }
     assert after == before
@@ -177,13 +178,13 @@ def test_save_reopen_keeps_the_compositor_looks(clip, png_files, tmp_path):
     settings = Settings(offset=2, overlay="screen", glow=1.0, glow_radius=2.0)
     scene = new_scene()
     found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
-    before = render_frames(scene, found.frame_final_start, found.frame_final_end, tmp_path / "before")
+    before = render_frames(scene, timing(found).left_handle, timing(found).right_handle, tmp_path / "before")
     path = tmp_path / "looks.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(path))
     bpy.ops.wm.open_mainfile(filepath=str(path))
     scene = bpy.data.scenes[0]
     found = scene.sequence_editor.strips["clip Motion"]
-    after = render_frames(scene, found.frame_final_start, found.frame_final_end, tmp_path / "after")
+    after = render_frames(scene, timing(found).left_handle, timing(found).right_handle, tmp_path / "after")
     assert max_mean_difference(after, before) == (0, 0.0)
 
 

@@ -34,6 +34,7 @@ from blender_addon.core.engine import FrameList, extract_motion
 from blender_addon.core.settings import OPTIONS, Colour, Settings
 from blender_addon.ui import props
 from blender_addon.vse import batch, colors, rig
+from blender_addon.vse.compat import timing
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
@@ -58,9 +59,9 @@ def extract(scene, strip, **options) -> bpy.types.MetaStrip:
 def snapshot(strip: bpy.types.Strip) -> dict:
     """Everything Remove must give back."""
     return {
-        "name": strip.name, "type": strip.type, "channel": strip.channel, "frame_start": strip.frame_start,
-        "offsets": (strip.frame_offset_start, strip.frame_offset_end),
-        "range": (strip.frame_final_start, strip.frame_final_end),
+        "name": strip.name, "type": strip.type, "channel": strip.channel, "frame_start": timing(strip).content_start,
+        "offsets": (timing(strip).left_handle_offset, timing(strip).right_handle_offset),
+        "range": (timing(strip).left_handle, timing(strip).right_handle),
         "modifiers": [(m.name, m.type) for m in strip.modifiers], "blend": (strip.blend_type, strip.blend_alpha),
         "parent": strip.parent_meta(), "keys": sorted(strip.keys()),
     }
@@ -106,14 +107,14 @@ def test_extract_on_image_strip_builds_the_shift_rig(png_files):
     source = add_image_strip(scene, png_files, channel=2, start=5)
     found = extract(scene, source, offset=3)
     assert rig.is_rig(found) and found.channel == 2 and found.name == "clip Motion"
-    assert (found.frame_final_start, found.frame_final_end) == (5, 5 + FRAMES)
+    assert (timing(found).left_handle, timing(found).right_handle) == (5, 5 + FRAMES)
     roles = by_role(found)
     assert set(roles) == {"source", "partner"}
     partner = roles["partner"]
-    assert roles["source"] == source and source.channel == 1 and source.frame_start == 5
-    assert partner.channel == 2 and partner.frame_start == 8
-    assert (partner.frame_offset_start, partner.frame_offset_end) == (-3, 3)
-    assert (partner.frame_final_start, partner.frame_final_end) == (5, 5 + FRAMES)
+    assert roles["source"] == source and source.channel == 1 and timing(source).content_start == 5
+    assert partner.channel == 2 and timing(partner).content_start == 8
+    assert (timing(partner).left_handle_offset, timing(partner).right_handle_offset) == (-3, 3)
+    assert (timing(partner).left_handle, timing(partner).right_handle) == (5, 5 + FRAMES)
     assert [(m.name, m.type) for m in partner.modifiers] == [("Invert", "CURVES")]
     assert (partner.blend_type, partner.blend_alpha) == ("ALPHA_OVER", 0.5)
     assert props.settings_from_group(found.motion_extraction) == Settings(offset=3)
@@ -125,13 +126,13 @@ def test_extract_on_movie_strip_in_freeze_mode(ffv1_movie):
     source = scene.sequence_editor.strips.new_movie(name="movie", filepath=str(ffv1_movie), channel=3, frame_start=1)
     found = extract(scene, source, mode="freeze", reference=4, look="difference", amplify=2.0)
     roles = by_role(found)
-    assert set(roles) == {"source", "partner", "freeze", "amplify"}
-    freeze = roles["freeze"]
-    assert freeze.type == "SPEED" and freeze.input_1 == roles["partner"]
-    assert (freeze.speed_control, freeze.speed_frame_number) == ("FRAME_NUMBER", 4)
-    assert (freeze.blend_type, freeze.blend_alpha) == ("DIFFERENCE", 1.0)
+    assert set(roles) == {"source", "partner", "amplify"}
+    reference = timing(roles["partner"])  # media frame 4 alone, held over the whole strip
+    assert (reference.content_trim_start, reference.content_trim_end, reference.content_duration) == (4, FRAMES - 5, 1)
+    assert (reference.left_handle, reference.right_handle) == (1, 1 + FRAMES)
+    assert (roles["partner"].blend_type, roles["partner"].blend_alpha) == ("DIFFERENCE", 1.0)
     assert [m.type for m in roles["amplify"].modifiers] == ["CURVES"]
-    assert found.channel == 3 and (found.frame_final_start, found.frame_final_end) == (1, 1 + FRAMES)
+    assert found.channel == 3 and (timing(found).left_handle, timing(found).right_handle) == (1, 1 + FRAMES)
 
 
 def test_update_rebuilds_in_place(png_files):
@@ -144,8 +145,8 @@ def test_update_rebuilds_in_place(png_files):
     assert scene.sequence_editor.active_strip == found
     roles = by_role(found)
     assert set(roles) == {"source", "partner", "edge"}
-    assert roles["partner"].blend_type == "LINEAR_BURN" and roles["partner"].frame_start == 1 - 4
-    assert (roles["edge"].frame_final_start, roles["edge"].frame_final_end) == (1 + FRAMES - 4, 1 + FRAMES)
+    assert roles["partner"].blend_type == "LINEAR_BURN" and timing(roles["partner"]).content_start == 1 - 4
+    assert (timing(roles["edge"]).left_handle, timing(roles["edge"]).right_handle) == (1 + FRAMES - 4, 1 + FRAMES)
     assert tuple(roles["edge"].color) == (0.0, 0.0, 0.0)
     assert rig.rig_settings(found) == Settings(look="subtract", offset=-4, edges="gray")
 
@@ -153,13 +154,13 @@ def test_update_rebuilds_in_place(png_files):
 def test_remove_restores_the_original_exactly(png_files):
     scene = new_scene()
     source = add_image_strip(scene, png_files, channel=4, start=10, name="shot")
-    source.frame_offset_start, source.frame_offset_end = 2, 3
+    timing(source).left_handle_offset, timing(source).right_handle_offset = 2, 3
     with bpy.context.temp_override(sequencer_scene=scene):
         grade = source.modifiers.new(name="Grade", type="BRIGHT_CONTRAST")
     grade.bright = 0.1
     before = snapshot(source)
     found = extract(scene, source, offset=5, edges="trim", amplify=4.0)
-    assert found.frame_final_start == 12 + 3  # the first 3 visible frames have no partner in the media
+    assert timing(found).left_handle == 12 + 3  # the first 3 visible frames have no partner in the media
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
     assert [strip.name for strip in scene.sequence_editor.strips_all] == ["shot"]
     assert snapshot(scene.sequence_editor.strips["shot"]) == before
@@ -268,7 +269,7 @@ CASES = [
 
 
 def render_rig(scene, found, tmp_path):
-    return render_frames(scene, found.frame_final_start, found.frame_final_end, tmp_path)
+    return render_frames(scene, timing(found).left_handle, timing(found).right_handle, tmp_path)
 
 
 @pytest.mark.parametrize("settings", CASES, ids=lambda s: f"{s.describe()}_{s.edges}_x{s.amplify:g}")
@@ -319,7 +320,7 @@ def test_trimmed_source_takes_partners_from_the_trimmed_media(clip, png_files, t
     settings = Settings(offset=3)
     scene = new_scene()
     source = add_image_strip(scene, png_files)
-    source.frame_offset_start, source.frame_offset_end = 4, 2
+    timing(source).left_handle_offset, timing(source).right_handle_offset = 4, 2
     found = rig.build_rig(scene, source, settings)
     expected = engine_frames(clip, settings)[4:FRAMES - 2]
     assert max_mean_difference(render_rig(scene, found, tmp_path), expected) == (0, 0.0)
@@ -329,7 +330,7 @@ def test_rig_moved_as_one_still_renders_the_same(clip, png_files, tmp_path):
     settings = Settings(offset=2, look="difference")
     scene = new_scene()
     found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
-    found.frame_start += 20
+    timing(found).content_start += 20
     found.channel = 7
     assert max_mean_difference(render_rig(scene, found, tmp_path), engine_frames(clip, settings)) == (0, 0.0)
 

@@ -64,7 +64,9 @@ from ..media.paths import (
     temp_path_for,
 )
 from . import colors
+from .compat import timing
 from .rig import RigError, build_rig
+from .strips import media_frame_count
 
 Progress = Callable[[int, int], None]
 
@@ -381,10 +383,11 @@ def render_with_vse(
             given, settings = settings, settings.in_frames(rate)
             for line in given.seconds_in_frames(rate) if report is not None else ():
                 report(line)
-            settings.validate_for_clip(strip.frame_duration)
-            if expected_frames is not None and strip.frame_duration != expected_frames:
+            seen = media_frame_count(strip)
+            settings.validate_for_clip(seen)
+            if expected_frames is not None and seen != expected_frames:
                 raise VseRenderError(
-                    f"{source_path}: Blender sees {strip.frame_duration} frames where the file holds {expected_frames} "
+                    f"{source_path}: Blender sees {seen} frames where the file holds {expected_frames} "
                     "(damaged, truncated or with a variable frame rate): use --engine exact"
                 )
         except SettingsError as error:
@@ -398,16 +401,17 @@ def render_with_vse(
             rig = build_rig(scene, strip, settings)
         except RigError as error:
             raise VseRenderError(f"{source_path}: {error}") from None
-        numbers = _render_range(rig.frame_final_duration, start, stop)
+        rig_time = timing(rig)
+        numbers = _render_range(rig_time.duration, start, stop)
         _check_even_size(output, kind, width, height)
         _check_output(output, [source_path], overwrite, numbers)
         audio = strip.type == "MOVIE" and kind == "movie" and _add_audio(scene, source_path, channel=rig.channel + 1)
         colors.use_exact_colors(scene)
         _quiet_caches(scene)
         _set_output(scene, kind, extension(output), audio)
-        frames = range(rig.frame_final_start + numbers.start, rig.frame_final_start + numbers.stop)
+        frames = range(rig_time.left_handle + numbers.start, rig_time.left_handle + numbers.stop)
         _render(scene, output, kind, frames, numbers, overwrite, progress,
-                whole=numbers == range(rig.frame_final_duration))
+                whole=numbers == range(rig_time.duration))
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 
@@ -444,7 +448,8 @@ def encode_with_sound(
         width, height = _source_size(strip)
         scene.render.resolution_x, scene.render.resolution_y = width, height
         scene.render.resolution_percentage = 100
-        numbers = range(strip.frame_final_duration)
+        strip_time = timing(strip)
+        numbers = range(strip_time.duration)
         _check_even_size(output, kind, width, height)
         _check_output(output, [source_path, sound], overwrite, numbers)
         audio = kind == "movie" and _add_audio(scene, sound, channel=2)
@@ -455,7 +460,7 @@ def encode_with_sound(
             # FLAC pads the sound to whole blocks, which would make the file (and so the strip
             # Blender reads from it) longer than its pictures; PCM ends where they do.
             scene.render.ffmpeg.audio_codec = "PCM"
-        _render(scene, output, kind, range(strip.frame_final_start, strip.frame_final_end), numbers, overwrite, None)
+        _render(scene, output, kind, range(strip_time.left_handle, strip_time.right_handle), numbers, overwrite, None)
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 

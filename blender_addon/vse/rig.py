@@ -6,19 +6,18 @@ Channels inside the rig, bottom up (the later ones only when their option is on)
 
     1       source                  the artist's strip, untouched
     2       partner                 a copy of the source (same media, settings and modifiers), or with
-                                    time colour a META of one copy per channel lag ("Partner")
-    3       SPEED      "Freeze"     freeze mode: shows the partner's frame K at every frame
-    4       COLOR      "Edge"       edges=gray: the flat still level where no partner exists
-    5       ADJUSTMENT "Amplify"    CURVES modifier: the amplify line around the still level
-    6...    trails                  "Trails Encode" (gray look), one META per trail frame, "Trails Decode"
+                                    time colour a META of one copy per channel lag ("Partner"); in
+                                    freeze mode a copy holding media frame K over the whole strip ("Reference")
+    3       COLOR      "Edge"       edges=gray: the flat still level where no partner exists
+    4       ADJUSTMENT "Amplify"    CURVES modifier: the amplify line around the still level
+    5...    trails                  "Trails Encode" (gray look), one META per trail frame, "Trails Decode"
     next    ADJUSTMENT "Glow"       COMPOSITOR modifier: threshold, Gaussian blur, add back
     next    ADJUSTMENT "Colour"     COMPOSITOR modifier: tint, then saturation
     next    ADJUSTMENT "Overlay"    COMPOSITOR modifier with the source as its mask: multiply or screen
     next    ADJUSTMENT "Layout"     side/stacked: moves the motion to the right (or lower) half ...
     next    copy       "Original"   ... and a copy of the source fills the other half
 
-**Motion** (channels 1-5). The look is set on the top partner strip (the copy, the Partner META or
-the SPEED strip in freeze mode):
+**Motion** (channels 1-4). The look is set on the partner strip (the copy or the Partner META):
 
 - ``gray``: CURVES modifier inverting it, blend ALPHA_OVER at ``mix``;
 - ``difference``: blend DIFFERENCE;
@@ -75,6 +74,7 @@ import numpy as np
 
 from ..core.effect import trail_decay_table, trail_length
 from ..core.settings import Settings, SettingsError, colour_levels
+from .compat import timing
 from .strips import (
     NodeBuilder,
     add_modifier,
@@ -92,10 +92,10 @@ RECORD_VERSION = 1
 SOURCE_TYPES = ("MOVIE", "IMAGE")
 MAX_CHANNEL = 128
 
-PARTNER, FREEZE, EDGE, AMPLIFY = "partner", "freeze", "edge", "amplify"
+PARTNER, EDGE, AMPLIFY = "partner", "edge", "amplify"
 CHANNEL_PARTNER, TRAIL, TRAIL_SOURCE, TRAIL_CODE = "channel-partner", "trail", "trail-source", "trail-code"
 GLOW, COLOUR, OVERLAY, LAYOUT, ORIGINAL = "glow", "colour", "overlay", "layout", "original"
-CHANNELS = {PARTNER: 2, FREEZE: 3, EDGE: 4, AMPLIFY: 5}
+CHANNELS = {PARTNER: 2, EDGE: 3, AMPLIFY: 4}
 SOURCE_CHANNEL = 1
 FIRST_LOOK_CHANNEL = CHANNELS[AMPLIFY] + 1
 
@@ -232,7 +232,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     strips = parent.strips if parent is not None else scene.sequence_editor.strips
     channel = strip.channel
     spare = _spare_channel(strips)
-    rig = strips.new_meta(name=f"{strip.name} Motion", channel=spare, frame_start=strip.frame_final_start)
+    rig = strips.new_meta(name=f"{strip.name} Motion", channel=spare, frame_start=timing(strip).left_handle)
     strip.move_to_meta(rig)
     strip.channel = SOURCE_CHANNEL
     rig[RIG_KEY] = {"version": RECORD_VERSION, "settings": settings.to_dict()}
@@ -276,6 +276,9 @@ def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: S
         frames.validate_for_clip(media_frame_count(source))
     except SettingsError as error:
         raise RigError(f"'{source.name}': {error}") from None
+    if frames.align != "none":
+        raise RigError(f"align {frames.align}: the sequencer rig does not align frames; use Bake Motion or the "
+                       "exact engine")
     return frames
 
 
@@ -316,20 +319,32 @@ def _tag(strip: bpy.types.Strip, role: str) -> bpy.types.Strip:
     return strip
 
 
+def _visible(strip: bpy.types.Strip) -> Span:
+    """The scene frames ``strip`` shows."""
+    time = timing(strip)
+    return Span(time.left_handle, time.right_handle)
+
+
+def _media(strip: bpy.types.Strip) -> Span:
+    """The scene frames ``strip``'s whole media would cover, untrimmed."""
+    start = int(timing(strip).content_start)
+    return Span(start, start + media_frame_count(strip))
+
+
 def partner_span(source: bpy.types.Strip, settings: Settings) -> Span:
     """Scene frames of the source's visible range that are combined with a partner."""
-    visible = Span(source.frame_final_start, source.frame_final_end)
+    visible = _visible(source)
     if settings.mode == "freeze" or settings.edges == "hold":  # hold gives every frame a partner
         return visible
     lags = settings.channel_lags
-    media = Span(int(source.frame_start), int(source.frame_start) + media_frame_count(source))
+    media = _media(source)
     return Span(media.start + max(max(lags), 0), media.end + min(min(lags), 0)).within(visible)
 
 
 def _build_helpers(
     scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings
 ) -> None:
-    visible = Span(source.frame_final_start, source.frame_final_end)
+    visible = _visible(source)
     paired = partner_span(source, settings)
     if not paired:
         raise RigError(f"offset {settings.offset} leaves no frame of '{source.name}' with a partner")
@@ -366,20 +381,12 @@ def _build_motion(
     scene: bpy.types.Scene, strips: bpy.types.bpy_prop_collection, source: bpy.types.Strip,
     settings: Settings, base: str,
 ) -> None:
-    """The motion layer of ``source`` on channels 2-5 of ``strips`` (which holds ``source`` on channel 1)."""
-    visible = Span(source.frame_final_start, source.frame_final_end)
+    """The motion layer of ``source`` on channels 2-4 of ``strips`` (which holds ``source`` on channel 1)."""
+    visible = _visible(source)
     paired = partner_span(source, settings)
     if settings.mode == "freeze":
-        partner = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], strips), PARTNER)
-        partner.frame_offset_start = 0
-        partner.frame_offset_end = 0
-        top = strips.new_effect(
-            name=base + "Freeze", type="SPEED", channel=CHANNELS[FREEZE],
-            frame_start=int(partner.frame_start), input1=partner,
-        )
-        _tag(top, FREEZE)
-        top.speed_control = "FRAME_NUMBER"
-        top.speed_frame_number = settings.reference
+        top = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], strips), PARTNER)
+        _hold(top, settings.reference, visible)
     elif settings.time_colour:
         top = _time_colour_partner(scene, strips, source, settings, base, paired)
     else:
@@ -402,13 +409,26 @@ def _build_motion(
 
 def _shift(copy: bpy.types.Strip, source: bpy.types.Strip, lag: int, hold: bool) -> None:
     """Make ``copy`` show the source's media frame ``t - lag`` at the scene frame where the source shows ``t``."""
-    copy.frame_start = int(source.frame_start) + lag
+    copy_time, source_time = timing(copy), timing(source)
+    copy_time.content_start = int(source_time.content_start) + lag
     if hold:  # frames before the media hold its first frame (its last for negative lags)
-        copy.frame_offset_start = source.frame_offset_start - lag
-        copy.frame_offset_end = source.frame_offset_end + lag
+        copy_time.left_handle_offset = source_time.left_handle_offset - lag
+        copy_time.right_handle_offset = source_time.right_handle_offset + lag
     else:
-        copy.frame_offset_start = max(source.frame_offset_start - lag, 0)
-        copy.frame_offset_end = max(source.frame_offset_end + lag, 0)
+        copy_time.left_handle_offset = max(source_time.left_handle_offset - lag, 0)
+        copy_time.right_handle_offset = max(source_time.right_handle_offset + lag, 0)
+
+
+def _hold(copy: bpy.types.Strip, frame: int, span: Span) -> None:
+    """Make ``copy`` show its media frame ``frame`` at every scene frame of ``span``: the media is cut to
+    that one frame and the strip's end handle drawn out, so Blender holds it. (Blender 5.2's SPEED strip
+    in FRAME_NUMBER mode, blended over the source, shows frame K-1 where its input shows K itself.)"""
+    time = timing(copy)
+    time.content_trim_end += media_frame_count(copy) - 1 - frame
+    time.content_trim_start += frame
+    time.left_handle_offset = 0
+    time.content_start = span.start
+    time.right_handle_offset = 1 - (span.end - span.start)
 
 
 def _time_colour_partner(
@@ -553,8 +573,7 @@ def _build_trails(
 
 def _trail_motion_span(source: bpy.types.Strip, settings: Settings) -> Span:
     """Scene frames whose motion leaves a trail: those with a partner, anywhere in the media."""
-    start = int(source.frame_start)
-    media = Span(start, start + media_frame_count(source))
+    media = _media(source)
     if settings.mode == "freeze" or settings.edges == "hold":
         return media
     lags = settings.channel_lags
@@ -566,16 +585,15 @@ def _trail_copy(
     base: str, channel: int, lag: int,
 ) -> bpy.types.MetaStrip:
     """A META with the motion of the whole (untrimmed) media, ``lag`` frames later."""
-    start = int(source.frame_start)
-    meta = _tag(rig.strips.new_meta(name=f"{base}Trail {lag}", channel=channel, frame_start=start), TRAIL)
+    media = _media(source)
+    meta = _tag(rig.strips.new_meta(name=f"{base}Trail {lag}", channel=channel, frame_start=media.start), TRAIL)
     copy = _tag(copy_strip(scene, source, f"{base}Trail {lag} Source", SOURCE_CHANNEL, meta.strips), TRAIL_SOURCE)
-    copy.frame_offset_start = 0
-    copy.frame_offset_end = 0
+    copy_time = timing(copy)
+    copy_time.left_handle_offset = copy_time.right_handle_offset = 0
     copy.blend_type, copy.blend_alpha = "ALPHA_OVER", 1.0
     _build_motion(scene, meta.strips, copy, settings, f"{base}Trail {lag} ")
-    media = Span(start, start + media_frame_count(source))
     set_range(meta, media.start, media.end)
-    meta.frame_start += lag  # moves the content with it
+    timing(meta).content_start += lag  # moves the content with it
     return meta
 
 

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 import bpy
 
+from .compat import PLACEMENT, is_deprecated, timing
+
 # Properties a copy must not take from its source: identity, placement and media, which
 # :func:`copy_strip` sets itself, and collections handled separately.
-_NOT_COPIED = frozenset({
+_NOT_COPIED = PLACEMENT | {
     "rna_type", "name", "type", "select", "select_left_handle", "select_right_handle", "channel",
-    "frame_start", "frame_final_start", "frame_final_end", "frame_final_duration", "frame_duration",
-    "frame_offset_start", "frame_offset_end", "elements", "modifiers", "retiming_keys", "filepath",
-    "show_retiming_keys", "fps",
-})
+    "elements", "modifiers", "retiming_keys", "filepath", "show_retiming_keys", "fps",
+}
 
 
 @contextlib.contextmanager
@@ -35,10 +35,13 @@ def sequencer_scene(scene: bpy.types.Scene) -> Iterator[None]:
 def copy_properties(
     source: bpy.types.bpy_struct, target: bpy.types.bpy_struct, skip: frozenset[str] = frozenset()
 ) -> None:
-    """Copy every writable RNA property of ``source`` to ``target``, recursing into nested structs."""
+    """Copy every writable RNA property of ``source`` to ``target``, recursing into nested structs.
+
+    Deprecated properties are left out: the property that replaces them is copied.
+    """
     for prop in source.bl_rna.properties:
         name = prop.identifier
-        if name in skip or name == "rna_type":
+        if name in skip or name == "rna_type" or is_deprecated(prop):
             continue
         if prop.type == "POINTER":
             value = getattr(source, name)
@@ -102,7 +105,7 @@ def copy_strip(scene: bpy.types.Scene, source: bpy.types.Strip, name: str, chann
     ``strips`` is the collection to create it in (the top level by default).
     """
     strips = scene.sequence_editor.strips if strips is None else strips
-    start = int(source.frame_start)
+    start = int(timing(source).content_start)
     if source.type == "MOVIE":
         copy = strips.new_movie(name=name, filepath=source.filepath, channel=channel, frame_start=start)
     elif source.type == "IMAGE":
@@ -112,15 +115,16 @@ def copy_strip(scene: bpy.types.Scene, source: bpy.types.Strip, name: str, chann
     else:
         raise ValueError(f"cannot copy a {source.type.lower()} strip")
     copy_properties(source, copy, skip=_NOT_COPIED)
-    copy.frame_offset_start = source.frame_offset_start
-    copy.frame_offset_end = source.frame_offset_end
+    copy_time, source_time = timing(copy), timing(source)
+    copy_time.left_handle_offset = source_time.left_handle_offset
+    copy_time.right_handle_offset = source_time.right_handle_offset
     copy_modifiers(scene, source, copy)
     return copy
 
 
 def media_frame_count(strip: bpy.types.Strip) -> int:
     """How many frames the strip's media holds (its length before trimming)."""
-    return int(strip.frame_duration)
+    return int(timing(strip).content_duration)
 
 
 def media_rate(scene: bpy.types.Scene, strip: bpy.types.Strip) -> float:
@@ -148,12 +152,13 @@ def add_modifier(scene: bpy.types.Scene, strip: bpy.types.Strip, name: str, kind
 
 def set_range(strip: bpy.types.Strip, start: int, end: int) -> None:
     """Show scene frames ``start`` to ``end - 1`` of ``strip`` (a META strip does not grow to fit its content)."""
-    if end <= strip.frame_final_start:
-        strip.frame_final_start = start
-        strip.frame_final_end = end
+    time = timing(strip)
+    if end <= time.left_handle:
+        time.left_handle = start
+        time.right_handle = end
     else:
-        strip.frame_final_end = end
-        strip.frame_final_start = start
+        time.right_handle = end
+        time.left_handle = start
 
 
 class NodeBuilder:
