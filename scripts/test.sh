@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite (lint, then pytest) in the project's virtual environment.
-# Extra arguments go to pytest (for example -k engine).
+# Runs the whole test suite (lint, then pytest) in the project's virtual environment (bpy 5.0),
+# then the bpy tests (pytest -m bpy) on Blender 5.1 and 5.2 in venvs of their own, where a
+# Python 3.13 is found. Extra arguments go to every pytest run (for example -k engine).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 cd "$repo"
@@ -18,4 +19,19 @@ need() {  # need COMMAND PACKAGE WHAT
 need ffmpeg ffmpeg "the --print-ffmpeg tests"
 need node nodejs "the Flamenco job type's tests"
 "$venv/bin/ruff" check .
-exec "$PYTHON" -m pytest "$@"
+status=0
+"$PYTHON" -m pytest "$@" || status=$?
+for blender in 5.1 5.2; do
+  tagged="$repo/.venv-blender${blender/./}"
+  if make_venv "$tagged" "$repo/requirements-blender${blender/./}.txt" 3.13; then
+    echo "The bpy tests on Blender $blender ($(basename "$tagged")):" >&2
+    code=0
+    "$tagged/bin/python" -m pytest -m bpy "$@" || code=$?
+    [ "$code" = 0 ] || [ "$code" = 5 ] || status=$code  # 5: the arguments chose no bpy test
+  elif [ $? = 3 ]; then
+    echo "note: no Python 3.13 found, so the bpy tests did NOT run on Blender $blender (only on 5.0)" >&2
+  else
+    status=1
+  fi
+done
+exit "$status"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from blender_addon.core.sample_clip import SampleClip  # noqa: E402
+
+USES_BPY = re.compile(r"\bbpy\b")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``bpy`` every test in a file that names the bpy module (imports it or runs it in a child process):
+    ``scripts/test.sh`` runs those on each Blender the extension supports (``pytest -m bpy``)."""
+    named: dict[Path, bool] = {}
+    for item in items:
+        if item.path not in named:
+            named[item.path] = bool(USES_BPY.search(item.path.read_text(encoding="utf-8")))
+        if named[item.path]:
+            item.add_marker(pytest.mark.bpy)
 
 
 @pytest.fixture(scope="session")
