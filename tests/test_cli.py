@@ -382,6 +382,19 @@ def test_vse_engine_under_blender_needs_no_opencv(lossless_clip, tmp_path):
     assert len(read_all(output)) == 30
 
 
+def test_stdout_holds_only_the_written_path_when_importing_bpy_logs(lossless_clip, tmp_path):
+    """A process Blender starts inherits $OCIO, and with it set importing bpy logs "Using OCIO=..." on stdout."""
+    import importlib.util
+
+    bpy_folder = Path(importlib.util.find_spec("bpy").origin).parent
+    config = next(bpy_folder.glob("*/datafiles/colormanagement/config.ocio"))
+    output = tmp_path / "motion.mkv"
+    result = run_cli(lossless_clip, "-o", output, "--engine", "vse", "--offset", "2",
+                     env={**os.environ, "OCIO": str(config)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {output}\n"
+
+
 def test_without_bpy_the_default_mp4_is_h264_and_the_vse_engine_is_refused_clearly(lossless_clip, tmp_path):
     output = tmp_path / "motion.mp4"
     code = (
