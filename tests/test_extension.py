@@ -97,3 +97,15 @@ def test_manifest_declares_what_the_issue_asks():
     assert manifest["id"] == "motion_extraction" and manifest["blender_version_min"] == "5.0.0"
     assert manifest["tags"] == ["Sequencer"] and manifest["license"]
     assert list(manifest["permissions"]) == ["files"] and manifest["permissions"]["files"]
+
+
+def test_manifest_range_is_the_blenders_the_tests_run_on():
+    """Every bpy that scripts/test.sh tests lies in the manifest's range, and its newest minor is the last one in it."""
+    manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
+    low, high = (tuple(map(int, manifest[key].split("."))) for key in ("blender_version_min", "blender_version_max"))
+    tested = sorted({
+        tuple(map(int, line.split("==")[1].split(".")))
+        for path in ROOT.glob("requirements*.txt") for line in path.read_text().splitlines() if line.startswith("bpy==")
+    })
+    assert [version[:2] for version in tested] == [(5, 0), (5, 1), (5, 2)]
+    assert low <= tested[0] and tested[-1] < high and high[:2] == (tested[-1][0], tested[-1][1] + 1)
