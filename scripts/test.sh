@@ -18,6 +18,8 @@ need() {  # need COMMAND PACKAGE WHAT
 }
 need ffmpeg ffmpeg "the --print-ffmpeg tests"
 need node nodejs "the Flamenco job type's tests"
+# The bake test's Blender without OpenCV or PyAV (bpy alone), so only the extension's bundled wheels serve.
+make_venv "$repo/.venv-blender-bare" "$repo/requirements-bare.txt" 3.11 || exit 1
 "$venv/bin/ruff" check .
 status=0
 "$PYTHON" -m pytest "$@" || status=$?

@@ -32,21 +32,23 @@ assert installed == {"FINISHED"}, installed
 import av, cv2
 seen.update(av=av.__file__, cv2=cv2.__file__)
 bake = importlib.import_module("MODULE.vse.bake")
+compat = importlib.import_module("MODULE.vse.compat")
 
 scene = bpy.context.scene
 scene.render.fps, scene.render.fps_base = 24, 1.0
 editor = scene.sequence_editor_create()
 source = editor.strips.new_movie(name="clip", filepath=clip, channel=2, frame_start=10)
-source.frame_offset_start, source.frame_offset_end = 3, 2  # the sequencer shows media frames 3 to 24
+placed = compat.timing(source)
+placed.left_handle_offset, placed.right_handle_offset = 3, 2  # the sequencer shows media frames 3 to 24
 editor.active_strip = source
 bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "edit.blend"))
 
 def state(strip):
-    return {"name": strip.name, "channel": strip.channel, "start": strip.frame_final_start,
-            "duration": strip.frame_final_duration, "path": bpy.path.abspath(strip.filepath),
+    return {"name": strip.name, "channel": strip.channel, "start": compat.timing(strip).left_handle,
+            "duration": compat.timing(strip).duration, "path": bpy.path.abspath(strip.filepath),
             "frames": list(strip[bake.BAKE_KEY]["frames"]), "count": len(scene.sequence_editor.strips_all)}
 
-seen["source"] = {"start": source.frame_final_start, "duration": source.frame_final_duration, "channel": source.channel}
+seen["source"] = {"start": placed.left_handle, "duration": placed.duration, "channel": source.channel}
 bpy.ops.ed.undo_push(message="before baking")
 seen["bake"] = list(bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=2, look="difference", glow=0.5))
 bpy.ops.ed.undo_push(message="Bake Motion")  # an operator called from Python leaves its undo step to the caller

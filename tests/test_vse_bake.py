@@ -17,6 +17,7 @@ from vse_helpers import add_image_strip, new_scene, render_frames, sample_clip, 
 from blender_addon import cli, media
 from blender_addon.core.settings import Settings
 from blender_addon.vse import bake, rig
+from blender_addon.vse.compat import timing
 
 pytestmark = pytest.mark.usefixtures("registered")
 
@@ -30,6 +31,11 @@ def _cli_frames(source: Path, output: Path, frames: list[int], *flags: str) -> l
     return _read(output)
 
 
+def _span(strip: bpy.types.Strip) -> tuple[int, int]:
+    """The scene frames ``strip`` shows, half-open."""
+    return timing(strip).left_handle, timing(strip).right_handle
+
+
 def _write_movie(path: Path, frames: list[np.ndarray]) -> Path:
     with media.open_writer(path, 24, frames[0].shape[1], frames[0].shape[0], overwrite=True) as writer:
         for frame in frames:
@@ -40,7 +46,7 @@ def _write_movie(path: Path, frames: list[np.ndarray]) -> Path:
 def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files, tmp_path):
     scene = new_scene()
     strip = add_image_strip(scene, png_files, channel=2, start=5)
-    strip.frame_offset_end = 3  # shows media frames 0 to 12
+    timing(strip).right_handle_offset = 3  # shows media frames 0 to 12
     select_only(scene, strip)
     flags = dict(offset=2, edges="trim", look="difference")
     assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", **flags) == {"FINISHED"}
@@ -54,15 +60,15 @@ def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files,
     frames = _read(path)
     expected = _cli_frames(png_files[0].parent, tmp_path / "cli.mkv", list(record["frames"]),
                            "--offset", "2", "--edges", "trim", "--look", "difference")
-    assert len(frames) == len(expected) == baked.frame_final_duration == 11  # media frames 2 to 12 have partners
+    assert len(frames) == len(expected) == timing(baked).duration == 11  # media frames 2 to 12 have partners
     assert all(np.array_equal(a, b) for a, b in zip(frames, expected, strict=True))
 
     # on screen where the rig shows the same motion, and Blender plays the baked frames there
     select_only(scene, strip)
     assert bpy.ops.sequencer.motion_extract("EXEC_DEFAULT", **flags) == {"FINISHED"}
     built = rig.rig_of(scene.sequence_editor.active_strip)
-    assert (built.frame_final_start, built.frame_final_end) == (baked.frame_final_start, baked.frame_final_end)
-    shown = render_frames(scene, baked.frame_final_start, baked.frame_final_end, tmp_path / "render")
+    assert _span(built) == _span(baked)
+    shown = render_frames(scene, *_span(baked), tmp_path / "render")
     assert all(np.array_equal(a, b) for a, b in zip(shown, frames, strict=True))
 
     # the rig bakes its source with its own settings, above it
@@ -81,13 +87,13 @@ def test_rebake_reloads_a_rewritten_file_in_place(tmp_path):
     movie = _write_movie(tmp_path / "clip.mkv", first)
     scene = new_scene()
     strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(movie), channel=1, frame_start=1)
-    strip.frame_offset_start = 4
+    timing(strip).left_handle_offset = 4
     select_only(scene, strip)
     bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "edit.blend"))
     assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=1, look="gray") == {"FINISHED"}
     baked = scene.sequence_editor.active_strip
     assert baked.filepath.startswith("//motion/")  # relative to the saved .blend
-    span = (baked.frame_final_start, baked.frame_final_end)
+    span = _span(baked)
     old = render_frames(scene, *span, tmp_path / "old")
 
     _write_movie(movie, [255 - frame for frame in first])  # the source re-exported: the same name, new pictures
@@ -98,7 +104,7 @@ def test_rebake_reloads_a_rewritten_file_in_place(tmp_path):
     # written beside the file the strip showed, which stays as it was (Blender has it open; undo needs it)
     assert Path(bpy.path.abspath(baked.filepath)) != old_file and old_file.exists()
     assert all(np.array_equal(a, b) for a, b in zip(_read(old_file), old_frames, strict=True))
-    assert (baked.frame_final_start, baked.frame_final_end) == span
+    assert _span(baked) == span
     new = render_frames(scene, *span, tmp_path / "new")
     assert all(np.array_equal(a, b) for a, b in zip(new, _read(bpy.path.abspath(baked.filepath)), strict=True))
     assert any(not np.array_equal(a, b) for a, b in zip(new, old, strict=True))
@@ -169,4 +175,4 @@ def test_a_bake_under_way_shows_progress_and_esc_leaves_nothing(png_files, monke
     run.end()
     assert run.job.error is None and run.job.done == plan.frame_count
     placed = bake.place_bake(scene, run.job.plan)
-    assert len(_read(bpy.path.abspath(placed.filepath))) == placed.frame_final_duration == 16
+    assert len(_read(bpy.path.abspath(placed.filepath))) == timing(placed).duration == 16

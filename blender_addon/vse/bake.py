@@ -32,6 +32,7 @@ from ..core.settings import Settings, SettingsError, exact_rate
 from ..core.timing import output_frame_count, output_range, plan_frame
 from ..media.paths import MediaError, bake_output, image_sequence_files
 from . import rig
+from .compat import timing
 from .strips import media_frame_count, media_rate
 
 BAKE_KEY = "motion_extraction_bake"
@@ -136,8 +137,9 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
         total = output_frame_count(frames, count)
     except SettingsError as error:
         raise BakeError(f"'{source.name}': {error}") from None
-    first = min(max(int(source.frame_final_start - source.frame_start), 0), count)
-    stop = min(max(int(source.frame_final_end - source.frame_start), first), count)
+    placed = timing(source)
+    first = min(max(int(placed.left_handle - placed.content_start), 0), count)
+    stop = min(max(int(placed.right_handle - placed.content_start), first), count)
     shown = output_range(frames, count, first, stop)
     if not shown:
         raise BakeError(f"'{source.name}': none of the frames it shows has a partner (offset {frames.offset})")
@@ -147,7 +149,7 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     shown_file = bpy.path.abspath(target.filepath) if target is not None else ""
     output = bake_output(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path, name, made_from,
                          shown_file)
-    scene_start = int(source.frame_start) + plan_frame(frames, count, shown.start).frame
+    scene_start = int(placed.content_start) + plan_frame(frames, count, shown.start).frame
     return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, source.name,
                     anchor.name, target.name if target is not None else None)
 
@@ -235,9 +237,10 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
     strip = editor.strips_all.get(plan.target) if plan.target else None
     if strip is not None:
         strip.filepath = path  # reopens the movie: its length is the new file's
-        strip.frame_offset_start = 0
-        strip.frame_offset_end = 0
-        strip.frame_start = plan.scene_start
+        placed = timing(strip)
+        placed.left_handle_offset = 0
+        placed.right_handle_offset = 0
+        placed.content_start = plan.scene_start
     else:
         anchor = editor.strips_all.get(plan.anchor) or editor.strips_all.get(plan.source)
         if anchor is None:
@@ -259,7 +262,7 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
 def _free_channel(strips: bpy.types.bpy_prop_collection, lowest: int, start: int, end: int) -> int:
     """The lowest channel from ``lowest`` up with no strip between scene frames ``start`` and ``end``."""
     for channel in range(lowest, rig.MAX_CHANNEL + 1):
-        if not any(other.channel == channel and other.frame_final_start < end and other.frame_final_end > start
+        if not any(other.channel == channel and timing(other).left_handle < end and timing(other).right_handle > start
                    for other in strips):
             return channel
     raise BakeError(f"no free channel above channel {lowest - 1} for the baked strip")
