@@ -22,7 +22,9 @@ find_python() {
 # was already made from this very file; fail (status 3) when no Python X.Y is found.
 make_venv() {
   local dir="$1" requirements="$2" python stamp="$1/.requirements.sha256" wanted
-  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  # the file and those it names with -r or -c (relative to it), so a changed pin there remakes DIR too
+  wanted="$(cd "$(dirname "$requirements")" && cat "$requirements" $(sed -n 's/^-[rc] *//p' "$requirements") \
+    | sha256sum | cut -d' ' -f1)"
   if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
     return
   fi
