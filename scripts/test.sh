@@ -26,6 +26,7 @@ status=0
 for blender in 5.1 5.2; do
   tagged="$repo/.venv-blender${blender/./}"
   if make_venv "$tagged" "$repo/requirements-blender${blender/./}.txt" 3.13; then
+    make_venv "$tagged-bare" "$repo/requirements-blender${blender/./}-bare.txt" 3.13 || status=1  # the bake test's
     echo "The bpy tests on Blender $blender ($(basename "$tagged")):" >&2
     code=0
     "$tagged/bin/python" -m pytest -m bpy "$@" || code=$?
