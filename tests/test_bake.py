@@ -1,11 +1,14 @@
 """Bake Motion from the installed extension: the platform zip in an isolated user directory, run by a bpy
-whose Python has neither OpenCV nor PyAV (``.venv-blender-bare``, made by scripts/test.sh), so only the
-bundled wheels can serve. The baked file equals the command line's exact render of the same settings and
-frames; Re-bake updates the strip in place; a cancelled bake leaves no file and no strip; undo removes the strip.
+whose Python has neither OpenCV nor PyAV (the bpy version these tests run with, alone in a venv of its own
+that scripts/test.sh makes: ``.venv-blender-bare`` for 5.0, ``.venv-blender51-bare`` ...), so only the
+bundled wheels can serve, on Python 3.11 and 3.13. The baked file equals the command line's exact render
+of the same settings and frames; Re-bake updates the strip in place; a cancelled bake leaves no file and no
+strip; undo removes the strip.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -18,7 +21,6 @@ from blender_addon import cli, media
 from blender_addon.core.sample_clip import SampleClip
 
 ROOT = Path(__file__).resolve().parent.parent
-BARE_PYTHON = ROOT / ".venv-blender-bare" / "bin" / "python"
 MODULE = "bl_ext.user_default.motion_extraction"
 
 # Runs in the bare venv: argv = zip, clip, work folder. Prints one JSON line of what it saw.
@@ -94,8 +96,12 @@ print("BAKE-RESULT " + json.dumps(seen))
 
 @pytest.fixture(scope="module")
 def bare_python() -> Path:
-    assert BARE_PYTHON.is_file(), "no .venv-blender-bare: scripts/test.sh makes it from requirements-bare.txt"
-    return BARE_PYTHON
+    """The Python of the bare venv holding the bpy these tests run with."""
+    major, minor = importlib.metadata.version("bpy").split(".")[:2]
+    name = ".venv-blender-bare" if (major, minor) == ("5", "0") else f".venv-blender{major}{minor}-bare"
+    python = ROOT / name / "bin" / "python"
+    assert python.is_file(), f"no {name}: scripts/test.sh makes it"
+    return python
 
 
 def _read(path: Path | str) -> list[np.ndarray]:
