@@ -32,6 +32,7 @@ import numpy as np
 
 from . import media
 from .cli import (
+    REPO_ROOT,
     OneLineParser,
     RunError,
     UsageError,
@@ -41,6 +42,7 @@ from .cli import (
     settings_from_args,
 )
 from .core.live import (
+    DATA,
     DEFAULT_HISTORY,
     QUIT,
     RECORD,
@@ -49,13 +51,17 @@ from .core.live import (
     FpsMeter,
     LiveMotion,
     LiveState,
+    QuantityHistory,
     check_live,
     help_lines,
     status_line,
 )
+from .core.measures import DEFAULT_THRESHOLD, MotionMeasures, columns
 from .core.pixels import still_frame
 from .core.settings import Settings, SettingsError
 from .media.camera import open_live_source
+from .media.data import DataWriter
+from .media.paths import data_kind
 
 PROG = "live"
 WINDOW_TITLE = "Motion Extraction (live)"
@@ -275,6 +281,11 @@ class LivePipeline:
         self.processed = 0
         pace_fps = (source_fps or media.DEFAULT_FPS) if pace else None
         self.capture = CaptureThread(reader, self.slot, self.arrivals, clock, pace_fps, first_frame)
+        self.history = QuantityHistory()  # the quantity of motion of the latest frames, for the graph
+        self.data: DataWriter | None = None  # the motion data being recorded
+        self.record_info: dict = {}  # what a data file's record tells about the run (command, source)
+        self._data_started: float | None = None  # when the first frame recorded arrived
+        self._measures: tuple[Settings, MotionMeasures] | None = None
 
     def __enter__(self) -> LivePipeline:
         self.capture.start()
@@ -288,6 +299,11 @@ class LivePipeline:
         elif self.recorder is not None:
             self.recorder.abort()
             self.recorder = None
+        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+            self.stop_data()
+        elif self.data is not None:
+            self.data.discard()
+            self.data = None
 
     @property
     def source_rate(self) -> float | None:
@@ -307,7 +323,14 @@ class LivePipeline:
         captured = self.slot.take(timeout)
         if captured is None:
             return None
-        output = self.motion.push(captured.frame)
+        measures = self._measures_for(captured.frame)
+        output = self.motion.push(captured.frame, measures)
+        if output is not None:
+            self.history.add(measures.values[0])
+            if self.data is not None:
+                if self._data_started is None:
+                    self._data_started = captured.timestamp
+                self.data.write([captured.index, captured.timestamp - self._data_started, *measures.values])
         if self.recorder is not None and output is not None:
             self.recorder.write(output)
         self.processed += 1
@@ -328,6 +351,11 @@ class LivePipeline:
                 else:
                     path = self.stop_recording()
                     self.state.message = f"saved {path}" if path else "nothing was recorded"
+            elif action == DATA:
+                if self.data is None:
+                    self.state.message = f"recording the motion data to {self.start_data()}"
+                else:
+                    self.state.message = f"saved {self.stop_data()}"
             elif action == SNAPSHOT:
                 path = self.snapshot()
                 self.state.message = f"saved {path}" if path else "no frame to save yet"
@@ -350,6 +378,39 @@ class LivePipeline:
         if path is not None:
             self.saved.append(path)
         return path
+
+    def _measures_for(self, frame: np.ndarray) -> MotionMeasures:
+        """The measures of frames of this size under the current settings (made anew when either changes)."""
+        settings = self.motion.settings
+        if self._measures is None or self._measures[0] is not settings or (
+                self._measures[1].height, self._measures[1].width) != frame.shape[:2]:
+            self._measures = (settings, MotionMeasures(settings, frame.shape, flow=True))
+        return self._measures[1]
+
+    def start_data(self, path: Path | None = None) -> Path:
+        """Record the motion data of each frame from now on (one row per frame, see ``core.measures``) to
+        ``path`` or a new ``live-...csv`` in the output folder; its time counts from the first frame recorded."""
+        if self.data is not None:
+            raise ValueError("already recording the motion data")
+        path = path or self._new_path(".csv")
+        record = {
+            "tool": "live", **self.record_info, "settings": self.state.settings.to_dict(),
+            "motion_threshold": DEFAULT_THRESHOLD,
+            "time": "seconds from the arrival of the first frame recorded; the settings are those at the start "
+            "(keys may have changed them since)",
+        }
+        self.data = DataWriter(path, columns(flow=True), record, self.overwrite)
+        self._data_started = None
+        return path
+
+    def stop_data(self) -> Path | None:
+        """Finish the motion data and move it into place; None when none was being recorded."""
+        data, self.data = self.data, None
+        if data is None:
+            return None
+        data.commit()
+        self.saved.append(Path(data.path))
+        return Path(data.path)
 
     def snapshot(self, path: Path | None = None) -> Path | None:
         """Save the latest output frame as a PNG; None when there is none yet."""
@@ -382,31 +443,96 @@ class LivePipeline:
 # --- drawing -----------------------------------------------------------------------------------
 
 
-def compose(frame: LiveFrame, settings: Settings, lines: Sequence[str]) -> np.ndarray:
+TEXT_HEIGHT = 15  # pixels on the screen of a line of the overlay's text (capitals), whatever the window's scale
+GRAPH_SIZE = (300, 70)  # the quantity-of-motion graph on the screen: width, height in pixels
+GRAPH_COLOUR = (0, 230, 255)  # BGR: amber
+
+
+def view_size(frame: LiveFrame, settings: Settings) -> tuple[int, int]:
+    """The (width, height) of what the window shows for ``frame``."""
+    height, width = frame.original.shape[:2]
+    if frame.output is None or settings.layout == "motion":
+        return 2 * width, height
+    return frame.output.shape[1], frame.output.shape[0]
+
+
+def compose(frame: LiveFrame, settings: Settings, lines: Sequence[str], history: QuantityHistory | None = None,
+            display_scale: float = 1.0) -> np.ndarray:
     """What the window shows: original and motion side by side (unless the layout already holds the original),
-    with ``lines`` of text over the top left."""
+    with ``lines`` of text over the top left and, given a ``history``, the quantity of motion as a moving graph
+    at the bottom left; text and graph keep their size on the screen when the window shows the view at
+    ``display_scale``."""
     if frame.output is None:
         view = np.hstack([frame.original, still_frame(settings, frame.original.shape)])
     elif settings.layout == "motion":
         view = np.hstack([frame.original, frame.output])
     else:
         view = frame.output.copy()
-    scale = max(0.4, view.shape[0] / 720 * 0.6)
-    line_height = int(30 * scale) + 4
-    for number, line in enumerate(lines):
-        (width, height), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        top = number * line_height
-        cv2.rectangle(view, (0, top), (width + 12, top + line_height), (0, 0, 0), cv2.FILLED)
-        cv2.putText(
-            view, line, (6, top + (line_height + height) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale,
-            (255, 255, 255), 1, cv2.LINE_AA,
-        )
+    unit = 1.0 / max(display_scale, 1e-3)  # view pixels per screen pixel
+    font_scale = TEXT_HEIGHT * unit / 22.0  # FONT_HERSHEY_SIMPLEX's capitals are 22 pixels tall at scale 1
+    thickness = max(1, round(unit * 1.2))
+    line_height = round((TEXT_HEIGHT + 10) * unit)
+    top = 0
+    for line in _wrapped(lines, view.shape[1] - round(12 * unit), font_scale, thickness):
+        (width, height), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        cv2.rectangle(view, (0, top), (width + round(12 * unit), top + line_height), (0, 0, 0), cv2.FILLED)
+        cv2.putText(view, line, (round(6 * unit), top + (line_height + height) // 2), cv2.FONT_HERSHEY_SIMPLEX,
+                    font_scale, (255, 255, 255), thickness, cv2.LINE_AA)
+        top += line_height
+    if history is not None:
+        _draw_graph(view, history, unit, font_scale, thickness)
     return view
+
+
+def _wrapped(lines: Sequence[str], width: int, font_scale: float, thickness: int) -> list[str]:
+    """``lines`` broken at their `` | `` separators (then at spaces) so that each fits ``width`` view pixels."""
+    def fits(text: str) -> bool:
+        return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)[0][0] <= width
+
+    result = []
+    for line in lines:
+        for separator in (" | ", " "):
+            parts, line_parts = line.split(separator), []
+            current = ""
+            for part in parts:
+                joined = part if not current else current + separator + part
+                if current and not fits(joined):
+                    line_parts.append(current)
+                    current = part
+                else:
+                    current = joined
+            line_parts.append(current)
+            if all(fits(part) for part in line_parts) or separator == " ":
+                result += line_parts
+                break
+    return result
+
+
+def _draw_graph(view: np.ndarray, history: QuantityHistory, unit: float, font_scale: float, thickness: int) -> None:
+    """The quantity of motion of the latest frames as a line over a dark panel at the bottom left of ``view``."""
+    width = min(round(GRAPH_SIZE[0] * unit), view.shape[1])
+    height = min(round(GRAPH_SIZE[1] * unit), view.shape[0] // 2)
+    if width < 8 or height < 8:
+        return
+    panel = view[view.shape[0] - height :, :width]
+    panel //= 3  # darkened, the picture still showing through
+    points = history.points(width, height - round(4 * unit))
+    if len(points) > 1:
+        cv2.polylines(panel, [points.reshape(-1, 1, 2) + [0, round(2 * unit)]], False, GRAPH_COLOUR, thickness,
+                      cv2.LINE_AA)
+    latest = history.latest
+    label = "motion" + ("" if latest is None else f" {latest:.2f}") + f"  (top {history.top:.1f})"
+    small = font_scale * 0.8
+    (_, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, small, thickness)
+    cv2.putText(panel, label, (round(6 * unit), text_height + round(6 * unit)), cv2.FONT_HERSHEY_SIMPLEX, small,
+                GRAPH_COLOUR, thickness, cv2.LINE_AA)
 
 
 def overlay_lines(pipeline: LivePipeline) -> list[str]:
     state = pipeline.state
     lines = [pipeline.status()]
+    if pipeline.data is not None:
+        lines[0] += f" | DATA {Path(pipeline.data.path).name}"
     if state.message:
         lines.append(state.message)
     return lines + (help_lines() if state.show_help else ["h: help"])
@@ -421,7 +547,7 @@ def open_window() -> None:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise RunError(f"no window system (DISPLAY is not set): {advice}")
     try:
-        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
     except cv2.error:
         raise RunError(f"this OpenCV has no window support (opencv-python-headless?): {advice}") from None
 
@@ -429,11 +555,17 @@ def open_window() -> None:
 def run_window(pipeline: LivePipeline, frames: int | None) -> None:
     """Show the pipeline in the window until q/Esc, the window is closed, the source ends or ``frames`` are done."""
     shown = False
+    fitted, display_scale, screen = None, 1.0, screen_size()
     try:
         while not pipeline.finished and (frames is None or pipeline.processed < frames):
             pipeline.step(timeout=0.05)
             if pipeline.latest is not None:  # redrawn even without a new frame: keys change the overlay
-                cv2.imshow(WINDOW_TITLE, compose(pipeline.latest, pipeline.state.settings, overlay_lines(pipeline)))
+                size = view_size(pipeline.latest, pipeline.state.settings)
+                if size != fitted:  # the first frame, or a layout of another size: the window takes its size
+                    fitted, display_scale = size, fit_window(size, screen)
+                view = compose(pipeline.latest, pipeline.state.settings, overlay_lines(pipeline), pipeline.history,
+                               display_scale)
+                cv2.imshow(WINDOW_TITLE, view)
                 shown = True
             if pipeline.handle_key(cv2.waitKey(1)) == QUIT:
                 break
@@ -441,6 +573,49 @@ def run_window(pipeline: LivePipeline, frames: int | None) -> None:
                 break  # closed with the mouse
     finally:
         cv2.destroyAllWindows()
+
+
+def screen_size() -> tuple[int, int] | None:
+    """The (width, height) of the screen the window opens on, when the platform tells (X11, Windows)."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        if sys.platform == "win32":
+            metrics = ctypes.windll.user32.GetSystemMetrics
+            return metrics(0), metrics(1)
+        library = ctypes.util.find_library("X11")
+        if library is None or not os.environ.get("DISPLAY"):
+            return None
+        x11 = ctypes.CDLL(library)
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x11.XDefaultScreen.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        display = x11.XOpenDisplay(None)
+        if not display:
+            return None
+        try:
+            screen = x11.XDefaultScreen(display)
+            return x11.XDisplayWidth(display, screen), x11.XDisplayHeight(display, screen)
+        finally:
+            x11.XCloseDisplay(display)
+    except (OSError, AttributeError):
+        return None
+
+
+def fitted_size(size: tuple[int, int], screen: tuple[int, int] | None) -> tuple[tuple[int, int], float]:
+    """The window's (width, height) for a view of ``size``: its natural size, scaled down (never up) to fit
+    most of the screen (1280x720 when the screen is unknown), and that scale."""
+    available = (0.92 * screen[0], 0.85 * screen[1]) if screen else (1280, 720)
+    scale = min(1.0, available[0] / size[0], available[1] / size[1])
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))), scale
+
+
+def fit_window(size: tuple[int, int], screen: tuple[int, int] | None) -> float:
+    """Give the window its :func:`fitted_size` for a view of ``size``; returns the scale it shows the view at."""
+    (width, height), scale = fitted_size(size, screen)
+    cv2.resizeWindow(WINDOW_TITLE, width, height)
+    return scale
 
 
 def run_headless(pipeline: LivePipeline, frames: int | None) -> None:
@@ -490,6 +665,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", type=Path, default=Path("."), metavar="DIR",
         help="where the r and s keys save recordings and snapshots (default: the current folder)",
     )
+    parser.add_argument(
+        "--data", metavar="FILE.csv|FILE.json",
+        help="record the motion data from the start: a row per frame (the columns of motion_extract --data, "
+        "time from the start); the d key starts and stops it too",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace the --record output if it exists")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
@@ -510,6 +690,11 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
         stdout.write(preset_listing())
         return
     settings = settings_from_args(args)
+    if args.data:
+        try:  # a bad name is known before the source is opened
+            data_kind(args.data)
+        except media.MediaError as error:
+            raise UsageError(str(error)) from None
     capacity = _checked_capacity(args, settings) if not settings.needs_rate else 0
     if not args.no_window:
         open_window()
@@ -534,11 +719,14 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
         pace=source.kind == "stream" or (source.kind == "file" and not args.no_window), keep_all=source.kind == "file",
         first_frame=source.first_frame, output_dir=args.output_dir, overwrite=args.overwrite,
     )
+    pipeline.record_info = {"command": getattr(args, "command", None), "source": args.source}
     interrupted = False
     try:
         with pipeline:
             if args.record:
                 pipeline.start_recording(Path(args.record))
+            if args.data:
+                pipeline.start_data(Path(args.data))
             try:
                 (run_headless if args.no_window else run_window)(pipeline, args.frames)
             except KeyboardInterrupt:
@@ -556,4 +744,9 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """Run the live viewer; returns the exit code."""
     # Ctrl-C before the source delivered: nothing to keep (a recording is kept by the pipeline).
-    return run_command(PROG, lambda: run(build_parser().parse_args(argv), stdout), stderr, f"\n{PROG}: interrupted\n")
+    def work() -> None:
+        args = build_parser().parse_args(argv)
+        args.command = ["python", str(REPO_ROOT / "scripts" / "live.py"), *(argv or [])]  # for a data file's record
+        run(args, stdout)
+
+    return run_command(PROG, work, stderr, f"\n{PROG}: interrupted\n")

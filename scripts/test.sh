@@ -18,8 +18,11 @@ need() {  # need COMMAND PACKAGE WHAT
 }
 need ffmpeg ffmpeg "the --print-ffmpeg tests"
 need node nodejs "the Flamenco job type's tests"
+need Xvfb xvfb "the live window's test"
 # The bake test's Blender without OpenCV or PyAV (bpy alone), so only the extension's bundled wheels serve.
 make_venv "$repo/.venv-blender-bare" "$repo/requirements-bare.txt" 3.11 || exit 1
+# The live window's test: OpenCV's GUI build (the project's venv has the headless one) in a venv of its own.
+make_venv "$repo/.venv-gui" "$repo/requirements-gui.txt" 3.11 || exit 1
 "$venv/bin/ruff" check .
 status=0
 "$PYTHON" -m pytest "$@" || status=$?

@@ -94,12 +94,12 @@ def run_steps(pipeline: LivePipeline, count: int, keys: dict[int, str] | None = 
     return done
 
 
-def slowed(push: Callable[[np.ndarray], np.ndarray | None], seconds: float) -> Callable:
+def slowed(push: Callable[..., np.ndarray | None], seconds: float) -> Callable:
     """``push`` made slower by ``seconds`` a frame: a processor that cannot keep up."""
 
-    def slow_push(frame: np.ndarray) -> np.ndarray | None:
+    def slow_push(frame: np.ndarray, measure=None) -> np.ndarray | None:
         time.sleep(seconds)
-        return push(frame)
+        return push(frame, measure)
 
     return slow_push
 
@@ -216,6 +216,7 @@ def test_each_key_changes_the_settings_as_expected():
         ("l", live.SETTINGS, {"look": "difference"}),
         ("l", live.SETTINGS, {"look": "subtract"}),
         ("l", live.SETTINGS, {"look": "matte"}),
+        ("l", live.SETTINGS, {"look": "flow"}),
         ("l", live.SETTINGS, {"look": "gray"}),
         ("g", live.SETTINGS, {"glow": 1.5}),
         ("g", live.SETTINGS, {"glow": 0.0}),
@@ -298,7 +299,7 @@ def test_fps_meter_measures_from_timestamps():
 def test_keys_drive_the_pipeline(long_clip):
     camera = FakeCamera(long_clip, fps=100)
     with LivePipeline(camera, Settings(offset=2), capacity=10, source_fps=100.0) as pipeline:
-        done = run_steps(pipeline, 30, keys={5: "]", 12: "l", 18: "l", 19: "l", 20: "l", 22: "f"})
+        done = run_steps(pipeline, 30, keys={5: "]", 12: "l", 18: "l", 19: "l", 20: "l", 21: "l", 22: "f"})
         settings = pipeline.motion.settings
     assert camera.released
     assert settings == pipeline.state.settings == Settings(mode="freeze", reference=21, offset=10)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .effect import MotionEffect
+from .measures import Measure
 from .settings import LOOKS, MODES, OPTIONS_BY_NAME, Settings, SettingsError
 from .timing import COMBINE, SOURCE, STILL
 
@@ -35,6 +36,7 @@ DEFAULT_HISTORY = 30  # frames the offset can reach back: one second at 30 fps
 # What handle_key asks the front end to do; SETTINGS means "hand state.settings to LiveMotion".
 SETTINGS = "settings"
 RECORD = "record"
+DATA = "data"
 SNAPSHOT = "snapshot"
 HELP = "help"
 QUIT = "quit"
@@ -110,8 +112,9 @@ class LiveMotion:
         self._settings = settings
         self._effect = None
 
-    def push(self, frame: np.ndarray) -> np.ndarray | None:
-        """Add the next frame and return its output frame (None while ``trim`` waits for partners).
+    def push(self, frame: np.ndarray, measure: Measure | None = None) -> np.ndarray | None:
+        """Add the next frame and return its output frame (None while ``trim`` waits for partners);
+        ``measure`` (:mod:`.measures`) hears its motion when there is an output frame.
 
         The returned array is valid until the next push (buffers are reused): copy it to keep it.
         A frame of another size starts the stream afresh: frame counting, history and the freeze
@@ -151,7 +154,7 @@ class LiveMotion:
                 fill = SOURCE if settings.edges == "source" else STILL
         if self._effect is None:
             self._effect = MotionEffect(settings, current.shape)
-        return self._effect.render(current, partners, fill, indices if fill == COMBINE else None)
+        return self._effect.render(current, partners, fill, indices if fill == COMBINE else None, measure)
 
     def _frame(self, index: int) -> np.ndarray:
         return self._ring[index % (self.capacity + 1)]
@@ -202,6 +205,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("f", "freeze this frame as the reference", "freeze"),
     *(Binding(toggle.key, f"toggle {toggle.label}", "toggle", toggle) for toggle in TOGGLES),
     Binding("r", "start / stop recording", RECORD),
+    Binding("d", "start / stop recording the motion data (CSV)", DATA),
     Binding("s", "save a PNG snapshot", SNAPSHOT),
     Binding("h?", "show / hide this help", HELP),
     Binding("q" + ESCAPE, "quit", QUIT),
@@ -361,3 +365,50 @@ class FpsMeter:
         if len(times) <= self.minimum or times[-1] <= times[0]:
             return None
         return (len(times) - 1) / (times[-1] - times[0])
+
+
+# --- the quantity of motion over time ------------------------------------------------------------
+
+
+class QuantityHistory:
+    """The last ``length`` quantities of motion, for the live view's moving graph, and the scale to draw them at.
+
+    The scale follows the largest value shown, with a floor of ``floor`` levels so that sensor
+    noise on a still scene stays a flat line near the bottom instead of filling the graph.
+    """
+
+    def __init__(self, length: int = 120, floor: float = 2.0) -> None:
+        if length < 2:
+            raise ValueError(f"a graph needs at least 2 values, not {length}")
+        self.floor = floor
+        self._values: deque[float] = deque(maxlen=length)
+        self.length = length
+
+    def add(self, quantity: float) -> None:
+        self._values.append(float(quantity))
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return tuple(self._values)
+
+    @property
+    def latest(self) -> float | None:
+        return self._values[-1] if self._values else None
+
+    @property
+    def top(self) -> float:
+        """The value at the top of the graph: the largest shown, at least ``floor``."""
+        return max([self.floor, *self._values])
+
+    def points(self, width: int, height: int) -> np.ndarray:
+        """The values as (x, y) pixel points of a ``width`` x ``height`` graph, newest at the right, y down."""
+        values = np.array(self._values, dtype=np.float64)
+        if values.size == 0:
+            return np.zeros((0, 2), np.int32)
+        x = (width - 1) - (values.size - 1 - np.arange(values.size)) * (width - 1) / (self.length - 1)
+        y = (height - 1) * (1.0 - values / self.top)
+        return np.round(np.stack([x, y], axis=1)).astype(np.int32)
+

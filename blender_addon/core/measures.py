@@ -152,17 +152,20 @@ class MotionMeasures:
     """Measures of one frame shape and settings: call it with each frame's motion, then read :attr:`values`.
 
     ``values`` lines up with :func:`columns` after frame and time (``None`` for an empty cell);
-    ``column_means`` and ``row_means`` (float64, levels) are the frame's motiongram rows.
+    ``column_means`` and ``row_means`` (float64, levels) are the frame's motiongram rows. ``flow``
+    asks for the flow columns whatever the look (the live view, whose look changes: they stay empty
+    unless the look is flow); by default they come with the flow look.
     """
 
     def __init__(self, settings: Settings, shape: tuple[int, ...], regions: Sequence[Region] = (),
-                 threshold: int = DEFAULT_THRESHOLD) -> None:
+                 threshold: int = DEFAULT_THRESHOLD, flow: bool | None = None) -> None:
         self.height, self.width = shape[:2]
         check_regions(regions, self.width, self.height)
         if not 0 <= threshold <= 255:
             raise ValueError(f"the motion threshold must be between 0 and 255, not {threshold}")
         self.threshold = threshold
-        self.flow = settings.look == "flow"
+        self._flow_look = settings.look == "flow"
+        self.flow = self._flow_look if flow is None else flow
         self.still_level = settings.still_level
         self.regions = (Region("", 0, 0, self.width, self.height), *regions)
         self._cv2 = _opencv()
@@ -181,7 +184,7 @@ class MotionMeasures:
 
     def __call__(self, motion: np.ndarray | None, flow: FlowField | None) -> None:
         if motion is None:  # no motion was computed (an edge frame passed through): nothing moved
-            self.values = [0.0, 0.0, None, None, None, None, None, None] + ([0.0, None] if self.flow else [])
+            self.values = [0.0, 0.0, None, None, None, None, None, None] + (self._no_flow() if self.flow else [])
             self.values *= len(self.regions)
             self.column_means = np.zeros(self.width)
             self.row_means = np.zeros(self.height)
@@ -194,11 +197,15 @@ class MotionMeasures:
             column_sums, row_sums = _region_sums(integral, region)
             values += _region_values(region, column_sums, row_sums, *_region_sums(moving, region))
             if self.flow:
-                values += _flow_values(flow, region)
+                values += self._no_flow() if flow is None else _flow_values(flow, region)
             if index == 0:
                 self.column_means = column_sums / self.height
                 self.row_means = row_sums / self.width
         self.values = values
+
+    def _no_flow(self) -> list[float | None]:
+        """The flow cells of a frame without flow: still for the flow look, empty for the others."""
+        return [0.0, None] if self._flow_look else [None, None]
 
     def columns(self) -> list[Column]:
         """The data columns of these measures, frame and time first (see :func:`columns`)."""
@@ -268,10 +275,8 @@ def _region_sums(integral: np.ndarray, region: Region) -> tuple[np.ndarray, np.n
     return np.diff(across), np.diff(down)
 
 
-def _flow_values(flow: FlowField | None, region: Region) -> list[float | None]:
+def _flow_values(flow: FlowField, region: Region) -> list[float | None]:
     """Mean speed (pixels per frame) and the direction of the summed vectors (degrees, y up) in ``region``."""
-    if flow is None:
-        return [0.0, None]
     rows, cols = flow.cells(region)
     inside = flow.vectors[rows, cols]
     dx, dy = inside[..., 0], inside[..., 1]

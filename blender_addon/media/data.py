@@ -75,7 +75,7 @@ class DataWriter:
 
     def __init__(self, path: str | os.PathLike, columns: Sequence[Column], record: dict[str, Any],
                  overwrite: bool = False, protect: Sequence[str | os.PathLike] = ()) -> None:
-        text = os.fspath(path)
+        text = self.path = os.fspath(path)
         self.kind = data_kind(text)
         self.columns = list(columns)
         self.record = {**record, "columns": column_records(self.columns)}
