@@ -40,8 +40,15 @@ def _active_rig(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bp
 
 def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
     """What keeps the rig's render from matching the exact engine: approximations and the scene's size."""
+    problem = rig.rig_problem(found)
+    if problem:
+        return [problem]
+    source = rig.rig_source(found)
     notes = [f"Approximate in the sequencer: {note}" for note in
-             rig.approximations(rig.rig_settings(found), media_frame_count(rig.rig_source(found)))]
+             rig.approximations(rig.rig_settings(found), media_frame_count(source))]
+    missing = rig.media_problem(source)
+    if missing:
+        notes.append(missing)
     problem = rig.layout_problem(scene, found)
     if problem:
         notes.append(f"{problem}: use Fit Scene to Layout")
@@ -54,6 +61,26 @@ def report_limits(operator: bpy.types.Operator, scene: bpy.types.Scene, found: b
         operator.report({"WARNING"}, note)
 
 
+def report_notes(operator: bpy.types.Operator, notes: list[str]) -> None:
+    for note in notes:
+        operator.report({"WARNING"}, note)
+
+
+def other_selected(scene: bpy.types.Scene, strip: bpy.types.Strip) -> list[bpy.types.Strip]:
+    """The selected strips beside the active ``strip``, at its level of the edit."""
+    parent = strip.parent_meta()
+    strips = parent.strips if parent is not None else scene.sequence_editor.strips
+    return [other for other in strips if other.select and other != strip]
+
+
+def report_others_left(operator: bpy.types.Operator, scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
+    """Say that the operator worked on the active strip only, when others are selected."""
+    others = other_selected(scene, strip)
+    if others:
+        operator.report({"WARNING"}, f"Only the active rig '{strip.name}' was changed: {len(others)} other selected "
+                        "strip(s) left as they were")
+
+
 def _panel_settings(scene: bpy.types.Scene) -> bpy.types.PropertyGroup:
     """The settings the panel shows: the active rig's own, else the scene's."""
     existing = rig.rig_of(active_strip(scene))
@@ -61,7 +88,8 @@ def _panel_settings(scene: bpy.types.Scene) -> bpy.types.PropertyGroup:
 
 
 class SEQUENCER_OT_motion_extract(bpy.types.Operator):
-    """Build a motion rig from the active movie or image strip, from native sequencer strips"""
+    """Build a motion rig from the active movie or image strip and the other selected ones, from native \
+sequencer strips"""
 
     bl_idname = "sequencer.motion_extract"
     bl_label = "Extract Motion"
@@ -96,17 +124,35 @@ class SEQUENCER_OT_motion_extract(bpy.types.Operator):
         try:
             settings = settings_from_operator(self, group)
             if existing is not None:
-                rig.update_rig(scene, existing, settings)
+                notes = rig.update_rig(scene, existing, settings)
                 settings_to_group(settings, group)
                 self.report({"INFO"}, f"'{existing.name}' is already a motion rig: updated it")
+                report_notes(self, notes)
+                report_others_left(self, scene, existing)
                 report_limits(self, scene, existing)
                 return {"FINISHED"}
+            others = other_selected(scene, strip)
             built = rig.build_rig(scene, strip, settings)
         except (SettingsError, rig.RigError) as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         settings_to_group(settings, getattr(built, PROPERTY_NAME))
-        self.report({"INFO"}, f"Built motion rig '{built.name}' ({settings.describe()})")
+        rigs, skipped = [built], []
+        for other in others:  # every selected strip gets a rig of its own, or a word why not
+            try:
+                problem = rig.source_problem(other) if rig.rig_of(other) is None else f"'{other.name}' is a rig"
+                if problem:
+                    raise rig.RigError(problem)
+                rigs.append(rig.build_rig(scene, other, settings))
+                settings_to_group(settings, getattr(rigs[-1], PROPERTY_NAME))
+            except rig.RigError as error:
+                skipped.append(f"Not extracted: {error}")
+        for made in rigs:
+            made.select = True
+        scene.sequence_editor.active_strip = built
+        names = ", ".join(f"'{made.name}'" for made in rigs)
+        self.report({"INFO"}, f"Built motion rig{'s' if len(rigs) > 1 else ''} {names} ({settings.describe()})")
+        report_notes(self, skipped)
         report_limits(self, scene, built)
         return {"FINISHED"}
 
@@ -133,12 +179,14 @@ class SEQUENCER_OT_motion_extract_update(bpy.types.Operator):
         group = getattr(found, PROPERTY_NAME)
         try:
             settings = settings_from_operator(self, group)
-            rig.update_rig(scene, found, settings)
+            notes = rig.update_rig(scene, found, settings)
             settings_to_group(settings, group)
         except (SettingsError, rig.RigError) as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Updated '{found.name}' ({settings.describe()})")
+        report_notes(self, notes)
+        report_others_left(self, scene, found)
         report_limits(self, scene, found)
         return {"FINISHED"}
 
@@ -157,12 +205,20 @@ class SEQUENCER_OT_motion_extract_remove(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
         found = rig.rig_of(active_strip(scene))
+        name, others = found.name, other_selected(scene, found)
         try:
-            source = rig.remove_rig(scene, found)
+            source, notes = rig.remove_rig(scene, found)
         except rig.RigError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Removed the motion rig of '{source.name}'")
+        if source is None:
+            self.report({"WARNING"}, f"Removed '{name}', whose source strip was already gone")
+        else:
+            self.report({"INFO"}, f"Removed the motion rig of '{source.name}'")
+        report_notes(self, notes)
+        if others:
+            self.report({"WARNING"}, f"Only the active rig '{name}' was removed: {len(others)} other selected "
+                        "strip(s) left as they were")
         return {"FINISHED"}
 
 
@@ -205,6 +261,10 @@ or height (stacked)"""
     def poll(cls, context: bpy.types.Context) -> bool:
         found = _active_rig(cls, context)
         if found is None:
+            return False
+        problem = rig.rig_problem(found)
+        if problem:
+            cls.poll_message_set(problem)
             return False
         if rig.layout_problem(context_scene(context), found) is None:
             cls.poll_message_set("The scene already fits the rig's layout")

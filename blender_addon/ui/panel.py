@@ -113,7 +113,13 @@ class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
             row = layout.row(align=True)
             row.operator(SEQUENCER_OT_motion_extract_update.bl_idname, text="Update", icon="FILE_REFRESH")
             row.operator(SEQUENCER_OT_motion_extract_remove.bl_idname, text="Remove", icon="TRASH")
-            draw_notes(layout, rig_limits(scene, found), fix_layout=rig.layout_problem(scene, found) is not None)
+            problem = rig.rig_problem(found)
+            if problem:  # the panel shows what is wrong and how to recover instead of failing
+                box = layout.box()
+                box.alert = True
+                box.label(text=problem, icon="ERROR")
+            else:
+                draw_notes(layout, rig_limits(scene, found), fix_layout=rig.layout_problem(scene, found) is not None)
         else:
             problem = rig.source_problem(strip)
             layout.label(text=problem or strip.name, icon="INFO" if problem else "SEQUENCE")

@@ -35,8 +35,9 @@ GENERATED_TAG = "# Motion Extraction built-in preset"
 PRESET_DEFINES = [
     'scene = getattr(bpy.context, "sequencer_scene", None) or bpy.context.scene',
     "strip = scene.sequence_editor.active_strip if scene.sequence_editor else None",
-    f'rig = strip if strip is None or "{RIG_KEY}" in strip else strip.parent_meta()',
-    f'settings = getattr(rig if rig is not None and "{RIG_KEY}" in rig else scene, "{PROPERTY_NAME}")',
+    "rig = strip",  # the rig the active strip is, or belongs to at any depth (a helper's, say)
+    f'while rig is not None and "{RIG_KEY}" not in rig: rig = rig.parent_meta()',
+    f'settings = getattr(rig if rig is not None else scene, "{PROPERTY_NAME}")',
 ]
 PRESET_VALUES = [f"settings.{option.name}" for option in OPTIONS]
 
@@ -48,7 +49,7 @@ def preset_folder(create: bool = True) -> Path:
 
 def preset_file_name(name: str) -> str:
     """``time-colour`` -> ``time_colour.py`` (Blender shows it as "Time Colour")."""
-    return AddPresetBase.as_filename(name.replace("-", " ")) + ".py"
+    return SEQUENCER_OT_motion_extraction_preset_add.as_filename(name.replace("-", " ")) + ".py"
 
 
 def preset_text(settings: Settings) -> str:
@@ -71,6 +72,20 @@ def _untouched_generation(text: str) -> bool:
     """Whether ``text`` is a generated preset file that nobody has edited since."""
     header, _, body = text.partition("\n")
     return header.startswith(GENERATED_TAG) and header.endswith(_fingerprint(body))
+
+
+def remove_builtin_presets(folder: Path | None = None) -> list[Path]:
+    """Delete the built-in preset files nobody has edited (and the folder, once empty); the user's stay."""
+    folder = preset_folder(create=False) if folder is None else folder
+    removed = []
+    for name in PRESETS:
+        path = folder / preset_file_name(name)
+        if path.is_file() and _untouched_generation(path.read_text(encoding="utf-8")):
+            path.unlink()
+            removed.append(path)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return removed
 
 
 def write_builtin_presets(folder: Path | None = None) -> list[Path]:
@@ -110,6 +125,11 @@ class SEQUENCER_OT_motion_extraction_preset_add(AddPresetBase, bpy.types.Operato
     preset_defines = PRESET_DEFINES
     preset_values = PRESET_VALUES
 
+    @staticmethod
+    def as_filename(name: str) -> str:
+        """File names in lower case, as the built-in presets': "Glow" saves over ``glow.py``, not beside it."""
+        return AddPresetBase.as_filename(name).lower()
+
 
 classes = (SEQUENCER_MT_motion_extraction_presets, SEQUENCER_OT_motion_extraction_preset_add)
 
@@ -126,3 +146,7 @@ def register() -> None:
 def unregister() -> None:
     for cls in reversed(classes):
         bpy.utils.unregister_class(cls)
+    try:
+        remove_builtin_presets()
+    except OSError as error:
+        log.warning("could not remove the built-in presets: %s", error)

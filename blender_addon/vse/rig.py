@@ -78,12 +78,19 @@ from .compat import timing
 from .strips import (
     NodeBuilder,
     add_modifier,
+    animated_property,
+    copy_animation,
+    copy_modifiers,
     copy_strip,
     media_frame_count,
     media_rate,
     media_size,
+    missing_media,
+    move_animation,
+    remove_animation,
     set_curve_points,
     set_range,
+    strip_fcurves,
 )
 
 RIG_KEY = "motion_extraction_rig"
@@ -91,6 +98,7 @@ ROLE_KEY = "motion_extraction_role"
 RECORD_VERSION = 1
 SOURCE_TYPES = ("MOVIE", "IMAGE")
 MAX_CHANNEL = 128
+MAX_FRAME = 1048574  # Blender's last frame
 
 PARTNER, EDGE, AMPLIFY = "partner", "edge", "amplify"
 CHANNEL_PARTNER, TRAIL, TRAIL_SOURCE, TRAIL_CODE = "channel-partner", "trail", "trail-source", "trail-code"
@@ -108,6 +116,9 @@ MAX_TRAIL_COPIES = 24
 CURVE_RANGE = 256.0 / 255.0
 ROUNDING_LIFT = 0.002  # in 8-bit levels
 COMBINED_CURVE = 3  # curve_mapping.curves: red, green, blue, then the combined curve
+
+# How the source sits over the strips below it in the edit: the rig takes these over (and gives them back).
+BLEND = ("blend_type", "blend_alpha")
 
 LEVELS = np.arange(256)
 
@@ -158,8 +169,24 @@ def rig_source(rig: bpy.types.MetaStrip) -> bpy.types.Strip:
 
 
 def rig_settings(rig: bpy.types.MetaStrip) -> Settings:
-    """The settings the rig was last built with."""
-    return Settings.from_mapping(dict(rig[RIG_KEY]["settings"]))
+    """The settings the rig was last built with (raises ``RigError`` when a script damaged the record)."""
+    try:
+        return Settings.from_mapping(dict(rig[RIG_KEY]["settings"]))
+    except (SettingsError, KeyError, TypeError, ValueError) as error:
+        raise RigError(f"rig '{rig.name}' has damaged settings ({error})") from None
+
+
+def rig_problem(rig: bpy.types.MetaStrip) -> str | None:
+    """What is wrong with a rig and how to recover, in one line; ``None`` when it is whole."""
+    try:
+        rig_source(rig)
+    except RigError as error:
+        return f"{str(error).capitalize()}: Remove deletes what is left of the rig, Undo may bring the source back"
+    try:
+        rig_settings(rig)
+    except RigError as error:
+        return f"{str(error).capitalize()}: Update rebuilds it with the settings shown here"
+    return None
 
 
 def source_problem(strip: bpy.types.Strip | None) -> str | None:
@@ -168,6 +195,38 @@ def source_problem(strip: bpy.types.Strip | None) -> str | None:
         return "No active strip"
     if strip.type not in SOURCE_TYPES:
         return f"'{strip.name}' is a {strip.type.lower()} strip, not a movie or image strip"
+    if strip.lock:
+        return f"'{strip.name}' is locked: unlock it to extract its motion"
+    return None
+
+
+def media_problem(strip: bpy.types.Strip) -> str | None:
+    """Why the sequencer cannot read ``strip``'s media now (missing files), or ``None``."""
+    missing = missing_media(strip)
+    if not missing:
+        return None
+    more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+    return f"'{strip.name}': its media is missing ({missing[0]}{more}): relink it or put it back, then try again"
+
+
+def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
+    """Why the rig cannot show ``strip`` as the edit does (its neighbours, its timing, its animation), or ``None``."""
+    users = [other for other in strip.id_data.sequence_editor.strips_all
+             if any(getattr(other, name, None) == strip for name in ("input_1", "input_2"))]
+    if users:
+        names = ", ".join(f"'{other.name}' ({other.type.lower()})" for other in users)
+        return (f"'{strip.name}' feeds {names}: the rig would pull them out of the edit; "
+                "extract before adding them, or use Bake Motion")
+    if len(strip.retiming_keys):
+        return f"'{strip.name}' is retimed: the rig cannot pair retimed frames yet; use Bake Motion"
+    time = timing(strip)
+    if time.left_handle_offset < 0 or time.right_handle_offset < 0:
+        return f"'{strip.name}' holds frames past the ends of its media: trim it to its media, or use Bake Motion"
+    animated = [animated_property(strip, fcurve) for fcurve in strip_fcurves(strip)]
+    animated = [name for name in animated if name not in BLEND]
+    if animated and (settings.mode == "freeze" or settings.trails > 0):
+        return (f"'{strip.name}' is animated ({animated[0]}): the rig carries keyframes in shift mode without "
+                "trails; use Bake Motion")
     return None
 
 
@@ -227,14 +286,18 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
         raise RigError(problem)
     if rig_of(strip) is not None:
         raise RigError(f"'{strip.name}' is already part of the rig '{rig_of(strip).name}'")
+    _check_media(strip)
     frames = _check_settings(scene, strip, settings)
+    _check_edit(strip, frames)
     parent = strip.parent_meta()
     strips = parent.strips if parent is not None else scene.sequence_editor.strips
     channel = strip.channel
-    spare = _spare_channel(strips)
+    spare = _spare_channel(strips, _visible(strip))
     rig = strips.new_meta(name=f"{strip.name} Motion", channel=spare, frame_start=timing(strip).left_handle)
     strip.move_to_meta(rig)
     strip.channel = SOURCE_CHANNEL
+    _hand_over_blend(strip, rig)  # the rig sits in the edit as the source did; inside, the source is opaque
+    strip.blend_type, strip.blend_alpha = "ALPHA_OVER", 1.0
     rig[RIG_KEY] = {"version": RECORD_VERSION, "settings": settings.to_dict()}
     _build_helpers(scene, rig, strip, frames)
     rig.channel = channel
@@ -242,31 +305,66 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     return rig
 
 
-def update_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, settings: Settings) -> bpy.types.MetaStrip:
-    """Rebuild the rig's helpers for new ``settings``, in place (the rig keeps its place and name)."""
+def update_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, settings: Settings) -> list[str]:
+    """Rebuild the rig's helpers for new ``settings``, in place.
+
+    The rig keeps its name, channel and the range the artist trimmed it to (an untrimmed rig follows the
+    settings, into free room on its channel only); helpers keep the blends and modifiers set on them by hand
+    where they are rebuilt alike. Returns one line for each hand edit that had to go.
+    """
     if not is_rig(rig):
         raise RigError(f"'{rig.name}' is not a motion rig")
+    if rig.lock:
+        raise RigError(f"'{rig.name}' is locked: unlock it to update the rig")
     source = rig_source(rig)
+    _check_media(source)
     frames = _check_settings(scene, source, settings)
+    _check_edit(source, frames)
+    placed = _kept_span(rig, source, frames)
+    channel = rig.channel
+    tweaks = _hand_edits(scene, rig)
     _remove_helpers(rig)
-    record = rig[RIG_KEY]
-    record["settings"] = settings.to_dict()
-    _build_helpers(scene, rig, source, frames)
-    return rig
+    rig[RIG_KEY]["settings"] = settings.to_dict()
+    _build_helpers(scene, rig, source, frames, placed)
+    rig.channel = channel
+    return _restore_hand_edits(scene, rig, tweaks)
 
 
-def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> bpy.types.Strip:
-    """Delete the rig and put its source strip back where the rig is; return the source."""
+def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.types.Strip | None, list[str]]:
+    """Delete the rig and put its source back as the rig shows it: its place, channel, trims and blend, and
+    the rig's modifiers after the source's own. Returns the source (``None`` if the rig had lost it) and a
+    line for each edit of the rig that moved onto the source or was lost."""
     if not is_rig(rig):
         raise RigError(f"'{rig.name}' is not a motion rig")
-    source = rig_source(rig)
-    channel = rig.channel
+    if rig.lock:
+        raise RigError(f"'{rig.name}' is locked: unlock it to remove the rig")
+    channel, shown = rig.channel, _visible(rig)
+    try:
+        source = rig_source(rig)
+    except RigError:
+        _remove_helpers(rig)
+        if len(rig.strips):
+            rig.separate()
+        else:
+            _container(rig).remove(rig)
+        return None, []
+    # Trimmed by hand: the source takes the rig's trims; else its own range (edges=trim's missing frames back).
+    kept = shown.within(_visible(source)) if _trimmed(rig, source) else _visible(source).within(_free_room(rig))
+    if not kept:
+        raise RigError(f"'{rig.name}' shows none of '{source.name}' (frames {shown.start}-{shown.end - 1})")
+    notes = []
     _remove_helpers(rig)
+    set_range(source, kept.start, kept.end)
+    _hand_over_blend(rig, source)
+    if len(rig.modifiers):
+        copy_modifiers(scene, rig, source)
+        names = ", ".join(f"'{modifier.name}'" for modifier in rig.modifiers)
+        notes.append(f"The rig's modifiers {names} now follow the modifiers of '{source.name}'")
     source.channel = channel
     rig.separate()
     source.channel = channel  # separating may have shuffled it clear of the rig it came from
     _make_active(scene, source)
-    return source
+    return source, notes
 
 
 def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Settings) -> Settings:
@@ -282,11 +380,138 @@ def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: S
     return frames
 
 
-def _spare_channel(strips: bpy.types.bpy_prop_collection) -> int:
-    used = max((strip.channel for strip in strips), default=0)
-    if used >= MAX_CHANNEL:
-        raise RigError("no free channel left for the rig")
-    return used + 1
+def _check_media(source: bpy.types.Strip) -> None:
+    problem = media_problem(source)
+    if problem:
+        raise RigError(problem)
+
+
+def _check_edit(source: bpy.types.Strip, settings: Settings) -> None:
+    problem = edit_problem(source, settings)
+    if problem:
+        raise RigError(problem)
+
+
+def _container(strip: bpy.types.Strip) -> bpy.types.bpy_prop_collection:
+    """The strips ``strip`` is one of: its META's, else its scene's top level."""
+    parent = strip.parent_meta()
+    return parent.strips if parent is not None else strip.id_data.sequence_editor.strips
+
+
+def _hand_over_blend(source: bpy.types.Strip, target: bpy.types.Strip) -> None:
+    """Give ``source``'s blend (and its animation) to ``target``."""
+    target.blend_type, target.blend_alpha = source.blend_type, source.blend_alpha
+    move_animation(source, target, BLEND)
+
+
+def _free_room(strip: bpy.types.Strip) -> Span:
+    """The frames around ``strip`` up to its neighbours on its channel."""
+    here, room = _visible(strip), Span(-MAX_FRAME, MAX_FRAME)
+    for other in _container(strip):
+        if other == strip or other.channel != strip.channel:
+            continue
+        span = _visible(other)
+        if span.end <= here.start:
+            room = Span(max(room.start, span.end), room.end)
+        elif span.start >= here.end:
+            room = Span(room.start, min(room.end, span.start))
+    return room
+
+
+def _kept_span(rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings) -> Span:
+    """Where the rig shows after an update to ``settings``: within the artist's trims, never over a neighbour."""
+    shown, current = shown_span(source, settings), _visible(rig)
+    kept = current.within(shown) if _trimmed(rig, source) else shown.within(_free_room(rig))
+    if not kept:
+        raise RigError(f"'{rig.name}' is trimmed to frames {current.start}-{current.end - 1}, where these settings "
+                       f"show nothing of '{source.name}'")
+    return kept
+
+
+def _trimmed(rig: bpy.types.MetaStrip, source: bpy.types.Strip) -> bool:
+    """Whether the rig shows other frames than it was built to (the artist trimmed or split it)."""
+    built = rig[RIG_KEY].get("shown")
+    start = int(timing(source).content_start)
+    return built is None or _visible(rig) != Span(built[0] + start, built[1] + start)
+
+
+@dataclass
+class _HandEdit:
+    """A helper's blend or modifiers as the artist left them, kept across a rebuild."""
+
+    name: str
+    built_blend: tuple[str, float]
+    blend: tuple[str, float] | None
+    modifiers: list[str]
+    holder: bpy.types.Strip | None
+
+
+def _helper_state(strip: bpy.types.Strip) -> dict:
+    return {"blend_type": strip.blend_type, "blend_alpha": strip.blend_alpha,
+            "modifiers": [modifier.name for modifier in strip.modifiers]}
+
+
+def _record_build(rig: bpy.types.MetaStrip, source: bpy.types.Strip, shown: Span) -> None:
+    """Remember what was built, to tell the artist's edits from the build's at the next update."""
+    start = int(timing(source).content_start)
+    record = rig[RIG_KEY]
+    record["shown"] = [shown.start - start, shown.end - start]
+    record["helpers"] = {strip.name: _helper_state(strip) for strip in rig.strips if ROLE_KEY in strip}
+
+
+def _hand_edits(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> list[_HandEdit]:
+    """The blends and modifiers set by hand on the rig's helpers; added modifiers are copied to a holder strip."""
+    built = rig[RIG_KEY].get("helpers", {})
+    edits = []
+    for strip in rig.strips:
+        if ROLE_KEY not in strip or strip.name not in built:
+            continue
+        state = built[strip.name]
+        built_blend = (state["blend_type"], state["blend_alpha"])
+        blend = (strip.blend_type, strip.blend_alpha)
+        added = [modifier.name for modifier in strip.modifiers if modifier.name not in state["modifiers"]]
+        if blend == built_blend and not added:
+            continue
+        holder = None
+        if added:
+            span = _visible(strip)
+            holder = rig.strips.new_effect(name=f"{strip.name} (kept)", type="COLOR", frame_start=span.start,
+                                           channel=_spare_channel(rig.strips, span), length=1)
+            copy_modifiers(scene, strip, holder, added)
+        edits.append(_HandEdit(strip.name, built_blend, None if blend == built_blend else blend, added, holder))
+    return edits
+
+
+def _restore_hand_edits(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, edits: list[_HandEdit]) -> list[str]:
+    """Put hand edits back on the rebuilt helpers of the same name; one line for each that could not be."""
+    built = rig[RIG_KEY]["helpers"]
+    notes = []
+    for edit in edits:
+        strip = rig.strips.get(edit.name)
+        if edit.blend is not None:
+            state = built.get(edit.name)
+            if strip is not None and (state["blend_type"], state["blend_alpha"]) == edit.built_blend:
+                strip.blend_type, strip.blend_alpha = edit.blend
+            else:
+                notes.append(f"'{edit.name}': its blend ({edit.blend[0].lower()} at {edit.blend[1]:.3g}), set by "
+                             "hand, was reset for the new settings")
+        if edit.holder is not None:
+            if strip is not None:
+                copy_modifiers(scene, edit.holder, strip)
+            else:
+                notes.append(f"'{edit.name}' is not part of the rig for the new settings: its modifiers "
+                             f"{', '.join(edit.modifiers)} were dropped")
+            rig.strips.remove(edit.holder)
+    return notes
+
+
+def _spare_channel(strips: bpy.types.bpy_prop_collection, span: Span) -> int:
+    """The lowest channel with no strip during ``span``: where the rig is assembled before it takes the source's."""
+    used = {strip.channel for strip in strips if _visible(strip).within(span)}
+    for channel in range(1, MAX_CHANNEL + 1):
+        if channel not in used:
+            return channel
+    raise RigError(f"no free channel at frames {span.start}-{span.end - 1} to assemble the rig")
 
 
 def _make_active(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
@@ -297,6 +522,9 @@ def _make_active(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
 
 
 def _remove_helpers(rig: bpy.types.MetaStrip) -> None:
+    for strip in _nested(rig):
+        if ROLE_KEY in strip:
+            remove_animation(strip)
     groups = set()
     for strip in rig.strips:
         for modifier in strip.modifiers if ROLE_KEY in strip else ():
@@ -312,6 +540,16 @@ def _remove_helpers(rig: bpy.types.MetaStrip) -> None:
     for group in groups:
         if ROLE_KEY in group and group.users == 0:
             bpy.data.node_groups.remove(group)
+
+
+def _nested(meta: bpy.types.MetaStrip) -> list[bpy.types.Strip]:
+    """Every strip inside ``meta``, at any depth."""
+    inside = []
+    for strip in meta.strips:
+        inside.append(strip)
+        if strip.type == "META":
+            inside += _nested(strip)
+    return inside
 
 
 def _tag(strip: bpy.types.Strip, role: str) -> bpy.types.Strip:
@@ -341,16 +579,25 @@ def partner_span(source: bpy.types.Strip, settings: Settings) -> Span:
     return Span(media.start + max(max(lags), 0), media.end + min(min(lags), 0)).within(visible)
 
 
+def shown_span(source: bpy.types.Strip, settings: Settings) -> Span:
+    """Scene frames the rig shows: the source's, less those without a partner under ``edges=trim``."""
+    if settings.mode == "shift" and settings.edges == "trim":
+        return partner_span(source, settings)
+    return _visible(source)
+
+
 def _build_helpers(
-    scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings
+    scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
+    placed: Span | None = None,
 ) -> None:
+    """The helpers around ``source`` for ``settings``; the rig shows ``placed`` (by default, all it can show)."""
     visible = _visible(source)
     paired = partner_span(source, settings)
     if not paired:
         raise RigError(f"offset {settings.offset} leaves no frame of '{source.name}' with a partner")
     base = f"{source.name} "
     _build_motion(scene, rig.strips, source, settings, base)
-    shown = paired if (settings.mode == "shift" and settings.edges == "trim") else visible
+    shown = shown_span(source, settings)
     # Frames without a partner pass through every stage untouched under edges=source (and are
     # dropped under trim); under gray their flat frame goes through the stages like any other.
     staged = visible if settings.edges == "gray" else paired
@@ -374,7 +621,9 @@ def _build_helpers(
         channel += 1
     if settings.layout != "motion":
         _build_layout(scene, rig, source, settings, base, channel, shown)
-    set_range(rig, shown.start, shown.end)
+    placed = shown if placed is None else placed
+    set_range(rig, placed.start, placed.end)
+    _record_build(rig, source, shown)
 
 
 def _build_motion(
@@ -411,6 +660,7 @@ def _shift(copy: bpy.types.Strip, source: bpy.types.Strip, lag: int, hold: bool)
     """Make ``copy`` show the source's media frame ``t - lag`` at the scene frame where the source shows ``t``."""
     copy_time, source_time = timing(copy), timing(source)
     copy_time.content_start = int(source_time.content_start) + lag
+    copy_animation(source, copy, lag, skip=BLEND)  # the source's picture at t - lag, as it is animated then
     if hold:  # frames before the media hold its first frame (its last for negative lags)
         copy_time.left_handle_offset = source_time.left_handle_offset - lag
         copy_time.right_handle_offset = source_time.right_handle_offset + lag
@@ -748,6 +998,7 @@ def _build_layout(
     layout = _adjustment(rig.strips, base + "Layout", channel, span, LAYOUT)
     layout.transform.offset_x, layout.transform.offset_y = motion_offset
     original = _tag(copy_strip(scene, source, base + "Original", channel + 1, rig.strips), ORIGINAL)
+    copy_animation(source, original, 0, skip=BLEND)
     original.transform.offset_x += original_offset[0]
     original.transform.offset_y += original_offset[1]
     original.blend_type, original.blend_alpha = "ALPHA_OVER", 1.0

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import bpy
+from bpy_extras import anim_utils
 
 from .compat import PLACEMENT, is_deprecated, timing
 
@@ -82,12 +83,69 @@ def set_curve_points(curve: bpy.types.CurveMap, points: list[tuple[float, float]
             point.handle_type = handle
 
 
-def copy_modifiers(scene: bpy.types.Scene, source: bpy.types.Strip, target: bpy.types.Strip) -> None:
-    """Append copies of ``source``'s modifiers, in order, to ``target``."""
+def copy_modifiers(scene: bpy.types.Scene, source: bpy.types.Strip, target: bpy.types.Strip,
+                   names: Collection[str] | None = None) -> None:
+    """Append copies of ``source``'s modifiers (those named in ``names``, else all), in order, to ``target``."""
     with sequencer_scene(scene):
         for modifier in source.modifiers:
+            if names is not None and modifier.name not in names:
+                continue
             copy = target.modifiers.new(name=modifier.name, type=modifier.type)
             copy_properties(modifier, copy, skip=frozenset({"name", "type", "is_active"}))
+
+
+def _channelbag(scene: bpy.types.Scene) -> bpy.types.ActionChannelbag | None:
+    """Where the F-curves animating ``scene`` (and so its strips) are, or ``None`` when nothing is animated."""
+    animation = scene.animation_data
+    if animation is None or animation.action is None:
+        return None
+    return anim_utils.action_get_channelbag_for_slot(animation.action, animation.action_slot)
+
+
+def strip_fcurves(strip: bpy.types.Strip) -> list[bpy.types.FCurve]:
+    """The F-curves animating ``strip``'s own properties (and its modifiers')."""
+    channelbag = _channelbag(strip.id_data)
+    prefix = strip.path_from_id()
+    return [fcurve for fcurve in channelbag.fcurves if fcurve.data_path.startswith(prefix + ".")] if channelbag else []
+
+
+def animated_property(strip: bpy.types.Strip, fcurve: bpy.types.FCurve) -> str:
+    """The path of the property ``fcurve`` animates, from ``strip`` (``transform.offset_x``)."""
+    return fcurve.data_path[len(strip.path_from_id()) + 1:]
+
+
+def copy_animation(source: bpy.types.Strip, target: bpy.types.Strip, shift: int,
+                   skip: Collection[str] = ()) -> None:
+    """Animate ``target`` as ``source`` is, ``shift`` frames later; properties named in ``skip`` are left alone."""
+    channelbag = _channelbag(source.id_data)
+    for fcurve in strip_fcurves(source):
+        name = animated_property(source, fcurve)
+        if name in skip:
+            continue
+        copy = channelbag.fcurves.new(f"{target.path_from_id()}.{name}", index=fcurve.array_index)
+        copy.extrapolation = fcurve.extrapolation
+        copy.keyframe_points.add(len(fcurve.keyframe_points))
+        for point, new in zip(fcurve.keyframe_points, copy.keyframe_points, strict=True):
+            copy_properties(point, new, skip=frozenset({"select_control_point", "select_left_handle",
+                                                        "select_right_handle"}))
+            for vector in (new.co, new.handle_left, new.handle_right):
+                vector[0] += shift
+        copy.update()
+
+
+def move_animation(source: bpy.types.Strip, target: bpy.types.Strip, names: Collection[str]) -> None:
+    """Hand the F-curves of ``source``'s properties named in ``names`` over to ``target``."""
+    for fcurve in strip_fcurves(source):
+        name = animated_property(source, fcurve)
+        if name in names:
+            fcurve.data_path = f"{target.path_from_id()}.{name}"
+
+
+def remove_animation(strip: bpy.types.Strip) -> None:
+    """Delete the F-curves animating ``strip`` (before the strip itself goes)."""
+    channelbag = _channelbag(strip.id_data)
+    for fcurve in strip_fcurves(strip):
+        channelbag.fcurves.remove(fcurve)
 
 
 def media_path(strip: bpy.types.Strip) -> str:
@@ -95,6 +153,15 @@ def media_path(strip: bpy.types.Strip) -> str:
     if strip.type == "MOVIE":
         return strip.filepath
     return os.path.join(strip.directory, strip.elements[0].filename)
+
+
+def missing_media(strip: bpy.types.Strip) -> list[str]:
+    """The absolute paths of a movie's file or an image sequence's images that are not on disk."""
+    if strip.type == "MOVIE":
+        paths = [strip.filepath]
+    else:
+        paths = [os.path.join(strip.directory, element.filename) for element in strip.elements]
+    return [path for path in map(bpy.path.abspath, paths) if not os.path.isfile(path)]
 
 
 def copy_strip(scene: bpy.types.Scene, source: bpy.types.Strip, name: str, channel: int,
