@@ -40,7 +40,7 @@ from .flow import FlowLook, legend, legend_size
 from .measures import Measure
 from .pixels import Combiner, _opencv, amplify_table, round_half_up
 from .settings import Settings
-from .timing import SOURCE, STILL
+from .timing import SOURCE, STILL, output_size
 
 PRE_BLUR_CACHE_BYTES = 256 << 20  # pre-blurred frames kept for reuse as partners
 
@@ -146,12 +146,8 @@ class MotionEffect:
         else:
             self._trail_table = None
         self.warmup = trail_length(settings.trails)
-        if settings.layout == "side":
-            self.output_shape = (height, 2 * width, 3)
-        elif settings.layout == "stacked":
-            self.output_shape = (2 * height, width, 3)
-        else:
-            self.output_shape = self.shape
+        output_width, output_height = output_size(settings, width, height)
+        self.output_shape = (output_height, output_width, 3)
         self._output = np.empty(self.output_shape, dtype=np.uint8) if settings.layout != "motion" else None
 
     def reset(self) -> None:

@@ -51,6 +51,24 @@ def _leading_trim(settings: Settings) -> int:
     return max(0, max(settings.channel_lags))
 
 
+def paired_frames(settings: Settings, frame_count: int) -> range:
+    """The input frames combined with partners: all of them in freeze mode and under ``edges=hold`` (which
+    clamps partners into the clip), else those whose every partner lies in the clip."""
+    if settings.mode == "freeze" or settings.edges == "hold":
+        return range(frame_count)
+    lags = settings.channel_lags
+    return range(max(max(lags), 0), frame_count + min(min(lags), 0))
+
+
+def output_size(settings: Settings, width: int, height: int) -> tuple[int, int]:
+    """The output frame size (width, height) for a ``width`` x ``height`` clip: doubled for side by side or stacked."""
+    if settings.layout == "side":
+        return 2 * width, height
+    if settings.layout == "stacked":
+        return width, 2 * height
+    return width, height
+
+
 def output_frame_count(settings: Settings, frame_count: int) -> int:
     settings.validate_for_clip(frame_count)
     if settings.mode == "shift" and settings.edges == "trim":
