@@ -34,9 +34,11 @@ from vse_helpers import (
     select_only,
 )
 
+from blender_addon.core import rig_plan
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.settings import Settings
+from blender_addon.core.timing import output_size
 from blender_addon.ui import operators, presets, props
 from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
@@ -52,7 +54,7 @@ def render_rig(settings: Settings, png_files, folder: Path) -> list[np.ndarray]:
     """Build the rig for ``settings`` in a fresh scene sized for its layout and render it."""
     scene = new_scene()
     found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
-    scene.render.resolution_x, scene.render.resolution_y = rig.layout_size(settings, WIDTH, HEIGHT)
+    scene.render.resolution_x, scene.render.resolution_y = output_size(settings, WIDTH, HEIGHT)
     return render_frames(scene, timing(found).left_handle, timing(found).right_handle, folder)
 
 
@@ -128,7 +130,7 @@ def roles(found: bpy.types.MetaStrip) -> list[str]:
 def test_each_look_is_a_native_strip_in_the_rig(png_files):
     scene = new_scene()
     found = rig.build_rig(scene, add_image_strip(scene, png_files), Settings(**ALL_LOOKS))
-    trails = rig.trail_copies(Settings(**ALL_LOOKS), 16)
+    trails = rig_plan.trail_copies(Settings(**ALL_LOOKS), 16)
     assert roles(found) == (
         ["source", "partner", "trail-code"] + ["trail"] * trails
         + ["trail-code", "glow", "overlay", "layout", "original"]
@@ -187,17 +189,6 @@ def test_save_reopen_keeps_the_compositor_looks(clip, png_files, tmp_path):
     after = render_frames(scene, timing(found).left_handle, timing(found).right_handle, tmp_path / "after")
     assert max_mean_difference(after, before) == (0, 0.0)
 
-
-# --- what the sequencer shows only approximately ---------------------------------------------------
-
-
-def test_approximate_looks_are_named():
-    assert rig.approximations(Settings(offset=2, trails=0.5, overlay="screen", layout="side"), 100) == []
-    assert rig.approximations(Settings(glow=1.0), 100) == []
-    long_trails = rig.approximations(Settings(trails=0.95), 1000)
-    assert len(long_trails) == 1 and long_trails[0].startswith(f"Trails are cut after {rig.MAX_TRAIL_COPIES} frames")
-    assert rig.trail_copies(Settings(trails=0.95), 1000) == rig.MAX_TRAIL_COPIES
-    assert rig.trail_copies(Settings(trails=0.95), 10) == 9  # never longer than the clip
 
 
 def test_extract_warns_about_the_layout_size(png_files):

@@ -10,7 +10,7 @@ On the lossless synthetic sample (PNG sequence, 160x90, 16 frames, scene at 24 f
   does the look in float, rounding the matte to whole levels as the engine does;
 - **saturation, tint**: at most 1 level (mean below 0.2, 0.09-0.17 measured): the "Colour" node group
   rounds the luma to whole levels as the engine does; the rest is the compositor's float round trip;
-- **pre-blur**: approximate, and said so (``rig.approximations``): Blender's float Gaussian against the
+- **pre-blur**: approximate, and said so (``core.rig_plan.approximations``): Blender's float Gaussian against the
   engine's 8-bit one; the gray look stays within 3 levels (mean below 0.6; 2 and 0.49 measured).
 """
 
@@ -33,7 +33,9 @@ from vse_helpers import (
 
 from blender_addon import media
 from blender_addon.core.engine import extract_motion
+from blender_addon.core.rig_plan import approximations
 from blender_addon.core.settings import Settings
+from blender_addon.core.timing import output_size
 from blender_addon.ui import presets, props
 from blender_addon.vse import batch, rig
 from blender_addon.vse.compat import timing
@@ -44,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered onc
 def differences(settings: Settings, clip, png_files, folder: Path) -> tuple[int, float]:
     scene = new_scene()
     found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
-    scene.render.resolution_x, scene.render.resolution_y = rig.layout_size(settings, WIDTH, HEIGHT)
+    scene.render.resolution_x, scene.render.resolution_y = output_size(settings, WIDTH, HEIGHT)
     frames = render_frames(scene, timing(found).left_handle, timing(found).right_handle, folder)
     engine = [frame.copy() for frame in extract_motion(clip, settings.in_frames(24))]
     return max_mean_difference(frames, engine)
@@ -92,9 +94,9 @@ def test_pre_blur_is_close_and_said_to_be_approximate(clip, png_files, tmp_path)
     settings = Settings(offset=2, pre_blur=1.5)
     worst, mean = differences(settings, clip, png_files, tmp_path)
     assert worst <= 3 and mean < 0.6
-    notes = rig.approximations(settings, 16)
+    notes = approximations(settings, 16)
     assert len(notes) == 1 and notes[0].startswith("Pre-blur is Blender's Gaussian")
-    assert rig.approximations(Settings(look="matte", saturation=0.5, tint=True), 16) == []
+    assert approximations(Settings(look="matte", saturation=0.5, tint=True), 16) == []
 
 
 def test_new_looks_together(clip, png_files, tmp_path):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bpy
 
+from ..core import rig_plan
 from ..core.settings import SettingsError
+from ..core.timing import output_size
 from ..vse import colors, rig
 from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
 from .props import (
@@ -45,7 +47,7 @@ def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
         return [problem]
     source = rig.rig_source(found)
     notes = [f"Approximate in the sequencer: {note}" for note in
-             rig.approximations(rig.rig_settings(found), media_frame_count(source))]
+             rig_plan.approximations(rig.rig_settings(found), media_frame_count(source))]
     missing = rig.media_problem(source)
     if missing:
         notes.append(missing)
@@ -274,7 +276,7 @@ or height (stacked)"""
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
         found = rig.rig_of(active_strip(scene))
-        width, height = rig.layout_size(rig.rig_settings(found), *media_size(rig.rig_source(found)))
+        width, height = output_size(rig.rig_settings(found), *media_size(rig.rig_source(found)))
         render = scene.render
         render.resolution_x, render.resolution_y, render.resolution_percentage = width, height, 100
         self.report({"INFO"}, f"Scene resolution set to {width}x{height}")

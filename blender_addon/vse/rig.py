@@ -26,7 +26,7 @@ Channels inside the rig, bottom up (the later ones only when their option is on)
 - ``matte``, and any look with **pre-blur**: no blend can do them, so a COMPOSITOR modifier on the
   partner ("Motion", with the source as its mask) computes the look from both frames in float, and
   the partner covers the source (ALPHA_OVER at 1). Pre-blur there is Blender's Gaussian, not the
-  engine's 8-bit one: the rig marks it approximate (:func:`approximations`).
+  engine's 8-bit one: the rig marks it approximate (``core.rig_plan.approximations``).
 
 **Seconds.** Times given in seconds become frames with the source's own rate (a movie's, else the
 scene's) by ``Settings.in_frames``, the rule every renderer uses; the rig records the settings as
@@ -37,15 +37,13 @@ each keeps only the channels with that lag (the others go to 0) and they are com
 (the maximum: exact, where ADD on byte images loses a level at 255). The META is then inverted and
 blended as a single partner, exactly as the engine assembles it.
 
-**Trails** cannot feed a frame back into the next one in the sequencer, so the rig unrolls the
-engine's recursion: the trail at frame t is the strongest of ``q^k(|D(t-k)|)`` over k (``q`` the
-engine's decay; taking the maximum commutes with ``q``), so trail META k holds a complete copy of
-the motion shifted k frames later, with a CURVES modifier mapping each level to its k-times decayed
-level, blended LIGHTEN. For the gray look the levels around mid-gray are first re-coded so that
+**Trails** are unrolled (see ``core.rig_plan``): trail META k holds a complete copy of the motion
+shifted k frames later, with a CURVES modifier mapping each level to its k-times decayed level,
+blended LIGHTEN. For the gray look the levels around mid-gray are first re-coded so that
 the code grows with the distance from mid-gray ("Trails Encode"; a bijection of the 256 levels)
 and decoded after the maximum ("Trails Decode"). This equals the engine except where two opposite
 deviations of exactly equal strength meet (the rig keeps the brighter, the engine the newer), and
-when the trails last longer than :data:`MAX_TRAIL_COPIES` frames, where the rig cuts them off.
+when the trails last longer than ``core.rig_plan.MAX_TRAIL_COPIES`` frames, where the rig cuts them off.
 
 **Glow**, **Colour** and **Overlay** are compositor node groups doing the engine's formulas
 (``core.effect``, ``core.colour``) in float on sRGB-encoded values, rounding to whole levels where
@@ -66,14 +64,15 @@ rebuilt in place (:func:`update_rig`) and removed (:func:`remove_rig`) even afte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import bpy
 import numpy as np
 
-from ..core.effect import trail_decay_table, trail_length
+from ..core import rig_plan
+from ..core.rig_plan import CURVE_RANGE, ROUNDING_LIFT, Span
 from ..core.settings import Settings, SettingsError, colour_levels
+from ..core.timing import output_size
 from .compat import timing
 from .strips import (
     NodeBuilder,
@@ -107,41 +106,15 @@ CHANNELS = {PARTNER: 2, EDGE: 3, AMPLIFY: 4}
 SOURCE_CHANNEL = 1
 FIRST_LOOK_CHANNEL = CHANNELS[AMPLIFY] + 1
 
-# Each trail frame is a full copy of the motion: this many at most (longer trails are cut off).
-MAX_TRAIL_COPIES = 24
-
-# Curves evaluate through a 257-entry table spanning the clip range; with the range 256/255
-# wide, table entries fall exactly on the 8-bit levels. The tiny lift makes values that are
-# exactly x.5 round up as ``round_half_up`` does, not down through float error.
-CURVE_RANGE = 256.0 / 255.0
-ROUNDING_LIFT = 0.002  # in 8-bit levels
 COMBINED_CURVE = 3  # curve_mapping.curves: red, green, blue, then the combined curve
 
 # How the source sits over the strips below it in the edit: the rig takes these over (and gives them back).
 BLEND = ("blend_type", "blend_alpha")
-
-LEVELS = np.arange(256)
+EFFECT_INPUTS = ("input_1", "input_2")
 
 
 class RigError(Exception):
     """The rig cannot be built, updated or removed; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
-class Span:
-    """A half-open range of scene frames."""
-
-    start: int
-    end: int
-
-    def __bool__(self) -> bool:
-        return self.end > self.start
-
-    def shifted(self, frames: int) -> Span:
-        return Span(self.start + frames, self.end + frames)
-
-    def within(self, other: Span) -> Span:
-        return Span(max(self.start, other.start), min(self.end, other.end))
 
 
 # --- finding rigs ---------------------------------------------------------------------------
@@ -211,14 +184,10 @@ def media_problem(strip: bpy.types.Strip) -> str | None:
 
 def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
     """Why the rig cannot show ``strip`` as the edit does (its neighbours, its timing, its animation), or ``None``."""
-    users = [other for other in strip.id_data.sequence_editor.strips_all
-             if any(getattr(other, name, None) == strip for name in ("input_1", "input_2"))]
-    if users:
-        names = ", ".join(f"'{other.name}' ({other.type.lower()})" for other in users)
-        return (f"'{strip.name}' feeds {names}: the rig would pull them out of the edit; "
-                "extract before adding them, or use Bake Motion")
-    if len(strip.retiming_keys):
-        return f"'{strip.name}' is retimed: the rig cannot pair retimed frames yet; use Bake Motion"
+    speed = [other.name for other in _effect_users(strip) if other.type == "SPEED"]
+    if len(strip.retiming_keys) or speed:
+        by = f" by '{speed[0]}'" if speed else ""
+        return f"'{strip.name}' is retimed{by}: the rig cannot pair retimed frames yet; use Bake Motion"
     time = timing(strip)
     if time.left_handle_offset < 0 or time.right_handle_offset < 0:
         return f"'{strip.name}' holds frames past the ends of its media: trim it to its media, or use Bake Motion"
@@ -230,35 +199,7 @@ def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
     return None
 
 
-# --- what the sequencer can and cannot show exactly ---------------------------------------------
-
-
-def trail_copies(settings: Settings, frame_count: int) -> int:
-    """How many trail frames the rig builds: as many as the engine's trails last, within limits."""
-    return min(trail_length(settings.trails), max(frame_count - 1, 0), MAX_TRAIL_COPIES)
-
-
-def approximations(settings: Settings, frame_count: int) -> list[str]:
-    """Where the rig's render differs from the exact engine's by more than a level of rounding."""
-    notes = []
-    if settings.pre_blur > 0:
-        notes.append("Pre-blur is Blender's Gaussian in the sequencer: a few levels from the exact engine's")
-    if settings.trails > 0:
-        lasting = min(trail_length(settings.trails), max(frame_count - 1, 0))
-        if trail_copies(settings, frame_count) < lasting:
-            notes.append(
-                f"Trails are cut after {MAX_TRAIL_COPIES} frames in the sequencer (they fade over {lasting})"
-            )
-    return notes
-
-
-def layout_size(settings: Settings, width: int, height: int) -> tuple[int, int]:
-    """The output frame size for a ``width`` x ``height`` source: doubled for side by side or stacked."""
-    if settings.layout == "side":
-        return 2 * width, height
-    if settings.layout == "stacked":
-        return width, 2 * height
-    return width, height
+# --- the scene's resolution -------------------------------------------------------------------------
 
 
 def layout_problem(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> str | None:
@@ -266,7 +207,7 @@ def layout_problem(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> str | No
     settings = rig_settings(rig)
     if settings.layout == "motion":
         return None
-    wanted = layout_size(settings, *media_size(rig_source(rig)))
+    wanted = output_size(settings, *media_size(rig_source(rig)))
     render = scene.render
     if (render.resolution_x, render.resolution_y) != wanted:
         return (
@@ -294,6 +235,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     channel = strip.channel
     spare = _spare_channel(strips, _visible(strip))
     rig = strips.new_meta(name=f"{strip.name} Motion", channel=spare, frame_start=timing(strip).left_handle)
+    _hand_over_inputs(strip, rig)  # before the move: a transition from the source would follow it into the rig
     strip.move_to_meta(rig)
     strip.channel = SOURCE_CHANNEL
     _hand_over_blend(strip, rig)  # the rig sits in the edit as the source did; inside, the source is opaque
@@ -361,6 +303,7 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
         names = ", ".join(f"'{modifier.name}'" for modifier in rig.modifiers)
         notes.append(f"The rig's modifiers {names} now follow the modifiers of '{source.name}'")
     source.channel = channel
+    _hand_over_inputs(rig, source)  # transitions and effects on the rig would go with it
     rig.separate()
     source.channel = channel  # separating may have shuffled it clear of the rig it came from
     _make_active(scene, source)
@@ -396,6 +339,20 @@ def _container(strip: bpy.types.Strip) -> bpy.types.bpy_prop_collection:
     """The strips ``strip`` is one of: its META's, else its scene's top level."""
     parent = strip.parent_meta()
     return parent.strips if parent is not None else strip.id_data.sequence_editor.strips
+
+
+def _effect_users(strip: bpy.types.Strip) -> list[bpy.types.Strip]:
+    """The effect strips (transitions, blurs, speed) that take ``strip`` as an input."""
+    return [other for other in strip.id_data.sequence_editor.strips_all
+            if any(getattr(other, name, None) == strip for name in EFFECT_INPUTS)]
+
+
+def _hand_over_inputs(source: bpy.types.Strip, target: bpy.types.Strip) -> None:
+    """Make the effect strips that take ``source`` as an input take ``target`` instead."""
+    for other in _effect_users(source):
+        for name in EFFECT_INPUTS:
+            if getattr(other, name, None) == source:
+                setattr(other, name, target)
 
 
 def _hand_over_blend(source: bpy.types.Strip, target: bpy.types.Strip) -> None:
@@ -571,19 +528,12 @@ def _media(strip: bpy.types.Strip) -> Span:
 
 def partner_span(source: bpy.types.Strip, settings: Settings) -> Span:
     """Scene frames of the source's visible range that are combined with a partner."""
-    visible = _visible(source)
-    if settings.mode == "freeze" or settings.edges == "hold":  # hold gives every frame a partner
-        return visible
-    lags = settings.channel_lags
-    media = _media(source)
-    return Span(media.start + max(max(lags), 0), media.end + min(min(lags), 0)).within(visible)
+    return rig_plan.paired_span(settings, _media(source)).within(_visible(source))
 
 
 def shown_span(source: bpy.types.Strip, settings: Settings) -> Span:
     """Scene frames the rig shows: the source's, less those without a partner under ``edges=trim``."""
-    if settings.mode == "shift" and settings.edges == "trim":
-        return partner_span(source, settings)
-    return _visible(source)
+    return rig_plan.shown_span(settings, _visible(source), partner_span(source, settings))
 
 
 def _build_helpers(
@@ -598,9 +548,7 @@ def _build_helpers(
     base = f"{source.name} "
     _build_motion(scene, rig.strips, source, settings, base)
     shown = shown_span(source, settings)
-    # Frames without a partner pass through every stage untouched under edges=source (and are
-    # dropped under trim); under gray their flat frame goes through the stages like any other.
-    staged = visible if settings.edges == "gray" else paired
+    staged = rig_plan.staged_span(settings, visible, paired)
     channel = FIRST_LOOK_CHANNEL
     if settings.trails > 0:
         channel = _build_trails(scene, rig, source, settings, base, channel, staged)
@@ -653,7 +601,7 @@ def _build_motion(
                 _tag(edge, EDGE).color = (settings.still_level / 255.0,) * 3
     if settings.amplify != 1.0:
         amplify = _adjustment(strips, base + "Amplify", CHANNELS[AMPLIFY], paired, AMPLIFY)
-        _set_curve(add_modifier(scene, amplify, "Amplify", "CURVES"), amplify_points(settings))
+        _set_curve(add_modifier(scene, amplify, "Amplify", "CURVES"), rig_plan.amplify_points(settings))
 
 
 def _shift(copy: bpy.types.Strip, source: bpy.types.Strip, lag: int, hold: bool) -> None:
@@ -739,57 +687,7 @@ def _set_curve(modifier: bpy.types.StripModifier, points: list[tuple[float, floa
     mapping.update()
 
 
-def amplify_points(settings: Settings) -> list[tuple[float, float]]:
-    """Points (normalized) of the curve ``clip(P + amplify * (x - P))`` around the still level P."""
-    gain = settings.amplify
-    pivot = float(settings.still_level)
-
-    def line(x: float) -> float:
-        return pivot + gain * (x - pivot) + ROUNDING_LIFT
-
-    xs = [0.0, 255.0]
-    if gain > 1.0:  # the line leaves [0, 255]: add the corners where it is clipped
-        low = pivot - (pivot + ROUNDING_LIFT) / gain
-        high = pivot + (255.0 - pivot - ROUNDING_LIFT) / gain
-        xs = [0.0] + ([low] if low > 0.0 else []) + [high, 255.0]
-    return [(x / 255.0, min(max(line(x), 0.0), 255.0) / 255.0) for x in xs]
-
-
-def table_points(table: Sequence[int]) -> list[tuple[float, float]]:
-    """Points (normalized) of a curve taking 8-bit level i to ``table[i]``: one per change of slope."""
-    values = [int(value) for value in table]
-    keep = [0] + [
-        level for level in range(1, 255)
-        if values[level] - values[level - 1] != values[level + 1] - values[level]
-    ] + [255]
-    return [(level / 255.0, (values[level] + ROUNDING_LIFT) / 255.0) for level in keep]
-
-
 # --- trails -------------------------------------------------------------------------------------
-
-
-def trail_tables(settings: Settings, copies: int) -> list[np.ndarray]:
-    """For k = 1..copies: level -> the level k frames of trail decay later, in trail code (see below)."""
-    pivot = settings.still_level
-    decay = trail_decay_table(settings.trails)
-    deviation = LEVELS - pivot
-    magnitude = np.abs(deviation)
-    tables = []
-    for _ in range(copies):
-        magnitude = decay[magnitude]
-        tables.append(trail_code(settings)[np.clip(pivot + np.sign(deviation) * magnitude, 0, 255)])
-    return tables
-
-
-def trail_code(settings: Settings) -> np.ndarray:
-    """The trail code of each level: it grows with the distance from the still level, so LIGHTEN
-    (the maximum) keeps the strongest motion. Identity when the still level is black; around
-    mid-gray: 128 -> 0, 129 -> 2, 127 -> 1, 130 -> 4, 126 -> 3, ..., 0 -> 255 (a bijection)."""
-    pivot = settings.still_level
-    if pivot == 0:
-        return LEVELS.copy()
-    deviation = LEVELS - pivot
-    return np.where(deviation > 0, 2 * deviation, -2 * deviation - 1).clip(0, 255)
 
 
 def _build_trails(
@@ -797,37 +695,28 @@ def _build_trails(
     base: str, channel: int, staged: Span,
 ) -> int:
     """Trail METAs above the motion, and the code/decode curves around them; return the next free channel."""
-    copies = trail_copies(settings, media_frame_count(source))
-    code = trail_code(settings)
+    copies = rig_plan.trail_copies(settings, media_frame_count(source))
+    code = rig_plan.trail_code(settings)
     coded = settings.still_level != 0
     if coded:
         encode = _adjustment(rig.strips, base + "Trails Encode", channel, staged, TRAIL_CODE)
-        _set_curve(add_modifier(scene, encode, "Encode", "CURVES"), table_points(code))
+        _set_curve(add_modifier(scene, encode, "Encode", "CURVES"), rig_plan.table_points(code))
         channel += 1
-    for lag, table in enumerate(trail_tables(settings, copies), start=1):
-        span = _trail_motion_span(source, settings).shifted(lag).within(staged)
+    for lag, table in enumerate(rig_plan.trail_tables(settings, copies), start=1):
+        span = rig_plan.paired_span(settings, _media(source)).shifted(lag).within(staged)
         if not span:
             break
         trail = _trail_copy(scene, rig, source, settings, base, channel, lag)
         set_range(trail, span.start, span.end)
-        _set_curve(add_modifier(scene, trail, "Decay", "CURVES"), table_points(table))
+        _set_curve(add_modifier(scene, trail, "Decay", "CURVES"), rig_plan.table_points(table))
         trail.blend_type = "LIGHTEN"
         trail.blend_alpha = 1.0
         channel += 1
     if coded:
         decode = _adjustment(rig.strips, base + "Trails Decode", channel, staged, TRAIL_CODE)
-        _set_curve(add_modifier(scene, decode, "Decode", "CURVES"), table_points(np.argsort(code)))
+        _set_curve(add_modifier(scene, decode, "Decode", "CURVES"), rig_plan.table_points(np.argsort(code)))
         channel += 1
     return channel
-
-
-def _trail_motion_span(source: bpy.types.Strip, settings: Settings) -> Span:
-    """Scene frames whose motion leaves a trail: those with a partner, anywhere in the media."""
-    media = _media(source)
-    if settings.mode == "freeze" or settings.edges == "hold":
-        return media
-    lags = settings.channel_lags
-    return Span(media.start + max(max(lags), 0), media.end + min(min(lags), 0))
 
 
 def _trail_copy(
