@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bpy
 
+from ..core import rig_plan
 from ..core.settings import SettingsError
 from ..vse import colors, rig
 from ..vse.strips import active_strip, context_scene, media_frame_count
@@ -78,7 +79,8 @@ def planned_limits(group: bpy.types.PropertyGroup, strip: bpy.types.Strip | None
         settings = settings_from_group(group)
     except SettingsError:
         return []
-    return [f"Approximate in the sequencer: {note}" for note in rig.approximations(settings, media_frame_count(strip))]
+    notes = rig_plan.approximations(settings, media_frame_count(strip))
+    return [f"Approximate in the sequencer: {note}" for note in notes]
 
 
 def draw_notes(layout: bpy.types.UILayout, notes: list[str], fix_layout: bool) -> None:
