@@ -1,10 +1,11 @@
-"""The Blender user interface: settings, preferences, operators, presets, the "Motion" panel, Bake Motion."""
+"""The Blender user interface: settings, preferences, operators, presets, the "Motion" panel, Bake Motion,
+Key Motion Data."""
 
 from __future__ import annotations
 
-from . import bake, operators, panel, preferences, presets, props
+from . import bake, motion_keys, operators, panel, preferences, presets, props
 
-modules = (props, preferences, operators, presets, panel, bake)
+modules = (props, preferences, operators, presets, panel, bake, motion_keys)
 
 
 def register() -> None:

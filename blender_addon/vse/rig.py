@@ -316,6 +316,8 @@ def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: S
     if frames.align != "none":
         raise RigError(f"align {frames.align}: the sequencer rig does not align frames; use Bake Motion or the "
                        "exact engine")
+    if frames.look == "flow":
+        raise RigError("look flow: the sequencer rig cannot compute optical flow; use Bake Motion or the exact engine")
     return frames
 
 

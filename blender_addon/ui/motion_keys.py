@@ -1,0 +1,70 @@
+"""Key Motion Data: the operator and its menu entry; it calls ``vse.motion_keys``."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..core.settings import SettingsError
+from ..vse import bake, motion_keys
+from ..vse.strips import active_strip, context_scene
+from .bake import _settings_owner  # whose settings a bake takes: the same for the keys
+from .props import PROPERTY_NAME, settings_from_group
+
+
+class SEQUENCER_OT_motion_key(bpy.types.Operator):
+    """Measure the motion of the active rig or strip with the exact engine and key it on the strip's custom \
+properties (motion_quantity, motion_x, ...), one key per frame it shows, for drivers; keying again replaces the keys"""
+
+    bl_idname = "sequencer.motion_key"
+    bl_label = "Key Motion Data"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        scene = context_scene(context)
+        if scene is None or scene.sequence_editor is None:
+            cls.poll_message_set("The scene has no sequencer strips")
+            return False
+        problem = bake.bake_problem(scene, active_strip(scene))
+        if problem:
+            cls.poll_message_set(problem)
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        manager = context.window_manager
+        try:
+            settings = settings_from_group(getattr(_settings_owner(scene), PROPERTY_NAME))
+            plan = bake.plan_bake(scene, active_strip(scene), settings, next(iter(bake.BAKE_FORMATS)))
+            manager.progress_begin(0, plan.frame_count)
+            try:
+                measured = motion_keys.measure_plan(plan, manager.progress_update)
+            finally:
+                manager.progress_end()
+            strip = motion_keys.key_measures(scene, plan, measured)
+        except (SettingsError, bake.BakeError) as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Keyed the motion of '{strip.name}': {len(measured.values)} properties, "
+                              f"{len(measured.frames)} frames")
+        return {"FINISHED"}
+
+
+def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:
+    menu.layout.operator(SEQUENCER_OT_motion_key.bl_idname)
+
+
+classes = (SEQUENCER_OT_motion_key,)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    bpy.types.SEQUENCER_MT_strip.append(draw_strip_menu)
+
+
+def unregister() -> None:
+    bpy.types.SEQUENCER_MT_strip.remove(draw_strip_menu)
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

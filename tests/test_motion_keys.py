@@ -1,0 +1,102 @@
+"""Key Motion Data: the exact engine's measures keyed on the rig (or strip) as custom properties, for drivers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import bpy
+import pytest
+from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
+
+from blender_addon import cli
+from blender_addon.vse import motion_keys, rig
+
+pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
+START = 10  # the scene frame where the clip starts
+
+
+@pytest.fixture(scope="module")
+def movie(tmp_path_factory) -> Path:
+    return write_ffv1(sample_clip(16), tmp_path_factory.mktemp("keys") / "clip.mkv")
+
+
+def cli_rows(movie: Path, folder: Path, *options: str) -> list[dict[str, str]]:
+    data = folder / "motion.csv"
+    code = cli.main([str(movie), "-o", str(folder / "out.mkv"), "--data", str(data), "--overwrite", *options],
+                    stdout=io.StringIO(), stderr=io.StringIO())
+    assert code == 0
+    with open(data, newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def add_movie(scene: bpy.types.Scene, movie: Path) -> bpy.types.Strip:
+    strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(movie), channel=2, frame_start=START)
+    select_only(scene, strip)
+    return strip
+
+
+def test_the_rig_is_keyed_with_the_command_lines_measures_and_drives_a_property(movie, tmp_path):
+    scene = new_scene()
+    add_movie(scene, movie)
+    assert bpy.ops.sequencer.motion_extract(offset=2, look="difference") == {"FINISHED"}
+    found = rig.rig_of(scene.sequence_editor.active_strip)
+    assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
+    keyed = motion_keys.keyed_properties(scene, found)
+    assert sorted(keyed) == sorted(name for name in motion_keys.PROPERTIES.values() if "speed" not in name
+                                   and "direction" not in name)
+    assert keyed["motion_quantity"] == 16
+    # A driver reads the motion: the rig's opacity follows the quantity of motion.
+    driver = found.driver_add("blend_alpha").driver
+    driver.type = "SCRIPTED"
+    variable = driver.variables.new()
+    variable.targets[0].id_type, variable.targets[0].id = "SCENE", scene
+    variable.targets[0].data_path = f'{found.path_from_id()}["motion_quantity"]'
+    driver.expression = f"{variable.name} / 10"
+    rows = cli_rows(movie, tmp_path, "--offset", "2", "--look", "difference")
+    assert len(rows) == 16
+    for row in rows:
+        scene.frame_set(START + int(row["frame"]))
+        assert found["motion_quantity"] == pytest.approx(float(row["quantity"]), abs=1e-5), row["frame"]
+        assert found.blend_alpha == pytest.approx(min(float(row["quantity"]) / 10, 1.0), abs=1e-5)
+        if row["centroid_x"]:
+            assert found["motion_x"] == pytest.approx(float(row["centroid_x"]), abs=1e-4)
+
+    # Keyed again with other settings: the keys are replaced, not added to.
+    assert bpy.ops.sequencer.motion_extract_update(offset=3) == {"FINISHED"}
+    assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
+    assert motion_keys.keyed_properties(scene, found) == keyed
+    rows = cli_rows(movie, tmp_path, "--offset", "3", "--look", "difference")
+    for row in rows[::5]:
+        scene.frame_set(START + int(row["frame"]))
+        assert found["motion_quantity"] == pytest.approx(float(row["quantity"]), abs=1e-5), row["frame"]
+    assert motion_keys.clear_keys(scene, found) == len(keyed)
+    assert motion_keys.keyed_properties(scene, found) == {}
+
+
+def test_a_plain_strip_is_keyed_with_the_flow_measures(movie, tmp_path):
+    scene = new_scene()
+    strip = add_movie(scene, movie)
+    scene.motion_extraction.look = "flow"
+    assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
+    keyed = motion_keys.keyed_properties(scene, strip)
+    assert set(keyed) == set(motion_keys.PROPERTIES.values())
+    rows = cli_rows(movie, tmp_path, "--look", "flow")
+    row = rows[7]
+    scene.frame_set(START + 7)
+    assert strip["motion_speed"] == pytest.approx(float(row["flow_speed"]), abs=1e-5)
+    assert "keyed by Key Motion Data" in strip.id_properties_ui("motion_speed").as_dict()["description"]
+
+
+def test_key_motion_data_is_greyed_out_without_a_strip():
+    new_scene()
+    assert not bpy.ops.sequencer.motion_key.poll()
+
+
+def test_the_rig_refuses_the_flow_look_which_bake_motion_renders(movie):
+    scene = new_scene()
+    add_movie(scene, movie)
+    with pytest.raises(RuntimeError, match="look flow: the sequencer rig cannot compute optical flow"):
+        bpy.ops.sequencer.motion_extract(look="flow")
+    assert rig.rig_of(scene.sequence_editor.active_strip) is None
