@@ -182,6 +182,10 @@ def copy_strip(scene: bpy.types.Scene, source: bpy.types.Strip, name: str, chann
     else:
         raise ValueError(f"cannot copy a {source.type.lower()} strip")
     copy_properties(source, copy, skip=_NOT_COPIED)
+    if source.use_proxy:  # the proxy's folder is reset by the switches copied after it: set it again
+        copy.proxy.directory = source.proxy.directory
+        if source.proxy.use_proxy_custom_file:  # the folder and the file's name in one
+            copy.proxy.filepath = source.proxy.filepath
     copy_time, source_time = timing(copy), timing(source)
     copy_time.left_handle_offset = source_time.left_handle_offset
     copy_time.right_handle_offset = source_time.right_handle_offset
