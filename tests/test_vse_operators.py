@@ -76,3 +76,35 @@ def test_a_bad_keyword_value_is_reported_not_built(png_files):
     with pytest.raises(RuntimeError, match="offset 40 is out of range"):
         bpy.ops.sequencer.motion_extract(offset=40)
     assert [strip.name for strip in scene.sequence_editor.strips] == ["shot"]
+
+
+def test_update_and_remove_act_on_the_active_rig_and_name_the_selected_strips_left(png_files, capfd):
+    scene = new_scene()
+    first = add_image_strip(scene, png_files, channel=2, start=1, name="first")
+    add_image_strip(scene, png_files, channel=4, start=1, name="second")
+    select_only(scene, first)
+    scene.sequence_editor.strips["second"].select = True
+    assert bpy.ops.sequencer.motion_extract(offset=2) == {"FINISHED"}  # one rig for each selected strip
+    left = "1 other selected strip(s) left as they were"
+    capfd.readouterr()
+
+    assert bpy.ops.sequencer.motion_extract_update(offset=3) == {"FINISHED"}
+    assert bpy.ops.sequencer.motion_extract(offset=4) == {"FINISHED"}  # on a rig, Extract updates it
+    assert rig_settings(scene)[0].offset == 4
+    active = scene.sequence_editor.active_strip
+    active.lock = True
+    with pytest.raises(RuntimeError, match="'first Motion' is locked"):
+        bpy.ops.sequencer.motion_extract_update(offset=5)
+    active.lock = False
+    assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
+    lines = [line for line in capfd.readouterr().out.splitlines() if line.startswith(("Info:", "Warning:", "Error:"))]
+    assert lines == [
+        "Info: Updated 'first Motion' (gray_shift3)",
+        f"Warning: Only the active rig 'first Motion' was changed: {left}",
+        "Info: 'first Motion' is already a motion rig: updated it",
+        f"Warning: Only the active rig 'first Motion' was changed: {left}",
+        "Error: 'first Motion' is locked: unlock it to update the rig",
+        "Info: Removed the motion rig of 'first'",
+        f"Warning: Only the active rig 'first Motion' was removed: {left}",
+    ]
+    assert [strip.name for strip in scene.sequence_editor.strips if rig.is_rig(strip)] == ["second Motion"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bpy
 
 from ..core import rig_plan
@@ -75,12 +77,27 @@ def other_selected(scene: bpy.types.Scene, strip: bpy.types.Strip) -> list[bpy.t
     return [other for other in strips if other.select and other != strip]
 
 
-def report_others_left(operator: bpy.types.Operator, scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
-    """Say that the operator worked on the active strip only, when others are selected."""
-    others = other_selected(scene, strip)
+def report_others_left(operator: bpy.types.Operator, others: list[bpy.types.Strip], name: str, done: str) -> None:
+    """Say that the operator worked on the active rig ``name`` only, when ``others`` are selected too."""
     if others:
-        operator.report({"WARNING"}, f"Only the active rig '{strip.name}' was changed: {len(others)} other selected "
+        operator.report({"WARNING"}, f"Only the active rig '{name}' was {done}: {len(others)} other selected "
                         "strip(s) left as they were")
+
+
+def update_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.types.MetaStrip,
+               message: str) -> set[str]:
+    """Rebuild the rig ``found`` with the operator's settings (those not given are the rig's own) and report it:
+    ``message`` with ``{name}`` and ``{settings}``, then the rig's limits."""
+    group = getattr(found, PROPERTY_NAME)
+
+    def rebuild() -> None:
+        settings = settings_from_operator(operator, group)
+        notes = rig.update_rig(scene, found, settings)
+        settings_to_group(settings, group)
+        operator.report({"INFO"}, message.format(name=found.name, settings=settings.describe()))
+        report_notes(operator, notes)
+
+    return act_on_rig(operator, scene, found, rebuild, "changed", after=lambda: report_limits(operator, scene, found))
 
 
 def _panel_settings(scene: bpy.types.Scene) -> bpy.types.PropertyGroup:
@@ -122,17 +139,11 @@ sequencer strips"""
         scene = context_scene(context)
         strip = active_strip(scene)
         existing = rig.rig_of(strip)
-        group = getattr(existing if existing is not None else scene, PROPERTY_NAME)
+        if existing is not None:  # extracting again updates the rig, as Update does
+            return update_rig(self, scene, existing, "'{name}' is already a motion rig: updated it")
+        group = getattr(scene, PROPERTY_NAME)
         try:
             settings = settings_from_operator(self, group)
-            if existing is not None:
-                notes = rig.update_rig(scene, existing, settings)
-                settings_to_group(settings, group)
-                self.report({"INFO"}, f"'{existing.name}' is already a motion rig: updated it")
-                report_notes(self, notes)
-                report_others_left(self, scene, existing)
-                report_limits(self, scene, existing)
-                return {"FINISHED"}
             others = other_selected(scene, strip)
             built = rig.build_rig(scene, strip, settings)
         except (SettingsError, rig.RigError) as error:
@@ -159,69 +170,71 @@ sequencer strips"""
         return {"FINISHED"}
 
 
-class SEQUENCER_OT_motion_extract_update(bpy.types.Operator):
-    """Rebuild the active motion rig with the settings shown in the panel"""
+def act_on_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.types.MetaStrip,
+               act: Callable[[], None], done: str, after: Callable[[], None] | None = None) -> set[str]:
+    """An operator's work on the rig ``found``: ``act`` does and reports it; a refusal (``SettingsError``,
+    ``RigError``) is one error line and cancels; other selected strips are named as left alone (the rig was
+    ``done``); then ``after`` reports what the status bar should show last."""
+    name, others = found.name, other_selected(scene, found)
+    try:
+        act()
+    except (SettingsError, rig.RigError) as error:
+        operator.report({"ERROR"}, str(error))
+        return {"CANCELLED"}
+    report_others_left(operator, others, name, done)
+    if after is not None:
+        after()
+    return {"FINISHED"}
 
-    bl_idname = "sequencer.motion_extract_update"
-    bl_label = "Update Motion Rig"
+
+class _ActiveRigOperator:
+    """Update and Remove: available with an active rig (greyed out, saying why, without one), and run
+    through :func:`act_on_rig`."""
+
     bl_options = {"REGISTER", "UNDO"}
-    __annotations__ = settings_annotations()  # as Extract Motion's; options not given are the rig's own
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         return _active_rig(cls, context) is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context_scene(context)
+        return self.run(scene, rig.rig_of(active_strip(scene)))
+
+
+class SEQUENCER_OT_motion_extract_update(_ActiveRigOperator, bpy.types.Operator):
+    """Rebuild the active motion rig with the settings shown in the panel"""
+
+    bl_idname = "sequencer.motion_extract_update"
+    bl_label = "Update Motion Rig"
+    __annotations__ = settings_annotations()  # as Extract Motion's; options not given are the rig's own
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         fill_unset_properties(self, getattr(rig.rig_of(active_strip(context_scene(context))), PROPERTY_NAME))
         return self.execute(context)
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        scene = context_scene(context)
-        found = rig.rig_of(active_strip(scene))
-        group = getattr(found, PROPERTY_NAME)
-        try:
-            settings = settings_from_operator(self, group)
-            notes = rig.update_rig(scene, found, settings)
-            settings_to_group(settings, group)
-        except (SettingsError, rig.RigError) as error:
-            self.report({"ERROR"}, str(error))
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"Updated '{found.name}' ({settings.describe()})")
-        report_notes(self, notes)
-        report_others_left(self, scene, found)
-        report_limits(self, scene, found)
-        return {"FINISHED"}
+    def run(self, scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> set[str]:
+        return update_rig(self, scene, found, "Updated '{name}' ({settings})")
 
 
-class SEQUENCER_OT_motion_extract_remove(bpy.types.Operator):
+class SEQUENCER_OT_motion_extract_remove(_ActiveRigOperator, bpy.types.Operator):
     """Delete the active motion rig and give its original strip back"""
 
     bl_idname = "sequencer.motion_extract_remove"
     bl_label = "Remove Motion Rig"
-    bl_options = {"REGISTER", "UNDO"}
 
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return _active_rig(cls, context) is not None
+    def run(self, scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> set[str]:
+        name = found.name
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        scene = context_scene(context)
-        found = rig.rig_of(active_strip(scene))
-        name, others = found.name, other_selected(scene, found)
-        try:
+        def remove() -> None:
             source, notes = rig.remove_rig(scene, found)
-        except rig.RigError as error:
-            self.report({"ERROR"}, str(error))
-            return {"CANCELLED"}
-        if source is None:
-            self.report({"WARNING"}, f"Removed '{name}', whose source strip was already gone")
-        else:
-            self.report({"INFO"}, f"Removed the motion rig of '{source.name}'")
-        report_notes(self, notes)
-        if others:
-            self.report({"WARNING"}, f"Only the active rig '{name}' was removed: {len(others)} other selected "
-                        "strip(s) left as they were")
-        return {"FINISHED"}
+            if source is None:
+                self.report({"WARNING"}, f"Removed '{name}', whose source strip was already gone")
+            else:
+                self.report({"INFO"}, f"Removed the motion rig of '{source.name}'")
+            report_notes(self, notes)
+
+        return act_on_rig(self, scene, found, remove, "removed")
 
 
 class SEQUENCER_OT_motion_extract_output_colors(bpy.types.Operator):
