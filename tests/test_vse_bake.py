@@ -18,6 +18,7 @@ from blender_addon import cli, media
 from blender_addon.core.settings import Settings
 from blender_addon.vse import bake, rig
 from blender_addon.vse.compat import timing
+from blender_addon.vse.strips import add_modifier
 
 pytestmark = pytest.mark.usefixtures("registered")
 
@@ -176,3 +177,32 @@ def test_a_bake_under_way_shows_progress_and_esc_leaves_nothing(png_files, monke
     assert run.job.error is None and run.job.done == plan.frame_count
     placed = bake.place_bake(scene, run.job.plan)
     assert len(_read(bpy.path.abspath(placed.filepath))) == timing(placed).duration == 16
+
+
+def test_a_held_locked_strip_with_effects_and_modifiers_bakes_what_it_shows(png_files, tmp_path):
+    """What the rig refuses or cannot show, the bake takes: frames held past the media's end, a locked strip, a
+    strip feeding an effect; its modifiers are not applied (a warning says so); a retimed strip is refused."""
+    scene = new_scene()
+    strip = add_image_strip(scene, png_files, channel=2, start=1)
+    timing(strip).right_handle_offset = -3  # holds its last image for 3 more frames
+    strip.lock = True
+    scene.sequence_editor.strips.new_effect(name="glow", type="GLOW", channel=5, input1=strip, frame_start=1, length=19)
+    add_modifier(scene, strip, "Bright", "BRIGHT_CONTRAST")
+    select_only(scene, strip)
+    plan = bake.plan_bake(scene, strip, Settings(offset=1), ".mkv")
+    assert plan.hold == (0, 3) and plan.warnings == ("'clip' has modifiers: the bake reads its file without them",)
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=1) == {"FINISHED"}
+    baked = scene.sequence_editor.active_strip
+    assert _span(baked) == _span(strip) == (1, 20)
+    file_frames = _read(bpy.path.abspath(baked.filepath))
+    assert len(file_frames) == 16
+    scene.sequence_editor.strips_all["glow"].mute = True
+    shown = render_frames(scene, *_span(baked), tmp_path / "render")
+    assert all(np.array_equal(a, b) for a, b in zip(shown, file_frames + [file_frames[-1]] * 3, strict=True))
+
+    strip.lock = False
+    select_only(scene, strip)
+    assert bpy.ops.sequencer.retiming_key_add(timeline_frame=8) == {"FINISHED"}  # (the RNA add() crashes headless)
+    assert bake.bake_problem(scene, strip) is None  # the strip is fine; what it shows cannot be baked yet
+    with pytest.raises(bake.BakeError, match="'clip' is retimed: bake it without its retiming"):
+        bake.plan_bake(scene, strip, Settings(offset=1), ".mkv")

@@ -140,6 +140,8 @@ class SEQUENCER_OT_motion_bake(bpy.types.Operator):
             self.report({"INFO"}, note)
         verb = "Re-baked" if plan.target else "Baked"
         self.report({"INFO"}, f"{verb} '{strip.name}': {plan.frame_count} frames to {plan.output}")
+        for warning in plan.warnings:  # after the INFO line, so the status bar shows it
+            self.report({"WARNING"}, warning)
         return {"FINISHED"}
 
 

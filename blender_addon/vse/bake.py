@@ -63,9 +63,11 @@ class BakePlan:
     frames: tuple[int, int]  # the output frames rendered, [start, stop)
     output: str  # absolute path of the movie
     scene_start: int  # scene frame of the first baked frame
+    hold: tuple[int, int]  # frames the strip holds its first and last frame for, as the source holds its media's
     source: str  # name of the strip whose file is baked
     anchor: str  # name of the strip the bake goes above (the source, or its rig)
     target: str | None  # name of the baked strip a Re-bake updates
+    warnings: tuple[str, ...] = ()  # what the bake leaves out, for the user
 
     @property
     def frame_count(self) -> int:
@@ -104,9 +106,8 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
     found = rig.rig_of(strip)
     if found is not None:
         return rig.rig_source(found), found, None
-    problem = rig.source_problem(strip)
-    if problem:
-        raise BakeError(problem)
+    if strip.type not in rig.SOURCE_TYPES:
+        raise BakeError(f"'{strip.name}' is a {strip.type.lower()} strip, not a movie or image strip")
     return strip, strip, None
 
 
@@ -137,6 +138,8 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
         total = output_frame_count(frames, count)
     except SettingsError as error:
         raise BakeError(f"'{source.name}': {error}") from None
+    if len(getattr(source, "retiming_keys", ())):
+        raise BakeError(f"'{source.name}' is retimed: bake it without its retiming, then retime the baked strip")
     placed = timing(source)
     first = min(max(int(placed.left_handle - placed.content_start), 0), count)
     stop = min(max(int(placed.right_handle - placed.content_start), first), count)
@@ -147,11 +150,18 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
     made_from = json.dumps([os.path.abspath(input_path), settings.to_dict()], sort_keys=True)
     shown_file = bpy.path.abspath(target.filepath) if target is not None else ""
-    output = bake_output(bpy.path.abspath(bpy.data.filepath) if bpy.data.filepath else "", input_path, name, made_from,
-                         shown_file)
+    output = bake_output(bpy.data.filepath, input_path, name, made_from, shown_file)
     scene_start = int(placed.content_start) + plan_frame(frames, count, shown.start).frame
-    return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, source.name,
-                    anchor.name, target.name if target is not None else None)
+    # Where the source holds its first or last media frame past the media's ends, the bake holds its motion.
+    end = scene_start + len(shown)
+    media_end = int(placed.content_start) + count
+    hold = (max(int(placed.content_start - placed.left_handle), 0) if scene_start == placed.content_start else 0,
+            max(int(placed.right_handle - media_end), 0) if end == media_end else 0)
+    warnings = ()
+    if any(modifier.enable for modifier in source.modifiers):
+        warnings = (f"'{source.name}' has modifiers: the bake reads its file without them",)
+    return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, hold, source.name,
+                    anchor.name, target.name if target is not None else None, warnings)
 
 
 class _Progress(cli.Progress):
@@ -237,19 +247,19 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
     strip = editor.strips_all.get(plan.target) if plan.target else None
     if strip is not None:
         strip.filepath = path  # reopens the movie: its length is the new file's
-        placed = timing(strip)
-        placed.left_handle_offset = 0
-        placed.right_handle_offset = 0
-        placed.content_start = plan.scene_start
+        timing(strip).content_start = plan.scene_start
     else:
         anchor = editor.strips_all.get(plan.anchor) or editor.strips_all.get(plan.source)
         if anchor is None:
             raise BakeError(f"'{plan.source}' is gone")
         parent = anchor.parent_meta()
         strips = parent.strips if parent is not None else editor.strips
-        channel = _free_channel(strips, anchor.channel + 1, plan.scene_start, plan.scene_start + plan.frame_count)
-        strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path, channel=channel,
+        start, end = plan.scene_start - plan.hold[0], plan.scene_start + plan.frame_count + plan.hold[1]
+        strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path,
+                                 channel=_free_channel(strips, anchor.channel + 1, start, end),
                                  frame_start=plan.scene_start)
+    placed = timing(strip)
+    placed.left_handle_offset, placed.right_handle_offset = -plan.hold[0], -plan.hold[1]
     strip[BAKE_KEY] = {"version": RECORD_VERSION, "source": plan.source, "settings": plan.settings.to_dict(),
                        "frames": list(plan.frames)}
     for other in editor.strips_all:
