@@ -4,6 +4,7 @@ platform's OpenCV and PyAV wheels; installed into an isolated user directory wit
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -68,6 +69,39 @@ def test_each_platform_zip_validates_and_holds_its_own_wheels(extension_zips):
             assert tag.startswith(system) and tag.endswith(machine), (platform, name)
             assert abi == "abi3" and int(python.removeprefix("cp")) <= 311, name
         assert found == pins, (platform, wheels)
+
+
+def imported_modules(package: Path = ROOT / "blender_addon") -> set[str]:
+    """The package's files that its ``__init__`` imports, directly or through others (also inside functions)."""
+    files = {path.relative_to(package).as_posix(): path for path in package.rglob("*.py")}
+
+    def named(module: str) -> str | None:
+        base = module.replace(".", "/")
+        return next((name for name in (f"{base}.py", f"{base}/__init__.py".lstrip("/")) if name in files), None)
+
+    found, todo = set(), ["__init__.py"]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        parts = name.removesuffix(".py").split("/")
+        here = parts[:-1]  # the package a module is in (an __init__ is in its own)
+        todo += [f"{'/'.join(parts[:i])}/__init__.py" for i in range(1, len(parts))]
+        for node in ast.walk(ast.parse(files[name].read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = ".".join([*here[:len(here) - node.level + 1], *([node.module] if node.module else [])])
+                todo += [hit for hit in (named(base), *(named(f"{base}.{alias.name}".lstrip(".")) for alias in
+                                                        node.names)) if hit]
+    return found
+
+
+def test_a_zip_holds_the_modules_the_extension_imports_and_no_others(extension_zips):
+    """Everything register() and the code it runs import is in the zip; the live viewer (outside Blender) is not."""
+    with zipfile.ZipFile(extension_zips["linux-x64"]) as archive:
+        modules = {name for name in archive.namelist() if name.endswith(".py")}
+    assert "live_preview.py" not in modules
+    assert modules == imported_modules()
 
 
 def test_build_install_enable_disable(extension_zips, tmp_path):
