@@ -52,6 +52,7 @@ from .core.live import (
     LiveMotion,
     LiveState,
     QuantityHistory,
+    alignment_status,
     check_live,
     help_lines,
     status_line,
@@ -429,7 +430,9 @@ class LivePipeline:
     def status(self) -> str:
         """The overlay's status line."""
         recording = None if self.recorder is None else self.clock() - self.recorder.started
-        return status_line(self.state.settings, self.processing.rate, self.source_rate, self.dropped, recording)
+        line = status_line(self.state.settings, self.processing.rate, self.source_rate, self.dropped, recording)
+        aligned = alignment_status(self.motion.alignments)
+        return f"{line} | {aligned}" if aligned else line
 
     def _new_path(self, extension: str) -> Path:
         stem = f"live-{time.strftime('%Y%m%d-%H%M%S')}-{self.state.settings.describe()}"

@@ -32,6 +32,9 @@ matplotlib is installed (requirements.txt). Cases:
 ``--motion`` prints only issue 13's figures (scripts/bench_motion.py): what the motion measures cost a
 1080p render to H.264, and the flow look's frames per second at 1080p and 640x360, with the profile.
 
+``--align`` prints only issue 11's figures (scripts/bench_align.py): ``--align`` on real footage shaken
+by a known path against ffmpeg's vid.stab (deviation from gray and whole-process time), and 1080p fps per model.
+
 ``--looks`` prints only the per-frame cost at 1080p of issue 15's looks (glow and pre-blur at
 radius 10 against 25 ms, matte, saturation, tint) and the live view's rate with the glow preset
 (against 25 fps), from frames in memory.
@@ -130,6 +133,7 @@ CASE_BY_NAME = {case.name: case for case in CASES}
 AGREE = "agree"  # the engines-agree check: not a timed row
 LOOKS = "looks"  # issue 15's per-frame costs of the blur and colour looks (--looks): not a timed row
 MOTION = "motion"  # issue 13's measures and flow look (--motion, scripts/bench_motion.py): not a timed row
+ALIGN = "align"  # issue 11's handheld footage against vid.stab (--align, scripts/bench_align.py): not a timed row
 LOOK_TARGET_MS, LIVE_TARGET_FPS = 25.0, 25.0
 
 
@@ -382,6 +386,10 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         return {"versions": library_versions()}
     if case == LOOKS:
         return look_costs()
+    if case == ALIGN:
+        from bench_align import align_figures
+
+        return align_figures()
     if case == MOTION:
         from bench_motion import motion_figures
 
@@ -969,6 +977,8 @@ def main() -> int:
     parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
     parser.add_argument("--motion", action="store_true", help="only what the motion measures cost a 1080p render and "
                         "the flow look's speed (issue 13's targets; scripts/bench_motion.py), and exit")
+    parser.add_argument("--align", action="store_true", help="only handheld footage: --align against ffmpeg's "
+                        "vid.stab on real shaken footage, and 1080p fps per model (issue 11; scripts/bench_align.py)")
     parser.add_argument("--jobs-speedup", action="store_true", help="only --jobs 2 against --jobs 1 on CPU-bound "
                         "looks (issue 14's target), --repeat times each, and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -983,6 +993,11 @@ def main() -> int:
         return 0
     if args.jobs_speedup:
         jobs_speedup(args.repeat)
+        return 0
+    if args.align:
+        from bench_align import print_align_figures
+
+        print_align_figures(call_worker(ALIGN), load())
         return 0
     if args.motion:
         from bench_motion import print_motion_figures

@@ -322,3 +322,19 @@ def test_estimates_without_rendering_are_the_renders_own(handheld_frames):
         assert [a.matrix.tolist() for a in ours] == [a.matrix.tolist() for a in theirs]
     with pytest.raises(ValueError, match="alignment model"):
         next(estimate_alignments(source, Settings()))
+
+
+def test_live_preview_aligns_as_the_engine_does(handheld_frames):
+    from blender_addon.core.live import LiveMotion, LiveState, alignment_status
+
+    settings = Settings(align="similarity", offset=2)
+    engine = render(Frames(handheld_frames[:8]), settings)
+    live = LiveMotion(settings, capacity=4)
+    for index, frame in enumerate(handheld_frames[:8]):
+        assert np.array_equal(live.push(frame), engine[index]), index
+    assert "aligned dx" in alignment_status(live.alignments) and "agree" in alignment_status(live.alignments)
+    state = LiveState(Settings(), capacity=4)
+    state.handle_key("a")
+    assert state.settings.align == "similarity"
+    state.handle_key("a")
+    assert state.settings.align == "none"

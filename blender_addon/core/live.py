@@ -85,6 +85,8 @@ class LiveMotion:
         self._reference: np.ndarray | None = None
         self._reference_index: int | None = None
         self._effect: MotionEffect | None = None
+        self._aligner = None  # an align.Aligner while settings.align is on
+        self.alignments: tuple = ()  # the latest frame's alignments (align.Alignment), for the status line
 
     @property
     def settings(self) -> Settings:
@@ -109,6 +111,8 @@ class LiveMotion:
                         f"to {self._count - 1} are)"
                     )
                 self._reference, self._reference_index = self._frame(reference).copy(), reference
+        if self._aligner is not None and self._aligner.model != settings.align:
+            self._aligner = None
         self._settings = settings
         self._effect = None
 
@@ -122,7 +126,7 @@ class LiveMotion:
         """
         if self._ring and frame.shape != self._ring[0].shape:
             self._ring, self._count = [], 0
-            self._reference = self._reference_index = self._effect = None
+            self._reference = self._reference_index = self._effect = self._aligner = None
         t = self._count
         if len(self._ring) <= self.capacity:
             self._ring.append(frame.copy())
@@ -154,7 +158,21 @@ class LiveMotion:
                 fill = SOURCE if settings.edges == "source" else STILL
         if self._effect is None:
             self._effect = MotionEffect(settings, current.shape)
+        self.alignments = ()
+        if fill == COMBINE and settings.align != "none":
+            partners = self._aligned(current, partners, indices)
         return self._effect.render(current, partners, fill, indices if fill == COMBINE else None, measure)
+
+    def _aligned(self, current: np.ndarray, partners: tuple, indices: tuple) -> tuple:
+        """The partners aligned onto ``current`` as the engine aligns them (see ``core.align``)."""
+        if self._aligner is None:
+            from .align import Aligner  # OpenCV: only alignment needs it
+
+            self._aligner = Aligner(self._settings.align)
+        self.alignments = tuple(self._aligner.estimate(current, partner, indices[0], index)
+                                for partner, index in zip(partners, indices[1:], strict=True))
+        return tuple(self._aligner.align(alignment, current, partner)
+                     for alignment, partner in zip(self.alignments, partners, strict=True))
 
     def _frame(self, index: int) -> np.ndarray:
         return self._ring[index % (self.capacity + 1)]
@@ -182,6 +200,7 @@ TOGGLES: tuple[Toggle, ...] = (
     Toggle("c", "time_colour", True, "time colour"),
     Toggle("b", "pre_blur", 2.0, "pre-blur"),
     Toggle("t", "tint", True, "tint"),
+    Toggle("a", "align", "similarity", "alignment (handheld)"),
 )
 
 
@@ -338,6 +357,19 @@ def status_line(
     if recording is not None:
         parts.append(f"REC {int(recording // 60)}:{int(recording % 60):02d}")
     return " | ".join(parts)
+
+
+def alignment_status(alignments: tuple) -> str:
+    """The latest frame's alignment in a few words for the overlay, such as
+    ``aligned dx +3.1 dy -0.4 rot +0.12 (94% agree)``; empty without alignment."""
+    if not alignments:
+        return ""
+    alignment = alignments[0]
+    if alignment.failure:
+        return f"not aligned: {alignment.failure}"
+    dx, dy = alignment.shift
+    return (f"aligned dx {dx:+.1f} dy {dy:+.1f} rot {alignment.rotation:+.2f} "
+            f"({alignment.inlier_share:.0%} agree)")
 
 
 # --- timing --------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) ->
     layout.prop(group, "delay_unit", expand=True)
     seconds = "_seconds" if group.delay_unit == "seconds" else ""
     layout.prop(group, ("offset" if group.mode == "shift" else "reference") + seconds)
+    layout.prop(group, "align")
+    if group.align != "none":
+        layout.label(text="Strips cannot align frames: Bake Motion renders it", icon="INFO")
     layout.prop(group, "look")
     if group.look == "gray":
         layout.prop(group, "mix", slider=True)
