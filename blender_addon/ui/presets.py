@@ -49,7 +49,7 @@ def preset_folder(create: bool = True) -> Path:
 
 def preset_file_name(name: str) -> str:
     """``time-colour`` -> ``time_colour.py`` (Blender shows it as "Time Colour")."""
-    return SEQUENCER_OT_motion_extraction_preset_add.as_filename(name.replace("-", " ")) + ".py"
+    return AddPresetBase.as_filename(name.replace("-", " ")) + ".py"
 
 
 def preset_text(settings: Settings) -> str:
@@ -127,8 +127,12 @@ class SEQUENCER_OT_motion_extraction_preset_add(AddPresetBase, bpy.types.Operato
 
     @staticmethod
     def as_filename(name: str) -> str:
-        """File names in lower case, as the built-in presets': "Glow" saves over ``glow.py``, not beside it."""
-        return AddPresetBase.as_filename(name).lower()
+        """Blender's file name for ``name``, or the preset's that differs from it only in case: the menu shows
+        ``glow.py`` as "Glow", so saving "Glow" must find it rather than write ``Glow.py`` beside it."""
+        plain = AddPresetBase.as_filename(name)
+        folder = preset_folder(create=False)
+        existing = sorted(folder.glob("*.py")) if folder.is_dir() else []
+        return next((path.stem for path in existing if path.stem.lower() == plain.lower()), plain)
 
 
 classes = (SEQUENCER_MT_motion_extraction_presets, SEQUENCER_OT_motion_extraction_preset_add)

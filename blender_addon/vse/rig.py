@@ -150,12 +150,17 @@ def rig_problem(rig: bpy.types.MetaStrip) -> str | None:
     try:
         rig_source(rig)
     except RigError as error:
-        return f"{str(error).capitalize()}: Remove deletes what is left of the rig, Undo may bring the source back"
+        return f"{_sentence(error)}: Remove deletes what is left of the rig, Undo may bring the source back"
     try:
         rig_settings(rig)
     except RigError as error:
-        return f"{str(error).capitalize()}: Update rebuilds it with the settings shown here"
+        return f"{_sentence(error)}: Update rebuilds it with the settings shown here"
     return None
+
+
+def _sentence(error: Exception) -> str:
+    text = str(error)
+    return text[:1].upper() + text[1:]
 
 
 def source_problem(strip: bpy.types.Strip | None) -> str | None:

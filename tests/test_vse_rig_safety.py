@@ -1,0 +1,273 @@
+"""The rig when things go wrong around it (issue 16, items 5-7): missing media, a damaged rig in the panel,
+channel 128, presets on helpers and names, several selected strips, locked strips, proxies, uninstalling.
+
+Renders are of lossless PNG sequences, compared with the exact engine at 0 levels.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import bpy
+import pytest
+from edit_helpers import engine_frames, places, render_alone, reports, run, two_shots_and_a_title
+from vse_helpers import (
+    FRAMES,
+    add_image_strip,
+    max_mean_difference,
+    new_scene,
+    user_scripts_in,
+    write_ffv1,
+    write_png_sequence,
+)
+
+import blender_addon
+from blender_addon.core.presets import PRESETS, preset_settings
+from blender_addon.core.settings import Settings
+from blender_addon.ui import operators, panel, presets, props
+from blender_addon.vse import rig
+from blender_addon.vse.compat import timing
+
+pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
+
+PRESET_MENU = "SEQUENCER_MT_motion_extraction_presets"
+
+
+@pytest.fixture
+def own_pngs(clip, tmp_path) -> list[Path]:
+    """The sample clip as PNGs in a folder of the test's own, which the test may take away."""
+    return write_png_sequence(clip, tmp_path / "shot")
+
+
+def hidden(folder: Path) -> Path:
+    """Move ``folder`` aside (the media goes missing); return where it went."""
+    return Path(shutil.move(folder, folder.with_name(folder.name + "-away")))
+
+
+# --- 5. missing media is said ----------------------------------------------------------------------
+
+
+def test_extract_on_missing_images_is_refused_and_works_once_they_are_back(own_pngs, clip, tmp_path):
+    scene = new_scene()
+    shot = add_image_strip(scene, own_pngs, channel=1, start=1, name="shot")
+    folder = own_pngs[0].parent
+    away = hidden(folder)
+    before = places(scene)
+    with pytest.raises(RuntimeError, match=rf"^Error: 'shot': its media is missing \({own_pngs[0]} and 15 more\): "
+                                           r"relink it or put it back, then try again\n?$"):
+        run("motion_extract", scene, shot)
+    assert places(scene) == before
+    shutil.move(away, folder)
+    assert run("motion_extract", scene, shot, offset=2) == {"FINISHED"}
+    found = scene.sequence_editor.active_strip
+    assert max_mean_difference(render_alone(scene, found, tmp_path / "rig"),
+                               engine_frames([clip.frame(i) for i in range(FRAMES)], Settings(offset=2))) == (0, 0.0)
+
+
+def test_extract_on_a_missing_movie_is_refused(clip, tmp_path):
+    movie = write_ffv1(clip, tmp_path / "shot.mkv")
+    scene = new_scene()
+    shot = scene.sequence_editor.strips.new_movie(name="shot", filepath=str(movie), channel=1, frame_start=1)
+    movie.rename(tmp_path / "elsewhere.mkv")
+    with pytest.raises(RuntimeError, match=rf"^Error: 'shot': its media is missing \({movie}\): relink it or put "
+                                           r"it back, then try again\n?$"):
+        run("motion_extract", scene, shot)
+    assert shot.parent_meta() is None and len(scene.sequence_editor.strips) == 1
+
+
+def test_a_rig_whose_media_went_missing_says_so_keeps_its_helpers_and_heals_when_it_returns(own_pngs, clip, tmp_path):
+    scene = new_scene()
+    shot = add_image_strip(scene, own_pngs, channel=1, start=1, name="shot")
+    assert run("motion_extract", scene, shot, offset=2, look="difference") == {"FINISHED"}
+    found = scene.sequence_editor.active_strip
+    helpers = [(strip.name, timing(strip).content_start) for strip in found.strips]
+    folder = own_pngs[0].parent
+    away = hidden(folder)
+    missing = f"'shot': its media is missing ({own_pngs[0]} and 15 more): relink it or put it back, then try again"
+    assert missing in operators.rig_limits(scene, found)  # the panel's notes
+    with pytest.raises(RuntimeError, match=r"^Error: 'shot': its media is missing"):
+        bpy.ops.sequencer.motion_extract_update(offset=4)
+    assert [(strip.name, timing(strip).content_start) for strip in found.strips] == helpers
+    assert rig.rig_settings(found).offset == 2
+    shutil.move(away, folder)
+    assert missing not in operators.rig_limits(scene, found)
+    expected = engine_frames([clip.frame(i) for i in range(FRAMES)], Settings(offset=2, look="difference"))
+    assert max_mean_difference(render_alone(scene, found, tmp_path / "back"), expected) == (0, 0.0)
+
+
+# --- 6. the panel never raises ---------------------------------------------------------------------
+
+
+class Layout:
+    """A stand-in for ``bpy.types.UILayout`` that records the labels drawn (every other call is accepted)."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.__dict__["labels"] = labels
+
+    def label(self, text: str = "", **_: object) -> None:
+        self.labels.append(text)
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: Layout(self.labels)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        pass
+
+
+def drawn(scene: bpy.types.Scene) -> list[str]:
+    """The labels the Motion panel draws for the active strip."""
+    labels: list[str] = []
+    with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
+        panel.SEQUENCER_PT_motion_extraction.draw(SimpleNamespace(layout=Layout(labels)), bpy.context)
+    return labels
+
+
+def fit_layout_poll(scene: bpy.types.Scene) -> bool:
+    with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
+        return operators.SEQUENCER_OT_motion_extract_fit_layout.poll(bpy.context)
+
+
+def test_a_rig_with_damaged_settings_is_shown_with_the_way_back(png_files):
+    scene = new_scene()
+    a, b, title = two_shots_and_a_title(scene, png_files)
+    assert run("motion_extract", scene, a, offset=2, layout="side") == {"FINISHED"}
+    found = scene.sequence_editor.active_strip
+    assert "Fit Scene to Layout" not in drawn(scene) and fit_layout_poll(scene)
+    found[rig.RIG_KEY]["settings"] = {"offset": "banana"}  # a script damages the record
+    problem = "Rig 'a Motion' has damaged settings ("
+    assert any(line.startswith(problem) and line.endswith("): Update rebuilds it with the settings shown here")
+               for line in drawn(scene))
+    assert not fit_layout_poll(scene)
+    assert bpy.ops.sequencer.motion_extract_update() == {"FINISHED"}  # the way back
+    assert rig.rig_problem(found) is None and rig.rig_settings(found) == Settings(offset=2, layout="side")
+    assert not any(line.startswith(problem) for line in drawn(scene))
+
+
+def test_a_rig_that_lost_its_source_is_shown_and_removed(png_files):
+    scene = new_scene()
+    a, b, title = two_shots_and_a_title(scene, png_files)
+    before = places(scene)
+    assert run("motion_extract", scene, a, offset=2) == {"FINISHED"}
+    found = scene.sequence_editor.active_strip
+    found.strips.remove(found.strips["a"])  # a script deletes the source
+    message = ("Rig 'a Motion' has lost its source strip: Remove deletes what is left of the rig, Undo may bring "
+               "the source back")
+    assert message in drawn(scene)
+    assert not fit_layout_poll(scene)
+    with pytest.raises(RuntimeError, match="has lost its source strip"):
+        bpy.ops.sequencer.motion_extract_update()
+    assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
+    assert places(scene) == {name: place for name, place in before.items() if name != "a"}
+    assert "a Partner" not in scene.sequence_editor.strips_all
+
+
+# --- 7. smaller things -------------------------------------------------------------------------------
+
+
+def test_a_strip_on_channel_128_blocks_nothing(png_files):
+    scene = new_scene()
+    top = add_image_strip(scene, png_files, channel=128, start=1, name="top")
+    shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
+    assert run("motion_extract", scene, shot) == {"FINISHED"}
+    found = scene.sequence_editor.active_strip
+    assert rig.is_rig(found) and found.channel == 1 and (top.channel, timing(top).left_handle) == (128, 1)
+
+
+def test_a_preset_applied_on_a_helper_deep_in_the_rig_sets_the_rigs_settings(png_files, registered):
+    scene = new_scene()
+    shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
+    assert run("motion_extract", scene, shot, offset=2, time_colour=True, red_delay=1, blue_delay=3) == {"FINISHED"}
+    found = scene.sequence_editor.active_strip
+    deep = next(strip for strip in scene.sequence_editor.strips_all if strip.get(rig.ROLE_KEY) == rig.CHANNEL_PARTNER)
+    assert deep.parent_meta() != found  # inside the Partner META, two levels down
+    scene.sequence_editor.active_strip = deep
+    path = registered / "presets" / "motion_extraction" / presets.preset_file_name("glow")
+    assert bpy.ops.script.execute_preset(filepath=str(path), menu_idname=PRESET_MENU) == {"FINISHED"}
+    assert props.settings_from_group(found.motion_extraction) == preset_settings("glow")
+    assert props.settings_from_group(scene.motion_extraction) == Settings()
+
+
+def test_saving_a_preset_named_as_a_built_in_one_lists_it_once(registered, capfd):
+    scene = new_scene()
+    props.settings_to_group(Settings(glow=2.0), scene.motion_extraction)
+    folder = registered / "presets" / "motion_extraction"
+    assert bpy.ops.sequencer.motion_extraction_preset_add(name="Glow") == {"CANCELLED"}
+    assert reports(capfd.readouterr().out) == ['Warning: Cannot create preset "Glow", as the name already exists']
+    listed = [bpy.path.display_name(path.name) for path in folder.glob("*.py")]
+    assert listed.count("Glow") == 1
+
+
+def test_several_selected_strips_each_get_a_rig_or_a_word_why_not(png_files, tmp_path, capfd):
+    scene = new_scene()
+    a, b, title = two_shots_and_a_title(scene, png_files)
+    title.lock = True
+    tone = tmp_path / "tone.wav"
+    import wave
+
+    with wave.open(str(tone), "wb") as file:
+        file.setnchannels(1), file.setsampwidth(2), file.setframerate(8000), file.writeframes(bytes(1600))
+    sound = scene.sequence_editor.strips.new_sound(name="tone", filepath=str(tone), channel=3, frame_start=1)
+    for strip in (a, b, title, sound):
+        strip.select = True
+    scene.sequence_editor.active_strip = a
+    capfd.readouterr()
+    assert bpy.ops.sequencer.motion_extract(offset=2) == {"FINISHED"}
+    assert reports(capfd.readouterr().out) == [
+        "Info: Built motion rigs 'a Motion', 'b Motion' (gray_shift2)",
+        "Warning: Not extracted: 'title' is locked: unlock it to extract its motion",
+        "Warning: Not extracted: 'tone' is a sound strip, not a movie or image strip",
+    ]
+    rigs = [strip for strip in scene.sequence_editor.strips if rig.is_rig(strip)]
+    assert [(found.name, found.channel, timing(found).left_handle) for found in rigs] == [
+        ("a Motion", 1, 1), ("b Motion", 1, 17)]
+    assert title.parent_meta() is None and sound.parent_meta() is None
+    assert scene.sequence_editor.active_strip == rigs[0] and all(found.select for found in rigs)
+    assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
+    assert reports(capfd.readouterr().out)[-1] == (
+        "Warning: Only the active rig 'a Motion' was removed: 1 other selected strip(s) left as they were")
+
+
+def test_a_locked_strip_is_not_moved_into_a_rig(png_files):
+    scene = new_scene()
+    shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
+    shot.lock = True
+    assert rig.source_problem(shot) == "'shot' is locked: unlock it to extract its motion"
+    with pytest.raises(RuntimeError, match="poll"):
+        run("motion_extract", scene, shot)
+    with pytest.raises(rig.RigError, match="^'shot' is locked: unlock it to extract its motion$"):
+        rig.build_rig(scene, shot, Settings())
+    assert shot.parent_meta() is None
+
+
+def test_the_partner_keeps_the_sources_custom_proxy_folder(png_files):
+    scene = new_scene()
+    shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
+    shot.use_proxy = True
+    shot.proxy.use_proxy_custom_directory = True
+    shot.proxy.directory = "//proxies/shot/"
+    shot.proxy.build_50 = True
+    found = rig.build_rig(scene, shot, Settings(offset=2))
+    partner = found.strips["shot Partner"]
+    assert partner.use_proxy and partner.proxy.use_proxy_custom_directory
+    assert (partner.proxy.directory, partner.proxy.build_50) == ("//proxies/shot/", True)
+
+
+def test_uninstalling_removes_the_built_in_presets_but_not_the_users(tmp_path):
+    with user_scripts_in(tmp_path):
+        blender_addon.unregister()
+        blender_addon.register()
+        folder = presets.preset_folder(create=False)
+        assert sorted(path.name for path in folder.glob("*.py")) == sorted(map(presets.preset_file_name, PRESETS))
+        edited = folder / presets.preset_file_name("glow")
+        edited.write_text(edited.read_text().replace("settings.glow = 1.5", "settings.glow = 2.5"))
+        (folder / "mine.py").write_text("import bpy\n")
+        blender_addon.unregister()
+        assert sorted(path.name for path in folder.glob("*.py")) == ["glow.py", "mine.py"]
+        (folder / "mine.py").unlink()
+        edited.unlink()
+        blender_addon.register()
+        blender_addon.unregister()
+        assert not folder.exists()  # nothing of the user's left in it: the folder goes too
+        blender_addon.register()  # for the module's other tests (the fixture unregisters)
