@@ -26,18 +26,30 @@ make_venv "$repo/.venv-gui" "$repo/requirements-gui.txt" 3.11 || exit 1
 "$venv/bin/ruff" check .
 status=0
 "$PYTHON" -m pytest "$@" || status=$?
+# The bpy tests on Blender 5.1 and 5.2 side by side (each keeps about one core busy), each in its own
+# temporary folder; their output follows in order once both are done.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+runs=()
 for blender in 5.1 5.2; do
   tagged="$repo/.venv-blender${blender/./}"
   if make_venv "$tagged" "$repo/requirements-blender${blender/./}.txt" 3.13; then
     make_venv "$tagged-bare" "$repo/requirements-blender${blender/./}-bare.txt" 3.13 || status=1  # the bake test's
-    echo "The bpy tests on Blender $blender ($(basename "$tagged")):" >&2
-    code=0
-    "$tagged/bin/python" -m pytest -m bpy "$@" || code=$?
-    [ "$code" = 0 ] || [ "$code" = 5 ] || status=$code  # 5: the arguments chose no bpy test
+    "$tagged/bin/python" -m pytest -m bpy -p no:cacheprovider --basetemp "$scratch/$blender" "$@" \
+      > "$scratch/$blender.log" 2>&1 &
+    runs+=("$blender:$!")
   elif [ $? = 3 ]; then
     echo "note: no Python 3.13 found, so the bpy tests did NOT run on Blender $blender (only on 5.0)" >&2
   else
     status=1
   fi
+done
+[ ${#runs[@]} = 0 ] || echo "Running the bpy tests on Blender ${runs[*]%%:*}..." >&2
+for run in "${runs[@]}"; do
+  blender="${run%%:*}" code=0
+  wait "${run#*:}" || code=$?
+  echo "The bpy tests on Blender $blender (.venv-blender${blender/./}):" >&2
+  cat "$scratch/$blender.log"
+  [ "$code" = 0 ] || [ "$code" = 5 ] || status=$code  # 5: the arguments chose no bpy test
 done
 exit "$status"
