@@ -111,7 +111,7 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
     return strip, strip, None
 
 
-def _input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, Fraction | None]:
+def strip_input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, Fraction | None]:
     """The file (or image folder) the exact engine reads for ``source``, and the rate to read it at."""
     if source.type == "MOVIE":
         return bpy.path.abspath(source.filepath), None
@@ -131,7 +131,7 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     if extension not in BAKE_FORMATS:
         raise BakeError(f"cannot bake to {extension} (use one of {', '.join(BAKE_FORMATS)})")
     source, anchor, target = _subject(scene, strip)
-    input_path, fps = _input(scene, source)
+    input_path, fps = strip_input(scene, source)
     count = media_frame_count(source)
     try:
         frames = settings.in_frames(media_rate(scene, source))
