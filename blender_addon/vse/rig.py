@@ -69,6 +69,7 @@ from ..core import rig_plan
 from ..core.rig_plan import CURVE_RANGE, Span
 from ..core.settings import Settings, SettingsError
 from ..core.timing import output_size
+from . import align_keys
 from .compat import timing
 from .nodes import colour_group, glow_group, motion_group, overlay_group
 from .strips import (
@@ -197,6 +198,8 @@ def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
     if animated and (settings.mode == "freeze" or settings.trails > 0):
         return (f"'{strip.name}' is animated ({animated[0]}): the rig carries keyframes in shift mode without "
                 "trails; use Bake Motion")
+    if settings.align != "none":
+        return align_keys.align_problem(strip, settings, animated)
     return None
 
 
@@ -318,9 +321,6 @@ def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: S
         frames.validate_for_clip(media_frame_count(source))
     except SettingsError as error:
         raise RigError(f"'{source.name}': {error}") from None
-    if frames.align != "none":
-        raise RigError(f"align {frames.align}: the sequencer rig does not align frames; use Bake Motion or the "
-                       "exact engine")
     if frames.look == "flow":
         raise RigError("look flow: the sequencer rig cannot compute optical flow; use Bake Motion or the exact engine")
     return frames
@@ -356,6 +356,9 @@ def _hand_over_inputs(source: bpy.types.Strip, target: bpy.types.Strip) -> None:
         for name in EFFECT_INPUTS:
             if getattr(other, name, None) == source:
                 setattr(other, name, target)
+        # Blender 5.2 finds an effect's inputs through a lookup that setting an input leaves stale (separating a
+        # META then deletes effects that once took it); renaming the effect refreshes the lookup.
+        other.name = other.name
 
 
 def _hand_over_blend(source: bpy.types.Strip, target: bpy.types.Strip) -> None:
@@ -584,7 +587,9 @@ def _build_motion(
     """The motion layer of ``source`` on channels 2-4 of ``strips`` (which holds ``source`` on channel 1)."""
     visible = _visible(source)
     paired = partner_span(source, settings)
-    if settings.mode == "freeze":
+    if settings.align != "none":
+        top = _aligned_partner(scene, strips, source, settings, base)
+    elif settings.mode == "freeze":
         top = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], strips), PARTNER)
         _hold(top, settings.reference, visible)
     elif settings.time_colour:
@@ -630,6 +635,34 @@ def _hold(copy: bpy.types.Strip, frame: int, span: Span) -> None:
     time.left_handle_offset = 0
     time.content_start = span.start
     time.right_handle_offset = 1 - (span.end - span.start)
+
+
+def _aligned_partner(
+    scene: bpy.types.Scene, strips: bpy.types.bpy_prop_collection, source: bpy.types.Strip,
+    settings: Settings, base: str,
+) -> bpy.types.MetaStrip:
+    """A META of the partner, its transform keyed with the alignment at every frame, over the current
+    frame, which fills where the moved partner has no pixels (see ``align_keys``)."""
+    visible = _visible(source)
+    try:
+        keys, failed = align_keys.partner_keys(scene, source, settings)
+    except align_keys.AlignKeysError as error:
+        raise RigError(str(error)) from None
+    meta = _tag(strips.new_meta(name=base + "Partner", channel=CHANNELS[PARTNER], frame_start=visible.start), PARTNER)
+    fill = _tag(copy_strip(scene, source, base + "Fill", 1, meta.strips), CHANNEL_PARTNER)
+    copy_animation(source, fill, 0, skip=BLEND)
+    moved = _tag(copy_strip(scene, source, base + "Partner Aligned", 2, meta.strips), CHANNEL_PARTNER)
+    if settings.mode == "freeze":
+        _hold(moved, settings.reference, visible)
+    else:
+        _shift(moved, source, settings.offset, hold=True)  # the META's range cuts what edges leave out
+    moved.blend_type = "ALPHA_OVER"
+    moved.blend_alpha = 1.0
+    align_keys.key_partner(moved, keys)
+    meta[align_keys.FAILED_KEY] = failed
+    paired = partner_span(source, settings)  # edges other than hold: the frames without a partner stay out
+    set_range(meta, paired.start, paired.end)
+    return meta
 
 
 def _time_colour_partner(
