@@ -166,7 +166,9 @@ def print_motion_figures(figures: dict, load: str) -> None:
     print(f"load average: {load}\n")
     print("| target | ours, by the clock | ours, by CPU time | goal | verdict |\n|---|---|---|---|---|")
     print(f"| measures' share of a 1080p render to H.264 ({frames} frames, two regions; plain "
-          f"{frames / plain:.1f} fps, measured {frames / measured:.1f} fps; runs plain:measured {runs} s) | "
+          f"{frames / plain:.1f} fps, measured {frames / measured:.1f} fps; CPU per frame "
+          f"{1000 * figures['plain_cpu'] / frames:.1f} : {1000 * figures['measured_cpu'] / frames:.1f} ms; "
+          f"runs plain:measured {runs} s) | "
           f"{overhead:.1f} % | {cpu_share:.1f} % | <= {MEASURES_TARGET:.0f} % | "
           f"{'met' if cpu_share <= MEASURES_TARGET else 'MISSED'} |")
     for size, (fps, cpu_fps) in figures["flow_fps"].items():

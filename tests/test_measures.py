@@ -235,3 +235,30 @@ def test_measures_without_opencv_agree_with_opencv(monkeypatch):
     for ours, numpy_only in zip(with_cv2, without, strict=True):
         assert ours[1:] == pytest.approx(numpy_only[1:], abs=0.02)
         assert ours[0] == pytest.approx(numpy_only[0], abs=0.5)
+
+
+@pytest.mark.parametrize("settings", [
+    Settings(look="flow", mode="freeze", reference=3, layout="stacked"),
+    Settings(look="flow", align="similarity", layout="side", overlay="screen"),
+    Settings(look="flow", offset=-2, edges="trim", glow=1.0, trails=0.5, flow_legend=True),
+])
+def test_flow_look_works_with_every_mode_alignment_and_layout(settings):
+    rng = np.random.default_rng(5)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (200, 300, 3), dtype=np.uint8), (0, 0), 2)
+    clip = [cv2.warpAffine(texture, np.float32([[1, 0, -40 + 2 * t], [0, 1, -40]]), (WIDTH, HEIGHT))
+            for t in range(8)]
+    centre = Region("centre", 40, 25, 80, 40)
+    measures = MotionMeasures(settings, clip[0].shape, [centre])
+    frames = [(frame.copy(), list(measures.values))
+              for frame in extract_motion(FrameList(clip), settings, measure=measures)]
+    expected = {"motion": (HEIGHT, WIDTH, 3), "side": (HEIGHT, 2 * WIDTH, 3), "stacked": (2 * HEIGHT, WIDTH, 3)}
+    assert all(frame.shape == expected[settings.layout] for frame, _ in frames)
+    # The pan is 2 pixels a frame to the right: the frames compared across it read its direction, unless
+    # alignment takes it for the camera's motion and cancels it.
+    row = frames[5 if settings.mode == "freeze" else 3][1]
+    speed = value(row, "centre_flow_speed", [centre], flow=True)
+    if settings.align != "none":
+        assert speed < 0.3
+        return
+    direction = value(row, "centre_flow_direction", [centre], flow=True)
+    assert min(direction, 360 - direction) <= 3 and speed == pytest.approx(2, rel=0.1)
