@@ -338,3 +338,24 @@ def test_live_preview_aligns_as_the_engine_does(handheld_frames):
     assert state.settings.align == "similarity"
     state.handle_key("a")
     assert state.settings.align == "none"
+
+
+def test_strip_transform_is_the_sequencers_form_of_a_similarity():
+    """Blender's strip transform, rebuilt from its four numbers, maps pixels as the matrix does."""
+    from blender_addon.core.align import strip_transform
+
+    width, height = 320, 180
+    angle = math.radians(-1.5)
+    matrix = np.eye(3)
+    matrix[:2, :2] = 0.98 * np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    matrix[:2, 2] = (7.25, -3.5)
+    found = strip_transform(matrix, width, height)
+    assert found.rotation == pytest.approx(-angle) and found.scale == pytest.approx(0.98)  # y up: the turn flips
+    # The sequencer's map, in y-up coordinates with pixel centres on halves, about the centre (W/2, H/2).
+    for x, y in [(0, 0), (319, 0), (0, 179), (160, 90)]:
+        up = np.array([x + 0.5, height - y - 0.5])
+        pivot = np.array([width / 2, height / 2])
+        c, s = math.cos(found.rotation), math.sin(found.rotation)
+        moved = found.scale * np.array([[c, -s], [s, c]]) @ (up - pivot) + pivot + (found.offset_x, found.offset_y)
+        expected = matrix @ np.array([x, y, 1.0])
+        assert (moved[0] - 0.5, height - moved[1] - 0.5) == pytest.approx(tuple(expected[:2]))

@@ -289,3 +289,32 @@ def report_row(output_frame: int, time: float, input_frame: int, partner: int | 
         f"{alignment.scale:.6f}", f"{alignment.inlier_share:.4f}", f"{alignment.residual:.4f}",
         str(alignment.points), " ".join(f"{value:.9g}" for value in alignment.matrix.ravel()),
     ]
+
+
+@dataclass(frozen=True)
+class StripTransform:
+    """Blender's strip transform (``Strip.transform``) that moves an image as an alignment does: offsets in
+    pixels with y up, rotation in radians counter-clockwise on screen, one scale, about the image's centre."""
+
+    offset_x: float
+    offset_y: float
+    rotation: float
+    scale: float
+
+
+def strip_transform(matrix: np.ndarray, width: int, height: int) -> StripTransform:
+    """The strip transform equal to the similarity ``matrix`` (partner pixels to frame pixels, y down,
+    pixel centres on whole numbers) for an image of ``width`` x ``height`` shown at its own size.
+
+    The sequencer transforms about the pivot (W/2, H/2) in coordinates with y up and pixel centres
+    on halves: ``p' = R S (p - pivot) + pivot + offset``. Measured on bpy 5.0: the sequencer's
+    bilinear render of such a transform equals OpenCV's ``warpAffine`` of ``matrix`` within 1 level.
+    """
+    to_sequencer = np.array([[1.0, 0.0, 0.5], [0.0, -1.0, height - 0.5], [0.0, 0.0, 1.0]])
+    from_sequencer = np.array([[1.0, 0.0, -0.5], [0.0, -1.0, height - 0.5], [0.0, 0.0, 1.0]])
+    sequencer = to_sequencer @ (matrix / matrix[2, 2]) @ from_sequencer
+    linear = sequencer[:2, :2]
+    pivot = np.array([width / 2, height / 2])
+    offset = sequencer[:2, 2] - pivot + linear @ pivot
+    return StripTransform(float(offset[0]), float(offset[1]), math.atan2(linear[1, 0], linear[0, 0]),
+                          math.hypot(linear[0, 0], linear[1, 0]))

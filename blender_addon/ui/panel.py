@@ -29,8 +29,10 @@ def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) ->
     seconds = "_seconds" if group.delay_unit == "seconds" else ""
     layout.prop(group, ("offset" if group.mode == "shift" else "reference") + seconds)
     layout.prop(group, "align")
-    if group.align != "none":
-        layout.label(text="Strips cannot align frames: Bake Motion renders it", icon="INFO")
+    if group.align == "perspective":
+        layout.label(text="Strips cannot take a perspective: Bake Motion renders it", icon="INFO")
+    elif group.align != "none":
+        layout.label(text="Keyed on the partner's transform (Update estimates again)", icon="INFO")
     layout.prop(group, "look")
     if group.look == "gray":
         layout.prop(group, "mix", slider=True)

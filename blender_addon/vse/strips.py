@@ -102,6 +102,27 @@ def _channelbag(scene: bpy.types.Scene) -> bpy.types.ActionChannelbag | None:
     return anim_utils.action_get_channelbag_for_slot(animation.action, animation.action_slot)
 
 
+def key_every_frame(strip: bpy.types.Strip, name: str, keys: list[tuple[int, float]], index: int = -1) -> None:
+    """Key ``strip``'s property ``name`` (a path from the strip, such as ``transform.offset_x``) at each
+    (scene frame, value) of ``keys``, with constant interpolation: the value holds until the next key.
+    Keys it had before go. ``index`` is the element of an array property (-1: not an array)."""
+    owner, _, leaf = name.rpartition(".")
+    # One key the usual way makes the scene's action and slot if they are new; the curve is then refilled.
+    (strip.path_resolve(owner) if owner else strip).keyframe_insert(data_path=leaf, index=index, frame=keys[0][0])
+    animation = strip.id_data.animation_data
+    fcurves = anim_utils.action_ensure_channelbag_for_slot(animation.action, animation.action_slot).fcurves
+    path = f"{strip.path_from_id()}.{name}"
+    curve = fcurves.find(path, index=max(index, 0))
+    curve.keyframe_points.clear()
+    curve.keyframe_points.add(len(keys))
+    curve.keyframe_points.foreach_set("co", [number for key in keys for number in key])
+    curve.keyframe_points.foreach_set("interpolation", [_CONSTANT] * len(keys))
+    curve.update()
+
+
+_CONSTANT = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["CONSTANT"].value
+
+
 def strip_fcurves(strip: bpy.types.Strip) -> list[bpy.types.FCurve]:
     """The F-curves animating ``strip``'s own properties (and its modifiers')."""
     channelbag = _channelbag(strip.id_data)
