@@ -105,3 +105,23 @@ def test_what_the_rig_cannot_align_is_refused_with_the_way_out(handheld_pngs, op
         rig.build_rig(scene, strip, Settings(**options))
     assert "Bake Motion" in str(error.value)
     assert [s.name for s in scene.sequence_editor.strips_all] == ["shaky"]
+
+
+def test_frames_without_texture_are_announced(tmp_path):
+    """A flat stretch of the clip cannot be aligned: the rig says so where its limits are listed."""
+    from vse_helpers import write_png_sequence as write
+
+    from blender_addon.ui.operators import rig_limits
+
+    class Flat(HandheldClip):
+        def frame(self, index):
+            image = super().frame(index)
+            if index >= 6:
+                image[:] = 90  # the camera covered
+            return image
+
+    files = write(Flat(WIDTH, HEIGHT, 9, fps=24.0), tmp_path / "flat")
+    scene, strip = scene_with(files)
+    built = rig.build_rig(scene, strip, Settings(align="shift"))
+    assert align_keys.failed_frames(built) == [7, 8, 9]
+    assert any("Alignment failed on 3 frames (the first at 7)" in note for note in rig_limits(scene, built))

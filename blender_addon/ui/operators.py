@@ -9,7 +9,7 @@ import bpy
 from ..core import rig_plan
 from ..core.settings import SettingsError
 from ..core.timing import output_size
-from ..vse import colors, rig
+from ..vse import align_keys, colors, rig
 from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
 from .props import (
     PROPERTY_NAME,
@@ -53,6 +53,10 @@ def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
     missing = rig.media_problem(source)
     if missing:
         notes.append(missing)
+    failed = align_keys.failed_frames(found)
+    if failed:
+        notes.append(f"Alignment failed on {len(failed)} frames (the first at {failed[0]}): they are compared as "
+                     "they are")
     problem = rig.layout_problem(scene, found)
     if problem:
         notes.append(f"{problem}: use Fit Scene to Layout")

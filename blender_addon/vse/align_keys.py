@@ -113,3 +113,11 @@ def key_partner(partner: bpy.types.Strip, keys: list[tuple[int, tuple[float, ...
                                  turn + rotation, scale * scale_x, scale * scale_y)))
     for position, name in enumerate(TRANSFORM_PROPERTIES):
         key_every_frame(partner, f"transform.{name}", [(frame, values[position]) for frame, values in composed])
+
+
+def failed_frames(rig: bpy.types.MetaStrip) -> list[int]:
+    """The scene frames whose pair the rig could not align when it was last built (too little texture)."""
+    for strip in rig.strips:
+        if FAILED_KEY in strip:
+            return [int(frame) for frame in strip[FAILED_KEY]]
+    return []
