@@ -294,6 +294,30 @@ def test_a_fading_source_hands_its_fade_to_the_rig_and_gets_it_back(png_files, t
     assert max_mean_difference(render_frames(scene, 1, 17, tmp_path / "back"), whole) == (0, 0.0)
 
 
+def test_a_source_moving_in_the_frame_carries_its_keys_and_says_where_the_rig_differs(png_files, tmp_path, capfd):
+    scene = new_scene()
+    a, b, title = two_shots_and_a_title(scene, png_files)
+    for frame, value in ((1, 0.0), (16, 30.0)):  # a slides right, leaving the left of the frame empty
+        a.transform.offset_x = value
+        a.transform.keyframe_insert("offset_x", frame=frame)
+    alone = render_alone(scene, a, tmp_path / "a")
+    others = render_muted(scene, [a], 1, EDIT_END, tmp_path / "others")
+    capfd.readouterr()
+    assert run("motion_extract", scene, a, offset=2, look="difference") == {"FINISHED"}
+    found = active(scene)
+    assert reports(capfd.readouterr().out)[1:] == [
+        "Warning: 'a' is moved, scaled or cropped in the frame: where that leaves the frame empty, the rig is "
+        "transparent and the exact engine sees black"]
+    assert key_frames(scene, found.strips["a Partner"], "transform.offset_x") == [3, 18]
+    assert max_mean_difference(render_muted(scene, [found], 1, EDIT_END, tmp_path / "after"), others) == (0, 0.0)
+    rendered = render_alone(scene, found, tmp_path / "rig")
+    expected = engine_frames(alone, Settings(offset=2, look="difference"))
+    covered = slice(31, None)  # columns both frames cover at every frame: the slide is at most 30 pixels
+    assert max_mean_difference([frame[:, covered] for frame in rendered],
+                               [frame[:, covered] for frame in expected]) == (0, 0.0)
+    assert max_mean_difference(rendered, expected)[0] > 0  # and it does differ where the frame is empty
+
+
 REFUSALS = [
     ("freeze", {"mode": "freeze", "reference": 3},
      "'a' is animated (color_multiply): the rig carries keyframes in shift mode without trails; use Bake Motion"),

@@ -50,9 +50,7 @@ def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
     source = rig.rig_source(found)
     notes = [f"Approximate in the sequencer: {note}" for note in
              rig_plan.approximations(rig.rig_settings(found), media_frame_count(source))]
-    missing = rig.media_problem(source)
-    if missing:
-        notes.append(missing)
+    notes += [note for note in (rig.media_problem(source), rig.framing_note(source)) if note]
     failed = align_keys.failed_frames(found)
     if failed:
         notes.append(f"Alignment failed on {len(failed)} frames (the first at {failed[0]}): they are compared as "

@@ -184,6 +184,19 @@ def media_problem(strip: bpy.types.Strip) -> str | None:
     return f"'{strip.name}': its media is missing ({missing[0]}{more}): relink it or put it back, then try again"
 
 
+def framing_note(source: bpy.types.Strip) -> str | None:
+    """Where the rig differs from the exact engine because the source does not fill the frame, or ``None``."""
+    move, crop = source.transform, source.crop
+    placed = (move.offset_x, move.offset_y, move.rotation, move.scale_x - 1.0, move.scale_y - 1.0,
+              crop.min_x, crop.max_x, crop.min_y, crop.max_y)
+    animated = [fcurve for fcurve in strip_fcurves(source)
+                if animated_property(source, fcurve).startswith(("transform.", "crop."))]
+    if not any(placed) and not animated:
+        return None
+    return (f"'{source.name}' is moved, scaled or cropped in the frame: where that leaves the frame empty, the rig "
+            "is transparent and the exact engine sees black")
+
+
 def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
     """Why the rig cannot show ``strip`` as the edit does (its neighbours, its timing, its animation), or ``None``."""
     speed = [other.name for other in _effect_users(strip) if other.type == "SPEED"]
