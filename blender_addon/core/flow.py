@@ -1,13 +1,14 @@
 """The optical-flow look: dense flow between a frame and its partner, drawn on the usual colour wheel.
 
-For each pixel, OpenCV's DIS optical flow (preset ULTRAFAST: measured fastest for the accuracy it
-keeps, see docs/benchmarks.md) finds where it came from, on the luma of both frames, from the
-earlier of the two frames to the later one (in freeze mode: from the reference to the frame), so a
-vector points the way things travel. Speed is the vector's length divided by the frames between
-the two (pixels per frame). The picture is HSV: hue = direction (red right, yellow-green up,
-cyan left, violet down: counter-clockwise with y up), full saturation, value = speed *
-255 / ``flow_scale``, clipped; amplify scales that brightness like the other looks on black.
-``flow_legend`` draws the wheel itself in the bottom-right corner of the finished picture.
+For each pixel of the current frame, OpenCV's DIS optical flow (preset ULTRAFAST with a few
+variational refinement iterations, which smooth its blocky patches: the fastest for the accuracy
+it keeps, see docs/benchmarks.md) finds where it is in the partner, on the luma of both frames;
+the vector is turned to point the way things travel (from the earlier frame of the two to the later;
+in freeze mode, from the reference). Speed is its length divided by the frames between the two
+(pixels per frame). The picture is HSV: hue = direction (red right, yellow-green up, cyan left,
+violet down: counter-clockwise with y up), full saturation, value = speed * 255 / ``flow_scale``,
+clipped; amplify scales that brightness like the other looks on black. ``flow_legend`` draws the
+wheel itself in the bottom-right corner of the finished picture.
 
 OpenCV is required here (there is no numpy flow); :func:`require_opencv` says so in one line.
 """
@@ -21,6 +22,7 @@ from .pixels import _opencv, amplify_table
 from .settings import Settings, SettingsError
 
 PRESET = "ULTRAFAST"
+REFINEMENT = 3  # variational refinement iterations: smooths the preset's blocky patches (measured: +60 % time)
 WORK_WIDTH = 960  # frames at least twice as wide are compared at a whole fraction of their size
 
 
@@ -49,6 +51,7 @@ class FlowLook:
         self._work = (max(1, round(width / step)), max(1, round(height / step)))  # (width, height)
         self._grid = (self._work[0] / width, self._work[1] / height)  # flow cells per frame pixel
         self._dis = cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{PRESET}"))
+        self._dis.setVariationalRefinementIterations(REFINEMENT)
         self._flow_scale = settings.flow_scale
         self._lag = settings.lag if settings.mode == "shift" else 1  # when the caller does not say
         self._amplify = None if settings.amplify == 1.0 else amplify_table(settings)
