@@ -97,6 +97,28 @@ def test_a_rig_whose_media_went_missing_says_so_keeps_its_helpers_and_heals_when
     assert max_mean_difference(render_alone(scene, found, tmp_path / "back"), expected) == (0, 0.0)
 
 
+def test_a_rig_reopened_without_its_movie_says_so_and_renders_right_once_it_is_back(clip, tmp_path):
+    movie = write_ffv1(clip, tmp_path / "shot.mkv")
+    scene = new_scene()
+    shot = scene.sequence_editor.strips.new_movie(name="shot", filepath=str(movie), channel=1, frame_start=1)
+    assert run("motion_extract", scene, shot, offset=2) == {"FINISHED"}
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "edit.blend"))
+    away = movie.rename(tmp_path / "elsewhere.mkv")
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "edit.blend"))
+    scene = bpy.context.scene
+    found = scene.sequence_editor.strips["shot Motion"]
+    missing = f"'shot': its media is missing ({movie}): relink it or put it back, then try again"
+    assert missing in operators.rig_limits(scene, found)
+    scene.sequence_editor.active_strip = found
+    with pytest.raises(RuntimeError, match="^Error: 'shot': its media is missing"):
+        bpy.ops.sequencer.motion_extract_update(offset=3)
+    assert [timing(strip).content_duration for strip in found.strips] == [FRAMES, FRAMES]  # no 1-frame partner
+    away.rename(movie)
+    assert operators.rig_limits(scene, found) == []
+    expected = engine_frames([clip.frame(i) for i in range(FRAMES)], Settings(offset=2))
+    assert max_mean_difference(render_alone(scene, found, tmp_path / "back"), expected) == (0, 0.0)
+
+
 # --- 6. the panel never raises ---------------------------------------------------------------------
 
 
