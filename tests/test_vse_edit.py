@@ -415,6 +415,7 @@ def test_remove_carries_the_rigs_blend_and_modifiers_to_the_source(png_files, ca
     found.blend_type, found.blend_alpha = "SCREEN", 0.6
     with bpy.context.temp_override(sequencer_scene=scene):
         found.modifiers.new(name="Hand", type="BRIGHT_CONTRAST").bright = 0.2
+    found.transform.offset_x = 10
     capfd.readouterr()
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
     a = scene.sequence_editor.strips["a"]
@@ -422,4 +423,6 @@ def test_remove_carries_the_rigs_blend_and_modifiers_to_the_source(png_files, ca
     assert [(m.name, m.type) for m in a.modifiers] == [("Hand", "BRIGHT_CONTRAST")]
     assert a.modifiers["Hand"].bright == pytest.approx(0.2)
     assert reports(capfd.readouterr().out) == [
-        "Info: Removed the motion rig of 'a'", "Warning: The rig's modifiers 'Hand' now follow the modifiers of 'a'"]
+        "Info: Removed the motion rig of 'a'", "Warning: The rig's modifiers 'Hand' now follow the modifiers of 'a'",
+        "Warning: The rig's transform.offset_x set by hand cannot be carried to 'a': set it again"]
+    assert a.transform.offset_x == 0

@@ -319,12 +319,28 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
         copy_modifiers(scene, rig, source)
         names = ", ".join(f"'{modifier.name}'" for modifier in rig.modifiers)
         notes.append(f"The rig's modifiers {names} now follow the modifiers of '{source.name}'")
+    dropped = _picture_edits(rig)
+    if dropped:
+        notes.append(f"The rig's {', '.join(dropped)} set by hand cannot be carried to '{source.name}': set it again")
+    remove_animation(rig)  # what is left: keys of the edits just named
     source.channel = channel
     _hand_over_inputs(rig, source)  # transitions and effects on the rig would go with it
     rig.separate()
     source.channel = channel  # separating may have shuffled it clear of the rig it came from
     _make_active(scene, source)
     return source, notes
+
+
+def _picture_edits(rig: bpy.types.MetaStrip) -> list[str]:
+    """The rig's own transform, crop and colour settings that differ from Blender's defaults."""
+    edits = []
+    for struct, names, prefix in ((rig.transform, ("offset_x", "offset_y", "scale_x", "scale_y", "rotation"),
+                                   "transform."),
+                                  (rig.crop, ("min_x", "max_x", "min_y", "max_y"), "crop."),
+                                  (rig, ("color_saturation", "color_multiply"), "")):
+        defaults = struct.bl_rna.properties
+        edits += [prefix + name for name in names if getattr(struct, name) != defaults[name].default]
+    return edits
 
 
 def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Settings) -> Settings:
