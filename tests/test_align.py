@@ -359,3 +359,14 @@ def test_strip_transform_is_the_sequencers_form_of_a_similarity():
         moved = found.scale * np.array([[c, -s], [s, c]]) @ (up - pivot) + pivot + (found.offset_x, found.offset_y)
         expected = matrix @ np.array([x, y, 1.0])
         assert (moved[0] - 0.5, height - moved[1] - 0.5) == pytest.approx(tuple(expected[:2]))
+
+
+def test_large_frames_are_tracked_on_a_working_copy_at_the_same_accuracy():
+    """720p is tracked at 960x540 (area-averaged); the estimate, mapped back, follows the path as well."""
+    clip = HandheldClip(1280, 720, frame_count=4)
+    grid = np.stack([*np.mgrid[0:720:40, 0:1280:40][::-1].reshape(2, -1), np.ones(18 * 32)]).astype(float)
+    aligner = Aligner("similarity")
+    for frame in range(1, 4):
+        alignment = aligner.estimate(clip.frame(frame), clip.frame(frame - 1), frame, frame - 1)
+        mapped, expected = alignment.matrix @ grid, clip.pair_matrix(frame, frame - 1) @ grid
+        assert np.hypot(*(mapped[:2] / mapped[2] - expected[:2] / expected[2])).max() <= 0.25
