@@ -370,3 +370,14 @@ def test_large_frames_are_tracked_on_a_working_copy_at_the_same_accuracy():
         alignment = aligner.estimate(clip.frame(frame), clip.frame(frame - 1), frame, frame - 1)
         mapped, expected = alignment.matrix @ grid, clip.pair_matrix(frame, frame - 1) @ grid
         assert np.hypot(*(mapped[:2] / mapped[2] - expected[:2] / expected[2])).max() <= 0.25
+
+
+def test_the_handheld_sample_renders_with_the_handheld_preset(tmp_path):
+    result = run_cli("--sample", "handheld", "--preset", "handheld", "--frames", "0:4", "-o", tmp_path / "out.mkv")
+    assert result.returncode == 0, result.stderr
+    from blender_addon import media
+
+    source = media.open_source(tmp_path / "out.mkv")
+    assert (source.frame_count, source.width, source.height) == (4, 640, 360)
+    frames = list(source.read_from(0))
+    assert np.percentile(np.abs(frames[3].astype(int) - 128), 75) <= 1  # the shaken background cancels
