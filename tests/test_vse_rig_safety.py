@@ -246,6 +246,11 @@ def test_several_selected_strips_each_get_a_rig_or_a_word_why_not(png_files, tmp
         ("a Motion", 1, 1), ("b Motion", 1, 17)]
     assert title.parent_meta() is None and sound.parent_meta() is None
     assert scene.sequence_editor.active_strip == rigs[0] and all(found.select for found in rigs)
+    assert bpy.ops.sequencer.motion_extract_update(offset=3) == {"FINISHED"}
+    assert reports(capfd.readouterr().out) == [
+        "Info: Updated 'a Motion' (gray_shift3)",
+        "Warning: Only the active rig 'a Motion' was changed: 1 other selected strip(s) left as they were"]
+    assert (rig.rig_settings(rigs[0]).offset, rig.rig_settings(rigs[1]).offset) == (3, 2)
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
     assert reports(capfd.readouterr().out)[-1] == (
         "Warning: Only the active rig 'a Motion' was removed: 1 other selected strip(s) left as they were")
