@@ -53,9 +53,19 @@ of media frame ``t`` (trimmed-away media still serves as a partner) and the refe
 freeze mode is media frame K. On an untrimmed strip this is exactly the exact engine's clip.
 Where the partner falls outside the media, the ``edges`` policy applies (see ``core.timing``).
 
-The rig's META strip carries a record (an ID property) with the settings it was built with and
-what Remove needs to give the source back. Helpers are tagged with their role, so the rig can be
-rebuilt in place (:func:`update_rig`) and removed (:func:`remove_rig`) even after hand edits.
+The rig's META strip carries a record (an ID property) with the settings it was built with, the
+range it was built to show and each helper's blend and modifiers as built. Helpers are tagged with
+their role, so the rig can be rebuilt in place (:func:`update_rig`) and removed (:func:`remove_rig`)
+even after hand edits.
+
+**In the edit.** The rig takes the source's place: its channel, range, blend and opacity (with
+their keys), and the effect strips that took the source as an input (transitions, blurs) take the
+rig. The partners copy the source's keys at their lag, so they show its picture as animated.
+Update keeps the range and channel the artist gave the rig (the record tells a hand trim from the
+build's) and the blends and modifiers set by hand on helpers rebuilt alike, and returns a line for
+each it could not keep; Remove gives the source back as the rig shows it. What the rig cannot show
+as the edit does (retiming, frames held past the media, keys in freeze mode or with trails) is
+refused with the reason (:func:`edit_problem`).
 """
 
 from __future__ import annotations
