@@ -70,8 +70,6 @@ refused with the reason (:func:`edit_problem`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import bpy
 import numpy as np
 
@@ -79,7 +77,7 @@ from ..core import rig_plan
 from ..core.rig_plan import CURVE_RANGE, Span
 from ..core.settings import Settings, SettingsError
 from ..core.timing import output_size
-from . import align_keys
+from . import align_keys, hand_edits
 from .compat import timing
 from .nodes import colour_group, glow_group, motion_group, overlay_group
 from .strips import (
@@ -291,12 +289,12 @@ def update_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, settings: Setti
     _check_edit(source, frames)
     placed = _kept_span(rig, source, frames)
     channel = rig.channel
-    tweaks = _hand_edits(scene, rig)
+    tweaks = hand_edits.take(scene, rig, _helpers(rig), rig[RIG_KEY].get("helpers", {}))
     _remove_helpers(rig)
     rig[RIG_KEY]["settings"] = settings.to_dict()
     _build_helpers(scene, rig, source, frames, placed)
     rig.channel = channel
-    return _restore_hand_edits(scene, rig, tweaks)
+    return hand_edits.put_back(scene, rig, tweaks, rig[RIG_KEY]["helpers"])
 
 
 def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.types.Strip | None, list[str]]:
@@ -329,7 +327,7 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
         copy_modifiers(scene, rig, source)
         names = ", ".join(f"'{modifier.name}'" for modifier in rig.modifiers)
         notes.append(f"The rig's modifiers {names} now follow the modifiers of '{source.name}'")
-    dropped = _picture_edits(rig)
+    dropped = hand_edits.picture_edits(rig)
     if dropped:
         notes.append(f"The rig's {', '.join(dropped)} set by hand cannot be carried to '{source.name}': set it again")
     remove_animation(rig)  # what is left: keys of the edits just named
@@ -339,18 +337,6 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
     source.channel = channel  # separating may have shuffled it clear of the rig it came from
     _make_active(scene, source)
     return source, notes
-
-
-def _picture_edits(rig: bpy.types.MetaStrip) -> list[str]:
-    """The rig's own transform, crop and colour settings that differ from Blender's defaults."""
-    edits = []
-    for struct, names, prefix in ((rig.transform, ("offset_x", "offset_y", "scale_x", "scale_y", "rotation"),
-                                   "transform."),
-                                  (rig.crop, ("min_x", "max_x", "min_y", "max_y"), "crop."),
-                                  (rig, ("color_saturation", "color_multiply"), "")):
-        defaults = struct.bl_rna.properties
-        edits += [prefix + name for name in names if getattr(struct, name) != defaults[name].default]
-    return edits
 
 
 def _check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Settings) -> Settings:
@@ -437,74 +423,17 @@ def _trimmed(rig: bpy.types.MetaStrip, source: bpy.types.Strip) -> bool:
     return built is None or _visible(rig) != Span(built[0] + start, built[1] + start)
 
 
-@dataclass
-class _HandEdit:
-    """A helper's blend or modifiers as the artist left them, kept across a rebuild."""
-
-    name: str
-    built_blend: tuple[str, float]
-    blend: tuple[str, float] | None
-    modifiers: list[str]
-    holder: bpy.types.Strip | None
-
-
-def _helper_state(strip: bpy.types.Strip) -> dict:
-    return {"blend_type": strip.blend_type, "blend_alpha": strip.blend_alpha,
-            "modifiers": [modifier.name for modifier in strip.modifiers]}
-
-
 def _record_build(rig: bpy.types.MetaStrip, source: bpy.types.Strip, shown: Span) -> None:
     """Remember what was built, to tell the artist's edits from the build's at the next update."""
     start = int(timing(source).content_start)
     record = rig[RIG_KEY]
     record["shown"] = [shown.start - start, shown.end - start]
-    record["helpers"] = {strip.name: _helper_state(strip) for strip in rig.strips if ROLE_KEY in strip}
+    record["helpers"] = {strip.name: hand_edits.built_state(strip) for strip in _helpers(rig)}
 
 
-def _hand_edits(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> list[_HandEdit]:
-    """The blends and modifiers set by hand on the rig's helpers; added modifiers are copied to a holder strip."""
-    built = rig[RIG_KEY].get("helpers", {})
-    edits = []
-    for strip in rig.strips:
-        if ROLE_KEY not in strip or strip.name not in built:
-            continue
-        state = built[strip.name]
-        built_blend = (state["blend_type"], state["blend_alpha"])
-        blend = (strip.blend_type, strip.blend_alpha)
-        added = [modifier.name for modifier in strip.modifiers if modifier.name not in state["modifiers"]]
-        if blend == built_blend and not added:
-            continue
-        holder = None
-        if added:
-            span = _visible(strip)
-            holder = rig.strips.new_effect(name=f"{strip.name} (kept)", type="COLOR", frame_start=span.start,
-                                           channel=_spare_channel(rig.strips, span), length=1)
-            copy_modifiers(scene, strip, holder, added)
-        edits.append(_HandEdit(strip.name, built_blend, None if blend == built_blend else blend, added, holder))
-    return edits
-
-
-def _restore_hand_edits(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, edits: list[_HandEdit]) -> list[str]:
-    """Put hand edits back on the rebuilt helpers of the same name; one line for each that could not be."""
-    built = rig[RIG_KEY]["helpers"]
-    notes = []
-    for edit in edits:
-        strip = rig.strips.get(edit.name)
-        if edit.blend is not None:
-            state = built.get(edit.name)
-            if strip is not None and (state["blend_type"], state["blend_alpha"]) == edit.built_blend:
-                strip.blend_type, strip.blend_alpha = edit.blend
-            else:
-                notes.append(f"'{edit.name}': its blend ({edit.blend[0].lower()} at {edit.blend[1]:.3g}), set by "
-                             "hand, was reset for the new settings")
-        if edit.holder is not None:
-            if strip is not None:
-                copy_modifiers(scene, edit.holder, strip)
-            else:
-                notes.append(f"'{edit.name}' is not part of the rig for the new settings: its modifiers "
-                             f"{', '.join(edit.modifiers)} were dropped")
-            rig.strips.remove(edit.holder)
-    return notes
+def _helpers(rig: bpy.types.MetaStrip) -> list[bpy.types.Strip]:
+    """The rig's own strips (not inside its METAs) that it built: all but the source."""
+    return [strip for strip in rig.strips if ROLE_KEY in strip]
 
 
 def _spare_channel(strips: bpy.types.bpy_prop_collection, span: Span) -> int:
@@ -534,7 +463,7 @@ def _remove_helpers(rig: bpy.types.MetaStrip) -> None:
                 groups.add(modifier.node_group)
                 modifier.node_group = None  # let go of the group, so it can be deleted below
     # Effect strips first: removing an input also removes the effects that use it.
-    helpers = [strip for strip in rig.strips if ROLE_KEY in strip]
+    helpers = _helpers(rig)
     helpers.sort(key=lambda strip: strip.type in SOURCE_TYPES)
     for strip in helpers:
         if strip.name in rig.strips:
