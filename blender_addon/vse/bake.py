@@ -243,7 +243,12 @@ class BakeJob:
 def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
     """Put the movie in the sequencer: the Re-bake's strip updated in place, else a new strip above the source."""
     editor = scene.sequence_editor
-    path = bpy.path.relpath(plan.output) if bpy.data.filepath else plan.output
+    path = plan.output
+    if bpy.data.filepath:
+        try:
+            path = bpy.path.relpath(plan.output)  # "//motion/...": moves with the .blend
+        except ValueError:  # on another drive (Windows): no relative path
+            pass
     strip = editor.strips_all.get(plan.target) if plan.target else None
     if strip is not None:
         strip.filepath = path  # reopens the movie: its length is the new file's
