@@ -60,12 +60,13 @@ even after hand edits.
 
 **In the edit.** The rig takes the source's place: its channel, range, blend and opacity (with
 their keys), and the effect strips that took the source as an input (transitions, blurs) take the
-rig. The partners copy the source's keys at their lag, so they show its picture as animated.
+rig. The partners copy the source's keys at their lag (freeze mode's reference takes the values at
+its frame), so they show its picture as animated.
 Update keeps the range and channel the artist gave the rig (the record tells a hand trim from the
 build's) and the blends and modifiers set by hand on helpers rebuilt alike, and returns a line for
 each it could not keep; Remove gives the source back as the rig shows it. What the rig cannot show
-as the edit does (retiming, frames held past the media, keys in freeze mode or with trails) is
-refused with the reason (:func:`edit_problem`).
+as the edit does (retiming, frames held past the media) is refused with the reason
+(:func:`edit_problem`).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ from .strips import (
     copy_animation,
     copy_modifiers,
     copy_strip,
+    hold_animation,
     media_frame_count,
     media_rate,
     media_size,
@@ -210,15 +212,13 @@ def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
     speed = [other.name for other in _effect_users(strip) if other.type == "SPEED"]
     if len(strip.retiming_keys) or speed:
         by = f" by '{speed[0]}'" if speed else ""
-        return f"'{strip.name}' is retimed{by}: the rig cannot pair retimed frames yet; use Bake Motion"
+        return (f"'{strip.name}' is retimed{by}: the rig cannot pair retimed frames yet; bake it without the "
+                "retiming (Bake Motion) and retime the baked strip")
     time = timing(strip)
     if time.left_handle_offset < 0 or time.right_handle_offset < 0:
         return f"'{strip.name}' holds frames past the ends of its media: trim it to its media, or use Bake Motion"
     animated = [animated_property(strip, fcurve) for fcurve in strip_fcurves(strip)]
     animated = [name for name in animated if name not in BLEND]
-    if animated and (settings.mode == "freeze" or settings.trails > 0):
-        return (f"'{strip.name}' is animated ({animated[0]}): the rig carries keyframes in shift mode without "
-                "trails; use Bake Motion")
     if settings.align != "none":
         return align_keys.align_problem(strip, settings, animated)
     return None
@@ -560,6 +560,7 @@ def _build_motion(
     elif settings.mode == "freeze":
         top = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], strips), PARTNER)
         _hold(top, settings.reference, visible)
+        _hold_animation(source, top, settings.reference)
     elif settings.time_colour:
         top = _time_colour_partner(scene, strips, source, settings, base, paired)
     else:
@@ -593,6 +594,11 @@ def _shift(copy: bpy.types.Strip, source: bpy.types.Strip, lag: int, hold: bool)
         copy_time.right_handle_offset = max(source_time.right_handle_offset + lag, 0)
 
 
+def _hold_animation(source: bpy.types.Strip, copy: bpy.types.Strip, frame: int) -> None:
+    """Give ``copy``, which holds media frame ``frame``, the source's animated values where it shows that frame."""
+    hold_animation(source, copy, timing(source).content_start + frame, skip=BLEND)
+
+
 def _hold(copy: bpy.types.Strip, frame: int, span: Span) -> None:
     """Make ``copy`` show its media frame ``frame`` at every scene frame of ``span``: the media is cut to
     that one frame and the strip's end handle drawn out, so Blender holds it. (Blender 5.2's SPEED strip
@@ -622,6 +628,7 @@ def _aligned_partner(
     moved = _tag(copy_strip(scene, source, base + "Partner Aligned", 2, meta.strips), CHANNEL_PARTNER)
     if settings.mode == "freeze":
         _hold(moved, settings.reference, visible)
+        _hold_animation(source, moved, settings.reference)
     else:
         _shift(moved, source, settings.offset, hold=True)  # the META's range cuts what edges leave out
     moved.blend_type = "ALPHA_OVER"
@@ -734,9 +741,10 @@ def _trail_copy(
     copy_time = timing(copy)
     copy_time.left_handle_offset = copy_time.right_handle_offset = 0
     copy.blend_type, copy.blend_alpha = "ALPHA_OVER", 1.0
+    copy_animation(source, copy, 0, skip=BLEND)
     _build_motion(scene, meta.strips, copy, settings, f"{base}Trail {lag} ")
     set_range(meta, media.start, media.end)
-    timing(meta).content_start += lag  # moves the content with it
+    timing(meta).content_start += lag  # moves the content with it, and the keys animating it
     return meta
 
 

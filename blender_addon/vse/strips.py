@@ -154,6 +154,31 @@ def copy_animation(source: bpy.types.Strip, target: bpy.types.Strip, shift: int,
         copy.update()
 
 
+def hold_animation(source: bpy.types.Strip, target: bpy.types.Strip, frame: float,
+                   skip: Collection[str] = ()) -> None:
+    """Set ``target``'s properties that ``source`` animates to their values at scene ``frame``, unanimated;
+    properties named in ``skip`` are left alone."""
+    for fcurve in strip_fcurves(source):
+        name = animated_property(source, fcurve)
+        if name in skip:
+            continue
+        path, _, prop = name.rpartition(".")
+        owner = target.path_resolve(path) if path else target
+        value = fcurve.evaluate(frame)
+        current = getattr(owner, prop)
+        if isinstance(current, (bool, int, float)):
+            setattr(owner, prop, _like(current, value))
+        else:  # an array: the F-curve animates one of its items
+            current[fcurve.array_index] = _like(current[fcurve.array_index], value)
+
+
+def _like(current: bool | int | float, value: float) -> bool | int | float:
+    """An F-curve's value as the type of the property it animates."""
+    if isinstance(current, bool):
+        return value >= 0.5
+    return round(value) if isinstance(current, int) else value
+
+
 def move_animation(source: bpy.types.Strip, target: bpy.types.Strip, names: Collection[str]) -> None:
     """Hand the F-curves of ``source``'s properties named in ``names`` over to ``target``."""
     for fcurve in strip_fcurves(source):
