@@ -171,12 +171,6 @@ class MotionMeasures:
         self._cv2 = _opencv()
         self._gray = np.empty((self.height, self.width), np.uint8)
         self._mask = np.empty((self.height, self.width), np.uint8)
-        # Summed-area tables of M and of the pixels above the threshold, made once (a new 8 MB table per
-        # frame costs more in page faults than the sums): 32-bit while a whole frame of 255 fits.
-        table = (self.height + 1, self.width + 1)
-        wide = self.width * self.height * 255 >= 2**31
-        self._sums = np.zeros(table, (np.float64 if wide else np.int32) if self._cv2 is not None else np.int64)
-        self._counts = np.zeros(table, np.int32 if self._cv2 is not None else np.int64)
         self.values: list[float | None] = []
         self.column_means = np.zeros(self.width)
         self.row_means = np.zeros(self.height)
@@ -189,13 +183,17 @@ class MotionMeasures:
             self.column_means = np.zeros(self.width)
             self.row_means = np.zeros(self.height)
             return
+        # Each region's column and row sums of M, and its pixels above the threshold: passes over the
+        # region's own pixels (measured in a render: a third cheaper than summed-area tables of the frame).
         gray = self.motion_picture(motion)
-        integral = self._integral(gray, self._sums)
-        moving = self._integral(self._above_threshold(gray), self._counts)
+        mask = self._above_threshold(gray)
         values = []
         for index, region in enumerate(self.regions):
-            column_sums, row_sums = _region_sums(integral, region)
-            values += _region_values(region, column_sums, row_sums, *_region_sums(moving, region))
+            rows, cols = slice(region.y, region.y + region.height), slice(region.x, region.x + region.width)
+            inside = gray[rows, cols]
+            column_sums = np.add.reduce(inside, axis=0, dtype=np.uint32)
+            row_sums = np.add.reduce(inside, axis=1, dtype=np.uint32)
+            values += _region_values(region, column_sums, row_sums, *self._moving(mask[rows, cols]))
             if self.flow:
                 values += self._no_flow() if flow is None else _flow_values(flow, region)
             if index == 0:
@@ -229,14 +227,6 @@ class MotionMeasures:
         self._gray[...] = luma
         return self._gray
 
-    def _integral(self, picture: np.ndarray, table: np.ndarray) -> np.ndarray:
-        """The summed-area table of ``picture`` into ``table`` (H+1, W+1): any rectangle's sums in four look-ups."""
-        if self._cv2 is not None:
-            cv2 = self._cv2
-            return cv2.integral(picture, table, sdepth=cv2.CV_64F if table.dtype == np.float64 else cv2.CV_32S)
-        np.cumsum(np.cumsum(picture, axis=0, dtype=np.int64), axis=1, out=table[1:, 1:])
-        return table
-
     def _above_threshold(self, gray: np.ndarray) -> np.ndarray:
         """1 where ``M`` exceeds the threshold, else 0."""
         if self._cv2 is not None:
@@ -245,34 +235,31 @@ class MotionMeasures:
             np.greater(gray, self.threshold, out=self._mask.view(bool))
         return self._mask
 
+    def _moving(self, mask: np.ndarray) -> tuple[int, tuple[int, int, int, int] | None]:
+        """How many pixels of a region's ``mask`` are set, and their bounding box in the region (x, y, w, h)."""
+        if self._cv2 is not None:
+            count = self._cv2.countNonZero(mask)
+            return count, self._cv2.boundingRect(mask) if count else None
+        rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if rows.size == 0:
+            return 0, None
+        return int(np.count_nonzero(mask)), (int(columns[0]), int(rows[0]), int(columns[-1] - columns[0]) + 1,
+                                             int(rows[-1] - rows[0]) + 1)
 
-def _region_values(region: Region, column_sums: np.ndarray, row_sums: np.ndarray, moving_columns: np.ndarray,
-                   moving_rows: np.ndarray) -> list[float | None]:
-    """Quantity, active share, centroid and box of ``region`` from its column and row sums of ``M`` and of
-    the pixels above the threshold."""
+
+def _region_values(region: Region, column_sums: np.ndarray, row_sums: np.ndarray, active: int,
+                   box: tuple[int, int, int, int] | None) -> list[float | None]:
+    """Quantity, active share, centroid and box of ``region`` from its column and row sums of ``M``, its count of
+    pixels above the threshold and their box within it."""
     area = region.width * region.height
-    total = float(column_sums.sum())
+    total = float(column_sums.sum(dtype=np.float64))
     if total > 0:
         centroid = (region.x + float(column_sums @ np.arange(region.width)) / total,
                     region.y + float(row_sums @ np.arange(region.height)) / total)
     else:
         centroid = (None, None)
-    active = int(moving_columns.sum())
-    if active:
-        columns, rows = np.flatnonzero(moving_columns), np.flatnonzero(moving_rows)
-        box = [region.x + int(columns[0]), region.y + int(rows[0]), int(columns[-1] - columns[0]) + 1,
-               int(rows[-1] - rows[0]) + 1]
-    else:
-        box = [None] * 4
-    return [total / area, active / area, *centroid, *box]
-
-
-def _region_sums(integral: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
-    """The column sums and row sums of ``M`` inside ``region``, from the summed-area table."""
-    x0, y0, x1, y1 = region.x, region.y, region.x + region.width, region.y + region.height
-    across = integral[y1, x0 : x1 + 1].astype(np.float64) - integral[y0, x0 : x1 + 1]
-    down = integral[y0 : y1 + 1, x1].astype(np.float64) - integral[y0 : y1 + 1, x0]
-    return np.diff(across), np.diff(down)
+    corner = [None] * 4 if box is None else [region.x + box[0], region.y + box[1], box[2], box[3]]
+    return [total / area, active / area, *centroid, *corner]
 
 
 def _flow_values(flow: FlowField, region: Region) -> list[float | None]:
