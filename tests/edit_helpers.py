@@ -11,6 +11,7 @@ from vse_helpers import add_image_strip, render_frames, select_only
 
 from blender_addon.core.engine import FrameList, extract_motion
 from blender_addon.core.settings import Settings
+from blender_addon.ui import props
 from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
 
@@ -63,6 +64,12 @@ def run(operator: str, scene: bpy.types.Scene, strip: bpy.types.Strip | None = N
     if strip is not None:
         select_only(scene, strip)
     return getattr(bpy.ops.sequencer, operator)(**options)
+
+
+def extract(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings) -> set[str]:
+    """Extract Motion on ``strip`` with ``settings`` set in the panel, as an artist would."""
+    props.settings_to_group(settings, scene.motion_extraction)
+    return run("motion_extract", scene, strip)
 
 
 def reports(captured: str) -> list[str]:

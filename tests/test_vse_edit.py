@@ -15,6 +15,7 @@ import bpy
 import pytest
 from edit_helpers import (
     engine_frames,
+    extract,
     places,
     render_alone,
     render_muted,
@@ -25,7 +26,6 @@ from edit_helpers import (
 from vse_helpers import FRAMES, add_image_strip, max_mean_difference, new_scene, render_frames, select_only
 
 from blender_addon.core.settings import Settings
-from blender_addon.ui import props
 from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
 from blender_addon.vse.strips import animated_property, strip_fcurves
@@ -265,8 +265,7 @@ def test_keyframes_of_the_source_carry_to_every_copy_shifted_by_its_lag(settings
     animate(scene, a)
     alone = render_alone(scene, a, tmp_path / "a")
     others = render_muted(scene, [a], 1, EDIT_END, tmp_path / "others")
-    props.settings_to_group(settings, scene.motion_extraction)  # the panel's settings, which Extract takes
-    assert run("motion_extract", scene, a) == {"FINISHED"}
+    assert extract(scene, a, settings) == {"FINISHED"}
     found = active(scene)
     copies = [strip for strip in scene.sequence_editor.strips_all
               if rig.rig_of(strip) == found and strip.type == "IMAGE" and strip != a]
@@ -333,15 +332,36 @@ def test_a_source_moving_in_the_frame_carries_its_keys_and_says_where_the_rig_di
     assert max_mean_difference(rendered, expected)[0] > 0  # and it does differ where the frame is empty
 
 
-def test_held_frames_past_the_media_are_refused(png_files):
+HELD = [(Settings(offset=-2, amplify=3.0, look="subtract"), 0, 4), (Settings(offset=2, amplify=3.0), 3, 0),
+        (Settings(offset=2, time_colour=True, red_delay=0, blue_delay=2), 3, 4),
+        (Settings(mode="freeze", reference=4, look="difference"), 3, 4)]
+
+
+@pytest.mark.parametrize(("settings", "before", "after"), HELD, ids=["end", "start", "time-colour", "freeze"])
+def test_frames_held_past_the_media_are_paired_as_the_frame_they_hold(settings, before, after, png_files, tmp_path):
+    scene = new_scene()
+    a = add_image_strip(scene, png_files, channel=1, start=11, name="a")
+    timing(a).left_handle, timing(a).right_handle = 11 - before, 11 + FRAMES + after  # the ends held
+    assert (timing(a).left_handle_offset, timing(a).right_handle_offset) == (-before, -after)
+    alone = render_alone(scene, a, tmp_path / "a")
+    assert extract(scene, a, settings) == {"FINISHED"}
+    found = active(scene)
+    assert span(found) == (11 - before, 11 + FRAMES + after)
+    # Freeze mode's reference K is media frame K, which the shown frames hold at K + before.
+    shown = settings.replace(reference=settings.reference + before) if settings.mode == "freeze" else settings
+    assert max_mean_difference(render_alone(scene, found, tmp_path / "rig"), engine_frames(alone, shown)) == (0, 0.0)
+
+
+@pytest.mark.parametrize("options", [{"edges": "source"}, {"trails": 0.5}], ids=["edges-source", "trails"])
+def test_held_frames_the_rig_cannot_pair_are_refused(options, png_files):
     scene = new_scene()
     a = add_image_strip(scene, png_files, channel=1, start=1, name="a")
     timing(a).right_handle = FRAMES + 5  # the last frame held for 4 more
-    assert timing(a).right_handle_offset < 0
     before = places(scene)
-    with pytest.raises(RuntimeError, match=r"^Error: 'a' holds frames past the ends of its media: trim it to its "
-                                           r"media, or use Bake Motion\n?$"):
-        run("motion_extract", scene, a)
+    with pytest.raises(RuntimeError, match=r"^Error: 'a' holds frames past the ends of its media: the rig pairs them "
+                                           r"with edges hold or in freeze mode, without trails; trim it to its media, "
+                                           r"or use Bake Motion\n?$"):
+        run("motion_extract", scene, a, **options)
     assert places(scene) == before
 
 

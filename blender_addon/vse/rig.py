@@ -65,7 +65,8 @@ its frame), so they show its picture as animated.
 Update keeps the range and channel the artist gave the rig (the record tells a hand trim from the
 build's) and the blends and modifiers set by hand on helpers rebuilt alike, and returns a line for
 each it could not keep; Remove gives the source back as the rig shows it. What the rig cannot show
-as the edit does (retiming, frames held past the media) is refused with the reason
+as the edit does (retiming; frames held past the media but under edges hold or freeze mode without
+trails, where a held frame is paired as the frame it holds) is refused with the reason
 (:func:`edit_problem`).
 """
 
@@ -215,8 +216,10 @@ def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
         return (f"'{strip.name}' is retimed{by}: the rig cannot pair retimed frames yet; bake it without the "
                 "retiming (Bake Motion) and retime the baked strip")
     time = timing(strip)
-    if time.left_handle_offset < 0 or time.right_handle_offset < 0:
-        return f"'{strip.name}' holds frames past the ends of its media: trim it to its media, or use Bake Motion"
+    held = time.left_handle_offset < 0 or time.right_handle_offset < 0
+    if held and (settings.trails > 0 or (settings.mode == "shift" and settings.edges != "hold")):
+        return (f"'{strip.name}' holds frames past the ends of its media: the rig pairs them with edges hold or in "
+                "freeze mode, without trails; trim it to its media, or use Bake Motion")
     animated = [animated_property(strip, fcurve) for fcurve in strip_fcurves(strip)]
     animated = [name for name in animated if name not in BLEND]
     if settings.align != "none":
@@ -501,8 +504,13 @@ def _media(strip: bpy.types.Strip) -> Span:
 
 
 def partner_span(source: bpy.types.Strip, settings: Settings) -> Span:
-    """Scene frames of the source's visible range that are combined with a partner."""
-    return rig_plan.paired_span(settings, _media(source)).within(_visible(source))
+    """Scene frames of the source's visible range that are combined with a partner. Frames held past the
+    media's ends show its first or last frame, and are paired as that frame is."""
+    media, visible = _media(source), _visible(source)
+    paired = rig_plan.paired_span(settings, media)
+    held = Span(visible.start if paired.start == media.start else paired.start,
+                visible.end if paired.end == media.end else paired.end)
+    return held.within(visible)
 
 
 def shown_span(source: bpy.types.Strip, settings: Settings) -> Span:
