@@ -138,17 +138,30 @@ class Layout:
         pass
 
 
+def motion_panels() -> list[type]:
+    """Every panel of the sidebar's Motion tab (the add-on's own and its sub-panels)."""
+    found = [cls for cls in bpy.types.Panel.__subclasses__() if getattr(cls, "bl_category", None) == "Motion"]
+    assert panel.SEQUENCER_PT_motion_extraction in found and len(found) > 1
+    return found
+
+
 def drawn(scene: bpy.types.Scene) -> list[str]:
-    """The labels the Motion panel draws for the active strip."""
+    """The labels the Motion tab's panels draw for the active strip (each that polls true)."""
     labels: list[str] = []
     with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
-        panel.SEQUENCER_PT_motion_extraction.draw(SimpleNamespace(layout=Layout(labels)), bpy.context)
+        for cls in motion_panels():
+            if not hasattr(cls, "poll") or cls.poll(bpy.context):
+                cls.draw(SimpleNamespace(layout=Layout(labels)), bpy.context)
     return labels
 
 
 def fit_layout_poll(scene: bpy.types.Scene) -> bool:
+    """Fit Scene to Layout's poll; on the way, every Motion operator's poll runs (none may raise)."""
     with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
-        return operators.SEQUENCER_OT_motion_extract_fit_layout.poll(bpy.context)
+        polls = {name: getattr(bpy.ops.sequencer, name).poll() for name in dir(bpy.ops.sequencer)
+                 if name.startswith("motion")}
+    assert len(polls) > 4
+    return polls["motion_extract_fit_layout"]
 
 
 def test_a_rig_with_damaged_settings_is_shown_with_the_way_back(png_files):
