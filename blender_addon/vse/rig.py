@@ -633,6 +633,9 @@ def _aligned_partner(
     meta = _tag(strips.new_meta(name=base + "Partner", channel=CHANNELS[PARTNER], frame_start=visible.start), PARTNER)
     fill = _tag(copy_strip(scene, source, base + "Fill", 1, meta.strips), CHANNEL_PARTNER)
     copy_animation(source, fill, 0, skip=BLEND)
+    # The bottom of the META: REPLACE. Blender 5.2 left an ALPHA_OVER fill out of one frame of the handheld
+    # test (as if the moved partner covered it), so the partner's uncovered border stayed transparent.
+    fill.blend_type = "REPLACE"
     moved = _tag(copy_strip(scene, source, base + "Partner Aligned", 2, meta.strips), CHANNEL_PARTNER)
     if settings.mode == "freeze":
         _hold(moved, settings.reference, visible)
