@@ -150,6 +150,31 @@ def test_a_split_rig_is_two_rigs_each_updating_and_removing_within_its_range(png
     assert max_mean_difference(render_muted(scene, [title], 1, EDIT_END, tmp_path / "back"), whole) == (0, 0.0)
 
 
+def test_a_rig_inside_the_artists_own_meta_keeps_to_it(png_files, tmp_path):
+    scene = new_scene()
+    a, b, title = two_shots_and_a_title(scene, png_files)
+    scene_strips = scene.sequence_editor.strips
+    group = scene_strips.new_meta(name="Scene 1", channel=3, frame_start=1)
+    for strip in (a, b):
+        strip.move_to_meta(group)
+    timing(group).left_handle, timing(group).right_handle = 1, EDIT_END
+    whole = render_frames(scene, 1, EDIT_END, tmp_path / "whole")
+    before = places(scene)
+    assert run("motion_extract", scene, a, offset=2, look="difference") == {"FINISHED"}
+    found = active(scene)
+    assert found.parent_meta() == group and found.channel == 1 and span(found) == (1, 17)
+    assert without(places(scene), "a") == without(before, "a")
+    timing(found).right_handle = 12
+    assert bpy.ops.sequencer.motion_extract_update(offset=3) == {"FINISHED"}
+    assert (found.parent_meta(), found.channel, span(found)) == (group, 1, (1, 12))
+    assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
+    a = scene.sequence_editor.strips_all["a"]
+    assert (a.parent_meta(), a.channel, span(a)) == (group, 1, (1, 12))
+    timing(a).right_handle = 17  # the artist drags the tail back: the edit is as it was
+    assert places(scene) == before
+    assert max_mean_difference(render_frames(scene, 1, EDIT_END, tmp_path / "back"), whole) == (0, 0.0)
+
+
 # --- 2. neighbours stay out ---------------------------------------------------------------------------
 
 
