@@ -55,11 +55,15 @@ def test_extract_on_missing_images_is_refused_and_works_once_they_are_back(own_p
     folder = own_pngs[0].parent
     away = hidden(folder)
     before = places(scene)
+    scene.sequence_editor.active_strip = shot
+    missing = f"'shot': its media is missing ({own_pngs[0]} and 15 more): relink it or put it back, then try again"
+    assert missing in drawn(scene)  # the panel says so before Extract is pressed
     with pytest.raises(RuntimeError, match=rf"^Error: 'shot': its media is missing \({own_pngs[0]} and 15 more\): "
                                            r"relink it or put it back, then try again\n?$"):
         run("motion_extract", scene, shot)
     assert places(scene) == before
     shutil.move(away, folder)
+    assert missing not in drawn(scene)
     assert run("motion_extract", scene, shot, offset=2) == {"FINISHED"}
     found = scene.sequence_editor.active_strip
     assert max_mean_difference(render_alone(scene, found, tmp_path / "rig"),

@@ -77,15 +77,20 @@ def draw_presets(layout: bpy.types.UILayout) -> None:
 
 
 def planned_limits(group: bpy.types.PropertyGroup, strip: bpy.types.Strip | None) -> list[str]:
-    """What a rig built from ``group`` for ``strip`` would show only approximately."""
+    """Why Extract Motion would refuse ``strip`` with ``group``'s settings, or what its rig would show only
+    approximately."""
     if strip is None or rig.source_problem(strip):
         return []
     try:
         settings = settings_from_group(group)
     except SettingsError:
         return []
+    refusal = rig.media_problem(strip) or rig.edit_problem(strip, settings)
+    if refusal:
+        return [refusal]
     notes = rig_plan.approximations(settings, media_frame_count(strip))
-    return [f"Approximate in the sequencer: {note}" for note in notes]
+    framing = rig.framing_note(strip)
+    return [f"Approximate in the sequencer: {note}" for note in notes] + ([framing] if framing else [])
 
 
 def draw_notes(layout: bpy.types.UILayout, notes: list[str], fix_layout: bool) -> None:
