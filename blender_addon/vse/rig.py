@@ -209,7 +209,8 @@ def framing_note(source: bpy.types.Strip) -> str | None:
 
 
 def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
-    """Why the rig cannot show ``strip`` as the edit does (its neighbours, its timing, its animation), or ``None``."""
+    """Why the rig cannot show ``strip`` as the edit does (its retiming, its held frames, for alignment its
+    transform), or ``None``."""
     speed = [other.name for other in _effect_users(strip) if other.type == "SPEED"]
     if len(strip.retiming_keys) or speed:
         by = f" by '{speed[0]}'" if speed else ""
