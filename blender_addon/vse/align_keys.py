@@ -14,7 +14,6 @@ import math
 
 import bpy
 
-from ..core.align import IDENTITY, strip_transform
 from ..core.engine import SourceEndedEarly, estimate_alignments
 from ..core.settings import Settings, SettingsError
 from .compat import timing
@@ -38,6 +37,7 @@ def partner_keys(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Sett
     """
     try:
         from .. import media  # PyAV and OpenCV: the extension's bundled wheels
+        from ..core.align import IDENTITY, strip_transform
     except ImportError as error:
         raise AlignKeysError(f"aligning needs OpenCV and PyAV ({error})") from None
     from .bake import strip_input  # bake imports the rig, which imports this
