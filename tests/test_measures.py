@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from blender_addon.core.engine import FrameList, extract_motion
-from blender_addon.core.flow import legend_size
+from blender_addon.core.flow import STILL_SPEED, legend_size
 from blender_addon.core.measures import (
     FLOW_COLUMNS,
     MOTION_COLUMNS,
@@ -143,7 +143,8 @@ def test_flow_of_a_known_translation_reads_back_its_direction_and_speed(offset, 
 
 
 def test_flow_look_draws_the_colour_wheel():
-    """Rightward motion is red, upward yellow-green, at the brightness of its speed on the flow scale."""
+    """Rightward motion is red, upward yellow-green, at the brightness of its speed on the flow scale (black at
+    STILL_SPEED, full at the scale)."""
     rng = np.random.default_rng(5)
     texture = cv2.GaussianBlur(rng.integers(0, 256, (300, 300, 3), dtype=np.uint8), (0, 0), 2)
 
@@ -153,7 +154,8 @@ def test_flow_look_draws_the_colour_wheel():
 
     right = list(extract_motion(FrameList(pan(2, 0)), Settings(look="flow", flow_scale=4.0), 2, 3))[0]
     middle = right[30:60, 50:110].reshape(-1, 3).mean(axis=0)  # B, G, R
-    assert middle[2] == pytest.approx(255 * 2 / 4, abs=12) and middle[0] < 20 and middle[1] < 20
+    assert middle[2] == pytest.approx(255 * (2 - STILL_SPEED) / (4 - STILL_SPEED), abs=12)
+    assert middle[0] < 20 and middle[1] < 20
     up = list(extract_motion(FrameList(pan(0, -2)), Settings(look="flow", flow_scale=2.0), 2, 3))[0]
     hue = cv2.cvtColor(up[30:60, 50:110], cv2.COLOR_BGR2HSV)[..., 0]
     assert np.median(hue) == pytest.approx(45, abs=3)  # 90 degrees, in OpenCV's half degrees

@@ -6,8 +6,9 @@ it keeps, see docs/benchmarks.md) finds where it is in the partner, on the luma 
 the vector is turned to point the way things travel (from the earlier frame of the two to the later;
 in freeze mode, from the reference). Speed is its length divided by the frames between the two
 (pixels per frame). The picture is HSV: hue = direction (red right, yellow-green up, cyan left,
-violet down: counter-clockwise with y up), full saturation, value = speed * 255 / ``flow_scale``,
-clipped; amplify scales that brightness like the other looks on black. ``flow_legend`` draws the
+violet down: counter-clockwise with y up), full saturation, value = speed on the flow scale,
+clipped; speeds below :data:`STILL_SPEED` show black, and the brightness rises from there to full at
+the flow scale; amplify scales that brightness like the other looks on black. ``flow_legend`` draws the
 wheel itself in the bottom-right corner of the finished picture.
 
 OpenCV is required here (there is no numpy flow); :func:`require_opencv` says so in one line.
@@ -23,6 +24,7 @@ from .settings import Settings, SettingsError
 
 PRESET = "ULTRAFAST"
 REFINEMENT = 3  # variational refinement iterations: smooths the preset's blocky patches (measured: +60 % time)
+STILL_SPEED = 0.25  # pixels per frame: slower shows black (DIS's noise on still texture; noise costs the encoder)
 WORK_WIDTH = 960  # frames at least twice as wide are compared at a whole fraction of their size
 
 
@@ -87,7 +89,9 @@ class FlowLook:
         hsv = self._hsv
         # Hue in OpenCV's 0-180 for 0-360 degrees counter-clockwise (180 is red again); value = speed on the scale.
         hsv[..., 0] = cv2.convertScaleAbs(angle, alpha=-0.5, beta=180.0)
-        hsv[..., 2] = cv2.convertScaleAbs(magnitude, alpha=255.0 / (self._flow_scale * frames))
+        still, gain = brightness(self._flow_scale)
+        value = cv2.convertScaleAbs(magnitude, alpha=gain / frames)
+        hsv[..., 2] = cv2.subtract(value, round(gain * still))  # saturating: below STILL_SPEED is 0
         if out is None:
             out = np.empty(self.shape, np.uint8)
         if hsv.shape[:2] == out.shape[:2]:
@@ -98,6 +102,13 @@ class FlowLook:
         if self._amplify is not None:
             cv2.LUT(out, self._amplify, dst=out)
         return out
+
+
+def brightness(flow_scale: float) -> tuple[float, float]:
+    """The speed that shows black (:data:`STILL_SPEED`, at most half the scale) and the levels per pixel per frame
+    above it: a speed of ``flow_scale`` shows 255."""
+    still = min(STILL_SPEED, flow_scale / 2)
+    return still, 255.0 / (flow_scale - still)
 
 
 def legend(size: int, flow_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +124,8 @@ def legend(size: int, flow_scale: float) -> tuple[np.ndarray, np.ndarray]:
     hsv = np.zeros((size, size, 3), np.uint8)
     hsv[..., 0] = np.round((np.degrees(np.arctan2(dy, dx)) % 360) / 2).astype(np.uint8) % 180
     hsv[..., 1] = 255
-    hsv[..., 2] = np.clip(np.round(255 * distance / radius), 0, 255).astype(np.uint8)
+    still, gain = brightness(flow_scale)
+    hsv[..., 2] = np.clip(np.round(gain * (flow_scale * distance / radius - still)), 0, 255).astype(np.uint8)
     wheel = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
     inside = distance <= radius + 1.0
     wheel[distance > radius] = (160, 160, 160)  # the ring
