@@ -7,7 +7,7 @@ import bpy
 from ..core.settings import SettingsError
 from ..vse import bake, motion_keys
 from ..vse.strips import active_strip, context_scene
-from .bake import _settings_owner  # whose settings a bake takes: the same for the keys
+from .bake import SEQUENCER_OT_motion_bake, _settings_owner  # whose settings a bake takes: the same for the keys
 from .props import PROPERTY_NAME, settings_from_group
 
 
@@ -19,17 +19,8 @@ properties (motion_quantity, motion_x, ...), one key per frame it shows, for dri
     bl_label = "Key Motion Data"
     bl_options = {"REGISTER", "UNDO"}
 
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        scene = context_scene(context)
-        if scene is None or scene.sequence_editor is None:
-            cls.poll_message_set("The scene has no sequencer strips")
-            return False
-        problem = bake.bake_problem(scene, active_strip(scene))
-        if problem:
-            cls.poll_message_set(problem)
-            return False
-        return True
+    # Greyed out for the reasons Bake Motion is, told as this operator's own message.
+    poll = classmethod(SEQUENCER_OT_motion_bake.poll.__func__)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
