@@ -100,3 +100,36 @@ def test_the_rig_refuses_the_flow_look_which_bake_motion_renders(movie):
     with pytest.raises(RuntimeError, match="look flow: the sequencer rig cannot compute optical flow"):
         bpy.ops.sequencer.motion_extract(look="flow")
     assert rig.rig_of(scene.sequence_editor.active_strip) is None
+
+
+class Layout:
+    """A stand-in for a UILayout that records what a panel draws."""
+
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+        self.use_property_split = self.use_property_decorate = False
+
+    def prop(self, group, name: str, **options) -> None:
+        self.drawn.append(name)
+
+    def label(self, text: str = "", **options) -> None:
+        self.drawn.append(text)
+
+    def column(self, **options) -> Layout:
+        return self
+
+    def row(self, **options) -> Layout:
+        return self
+
+
+def test_the_panel_shows_the_flow_options_with_the_flow_look():
+    from blender_addon.ui.panel import draw_settings
+
+    scene = new_scene()
+    group = scene.motion_extraction
+    for look, shown in (("gray", False), ("flow", True)):
+        group.look = look
+        layout = Layout()
+        draw_settings(layout, group)
+        assert ("flow_scale" in layout.drawn and "flow_legend" in layout.drawn) is shown
+        assert any("Bake Motion renders it" in line for line in layout.drawn) is shown

@@ -40,6 +40,10 @@ def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) ->
         column = layout.column(align=True)
         column.prop(group, "matte_threshold")
         column.prop(group, "matte_softness")
+    if group.look == "flow":
+        layout.prop(group, "flow_scale")
+        layout.prop(group, "flow_legend")
+        layout.label(text="Strips cannot compute optical flow: Bake Motion renders it", icon="INFO")
     layout.prop(group, "amplify")
     layout.prop(group, "pre_blur")
     if group.mode == "shift":
