@@ -26,37 +26,15 @@ import numpy as np
 from ..core.measures import Column, MotionMeasures
 from .paths import (
     MediaError,
-    check_output,
+    PendingFile,
     check_picture,
-    create_temp_file,
     data_kind,
-    flush_to_disk,
     motiongram_paths,
     os_error,
-    publish,
     sidecar_path,
 )
 
 DECIMALS = 6  # digits after the point in data files: a millionth of a level or pixel
-
-
-class _Pending:
-    """A file written to a temporary beside ``path`` and published by :meth:`commit`."""
-
-    def __init__(self, path: str, overwrite: bool, protect: Sequence[str | os.PathLike]) -> None:
-        check_output(path, list(protect), overwrite)
-        self.path, self.overwrite = path, overwrite
-        self.temp = create_temp_file(path)
-
-    def commit(self) -> None:
-        flush_to_disk(self.temp)
-        publish(self.temp, self.path, self.overwrite)
-
-    def discard(self) -> None:
-        try:
-            os.remove(self.temp)
-        except FileNotFoundError:
-            pass
 
 
 def cell(value: float | int | None) -> float | int | None:
@@ -79,10 +57,10 @@ class DataWriter:
         self.kind = data_kind(text)
         self.columns = list(columns)
         self.record = {**record, "columns": column_records(self.columns)}
-        self._files = [_Pending(text, overwrite, protect)]
+        self._files = [PendingFile(text, overwrite, protect)]
         side = sidecar_path(text)
         if side is not None:
-            self._files.append(_Pending(side, overwrite, [*protect, text]))
+            self._files.append(PendingFile(side, overwrite, [*protect, text]))
         self._rows = 0
         try:
             self._stream = open(self._files[0].temp, "w", encoding="utf-8", newline="")
@@ -146,7 +124,7 @@ class MotiongramWriter:
         figure, horizontal, vertical = motiongram_paths(path)
         self._files = []
         for name in (figure, horizontal, vertical):
-            self._files.append(_Pending(name, overwrite, [*protect, *(pending.path for pending in self._files)]))
+            self._files.append(PendingFile(name, overwrite, [*protect, *(pending.path for pending in self._files)]))
         self.width, self.height = width, height
         self.first_time, self.rate = first_time, rate
         self._columns: list[np.ndarray] = []
@@ -218,7 +196,7 @@ class PlotWriter:
     def __init__(self, path: str | os.PathLike, names: Sequence[str], overwrite: bool = False,
                  protect: Sequence[str | os.PathLike] = ()) -> None:
         check_picture(path)
-        self._file = _Pending(os.fspath(path), overwrite, protect)
+        self._file = PendingFile(os.fspath(path), overwrite, protect)
         self.names = list(names)
         self._times: list[float] = []
         self._values: list[list[float]] = []

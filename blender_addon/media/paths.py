@@ -23,6 +23,7 @@ import re
 import secrets
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -455,6 +456,29 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
         os.replace(temp, path)
         return
     os.remove(temp)
+
+
+class PendingFile:
+    """A file written to a temporary beside ``path`` (:attr:`temp`) and published by :meth:`commit`.
+
+    Checked like every output first (:func:`check_output`): never one of ``protect``, never an
+    existing file without ``overwrite``. :meth:`discard` removes the temporary (after a commit, nothing).
+    """
+
+    def __init__(self, path: str, overwrite: bool, protect: Sequence[str | os.PathLike]) -> None:
+        check_output(path, list(protect), overwrite)
+        self.path, self.overwrite = path, overwrite
+        self.temp = create_temp_file(path)
+
+    def commit(self) -> None:
+        flush_to_disk(self.temp)
+        publish(self.temp, self.path, self.overwrite)
+
+    def discard(self) -> None:
+        try:
+            os.remove(self.temp)
+        except FileNotFoundError:
+            pass
 
 
 def complete_png(path: str) -> bool:
