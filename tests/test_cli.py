@@ -259,7 +259,10 @@ def run_like_blender(*args: str | os.PathLike, block_opencv: bool = False) -> su
         f"import sys; {block}import bpy, runpy; sys.argv = {argv!r}; "
         f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
     )
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # Started as from a shell: the bpy these tests import (5.1 on) puts $OCIO in this process's environment,
+    # and a child importing bpy with it set logs "Using OCIO=..." before the script runs (Blender's start-up).
+    env = {name: value for name, value in os.environ.items() if name != "OCIO"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_runs_as_a_blender_python_script(lossless_clip, tmp_path):
