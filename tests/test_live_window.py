@@ -44,8 +44,9 @@ def display():
     server.wait(10)
 
 
-def magenta_clip(path: Path, width: int, height: int, frames: int = 150) -> Path:
-    """A magenta clip with a small white square moving across it, at 25 fps."""
+def magenta_clip(path: Path, width: int, height: int, frames: int = 400) -> Path:
+    """A magenta clip with a small white square moving across it, at 25 fps: 16 s, time enough for the viewer
+    to start on a busy machine."""
     with media.open_writer(path, 25.0, width, height) as writer:
         for index in range(frames):
             frame = np.zeros((height, width, 3), np.uint8)
@@ -78,7 +79,7 @@ def window_on_screen(display: str, clip: Path, tmp_path: Path) -> tuple[np.ndarr
     """Run the viewer on ``clip`` and take a screenshot once its window shows frames; the screenshot and stderr."""
     environment = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     viewer = subprocess.Popen(
-        [str(GUI_PYTHON), str(ROOT / "scripts" / "live.py"), str(clip), "--frames", "250"],
+        [str(GUI_PYTHON), str(ROOT / "scripts" / "live.py"), str(clip)],
         env=environment, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -94,11 +95,13 @@ def window_on_screen(display: str, clip: Path, tmp_path: Path) -> tuple[np.ndarr
             from PIL import Image
 
             Image.fromarray(screenshot(display)).save(Path(os.environ["LIVE_WINDOW_SHOTS"]) / "live_window_missing.png")
-        raise AssertionError(f"the window never showed the clip: {viewer.communicate()[1][-2000:]}")
+        output, errors = viewer.communicate()
+        raise AssertionError(f"the window never showed the clip (viewer exit {viewer.returncode}): {output[-500:]} "
+                             f"{errors[-2000:]}")
     finally:
         if viewer.poll() is None:
             viewer.kill()
-        viewer.communicate()
+        viewer.wait(10)
 
 
 @pytest.mark.parametrize("size, scale", [
