@@ -46,6 +46,7 @@ MIN_INLIER_SHARE = 0.25
 MAX_SCALE_CHANGE = 2.0  # a fitted scale outside [1/x, x] between two frames is a failed fit
 RANSAC_ITERATIONS = 2000
 RANSAC_CONFIDENCE = 0.999
+SHIFT_CANDIDATES = 64  # candidate moves for the shift model: ~16 of them fall in a consensus of a quarter
 
 
 def ransac_threshold(width: int, height: int) -> float:
@@ -229,12 +230,14 @@ def _fit(model: str, source: np.ndarray, target: np.ndarray, threshold: float) -
 
 
 def _fit_shift(source: np.ndarray, target: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Translation by exhaustive consensus: every track's displacement is a candidate; the one most
-    others agree with wins (the first on ties), then the mean of its inliers, twice."""
+    """Translation by consensus: the displacements of up to :data:`SHIFT_CANDIDATES` tracks, spread over
+    the list, are candidates; the one most tracks agree with wins (the first on ties), then the mean
+    of its inliers, twice."""
     moves = target - source
-    distances = np.linalg.norm(moves[:, None, :] - moves[None, :, :], axis=2)
+    candidates = moves[:: max(1, len(moves) // SHIFT_CANDIDATES)]
+    distances = np.linalg.norm(candidates[:, None, :] - moves[None, :, :], axis=2)
     support = (distances < threshold).sum(axis=1)
-    move = moves[int(np.argmax(support))]
+    move = candidates[int(np.argmax(support))]
     for _ in range(2):
         inliers = np.linalg.norm(moves - move, axis=1) < threshold
         move = moves[inliers].mean(axis=0)
