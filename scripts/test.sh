@@ -24,21 +24,32 @@ make_venv "$repo/.venv-blender-bare" "$repo/requirements-bare.txt" 3.11 || exit 
 # The live window's test: OpenCV's GUI build (the project's venv has the headless one) in a venv of its own.
 make_venv "$repo/.venv-gui" "$repo/requirements-gui.txt" 3.11 || exit 1
 "$venv/bin/ruff" check .
-status=0
-"$PYTHON" -m pytest "$@" || status=$?
-# The bpy tests on Blender 5.1 and 5.2 side by side (each keeps about one core busy), each in its own
-# temporary folder; their output follows in order once both are done.
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-runs=()
+# The Blender 5.1 and 5.2 venvs are made in the background while the 5.0 suite runs (their output
+# is shown after it); then their bpy tests run side by side (each keeps about one core busy), each
+# in its own temporary folder, their output in order once both are done.
+setups=()
 for blender in 5.1 5.2; do
   tagged="$repo/.venv-blender${blender/./}"
-  if make_venv "$tagged" "$repo/requirements-blender${blender/./}.txt" 3.13; then
-    make_venv "$tagged-bare" "$repo/requirements-blender${blender/./}-bare.txt" 3.13 || status=1  # the bake test's
+  ( make_venv "$tagged" "$repo/requirements-blender${blender/./}.txt" 3.13 \
+    && make_venv "$tagged-bare" "$repo/requirements-blender${blender/./}-bare.txt" 3.13 ) \
+    > "$scratch/setup-$blender.log" 2>&1 &  # -bare: the bake test's
+  setups+=("$blender:$!")
+done
+status=0
+"$PYTHON" -m pytest "$@" || status=$?
+runs=()
+for setup in "${setups[@]}"; do
+  blender="${setup%%:*}" code=0
+  wait "${setup#*:}" || code=$?
+  grep -v "^WARNING: Location" "$scratch/setup-$blender.log" >&2 || true
+  tagged="$repo/.venv-blender${blender/./}"
+  if [ "$code" = 0 ]; then
     "$tagged/bin/python" -m pytest -m bpy -p no:cacheprovider --basetemp "$scratch/$blender" "$@" \
       > "$scratch/$blender.log" 2>&1 &
     runs+=("$blender:$!")
-  elif [ $? = 3 ]; then
+  elif [ "$code" = 3 ]; then
     echo "note: no Python 3.13 found, so the bpy tests did NOT run on Blender $blender (only on 5.0)" >&2
   else
     status=1
