@@ -6,7 +6,8 @@ between them and leaves the scene's own (pairwise alignment, no path smoothing).
 
 1. both frames are tracked on gray copies at most :data:`WORKING_SIZE` pixels wide (area-averaged:
    at 1080p this costs a third of full size, and estimates stay within 0.05 px of the true path);
-   corners are found in t, spread by a minimum distance, and pyramidal Lucas-Kanade tracks each
+   corners are found in t, the strongest of each cell of a grid (so a plain background gets its
+   share of votes beside a busy foreground), and pyramidal Lucas-Kanade tracks each
    from t into p (its five pyramid levels follow moves of a few hundred pixels); a corner is kept
    only if tracking back from p lands within :data:`FORWARD_BACKWARD_PX` of where it started;
 2. a model is fitted to the tracks by RANSAC, so whatever moves on its own (up to about half the
@@ -37,7 +38,8 @@ MODELS = ("none", "shift", "similarity", "perspective")
 WORKING_SIZE = 960  # frames are tracked on copies at most this many pixels on their long side
 MAX_CORNERS = 400
 DETECT_HALF_FROM = 480  # a working copy at least this tall has its corners found at half size
-CORNER_QUALITY = 0.001  # relative to the strongest corner: low, so smooth texture counts too
+CORNER_QUALITY = 0.01  # relative to the strongest corner of its grid cell
+CORNER_GRID = (8, 6)  # corners are found in each of these columns x rows of the frame
 LK_WINDOW = (15, 15)
 LK_LEVELS = 5
 LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
@@ -119,10 +121,7 @@ class _FrameFeatures:
             # only where tracking starts, which follows the texture there at full precision.
             detect = cv2.pyrDown(self.gray) if min(self.gray.shape) >= DETECT_HALF_FROM else self.gray
             scale = self.gray.shape[0] / detect.shape[0]
-            distance = max(6.0, min(detect.shape) / 24)
-            found = cv2.goodFeaturesToTrack(detect, MAX_CORNERS, CORNER_QUALITY, distance, blockSize=5)
-            corners = np.empty((0, 1, 2), np.float32) if found is None else found * scale
-            self._corners = corners.astype(np.float32)
+            self._corners = (_spread_corners(detect) * scale).astype(np.float32)
         return self._corners
 
     def to_full(self, matrix: np.ndarray) -> np.ndarray:
@@ -133,6 +132,26 @@ class _FrameFeatures:
         shift = (self.factor - 1) / 2  # full x -> working x: factor * x + shift
         to_working = np.array([[self.factor, 0.0, shift], [0.0, self.factor, shift], [0.0, 0.0, 1.0]])
         return np.linalg.inv(to_working) @ matrix @ to_working
+
+
+def _spread_corners(gray: np.ndarray) -> np.ndarray:
+    """Corners in every cell of a :data:`CORNER_GRID` grid, the strongest of each cell (relative to that
+    cell's own best), so a plain wall gets its share beside a busy foreground: the background usually
+    spans most of the frame, and with corners spread by area it outvotes what moves on its own."""
+    columns, rows = CORNER_GRID
+    height, width = gray.shape
+    per_cell = max(1, MAX_CORNERS // (columns * rows))
+    distance = max(6.0, min(height, width) / 24)
+    found = []
+    for row in range(rows):
+        top, bottom = row * height // rows, (row + 1) * height // rows
+        for column in range(columns):
+            left, right = column * width // columns, (column + 1) * width // columns
+            cell = cv2.goodFeaturesToTrack(gray[top:bottom, left:right], per_cell, CORNER_QUALITY, distance,
+                                           blockSize=5)
+            if cell is not None:
+                found.append(cell + np.float32([left, top]))
+    return np.concatenate(found) if found else np.empty((0, 1, 2), np.float32)
 
 
 class Aligner:
