@@ -10,6 +10,7 @@ from ..vse.strips import active_strip, context_scene
 from .panel import SEQUENCER_PT_motion_extraction, draw_settings
 from .preferences import addon_preferences, bake_extension
 from .props import PROPERTY_NAME, fill_unset_properties, settings_annotations, settings_from_operator, settings_to_group
+from .registration import classes_with_strip_menu
 
 TIMER_INTERVAL = 0.1  # seconds between progress updates
 
@@ -175,14 +176,4 @@ def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:
 
 classes = (SEQUENCER_OT_motion_bake, SEQUENCER_PT_motion_bake)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-    bpy.types.SEQUENCER_MT_strip.append(draw_strip_menu)
-
-
-def unregister() -> None:
-    bpy.types.SEQUENCER_MT_strip.remove(draw_strip_menu)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = classes_with_strip_menu(classes, draw_strip_menu)

@@ -9,6 +9,7 @@ from ..vse import bake, motion_keys
 from ..vse.strips import active_strip, context_scene
 from .bake import SEQUENCER_OT_motion_bake, _settings_owner  # whose settings a bake takes: the same for the keys
 from .props import PROPERTY_NAME, settings_from_group
+from .registration import classes_with_strip_menu
 
 
 class SEQUENCER_OT_motion_key(bpy.types.Operator):
@@ -48,14 +49,4 @@ def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:
 
 classes = (SEQUENCER_OT_motion_key,)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-    bpy.types.SEQUENCER_MT_strip.append(draw_strip_menu)
-
-
-def unregister() -> None:
-    bpy.types.SEQUENCER_MT_strip.remove(draw_strip_menu)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = classes_with_strip_menu(classes, draw_strip_menu)

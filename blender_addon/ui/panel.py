@@ -18,6 +18,7 @@ from .operators import (
 )
 from .presets import SEQUENCER_MT_motion_extraction_presets, SEQUENCER_OT_motion_extraction_preset_add
 from .props import PROPERTY_NAME, settings_from_group
+from .registration import classes_with_strip_menu
 
 
 def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) -> None:
@@ -164,14 +165,4 @@ def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:
 
 classes = (SEQUENCER_PT_motion_extraction,)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-    bpy.types.SEQUENCER_MT_strip.append(draw_strip_menu)
-
-
-def unregister() -> None:
-    bpy.types.SEQUENCER_MT_strip.remove(draw_strip_menu)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = classes_with_strip_menu(classes, draw_strip_menu)

@@ -41,12 +41,4 @@ def bake_extension(context: bpy.types.Context) -> str:
 
 classes = (MotionExtractionPreferences,)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(classes)
