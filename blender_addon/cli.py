@@ -695,7 +695,7 @@ def render_exact(args: argparse.Namespace, settings: Settings, input_path: Path 
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
             metadata=metadata,
         ) as writer, contextlib.closing(
-            _frames(args, source, input_path, settings, start, stop, output, alignments.heard if alignments else None)
+            _frames(args, source, input_path, settings, start, stop, output, alignments if alignments else None)
         ) as frames:
             alignments.report = report
             for done, frame in enumerate(frames, start=1):
@@ -737,6 +737,11 @@ class _AlignmentLog:
             for partner, alignment in zip(plan.partners or (None,), alignments or (None,), strict=True):
                 self.report.writerow(report_row(plan.index, time, plan.frame, partner, alignment))
 
+    def merge(self, pairs: int, failed: list) -> None:
+        """What ``--jobs`` processes report of their chunks (see ``parallel``): pairs, and [frame, why] unaligned."""
+        self.pairs += pairs
+        self.failed += [(frame, why) for frame, why in failed]
+
     def warnings(self) -> list[str]:
         if not self.failed:
             return []
@@ -765,20 +770,22 @@ def _align_report(args: argparse.Namespace, protect: list) -> Iterator:
 
 
 def _frames(args: argparse.Namespace, source, input_path: Path, settings: Settings, start: int, stop: int,
-            output: Path, on_alignment=None) -> Iterator:
-    """The output frames ``[start, stop)``, from this process or from ``--jobs`` processes."""
+            output: Path, alignments: _AlignmentLog | None = None) -> Iterator:
+    """The output frames ``[start, stop)``, from this process or from ``--jobs`` processes; ``alignments`` hears
+    what ``--align`` did."""
     if args.jobs == 1:
         try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
             recorder = motion_data.recorder(args, settings, source, input_path, output, start)
         except ValueError as error:
             raise UsageError(f"{source.path}: {error}") from None
-        frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory, on_alignment=on_alignment,
+        frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory,
+                                on_alignment=None if alignments is None else alignments.heard,
                                 measure=None if recorder is None else recorder.measures)
         return frames if recorder is None else motion_data.recorded(frames, recorder, settings, source, start)
     from .parallel import parallel_frames
 
     return parallel_frames(source, str(input_path), settings, start, stop, args.jobs, str(output), args.max_memory,
-                           RunError)
+                           RunError, on_unaligned=None if alignments is None else alignments.merge)
 
 
 def _render_with_blender(batch: ModuleType, stderr: TextIO, render: Callable[..., object], *args, **kwargs) -> None:

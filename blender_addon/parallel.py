@@ -77,6 +77,15 @@ class _Child:
         reason = lines[-1].split(": error: ", 1)[-1] if lines else f"exit code {code}"
         return f"{self.name} (a process of --jobs) failed: {reason}"
 
+    def alignment(self) -> tuple[int, list]:
+        """The child's count of aligned frame pairs and its unaligned ones, from its last words on stderr."""
+        with open(self.log, encoding="utf-8", errors="replace") as stream:
+            for line in stream:
+                if line.startswith(ALIGNMENT_LINE):
+                    found = json.loads(line[len(ALIGNMENT_LINE):])
+                    return found["pairs"], found["failed"]
+        return 0, []
+
     def stop_now(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -99,16 +108,21 @@ def _start_child(input_path: str, settings: Settings, first: int, stop: int, pat
 
 
 def parallel_frames(source, input_path: str, settings: Settings, start: int, stop: int, jobs: int, output: str,
-                    max_memory: int, fail: Callable[[str], Exception]) -> Iterator[np.ndarray]:
+                    max_memory: int, fail: Callable[[str], Exception],
+                    on_unaligned: Callable[[int, list], None] | None = None) -> Iterator[np.ndarray]:
     """Output frames ``start`` to ``stop - 1`` of ``source``, rendered by ``jobs`` processes; see the module's notes.
 
     ``fail(message)`` makes the exception raised for a child's failure or too little disk space.
+    With ``settings.align``, ``on_unaligned(pairs, failed)`` hears, chunk by chunk, how many frame
+    pairs were aligned and which could not be (``[output frame, why]`` each).
     Close the iterator (or use it to the end) to stop the children and delete the work folder.
     """
     chunks = split_for_jobs(settings, start, stop, jobs)
     memory = max(0, max_memory // len(chunks))
+    own = _AlignmentCount(on_unaligned)
     if len(chunks) == 1:
-        yield from extract_motion(source, settings, start, stop, max_memory=max_memory)
+        yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=own)
+        own.report()
         return
     shape = MotionEffect(settings, (source.height, source.width, 3)).output_shape
     work = create_temp_folder(output)
@@ -118,17 +132,21 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
         for first, end in chunks[1:]:
             path, log = os.path.join(work, f"chunk{first}.raw"), os.path.join(work, f"chunk{first}.log")
             children.append(_start_child(str(input_path), settings, first, end, path, memory, log))
-        for done, frame in enumerate(extract_motion(source, settings, *chunks[0], max_memory=memory), start=1):
+        for done, frame in enumerate(extract_motion(source, settings, *chunks[0], max_memory=memory,
+                                                    on_alignment=own), start=1):
             if done % POLL_EVERY == 0:
                 for child in children:
                     if (message := child.failure()) is not None:
                         raise fail(message)
             yield frame
+        own.report()
         for child in children:
             yield from _follow(child, shape, fail)
             child.process.wait()  # every frame is in; the chunk counts only if its process ends well too
             if (message := child.failure()) is not None:
                 raise fail(message)
+            if on_unaligned is not None:
+                on_unaligned(*child.alignment())
             os.remove(child.path)
     finally:
         for child in children:
@@ -171,6 +189,24 @@ def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Excepti
             stream.close()
 
 
+ALIGNMENT_LINE = "alignment: "  # how a child tells the parent what ``--align`` did in its chunk (on stderr)
+
+
+class _AlignmentCount:
+    """An ``on_alignment`` for :func:`extract_motion` that counts pairs and keeps the unaligned ones."""
+
+    def __init__(self, on_unaligned: Callable[[int, list], None] | None) -> None:
+        self.on_unaligned, self.pairs, self.failed = on_unaligned, 0, []
+
+    def __call__(self, plan, alignments: tuple) -> None:
+        self.pairs += len(alignments)
+        self.failed += [[plan.index, alignment.failure] for alignment in alignments if alignment.failure]
+
+    def report(self) -> None:
+        if self.on_unaligned is not None:
+            self.on_unaligned(self.pairs, self.failed)
+
+
 def chunk_main(argv: list[str]) -> int:
     """A child of :func:`parallel_frames`: renders one chunk into its raw file; returns the exit code."""
     from .cli import RunError, _media, run_command
@@ -183,9 +219,11 @@ def chunk_main(argv: list[str]) -> int:
         media = _media()
         settings = Settings.from_mapping(json.loads(settings_json))
         try:
+            count = _AlignmentCount(None)
             with open(path, "wb", buffering=0) as out:
                 source = media.open_source(input_path)
-                for frame in extract_motion(source, settings, first, stop, max_memory=int(max_memory)):
+                for frame in extract_motion(source, settings, first, stop, max_memory=int(max_memory),
+                                            on_alignment=count):
                     if os.getppid() != parent:
                         raise RunError("the render that started this chunk has ended")
                     view = memoryview(np.ascontiguousarray(frame)).cast("B")
@@ -197,5 +235,7 @@ def chunk_main(argv: list[str]) -> int:
             raise RunError(str(error)) from None
         except SourceEndedEarly as error:
             raise RunError(f"{input_path}: the video is truncated or corrupt ({error})") from None
+        if settings.align != "none":
+            sys.stderr.write(ALIGNMENT_LINE + json.dumps({"pairs": count.pairs, "failed": count.failed}) + "\n")
 
     return run_command(name, work, sys.stderr, f"\n{name}: interrupted\n")

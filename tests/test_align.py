@@ -381,3 +381,19 @@ def test_the_handheld_sample_renders_with_the_handheld_preset(tmp_path):
     assert (source.frame_count, source.width, source.height) == (4, 640, 360)
     frames = list(source.read_from(0))
     assert np.percentile(np.abs(frames[3].astype(int) - 128), 75) <= 1  # the shaken background cancels
+
+
+def test_jobs_report_every_chunks_unaligned_pairs(tmp_path):
+    """With --jobs, the pairs left unaligned in the other processes' chunks are warned about too."""
+    from blender_addon import media
+
+    clip, shaky = tmp_path / "half_flat.mkv", HandheldClip(320, 180, 24)
+    with media.open_writer(clip, 24, 320, 180) as writer:
+        for index in range(24):
+            writer.write(shaky.frame(index) if index < 12 else np.full((180, 320, 3), 90, np.uint8))
+    one = run_cli(clip, "--align", "shift", "-o", tmp_path / "one.mkv")
+    two = run_cli(clip, "--align", "shift", "--jobs", "2", "-o", tmp_path / "two.mkv")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    warning = [line for line in two.stderr.splitlines() if "warning" in line]
+    assert warning == [line for line in one.stderr.splitlines() if "warning" in line]
+    assert "alignment failed for 12 of 24 frame pairs" in warning[0] and "output frame 12 (" in warning[0]
