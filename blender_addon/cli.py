@@ -46,7 +46,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The built-in sample clips, written on first use: the tripod shot and the same filmed handheld.
 SAMPLES = {"tripod": REPO_ROOT / ".cache" / "sample_clip.mkv", "handheld": REPO_ROOT / ".cache" / "sample_handheld.mkv"}
-SAMPLE_PATH = SAMPLES["tripod"]
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
 # The movie extensions each engine writes.
@@ -719,28 +718,26 @@ class _AlignmentLog:
         self.active = settings.align != "none"
         self._source = source
         self.report = None  # a csv writer once the report is open
-        self.failed: list[tuple[int, str]] = []  # (output frame, why)
+        self.failed: list[list] = []  # [output frame, why]
         self.pairs = 0
 
     def __bool__(self) -> bool:
         return self.active
 
     def heard(self, plan, alignments: tuple) -> None:
-        from .core.align import report_row
-
-        time = float(self._source.time_of(plan.frame))
         self.pairs += len(alignments)
-        for alignment in alignments:
-            if alignment.failure:
-                self.failed.append((plan.index, alignment.failure))
+        self.failed += [[plan.index, alignment.failure] for alignment in alignments if alignment.failure]
         if self.report is not None:
+            from .core.align import report_row
+
+            time = float(self._source.time_of(plan.frame))
             for partner, alignment in zip(plan.partners or (None,), alignments or (None,), strict=True):
                 self.report.writerow(report_row(plan.index, time, plan.frame, partner, alignment))
 
     def merge(self, pairs: int, failed: list) -> None:
         """What ``--jobs`` processes report of their chunks (see ``parallel``): pairs, and [frame, why] unaligned."""
         self.pairs += pairs
-        self.failed += [(frame, why) for frame, why in failed]
+        self.failed += failed
 
     def warnings(self) -> list[str]:
         if not self.failed:
@@ -785,7 +782,8 @@ def _frames(args: argparse.Namespace, source, input_path: Path, settings: Settin
     from .parallel import parallel_frames
 
     return parallel_frames(source, str(input_path), settings, start, stop, args.jobs, str(output), args.max_memory,
-                           RunError, on_unaligned=None if alignments is None else alignments.merge)
+                           RunError, on_alignment=None if alignments is None else alignments.heard,
+                           on_child_alignment=None if alignments is None else alignments.merge)
 
 
 def _render_with_blender(batch: ModuleType, stderr: TextIO, render: Callable[..., object], *args, **kwargs) -> None:

@@ -227,12 +227,10 @@ def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec
         sound = _sound(media, audio_from, chunks, stderr)
         if stream_copy:
             from .media.concat import concat_movies
-            from .media.paths import check_output
-
-            check_output(output, protect, overwrite)
 
             base = chunks[0].record.begin
-            concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite)
+            concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite,
+                          protect)
             return
         _encode_once(media, chunks, output, sound, codec, crf, encoder_preset, overwrite, protect, progress)
     except media.MediaError as error:

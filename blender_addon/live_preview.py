@@ -36,6 +36,7 @@ from .cli import (
     OneLineParser,
     RunError,
     UsageError,
+    _in_frames,
     add_settings_arguments,
     preset_listing,
     run_command,
@@ -710,13 +711,11 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
             if source.fps is None:
                 raise UsageError(f"{args.source} reports no frame rate, so times in seconds cannot become frames: "
                                  "give them in frames")
-            given, settings = settings, settings.in_frames(source.fps)
+            settings = _in_frames(settings, source.fps, sys.stderr, args.quiet)
             capacity = _checked_capacity(args, settings)
         except (UsageError, SettingsError) as error:
             source.capture.release()
             raise UsageError(str(error)) from None
-        if not args.quiet:
-            sys.stderr.writelines(f"{PROG}: {line}\n" for line in given.seconds_in_frames(source.fps))
     pipeline = LivePipeline(
         source.capture, settings, capacity=capacity, source_fps=source.fps,
         pace=source.kind == "stream" or (source.kind == "file" and not args.no_window), keep_all=source.kind == "file",

@@ -109,20 +109,20 @@ def _start_child(input_path: str, settings: Settings, first: int, stop: int, pat
 
 def parallel_frames(source, input_path: str, settings: Settings, start: int, stop: int, jobs: int, output: str,
                     max_memory: int, fail: Callable[[str], Exception],
-                    on_unaligned: Callable[[int, list], None] | None = None) -> Iterator[np.ndarray]:
+                    on_alignment: Callable | None = None,
+                    on_child_alignment: Callable[[int, list], None] | None = None) -> Iterator[np.ndarray]:
     """Output frames ``start`` to ``stop - 1`` of ``source``, rendered by ``jobs`` processes; see the module's notes.
 
     ``fail(message)`` makes the exception raised for a child's failure or too little disk space.
-    With ``settings.align``, ``on_unaligned(pairs, failed)`` hears, chunk by chunk, how many frame
-    pairs were aligned and which could not be (``[output frame, why]`` each).
+    With ``settings.align``, ``on_alignment`` is :func:`extract_motion`'s for this process's chunk, and
+    ``on_child_alignment(pairs, failed)`` hears, for each child's chunk in turn, how many frame pairs
+    were aligned and which could not be (``[output frame, why]`` each).
     Close the iterator (or use it to the end) to stop the children and delete the work folder.
     """
     chunks = split_for_jobs(settings, start, stop, jobs)
     memory = max(0, max_memory // len(chunks))
-    own = _AlignmentCount(on_unaligned)
     if len(chunks) == 1:
-        yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=own)
-        own.report()
+        yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=on_alignment)
         return
     shape = MotionEffect(settings, (source.height, source.width, 3)).output_shape
     work = create_temp_folder(output)
@@ -133,20 +133,19 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
             path, log = os.path.join(work, f"chunk{first}.raw"), os.path.join(work, f"chunk{first}.log")
             children.append(_start_child(str(input_path), settings, first, end, path, memory, log))
         for done, frame in enumerate(extract_motion(source, settings, *chunks[0], max_memory=memory,
-                                                    on_alignment=own), start=1):
+                                                    on_alignment=on_alignment), start=1):
             if done % POLL_EVERY == 0:
                 for child in children:
                     if (message := child.failure()) is not None:
                         raise fail(message)
             yield frame
-        own.report()
         for child in children:
             yield from _follow(child, shape, fail)
             child.process.wait()  # every frame is in; the chunk counts only if its process ends well too
             if (message := child.failure()) is not None:
                 raise fail(message)
-            if on_unaligned is not None:
-                on_unaligned(*child.alignment())
+            if on_child_alignment is not None:
+                on_child_alignment(*child.alignment())
             os.remove(child.path)
     finally:
         for child in children:
@@ -192,24 +191,9 @@ def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Excepti
 ALIGNMENT_LINE = "alignment: "  # how a child tells the parent what ``--align`` did in its chunk (on stderr)
 
 
-class _AlignmentCount:
-    """An ``on_alignment`` for :func:`extract_motion` that counts pairs and keeps the unaligned ones."""
-
-    def __init__(self, on_unaligned: Callable[[int, list], None] | None) -> None:
-        self.on_unaligned, self.pairs, self.failed = on_unaligned, 0, []
-
-    def __call__(self, plan, alignments: tuple) -> None:
-        self.pairs += len(alignments)
-        self.failed += [[plan.index, alignment.failure] for alignment in alignments if alignment.failure]
-
-    def report(self) -> None:
-        if self.on_unaligned is not None:
-            self.on_unaligned(self.pairs, self.failed)
-
-
 def chunk_main(argv: list[str]) -> int:
     """A child of :func:`parallel_frames`: renders one chunk into its raw file; returns the exit code."""
-    from .cli import RunError, _media, run_command
+    from .cli import RunError, _AlignmentLog, _media, run_command
 
     input_path, path, first, stop, settings_json, max_memory, parent = argv
     first, stop, parent = int(first), int(stop), int(parent)
@@ -219,11 +203,11 @@ def chunk_main(argv: list[str]) -> int:
         media = _media()
         settings = Settings.from_mapping(json.loads(settings_json))
         try:
-            count = _AlignmentCount(None)
             with open(path, "wb", buffering=0) as out:
                 source = media.open_source(input_path)
+                count = _AlignmentLog(source, settings)
                 for frame in extract_motion(source, settings, first, stop, max_memory=int(max_memory),
-                                            on_alignment=count):
+                                            on_alignment=count.heard):
                     if os.getppid() != parent:
                         raise RunError("the render that started this chunk has ended")
                     view = memoryview(np.ascontiguousarray(frame)).cast("B")

@@ -182,8 +182,7 @@ def _alignment_costs(frames: int = 30) -> list:
         aligner = Aligner(model)
         began = time.perf_counter()
         for index in range(1, frames + 1):
-            alignment = aligner.estimate(images[index], images[index - 1], index, index - 1)
-            aligner.align(alignment, images[index], images[index - 1])
+            aligner.align_all(images[index], [images[index - 1]], index, [index - 1])
         rows.append((model, (time.perf_counter() - began) / frames * 1000))
     return rows
 

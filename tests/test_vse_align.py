@@ -125,3 +125,16 @@ def test_frames_without_texture_are_announced(tmp_path):
     built = rig.build_rig(scene, strip, Settings(align="shift"))
     assert align_keys.failed_frames(built) == [7, 8, 9]
     assert any("Alignment failed on 3 frames (the first at 7)" in note for note in rig_limits(scene, built))
+
+
+def test_trails_share_the_partners_estimates(handheld_pngs, monkeypatch):
+    """The clip is estimated once per build, however many trail copies the rig makes."""
+    calls = []
+    estimate = align_keys.partner_keys
+    monkeypatch.setattr(align_keys, "partner_keys", lambda *args: calls.append(args) or estimate(*args))
+    scene, strip = scene_with(handheld_pngs)
+    built = rig.build_rig(scene, strip, Settings(align="similarity", trails=0.5))
+    aligned = [s for s in scene.sequence_editor.strips_all if s.name.endswith("Partner Aligned")]
+    assert len(aligned) > 1 and len(calls) == 1
+    assert all(len(strip_fcurves(s)) >= len(align_keys.TRANSFORM_PROPERTIES) for s in aligned)
+    assert rig.rig_of(aligned[0]) == built

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -193,9 +194,18 @@ class Aligner:
         then = self._features(partner_index, partner)
         return estimate_features(self.model, now, then, center)
 
-    def align(self, alignment: Alignment, current: np.ndarray, partner: np.ndarray) -> np.ndarray:
-        """``partner`` warped onto ``current`` by ``alignment``; ``partner`` itself when not compensated."""
-        return warp_partner(alignment, current, partner)
+    def estimate_all(self, current: np.ndarray, partners: Sequence[np.ndarray], current_index: int,
+                     partner_indices: Sequence[int]) -> tuple[Alignment, ...]:
+        """:meth:`estimate` of each partner onto ``current``."""
+        return tuple(self.estimate(current, partner, current_index, index)
+                     for partner, index in zip(partners, partner_indices, strict=True))
+
+    def align_all(self, current: np.ndarray, partners: Sequence[np.ndarray], current_index: int,
+                  partner_indices: Sequence[int]) -> tuple[tuple[Alignment, ...], tuple[np.ndarray, ...]]:
+        """The alignments of ``partners`` onto ``current``, and the partners warped by them (:func:`warp_partner`)."""
+        alignments = self.estimate_all(current, partners, current_index, partner_indices)
+        return alignments, tuple(warp_partner(alignment, current, partner)
+                                 for alignment, partner in zip(alignments, partners, strict=True))
 
 
 def estimate_features(model: str, now: _FrameFeatures, then: _FrameFeatures,

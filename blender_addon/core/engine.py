@@ -262,10 +262,9 @@ def extract_motion(
         for plan, frame, partners in pairs:
             indices = None if plan.partners is None else (plan.frame, *plan.partners)
             if aligner is not None:
-                alignments = _estimate(aligner, plan, frame, partners)
-                if alignments:
-                    partners = tuple(aligner.align(alignment, frame, partner)
-                                     for alignment, partner in zip(alignments, partners, strict=True))
+                alignments = ()  # an edge frame without partners
+                if partners is not None:
+                    alignments, partners = aligner.align_all(frame, partners, plan.frame, plan.partners)
                 if on_alignment is not None and plan.index >= start:
                     on_alignment(plan, alignments)  # empty for an edge frame without partners
             result = effect.render(frame, partners, plan.fill, indices, measure if plan.index >= start else None)
@@ -290,7 +289,7 @@ def estimate_alignments(
     pairs = _frame_pairs(source, settings, start, total if stop is None else stop, max_memory, EngineStats())
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
-            yield plan, _estimate(aligner, plan, frame, partners)
+            yield plan, () if partners is None else aligner.estimate_all(frame, partners, plan.frame, plan.partners)
 
 
 def _aligner(settings: Settings) -> Aligner | None:
@@ -299,14 +298,6 @@ def _aligner(settings: Settings) -> Aligner | None:
     from .align import Aligner  # OpenCV: only alignment needs it
 
     return Aligner(settings.align)
-
-
-def _estimate(aligner: Aligner, plan: FramePlan, frame: np.ndarray,
-              partners: tuple[np.ndarray, ...] | None) -> tuple[Alignment, ...]:
-    if partners is None:
-        return ()
-    return tuple(aligner.estimate(frame, partner, plan.frame, index)
-                 for partner, index in zip(partners, plan.partners, strict=True))
 
 
 def _frame_pairs(

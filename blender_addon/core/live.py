@@ -169,10 +169,8 @@ class LiveMotion:
             from .align import Aligner  # OpenCV: only alignment needs it
 
             self._aligner = Aligner(self._settings.align)
-        self.alignments = tuple(self._aligner.estimate(current, partner, indices[0], index)
-                                for partner, index in zip(partners, indices[1:], strict=True))
-        return tuple(self._aligner.align(alignment, current, partner)
-                     for alignment, partner in zip(self.alignments, partners, strict=True))
+        self.alignments, aligned = self._aligner.align_all(current, partners, indices[0], indices[1:])
+        return aligned
 
     def _frame(self, index: int) -> np.ndarray:
         return self._ring[index % (self.capacity + 1)]

@@ -11,6 +11,7 @@ published only when complete, like every output.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -18,7 +19,7 @@ import av
 
 from .encode import SoundClip, _close_quietly, _media_error, _SoundMuxer
 from .movie import open_container
-from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, flush_to_disk, publish
+from .paths import MOVIE_FORMATS, MediaError, PendingFile, extension
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ def movie_info(path: str) -> MovieInfo:
 
 
 def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundClip | None = None,
-                  overwrite: bool = False) -> int:
+                  overwrite: bool = False, protect: Sequence[str | os.PathLike] = ()) -> int:
     """Copy the video packets of each ``(path, offset)`` part into ``output``, shifted ``offset`` seconds.
+    ``output`` is checked and published as every output is (:class:`~.paths.PendingFile`), never one of ``protect``.
 
     Returns the number of video packets written. Raises :class:`MediaError` for parts that do not
     fit together (codec, size or headers differ, a part that does not start with a keyframe,
@@ -83,7 +85,8 @@ def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundCl
                              "share one stream; join lossless chunks instead")
         if not info.starts_with_keyframe:
             raise MediaError(f"{info.path}: does not start with a keyframe, so it cannot be joined by stream copy")
-    temp = create_temp_file(output)
+    pending = PendingFile(output, overwrite, protect)
+    temp = pending.temp
     written = 0
     try:
         container = av.open(temp, "w", format=movie.container)
@@ -130,19 +133,11 @@ def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundCl
         if sound_muxer is not None:
             sound_muxer.close()
         container.close()  # writes the trailer (an MP4's index)
-        flush_to_disk(temp)
-        publish(temp, output, overwrite)
+        pending.commit()
     except (av.error.FFmpegError, OSError) as error:
-        _remove(temp)
+        pending.discard()
         raise _media_error(output, error) from None
     except BaseException:
-        _remove(temp)
+        pending.discard()
         raise
     return written
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass

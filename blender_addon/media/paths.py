@@ -70,6 +70,7 @@ _PRINTF_NUMBER = re.compile(r"%(0(\d+))?d")
 _HASHES = re.compile(r"#+")
 _DIGITS = re.compile(r"(\d+)", re.ASCII)
 _TEMP_MARK = ".partial-"
+_TEMP_TAIL = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")  # the process id, group 1
 
 
 class MediaError(Exception):
@@ -348,14 +349,13 @@ def sweep_leftovers(path: str | os.PathLike) -> list[str]:
 def _temporaries(path: str | os.PathLike) -> list[tuple[str, int]]:
     """The temporaries of renders to ``path`` that are in its folder, each with the id of the process it belongs to."""
     folder, name = os.path.split(os.fspath(path))
-    pattern = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
     try:
         entries = os.listdir(folder or ".")
     except OSError:
         return []
     found = []
     for entry in entries:
-        match = pattern.search(entry)
+        match = _TEMP_TAIL.search(entry)
         stem = entry[: match.start()] if match is not None else None
         # The whole name, or (a name shortened by temp_path_for to 255 characters) its start.
         if stem == f".{name}" or (stem is not None and len(entry) == 255 and f".{name}".startswith(stem)):
@@ -371,7 +371,7 @@ def render_under_way(path: str | os.PathLike) -> int | None:
 def is_temporary(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a render's hidden temporary (see :func:`temp_path_for`), not a finished output."""
     name = os.path.basename(os.fspath(path))
-    return re.search(re.escape(_TEMP_MARK) + r"\d+-[0-9a-f]{8}(\.[^.]*)?$", name) is not None
+    return _TEMP_TAIL.search(name) is not None
 
 
 def _process_alive(pid: int) -> bool:

@@ -30,8 +30,9 @@ class AlignKeysError(Exception):
 
 def partner_keys(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Settings,
                  partner_index: int = 0) -> tuple[list[tuple[int, tuple[float, ...]]], list[int]]:
-    """Per scene frame the source shows with a partner, the partner's transform values (see
-    :data:`TRANSFORM_PROPERTIES`); and the scene frames where the pair could not be aligned.
+    """Per scene frame where the source's whole media (untrimmed) would show, the partner's transform
+    values (see :data:`TRANSFORM_PROPERTIES`); and the scene frames where the pair could not be aligned.
+    Estimated once per rig build: its trail copies show the same media at the same frames.
 
     ``settings`` have their times in frames. ``partner_index`` picks a time-colour lag.
     """
@@ -47,15 +48,11 @@ def partner_keys(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Sett
         clip = media.open_source(path, fps)
     except media.MediaError as error:
         raise AlignKeysError(str(error)) from None
-    time = timing(source)
-    first_shown, shown_end = time.left_handle, time.right_handle
-    content_start = int(time.content_start)
+    content_start = int(timing(source).content_start)
     keys, failed = [], []
     try:
         for plan, alignments in estimate_alignments(clip, settings):
             frame = content_start + plan.frame
-            if not first_shown <= frame < shown_end:
-                continue
             alignment = alignments[partner_index] if alignments else None
             matrix = alignment.matrix if alignment is not None else IDENTITY
             if alignment is not None and alignment.failure:
@@ -96,9 +93,10 @@ def transform_problem(source: bpy.types.Strip) -> str | None:
     return None
 
 
-def key_partner(partner: bpy.types.Strip, keys: list[tuple[int, tuple[float, ...]]]) -> None:
-    """Key ``partner``'s transform with ``keys`` (from :func:`partner_keys`) on top of the transform it has
-    (the source's own: its scale to fit, say), replacing any keys it had."""
+def key_partner(partner: bpy.types.Strip, keys: list[tuple[int, tuple[float, ...]]], shown: range) -> None:
+    """Key ``partner``'s transform with those of ``keys`` (from :func:`partner_keys`) at the scene frames
+    ``shown``, on top of the transform it has (the source's own: its scale to fit, say), replacing any keys it had."""
+    keys = [(frame, values) for frame, values in keys if frame in shown]
     if not keys:
         return
     own = partner.transform

@@ -529,12 +529,18 @@ def _build_helpers(
     if not paired:
         raise RigError(f"offset {settings.offset} leaves no frame of '{source.name}' with a partner")
     base = f"{source.name} "
-    _build_motion(scene, rig.strips, source, settings, base)
+    estimates = None  # the alignment's, made once for the partner and every trail copy
+    if settings.align != "none":
+        try:
+            estimates = align_keys.partner_keys(scene, source, settings)
+        except align_keys.AlignKeysError as error:
+            raise RigError(str(error)) from None
+    _build_motion(scene, rig.strips, source, settings, base, estimates)
     shown = shown_span(source, settings)
     staged = rig_plan.staged_span(settings, visible, paired)
     channel = FIRST_LOOK_CHANNEL
     if settings.trails > 0:
-        channel = _build_trails(scene, rig, source, settings, base, channel, staged)
+        channel = _build_trails(scene, rig, source, settings, base, channel, staged, estimates)
     if settings.glow > 0:
         glow = _adjustment(rig.strips, base + "Glow", channel, staged, GLOW)
         _compositor(scene, glow, "Glow", glow_group(settings, base + "Glow"))
@@ -559,13 +565,14 @@ def _build_helpers(
 
 def _build_motion(
     scene: bpy.types.Scene, strips: bpy.types.bpy_prop_collection, source: bpy.types.Strip,
-    settings: Settings, base: str,
+    settings: Settings, base: str, estimates: tuple | None = None,
 ) -> None:
-    """The motion layer of ``source`` on channels 2-4 of ``strips`` (which holds ``source`` on channel 1)."""
+    """The motion layer of ``source`` on channels 2-4 of ``strips`` (which holds ``source`` on channel 1);
+    ``estimates``: the alignment's (``align_keys.partner_keys``), with ``settings.align``."""
     visible = _visible(source)
     paired = partner_span(source, settings)
     if settings.align != "none":
-        top = _aligned_partner(scene, strips, source, settings, base)
+        top = _aligned_partner(scene, strips, source, settings, base, estimates)
     elif settings.mode == "freeze":
         top = _tag(copy_strip(scene, source, base + "Reference", CHANNELS[PARTNER], strips), PARTNER)
         _hold(top, settings.reference, visible)
@@ -622,15 +629,13 @@ def _hold(copy: bpy.types.Strip, frame: int, span: Span) -> None:
 
 def _aligned_partner(
     scene: bpy.types.Scene, strips: bpy.types.bpy_prop_collection, source: bpy.types.Strip,
-    settings: Settings, base: str,
+    settings: Settings, base: str, estimates: tuple,
 ) -> bpy.types.MetaStrip:
-    """A META of the partner, its transform keyed with the alignment at every frame, over the current
-    frame, which fills where the moved partner has no pixels (see ``align_keys``)."""
+    """A META of the partner, its transform keyed with the alignment (``estimates``) at every frame, over
+    the current frame, which fills where the moved partner has no pixels (see ``align_keys``)."""
     visible = _visible(source)
-    try:
-        keys, failed = align_keys.partner_keys(scene, source, settings)
-    except align_keys.AlignKeysError as error:
-        raise RigError(str(error)) from None
+    shown = range(visible.start, visible.end)
+    keys, failed = estimates
     meta = _tag(strips.new_meta(name=base + "Partner", channel=CHANNELS[PARTNER], frame_start=visible.start), PARTNER)
     fill = _tag(copy_strip(scene, source, base + "Fill", 1, meta.strips), CHANNEL_PARTNER)
     copy_animation(source, fill, 0, skip=BLEND)
@@ -645,8 +650,8 @@ def _aligned_partner(
         _shift(moved, source, settings.offset, hold=True)  # the META's range cuts what edges leave out
     moved.blend_type = "ALPHA_OVER"
     moved.blend_alpha = 1.0
-    align_keys.key_partner(moved, keys)
-    meta[align_keys.FAILED_KEY] = failed
+    align_keys.key_partner(moved, keys, shown)
+    meta[align_keys.FAILED_KEY] = [frame for frame in failed if frame in shown]
     paired = partner_span(source, settings)  # edges other than hold: the frames without a partner stay out
     set_range(meta, paired.start, paired.end)
     return meta
@@ -715,7 +720,7 @@ def _set_curve(modifier: bpy.types.StripModifier, points: list[tuple[float, floa
 
 def _build_trails(
     scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
-    base: str, channel: int, staged: Span,
+    base: str, channel: int, staged: Span, estimates: tuple | None,
 ) -> int:
     """Trail METAs above the motion, and the code/decode curves around them; return the next free channel."""
     copies = rig_plan.trail_copies(settings, media_frame_count(source))
@@ -729,7 +734,7 @@ def _build_trails(
         span = rig_plan.paired_span(settings, _media(source)).shifted(lag).within(staged)
         if not span:
             break
-        trail = _trail_copy(scene, rig, source, settings, base, channel, lag)
+        trail = _trail_copy(scene, rig, source, settings, base, channel, lag, estimates)
         set_range(trail, span.start, span.end)
         _set_curve(add_modifier(scene, trail, "Decay", "CURVES"), rig_plan.table_points(table))
         trail.blend_type = "LIGHTEN"
@@ -744,7 +749,7 @@ def _build_trails(
 
 def _trail_copy(
     scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
-    base: str, channel: int, lag: int,
+    base: str, channel: int, lag: int, estimates: tuple | None,
 ) -> bpy.types.MetaStrip:
     """A META with the motion of the whole (untrimmed) media, ``lag`` frames later."""
     media = _media(source)
@@ -754,7 +759,7 @@ def _trail_copy(
     copy_time.left_handle_offset = copy_time.right_handle_offset = 0
     copy.blend_type, copy.blend_alpha = "ALPHA_OVER", 1.0
     copy_animation(source, copy, 0, skip=BLEND)
-    _build_motion(scene, meta.strips, copy, settings, f"{base}Trail {lag} ")
+    _build_motion(scene, meta.strips, copy, settings, f"{base}Trail {lag} ", estimates)
     set_range(meta, media.start, media.end)
     timing(meta).content_start += lag  # moves the content with it, and the keys animating it
     return meta
