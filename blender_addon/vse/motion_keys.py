@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import bpy
-from bpy_extras import anim_utils
 
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.measures import FLOW_COLUMNS, MOTION_COLUMNS, MotionMeasures
 from ..core.settings import SettingsError
 from ..core.timing import plan_frame
 from .bake import BakeCancelled, BakeError, BakePlan
+from .strips import channelbag, fill_curve
 
 PREFIX = "motion_"
 # Measure column -> the strip's custom property (one table: the keys, the tests and the manual read it).
@@ -93,26 +93,22 @@ def key_measures(scene: bpy.types.Scene, plan: BakePlan, measured: MeasuredFrame
         strip[name] = float(first)
         _describe(strip, name)
     strip.keyframe_insert(data_path=f'["{next(iter(measured.values))}"]', frame=measured.frames[0])  # action, slot
-    channels = _channelbag(scene)
+    channels = channelbag(scene, create=True)
     for name, values in measured.values.items():
-        path = _data_path(strip, name)
+        path = f'{strip.path_from_id()}["{name}"]'
         curve = channels.fcurves.find(path) or channels.fcurves.new(path, index=0)
-        curve.keyframe_points.clear()
-        keys = [(frame, value) for frame, value in zip(measured.frames, values, strict=True) if value is not None]
-        curve.keyframe_points.add(len(keys))
-        curve.keyframe_points.foreach_set("co", [number for key in keys for number in key])
-        curve.keyframe_points.foreach_set("interpolation", [_LINEAR] * len(keys))
+        fill_curve(curve, [(frame, value) for frame, value in zip(measured.frames, values, strict=True)
+                           if value is not None], "LINEAR")
         curve.group = channels.groups.get(strip.name) or channels.groups.new(strip.name)
-        curve.update()
     return strip
 
 
 def clear_keys(scene: bpy.types.Scene, strip: bpy.types.Strip) -> int:
     """Remove the keys of every ``motion_*`` custom property of ``strip``; returns how many curves went."""
-    channels = _channelbag(scene, create=False)
+    channels = channelbag(scene)
     if channels is None:
         return 0
-    prefix = f'{_strip_path(strip)}["{PREFIX}'
+    prefix = f'{strip.path_from_id()}["{PREFIX}'
     gone = [curve for curve in channels.fcurves if curve.data_path.startswith(prefix)]
     for curve in gone:
         channels.fcurves.remove(curve)
@@ -121,33 +117,12 @@ def clear_keys(scene: bpy.types.Scene, strip: bpy.types.Strip) -> int:
 
 def keyed_properties(scene: bpy.types.Scene, strip: bpy.types.Strip) -> dict[str, int]:
     """The ``motion_*`` properties of ``strip`` that have keys, and how many each."""
-    channels = _channelbag(scene, create=False)
+    channels = channelbag(scene)
     if channels is None:
         return {}
-    prefix = f'{_strip_path(strip)}["'
+    prefix = f'{strip.path_from_id()}["'
     return {curve.data_path[len(prefix):-2]: len(curve.keyframe_points) for curve in channels.fcurves
             if curve.data_path.startswith(prefix + PREFIX)}
-
-
-_LINEAR = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
-
-
-def _strip_path(strip: bpy.types.Strip) -> str:
-    return strip.path_from_id()
-
-
-def _data_path(strip: bpy.types.Strip, name: str) -> str:
-    return f'{_strip_path(strip)}["{name}"]'
-
-
-def _channelbag(scene: bpy.types.Scene, create: bool = True):
-    """The F-curves of the scene's action (strips are animated through their scene), made when ``create``."""
-    animation = scene.animation_data
-    if animation is None or animation.action is None or animation.action_slot is None:
-        return None
-    if create:
-        return anim_utils.action_ensure_channelbag_for_slot(animation.action, animation.action_slot)
-    return anim_utils.action_get_channelbag_for_slot(animation.action, animation.action_slot)
 
 
 def _describe(strip: bpy.types.Strip, name: str) -> None:

@@ -94,12 +94,25 @@ def copy_modifiers(scene: bpy.types.Scene, source: bpy.types.Strip, target: bpy.
             copy_properties(modifier, copy, skip=frozenset({"name", "type", "is_active"}))
 
 
-def _channelbag(scene: bpy.types.Scene) -> bpy.types.ActionChannelbag | None:
-    """Where the F-curves animating ``scene`` (and so its strips) are, or ``None`` when nothing is animated."""
+def channelbag(scene: bpy.types.Scene, create: bool = False) -> bpy.types.ActionChannelbag | None:
+    """Where the F-curves animating ``scene`` (and so its strips) are, made when ``create`` (the scene needs
+    its action and slot: one key made the usual way makes them); ``None`` when nothing is animated."""
     animation = scene.animation_data
-    if animation is None or animation.action is None:
+    if animation is None or animation.action is None or animation.action_slot is None:
         return None
+    if create:
+        return anim_utils.action_ensure_channelbag_for_slot(animation.action, animation.action_slot)
     return anim_utils.action_get_channelbag_for_slot(animation.action, animation.action_slot)
+
+
+def fill_curve(curve: bpy.types.FCurve, keys: list[tuple[int, float]], interpolation: str) -> None:
+    """Replace ``curve``'s keys with ``keys`` (scene frame, value), each with ``interpolation`` (``LINEAR``...)."""
+    value = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[interpolation].value
+    curve.keyframe_points.clear()
+    curve.keyframe_points.add(len(keys))
+    curve.keyframe_points.foreach_set("co", [number for key in keys for number in key])
+    curve.keyframe_points.foreach_set("interpolation", [value] * len(keys))
+    curve.update()
 
 
 def key_every_frame(strip: bpy.types.Strip, name: str, keys: list[tuple[int, float]], index: int = -1) -> None:
@@ -109,25 +122,15 @@ def key_every_frame(strip: bpy.types.Strip, name: str, keys: list[tuple[int, flo
     owner, _, leaf = name.rpartition(".")
     # One key the usual way makes the scene's action and slot if they are new; the curve is then refilled.
     (strip.path_resolve(owner) if owner else strip).keyframe_insert(data_path=leaf, index=index, frame=keys[0][0])
-    animation = strip.id_data.animation_data
-    fcurves = anim_utils.action_ensure_channelbag_for_slot(animation.action, animation.action_slot).fcurves
-    path = f"{strip.path_from_id()}.{name}"
-    curve = fcurves.find(path, index=max(index, 0))
-    curve.keyframe_points.clear()
-    curve.keyframe_points.add(len(keys))
-    curve.keyframe_points.foreach_set("co", [number for key in keys for number in key])
-    curve.keyframe_points.foreach_set("interpolation", [_CONSTANT] * len(keys))
-    curve.update()
-
-
-_CONSTANT = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["CONSTANT"].value
+    curve = channelbag(strip.id_data, create=True).fcurves.find(f"{strip.path_from_id()}.{name}", index=max(index, 0))
+    fill_curve(curve, keys, "CONSTANT")
 
 
 def strip_fcurves(strip: bpy.types.Strip) -> list[bpy.types.FCurve]:
     """The F-curves animating ``strip``'s own properties (and its modifiers')."""
-    channelbag = _channelbag(strip.id_data)
+    bag = channelbag(strip.id_data)
     prefix = strip.path_from_id()
-    return [fcurve for fcurve in channelbag.fcurves if fcurve.data_path.startswith(prefix + ".")] if channelbag else []
+    return [fcurve for fcurve in bag.fcurves if fcurve.data_path.startswith(prefix + ".")] if bag else []
 
 
 def animated_property(strip: bpy.types.Strip, fcurve: bpy.types.FCurve) -> str:
@@ -138,12 +141,12 @@ def animated_property(strip: bpy.types.Strip, fcurve: bpy.types.FCurve) -> str:
 def copy_animation(source: bpy.types.Strip, target: bpy.types.Strip, shift: int,
                    skip: Collection[str] = ()) -> None:
     """Animate ``target`` as ``source`` is, ``shift`` frames later; properties named in ``skip`` are left alone."""
-    channelbag = _channelbag(source.id_data)
+    bag = channelbag(source.id_data)
     for fcurve in strip_fcurves(source):
         name = animated_property(source, fcurve)
         if name in skip:
             continue
-        copy = channelbag.fcurves.new(f"{target.path_from_id()}.{name}", index=fcurve.array_index)
+        copy = bag.fcurves.new(f"{target.path_from_id()}.{name}", index=fcurve.array_index)
         copy.extrapolation = fcurve.extrapolation
         copy.keyframe_points.add(len(fcurve.keyframe_points))
         for point, new in zip(fcurve.keyframe_points, copy.keyframe_points, strict=True):
@@ -189,9 +192,9 @@ def move_animation(source: bpy.types.Strip, target: bpy.types.Strip, names: Coll
 
 def remove_animation(strip: bpy.types.Strip) -> None:
     """Delete the F-curves animating ``strip`` (before the strip itself goes)."""
-    channelbag = _channelbag(strip.id_data)
+    bag = channelbag(strip.id_data)
     for fcurve in strip_fcurves(strip):
-        channelbag.fcurves.remove(fcurve)
+        bag.fcurves.remove(fcurve)
 
 
 def media_path(strip: bpy.types.Strip) -> str:
