@@ -20,12 +20,17 @@ need ffmpeg ffmpeg "the --print-ffmpeg tests"
 need node nodejs "the Flamenco job type's tests"
 need Xvfb xvfb "the live window's test"
 # The bake test's Blender without OpenCV or PyAV (bpy alone), so only the extension's bundled wheels serve.
-make_venv "$repo/.venv-blender-bare" "$repo/requirements-bare.txt" 3.11 || exit 1
+make_view_venv "$repo/.venv-blender-bare" "$venv" "$repo/requirements-bare.txt" || exit 1
 # The live window's test: OpenCV's GUI build (the project's venv has the headless one) in a venv of its own.
 make_venv "$repo/.venv-gui" "$repo/requirements-gui.txt" 3.11 || exit 1
 "$venv/bin/ruff" check .
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
+# Room: the venvs take about 4.5 GB beside the repository, and the test runs up to 1 GB in the temporary folder.
+for place in "$repo" "$scratch"; do
+  free="$(df -Pk "$place" | awk 'NR == 2 { print int($4 / 1048576) }')"
+  [ "$free" -ge 2 ] || echo "warning: only $free GB free where $place is; the suite may fail for want of room" >&2
+done
 # The Blender 5.1 and 5.2 venvs are made in the background while the 5.0 suite runs (their output
 # is shown after it); then their bpy tests run side by side (each keeps about one core busy), each
 # in its own temporary folder, their output in order once both are done.
@@ -33,12 +38,13 @@ setups=()
 for blender in 5.1 5.2; do
   tagged="$repo/.venv-blender${blender/./}"
   ( make_venv "$tagged" "$repo/requirements-blender${blender/./}.txt" 3.13 \
-    && make_venv "$tagged-bare" "$repo/requirements-blender${blender/./}-bare.txt" 3.13 ) \
+    && make_view_venv "$tagged-bare" "$tagged" "$repo/requirements-blender${blender/./}-bare.txt" ) \
     > "$scratch/setup-$blender.log" 2>&1 &  # -bare: the bake test's
   setups+=("$blender:$!")
 done
 status=0
-"$PYTHON" -m pytest "$@" || status=$?
+"$PYTHON" -m pytest --basetemp "$scratch/5.0" "$@" || status=$?
+rm -rf "$scratch/5.0"  # room for the two runs to come (a failed test's folder is printed in its report)
 runs=()
 for setup in "${setups[@]}"; do
   blender="${setup%%:*}" code=0

@@ -37,6 +37,25 @@ make_venv() {
   echo "$wanted" > "$stamp"
 }
 
+# make_view_venv DIR FULL REQUIREMENTS: make DIR a venv of FULL's Python holding only the distributions
+# REQUIREMENTS names (and what they need), linked from FULL's site-packages (scripts/venv_view.py), unless
+# DIR was already made from this file and this FULL. REQUIREMENTS pins nothing of its own (-c FULL's file).
+make_view_venv() {
+  local dir="$1" full="$2" requirements="$3" stamp="$1/.requirements.sha256" wanted python site
+  wanted="$(cat "$requirements" "$full/.requirements.sha256" | sha256sum | cut -d' ' -f1)"
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+    return
+  fi
+  echo "Setting up $dir from $(basename "$requirements"), linked to $(basename "$full")..." >&2
+  python="$("$full/bin/python" -c 'import sys; print(sys._base_executable)')" || return 1
+  rm -rf "$dir"
+  "$python" -m venv --without-pip "$dir" || return 1
+  site="$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || return 1
+  "$full/bin/python" "$repo/scripts/venv_view.py" "$site" $(grep -v -e '^[-#]' -e '^ *$' "$requirements") \
+    || return 1
+  echo "$wanted" > "$stamp"
+}
+
 venv="$repo/.venv"
 make_venv "$venv" "$repo/requirements.txt" 3.11 || {
   [ $? = 3 ] && echo "error: Python 3.11 is required (the bpy 5.0 module is built for it)" >&2
