@@ -257,27 +257,17 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
         anchor = editor.strips_all.get(plan.anchor) or editor.strips_all.get(plan.source)
         if anchor is None:
             raise BakeError(f"'{plan.source}' is gone")
-        parent = anchor.parent_meta()
-        strips = parent.strips if parent is not None else editor.strips
-        start, end = plan.scene_start - plan.hold[0], plan.scene_start + plan.frame_count + plan.hold[1]
-        strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path,
-                                 channel=_free_channel(strips, anchor.channel + 1, start, end),
+        strips = rig.container(anchor)
+        span = rig.Span(plan.scene_start - plan.hold[0], plan.scene_start + plan.frame_count + plan.hold[1])
+        channel = rig.free_channel(strips, span, lowest=anchor.channel + 1)
+        if channel is None:
+            raise BakeError(f"no free channel above channel {anchor.channel} for the baked strip")
+        strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path, channel=channel,
                                  frame_start=plan.scene_start)
     placed = timing(strip)
     placed.left_handle_offset, placed.right_handle_offset = -plan.hold[0], -plan.hold[1]
     strip[BAKE_KEY] = {"version": RECORD_VERSION, "source": plan.source, "settings": plan.settings.to_dict(),
                        "frames": list(plan.frames)}
-    for other in editor.strips_all:
-        other.select = False
-    strip.select = True
-    editor.active_strip = strip
+    rig.make_active(scene, strip)
     return strip
 
-
-def _free_channel(strips: bpy.types.bpy_prop_collection, lowest: int, start: int, end: int) -> int:
-    """The lowest channel from ``lowest`` up with no strip between scene frames ``start`` and ``end``."""
-    for channel in range(lowest, rig.MAX_CHANNEL + 1):
-        if not any(other.channel == channel and timing(other).left_handle < end and timing(other).right_handle > start
-                   for other in strips):
-            return channel
-    raise BakeError(f"no free channel above channel {lowest - 1} for the baked strip")

@@ -259,10 +259,12 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     _check_media(strip)
     frames = _check_settings(scene, strip, settings)
     _check_edit(strip, frames)
-    parent = strip.parent_meta()
-    strips = parent.strips if parent is not None else scene.sequence_editor.strips
+    strips = container(strip)
     channel = strip.channel
-    spare = _spare_channel(strips, _visible(strip))
+    spare = free_channel(strips, _visible(strip))  # where the rig is assembled before it takes the source's
+    if spare is None:
+        raise RigError(f"no free channel at frames {_visible(strip).start}-{_visible(strip).end - 1} to assemble "
+                       "the rig")
     rig = strips.new_meta(name=f"{strip.name} Motion", channel=spare, frame_start=timing(strip).left_handle)
     _hand_over_inputs(strip, rig)  # before the move: a transition from the source would follow it into the rig
     strip.move_to_meta(rig)
@@ -272,7 +274,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     rig[RIG_KEY] = {"version": RECORD_VERSION, "settings": settings.to_dict()}
     _build_helpers(scene, rig, strip, frames)
     rig.channel = channel
-    _make_active(scene, rig)
+    make_active(scene, rig)
     return rig
 
 
@@ -317,7 +319,7 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
         if len(rig.strips):
             rig.separate()
         else:
-            _container(rig).remove(rig)
+            container(rig).remove(rig)
         return None, []
     # Trimmed by hand: the source takes the rig's trims; else its own range (edges=trim's missing frames back).
     kept = shown.within(_visible(source)) if _trimmed(rig, source) else _visible(source).within(_free_room(rig))
@@ -339,7 +341,7 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
     _hand_over_inputs(rig, source)  # transitions and effects on the rig would go with it
     rig.separate()
     source.channel = channel  # separating may have shuffled it clear of the rig it came from
-    _make_active(scene, source)
+    make_active(scene, source)
     return source, notes
 
 
@@ -367,7 +369,7 @@ def _check_edit(source: bpy.types.Strip, settings: Settings) -> None:
         raise RigError(problem)
 
 
-def _container(strip: bpy.types.Strip) -> bpy.types.bpy_prop_collection:
+def container(strip: bpy.types.Strip) -> bpy.types.bpy_prop_collection:
     """The strips ``strip`` is one of: its META's, else its scene's top level."""
     parent = strip.parent_meta()
     return parent.strips if parent is not None else strip.id_data.sequence_editor.strips
@@ -399,7 +401,7 @@ def _hand_over_blend(source: bpy.types.Strip, target: bpy.types.Strip) -> None:
 def _free_room(strip: bpy.types.Strip) -> Span:
     """The frames around ``strip`` up to its neighbours on its channel."""
     here, room = _visible(strip), Span(-MAX_FRAME, MAX_FRAME)
-    for other in _container(strip):
+    for other in container(strip):
         if other == strip or other.channel != strip.channel:
             continue
         span = _visible(other)
@@ -440,16 +442,14 @@ def _helpers(rig: bpy.types.MetaStrip) -> list[bpy.types.Strip]:
     return [strip for strip in rig.strips if ROLE_KEY in strip]
 
 
-def _spare_channel(strips: bpy.types.bpy_prop_collection, span: Span) -> int:
-    """The lowest channel with no strip during ``span``: where the rig is assembled before it takes the source's."""
+def free_channel(strips: bpy.types.bpy_prop_collection, span: Span, lowest: int = 1) -> int | None:
+    """The lowest channel from ``lowest`` up where none of ``strips`` shows during ``span``; None if all are taken."""
     used = {strip.channel for strip in strips if _visible(strip).within(span)}
-    for channel in range(1, MAX_CHANNEL + 1):
-        if channel not in used:
-            return channel
-    raise RigError(f"no free channel at frames {span.start}-{span.end - 1} to assemble the rig")
+    return next((channel for channel in range(lowest, MAX_CHANNEL + 1) if channel not in used), None)
 
 
-def _make_active(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
+def make_active(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
+    """Select ``strip`` alone and make it the active strip."""
     for other in scene.sequence_editor.strips_all:
         other.select = False
     strip.select = True
