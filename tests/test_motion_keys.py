@@ -11,6 +11,7 @@ import pytest
 from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
 
 from blender_addon import cli
+from blender_addon.core.settings import Settings
 from blender_addon.vse import motion_keys, rig
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
@@ -133,3 +134,51 @@ def test_the_panel_shows_the_flow_options_with_the_flow_look():
         draw_settings(layout, group)
         assert ("flow_scale" in layout.drawn and "flow_legend" in layout.drawn) is shown
         assert any("Bake Motion renders it" in line for line in layout.drawn) is shown
+
+
+def test_key_motion_data_under_way_shows_progress_and_esc_leaves_the_keys(movie, monkeypatch):
+    """What the modal operator does with a window: the measures on a thread, the progress on the timer, Esc."""
+    import time
+
+    from blender_addon.ui.bake import BakeRun
+    from blender_addon.vse import bake
+
+    def paced(plan, progress, cancelled):  # 30 ms a frame, so there is time to cancel part way
+        def report(done: int) -> None:
+            time.sleep(0.03)
+            progress(done)
+
+        return motion_keys.measure_plan(plan, report, cancelled)
+
+    scene = new_scene()
+    strip = add_movie(scene, movie)
+    plan = bake.plan_bake(scene, strip, Settings(offset=2, look="difference"), ".mkv")
+    assert bpy.ops.sequencer.motion_key() == {"FINISHED"}  # the panel's settings (offset 1, gray): the keys before
+    before = motion_keys.keyed_properties(scene, strip)
+    scene.frame_set(START + 5)
+    quantity_before = strip["motion_quantity"]
+
+    run = BakeRun(bpy.context, plan, paced, "Measuring motion")
+    while run.job.done < 3:
+        assert run.job.running, run.job.error
+        time.sleep(0.01)
+    run.show()
+    run.cancel()
+    assert run.job.cancelled and not run.job.running and run.job.error is None and run.job.result is None
+    assert 3 <= run.job.done < plan.frame_count == 16
+    assert motion_keys.keyed_properties(scene, strip) == before
+    scene.frame_set(START + 5)
+    assert strip["motion_quantity"] == quantity_before
+
+    run = BakeRun(bpy.context, plan, paced, "Measuring motion")  # left to finish, as the timer events see it
+    while run.job.running:
+        run.show()
+        time.sleep(0.02)
+    run.end()
+    assert run.job.error is None and run.job.done == 16
+    motion_keys.key_measures(scene, plan, run.job.result)
+    assert motion_keys.keyed_properties(scene, strip) == before
+    scene.frame_set(START + 5)
+    expected = motion_keys.measure_plan(plan).values["motion_quantity"][5]
+    assert strip["motion_quantity"] == pytest.approx(expected, abs=1e-5)
+    assert abs(expected - quantity_before) > 0.01  # other settings, other values: the keys did change

@@ -25,10 +25,13 @@ def _settings_owner(scene: bpy.types.Scene) -> bpy.types.ID | bpy.types.Strip:
 
 
 class BakeRun:
-    """A bake under way in the interface: its render on a thread, Blender's progress bar, the status text, a timer."""
+    """A bake (or other work on a plan) under way in the interface: the job on its thread, Blender's progress
+    bar, the status text, a timer."""
 
-    def __init__(self, context: bpy.types.Context, plan: bake.BakePlan) -> None:
-        self.job = bake.BakeJob(plan)
+    def __init__(self, context: bpy.types.Context, plan: bake.BakePlan, work: bake.Work | None = None,
+                 doing: str = "Baking motion") -> None:
+        self.job = bake.BakeJob(plan, work)
+        self._doing = doing
         self._manager, self._workspace = context.window_manager, context.workspace
         self._timer = self._manager.event_timer_add(TIMER_INTERVAL, window=context.window)
         self._manager.progress_begin(0, plan.frame_count)
@@ -39,7 +42,7 @@ class BakeRun:
         job = self.job
         self._manager.progress_update(job.done)
         self._workspace.status_text_set(
-            f"Baking motion of '{job.plan.source}': {job.done}/{job.plan.frame_count} frames (Esc to cancel)"
+            f"{self._doing} of '{job.plan.source}': {job.done}/{job.plan.frame_count} frames (Esc to cancel)"
         )
 
     def end(self) -> None:
@@ -49,19 +52,57 @@ class BakeRun:
         self._workspace.status_text_set(None)
 
     def cancel(self) -> None:
-        """Stop the render after the frame under way (its temporary file is deleted), then :meth:`end`."""
+        """Stop the work after the frame under way (a render's temporary file is deleted), then :meth:`end`."""
         self.job.cancel()
         self.job.wait()
         self.end()
 
 
-class SEQUENCER_OT_motion_bake(bpy.types.Operator):
+class PlanJobOperator:
+    """The modal part Bake Motion and Key Motion Data share: the plan's work runs on a thread while the timer
+    shows its progress and the interface stays responsive; Esc cancels; :meth:`finish` takes the result."""
+
+    cancelled_text = ""  # reported after Esc
+
+    def start_job(self, context: bpy.types.Context, plan: bake.BakePlan, work: bake.Work | None = None,
+                  doing: str = "Baking motion") -> set[str]:
+        self._run = BakeRun(context, plan, work, doing)
+        context.window_manager.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        run = self._run
+        if event.type == "ESC" and event.value == "PRESS":
+            run.cancel()
+            self.report({"INFO"}, self.cancelled_text)
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}  # the interface stays responsive
+        if run.job.running:
+            run.show()
+            return {"RUNNING_MODAL"}
+        run.end()
+        if run.job.error is not None:
+            self.report({"ERROR"}, run.job.error)
+            return {"CANCELLED"}
+        return self.finish(context, run.job.plan, run.job.result)
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        """Blender ends the operator (a file loaded, the window closed): stop the work (no partial file is left)."""
+        self._run.cancel()
+
+    def finish(self, context: bpy.types.Context, plan: bake.BakePlan, result: object) -> set[str]:
+        raise NotImplementedError
+
+
+class SEQUENCER_OT_motion_bake(PlanJobOperator, bpy.types.Operator):
     """Render the exact engine's motion of the active strip or rig into a movie, added as a strip above it \
 (on a baked strip: re-bake it in place). Esc cancels"""
 
     bl_idname = "sequencer.motion_bake"
     bl_label = "Bake Motion"
     bl_options = {"REGISTER", "UNDO"}
+    cancelled_text = "Bake cancelled: no file written, no strip added"
     # Every setting, as Extract Motion takes them; options not given are the baked strip's, rig's or panel's.
     __annotations__ = settings_annotations()
 
@@ -96,7 +137,7 @@ class SEQUENCER_OT_motion_bake(bpy.types.Operator):
         except bake.BakeError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
-        return self._place(context, plan, notes)
+        return self.finish(context, plan, notes)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         fill_unset_properties(self, getattr(_settings_owner(context_scene(context)), PROPERTY_NAME))
@@ -105,32 +146,10 @@ class SEQUENCER_OT_motion_bake(bpy.types.Operator):
         plan = self._plan(context)
         if plan is None:
             return {"CANCELLED"}
-        self._run = BakeRun(context, plan)
-        context.window_manager.modal_handler_add(self)
-        return {"RUNNING_MODAL"}
+        return self.start_job(context, plan)
 
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        run = self._run
-        if event.type == "ESC" and event.value == "PRESS":
-            run.cancel()
-            self.report({"INFO"}, "Bake cancelled: no file written, no strip added")
-            return {"CANCELLED"}
-        if event.type != "TIMER":
-            return {"PASS_THROUGH"}  # the interface stays responsive
-        if run.job.running:
-            run.show()
-            return {"RUNNING_MODAL"}
-        run.end()
-        if run.job.error is not None:
-            self.report({"ERROR"}, run.job.error)
-            return {"CANCELLED"}
-        return self._place(context, run.job.plan, run.job.notes)
-
-    def cancel(self, context: bpy.types.Context) -> None:
-        """Blender ends the operator (a file loaded, the window closed): stop, delete the partial file."""
-        self._run.cancel()
-
-    def _place(self, context: bpy.types.Context, plan: bake.BakePlan, notes: list[str]) -> set[str]:
+    def finish(self, context: bpy.types.Context, plan: bake.BakePlan, notes: list[str]) -> set[str]:
+        """Place the baked movie (a new strip, or the Re-bake's strip updated) and report the render's notes."""
         try:
             strip = bake.place_bake(context_scene(context), plan)
         except bake.BakeError as error:

@@ -7,35 +7,63 @@ import bpy
 from ..core.settings import SettingsError
 from ..vse import bake, motion_keys
 from ..vse.strips import active_strip, context_scene
-from .bake import SEQUENCER_OT_motion_bake, _settings_owner  # whose settings a bake takes: the same for the keys
+from .bake import PlanJobOperator, SEQUENCER_OT_motion_bake, _settings_owner  # a bake's settings: the keys' too
 from .props import PROPERTY_NAME, settings_from_group
 from .registration import classes_with_strip_menu
 
 
-class SEQUENCER_OT_motion_key(bpy.types.Operator):
+class SEQUENCER_OT_motion_key(PlanJobOperator, bpy.types.Operator):
     """Measure the motion of the active rig or strip with the exact engine and key it on the strip's custom \
-properties (motion_quantity, motion_x, ...), one key per frame it shows, for drivers; keying again replaces the keys"""
+properties (motion_quantity, motion_x, ...), one key per frame it shows, for drivers; keying again replaces the \
+keys. Esc cancels"""
 
     bl_idname = "sequencer.motion_key"
     bl_label = "Key Motion Data"
     bl_options = {"REGISTER", "UNDO"}
+    cancelled_text = "Key Motion Data cancelled: the keys are as they were"
 
     # Greyed out for the reasons Bake Motion is, told as this operator's own message.
     poll = classmethod(SEQUENCER_OT_motion_bake.poll.__func__)
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def _plan(self, context: bpy.types.Context) -> bake.BakePlan | None:
         scene = context_scene(context)
-        manager = context.window_manager
         try:
             settings = settings_from_group(getattr(_settings_owner(scene), PROPERTY_NAME))
-            plan = bake.plan_bake(scene, active_strip(scene), settings, next(iter(bake.BAKE_FORMATS)))
-            manager.progress_begin(0, plan.frame_count)
-            try:
-                measured = motion_keys.measure_plan(plan, manager.progress_update)
-            finally:
-                manager.progress_end()
-            strip = motion_keys.key_measures(scene, plan, measured)
+            return bake.plan_bake(scene, active_strip(scene), settings, next(iter(bake.BAKE_FORMATS)))
         except (SettingsError, bake.BakeError) as error:
+            self.report({"ERROR"}, str(error))
+            return None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        """Measure and key to completion (scripts, EXEC_DEFAULT, background mode)."""
+        plan = self._plan(context)
+        if plan is None:
+            return {"CANCELLED"}
+        manager = context.window_manager
+        manager.progress_begin(0, plan.frame_count)
+        try:
+            measured = motion_keys.measure_plan(plan, manager.progress_update)
+        except bake.BakeError as error:
+            self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        finally:
+            manager.progress_end()
+        return self.finish(context, plan, measured)
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        if bpy.app.background or context.window is None:  # no events to run a modal operator on
+            return self.execute(context)
+        plan = self._plan(context)
+        if plan is None:
+            return {"CANCELLED"}
+        return self.start_job(context, plan, motion_keys.measure_plan, "Measuring motion")
+
+    def finish(self, context: bpy.types.Context, plan: bake.BakePlan,
+               measured: motion_keys.MeasuredFrames) -> set[str]:
+        """Key the measures on the plan's strip."""
+        try:
+            strip = motion_keys.key_measures(context_scene(context), plan, measured)
+        except bake.BakeError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Keyed the motion of '{strip.name}': {len(measured.values)} properties, "

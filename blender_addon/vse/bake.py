@@ -197,14 +197,20 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
     return [line.removeprefix(prefix) for line in tracker.stream.getvalue().splitlines() if line.strip()]
 
 
-class BakeJob:
-    """A bake's render on a thread of its own: frames done, cancel, and the outcome."""
+# The work a job runs: the plan, a progress callback (frames done) and the cancel event; returns its result.
+Work = Callable[[BakePlan, Callable[[int], None], threading.Event], object]
 
-    def __init__(self, plan: BakePlan) -> None:
+
+class BakeJob:
+    """A plan's work on a thread of its own (the bake's render, unless ``work`` is given, such as Key Motion
+    Data's measures): frames done, cancel, and the outcome (``result``, or ``error`` in one line)."""
+
+    def __init__(self, plan: BakePlan, work: Work | None = None) -> None:
         self.plan = plan
         self.done = 0
-        self.notes: list[str] = []
+        self.result: object = None  # what the work returned: render_bake's notes by default
         self.error: str | None = None
+        self._work = work or render_bake
         self._cancelled = threading.Event()
         self._thread = threading.Thread(target=self._run, name="motion-bake", daemon=True)
 
@@ -220,7 +226,7 @@ class BakeJob:
         return self._cancelled.is_set()
 
     def cancel(self) -> None:
-        """Stop the render after the frame under way; its temporary file is deleted."""
+        """Stop the work after the frame under way (a render's temporary file is deleted)."""
         self._cancelled.set()
 
     def wait(self, timeout: float | None = None) -> None:
@@ -231,7 +237,7 @@ class BakeJob:
             self.done = done
 
         try:
-            self.notes = render_bake(self.plan, count, self._cancelled)
+            self.result = self._work(self.plan, count, self._cancelled)
         except BakeCancelled:
             pass
         except BakeError as error:
