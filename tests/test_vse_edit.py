@@ -150,6 +150,28 @@ def test_a_split_rig_is_two_rigs_each_updating_and_removing_within_its_range(png
     assert max_mean_difference(render_muted(scene, [title], 1, EDIT_END, tmp_path / "back"), whole) == (0, 0.0)
 
 
+def test_hand_edits_on_a_split_rigs_renamed_helpers_are_kept(png_files, capfd):
+    """Blender renames the second half's helpers ('a Partner.001'); their hand edits are still known as such."""
+    scene = new_scene()
+    a, b, title = two_shots_and_a_title(scene, png_files)
+    found = rig.build_rig(scene, a, Settings(offset=2))
+    second = found.split(frame=9, split_method="SOFT")
+    partner = next(strip for strip in second.strips if strip.get(rig.ROLE_KEY) == rig.PARTNER)
+    assert partner.name != "a Partner"  # renamed by the split
+    partner.blend_alpha = 0.7
+    with bpy.context.temp_override(sequencer_scene=scene):
+        partner.modifiers.new(name="Hand", type="COLOR_BALANCE")
+    bpy.ops.ed.undo_push(message="hand edits")
+    capfd.readouterr()
+    select_only(scene, second)
+    assert bpy.ops.sequencer.motion_extract_update(amplify=2.0) == {"FINISHED"}
+    partner = next(strip for strip in second.strips if strip.get(rig.ROLE_KEY) == rig.PARTNER)
+    assert partner.blend_alpha == pytest.approx(0.7) and [m.name for m in partner.modifiers] == ["Invert", "Hand"]
+    assert not [line for line in reports(capfd.readouterr().out) if line.startswith("Warning")]
+    first_partner = found.strips["a Partner"]  # the first half's own helper is untouched
+    assert first_partner.blend_alpha == pytest.approx(0.5) and [m.name for m in first_partner.modifiers] == ["Invert"]
+
+
 def test_a_rig_inside_the_artists_own_meta_keeps_to_it(png_files, tmp_path):
     scene = new_scene()
     a, b, title = two_shots_and_a_title(scene, png_files)

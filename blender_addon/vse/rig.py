@@ -434,7 +434,7 @@ def _record_build(rig: bpy.types.MetaStrip, source: bpy.types.Strip, shown: Span
     start = int(timing(source).content_start)
     record = rig[RIG_KEY]
     record["shown"] = [shown.start - start, shown.end - start]
-    record["helpers"] = {strip.name: hand_edits.built_state(strip) for strip in _helpers(rig)}
+    record["helpers"] = hand_edits.record_helpers(_helpers(rig), f"{source.name} ")  # the build's base name
 
 
 def _helpers(rig: bpy.types.MetaStrip) -> list[bpy.types.Strip]:
