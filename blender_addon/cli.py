@@ -494,7 +494,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     )
     if _same_path(output, input_path):
         raise UsageError(f"output {output} is the input: choose another output path")
-    problem = motion_data.refusal(args, args.engine, args.jobs, args.print_ffmpeg) or motion_data.look_refusal(
+    problem = motion_data.refusal(args, args.engine, args.print_ffmpeg) or motion_data.look_refusal(
         settings, args.engine, args.print_ffmpeg)
     if problem:
         raise UsageError(problem)
@@ -770,20 +770,23 @@ def _frames(args: argparse.Namespace, source, input_path: Path, settings: Settin
             output: Path, alignments: _AlignmentLog | None = None) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``--jobs`` processes; ``alignments`` hears
     what ``--align`` did."""
+    try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
+        recorder = motion_data.recorder(args, settings, source, input_path, output, start)
+    except ValueError as error:
+        raise UsageError(f"{source.path}: {error}") from None
+    measures = None if recorder is None else recorder.measures
     if args.jobs == 1:
-        try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
-            recorder = motion_data.recorder(args, settings, source, input_path, output, start)
-        except ValueError as error:
-            raise UsageError(f"{source.path}: {error}") from None
         frames = extract_motion(source, settings, start, stop, max_memory=args.max_memory,
-                                on_alignment=None if alignments is None else alignments.heard,
-                                measure=None if recorder is None else recorder.measures)
-        return frames if recorder is None else motion_data.recorded(frames, recorder, settings, source, start)
-    from .parallel import parallel_frames
+                                on_alignment=None if alignments is None else alignments.heard, measure=measures)
+    else:
+        from .parallel import parallel_frames
 
-    return parallel_frames(source, str(input_path), settings, start, stop, args.jobs, str(output), args.max_memory,
-                           RunError, on_alignment=None if alignments is None else alignments.heard,
-                           on_child_alignment=None if alignments is None else alignments.merge)
+        frames = parallel_frames(source, str(input_path), settings, start, stop, args.jobs, str(output),
+                                 args.max_memory, RunError,
+                                 on_alignment=None if alignments is None else alignments.heard,
+                                 on_child_alignment=None if alignments is None else alignments.merge,
+                                 measures=measures)
+    return frames if recorder is None else motion_data.recorded(frames, recorder, settings, source, start)
 
 
 def _render_with_blender(batch: ModuleType, stderr: TextIO, render: Callable[..., object], *args, **kwargs) -> None:

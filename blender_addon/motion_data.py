@@ -3,7 +3,8 @@
 These are outputs of a render, not options of the effect (they change no pixel), so they live
 here rather than in the settings table: their arguments, the checks made before the input is
 opened, and :func:`recorded`, which feeds a render's measures (``core.measures``) to the writers
-of ``media.data`` frame by frame. The exact engine makes them, in one process.
+of ``media.data`` frame by frame. The exact engine makes them (with ``--jobs``, each process measures
+its chunk and this one records them in order: ``parallel``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def wanted(args: argparse.Namespace) -> bool:
     return any(getattr(args, name, None) for name in ("data", "motiongram", "plot"))
 
 
-def refusal(args: argparse.Namespace, engine: str, jobs: int, print_ffmpeg: bool) -> str | None:
+def refusal(args: argparse.Namespace, engine: str, print_ffmpeg: bool) -> str | None:
     """Why these motion-data arguments cannot be honoured by this render, or ``None``."""
     given = [flag for flag in DATA_FLAGS if getattr(args, flag[2:], None)]
     extras = [flag for flag, present in (("--roi", getattr(args, "roi", None)),
@@ -87,8 +88,6 @@ def refusal(args: argparse.Namespace, engine: str, jobs: int, print_ffmpeg: bool
         return f"{what}: --print-ffmpeg renders nothing, so there is no motion to measure"
     if engine == "vse":
         return f"{what}: motion data is measured by the exact engine: use --engine exact (or auto)"
-    if jobs > 1:
-        return f"{what}: motion data is measured in one process: drop --jobs (or render chunks with --frames)"
     paths = [Path(getattr(args, flag[2:])) for flag in given]
     if len({path.resolve() for path in paths}) < len(paths):
         return f"{what}: give each output its own file"

@@ -17,6 +17,10 @@ With PNG, ``--jobs 2`` was slower than one process here. The price is disk space
 frames take width x height x 3 bytes each (6.2 MB at 1080p) until they are appended, which is
 checked before anything starts.
 
+A measured render (``--data``, ``--motiongram``, ``--plot``) has each child measure its own chunk and
+write each frame's measures to a small file beside its frames, before the frame: this process reads
+them back as it appends the frame, so the data files are those of one process.
+
 Children run :func:`chunk_main` with this process's ``sys.path`` (so they find what it found, in a
 Blender too), get the settings as JSON (the very object this render uses), and stop when this
 process ends. Whatever way the render ends, the children are stopped and the work folder deleted;
@@ -25,6 +29,7 @@ a child's error becomes this render's, naming its chunk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -39,6 +44,7 @@ import numpy as np
 from .core.chunks import split_for_jobs
 from .core.effect import MotionEffect
 from .core.engine import SourceEndedEarly, extract_motion
+from .core.measures import MotionMeasures, Region
 from .core.settings import Settings
 from .media.paths import MediaError, cannot_write, create_temp_folder
 
@@ -52,7 +58,8 @@ _BOOT = ("import sys; sys.path[:0] = {path!r}; from {package}.parallel import ch
 
 @dataclass
 class _Child:
-    """A child process rendering output frames ``[first, stop)`` into the raw file ``path``."""
+    """A child process rendering output frames ``[first, stop)`` into the raw file ``path`` (and, when the
+    render is measured, each frame's measures into ``path`` + :data:`MEASURES` before the frame)."""
 
     process: subprocess.Popen
     path: str
@@ -97,10 +104,10 @@ class _Child:
 
 
 def _start_child(input_path: str, settings: Settings, first: int, stop: int, path: str, max_memory: int,
-                 log: str) -> _Child:
+                 log: str, measures: MotionMeasures | None) -> _Child:
     boot = _BOOT.format(path=[entry for entry in sys.path if entry], package=_PACKAGE)
     arguments = [input_path, path, str(first), str(stop), json.dumps(settings.to_dict()), str(max_memory),
-                 str(os.getpid())]
+                 str(os.getpid()), json.dumps(_measuring(measures))]
     with open(log, "wb") as errors:
         process = subprocess.Popen([sys.executable, "-c", boot, *arguments], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=errors)
@@ -110,19 +117,23 @@ def _start_child(input_path: str, settings: Settings, first: int, stop: int, pat
 def parallel_frames(source, input_path: str, settings: Settings, start: int, stop: int, jobs: int, output: str,
                     max_memory: int, fail: Callable[[str], Exception],
                     on_alignment: Callable | None = None,
-                    on_child_alignment: Callable[[int, list], None] | None = None) -> Iterator[np.ndarray]:
+                    on_child_alignment: Callable[[int, list], None] | None = None,
+                    measures: MotionMeasures | None = None) -> Iterator[np.ndarray]:
     """Output frames ``start`` to ``stop - 1`` of ``source``, rendered by ``jobs`` processes; see the module's notes.
 
     ``fail(message)`` makes the exception raised for a child's failure or too little disk space.
     With ``settings.align``, ``on_alignment`` is :func:`extract_motion`'s for this process's chunk, and
     ``on_child_alignment(pairs, failed)`` hears, for each child's chunk in turn, how many frame pairs
     were aligned and which could not be (``[output frame, why]`` each).
+    ``measures`` (as :func:`extract_motion`'s ``measure``) holds each frame's measures when it is yielded,
+    whichever process measured it (a child measures its chunk with the same regions and threshold).
     Close the iterator (or use it to the end) to stop the children and delete the work folder.
     """
     chunks = split_for_jobs(settings, start, stop, jobs)
     memory = max(0, max_memory // len(chunks))
     if len(chunks) == 1:
-        yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=on_alignment)
+        yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=on_alignment,
+                                  measure=measures)
         return
     shape = MotionEffect(settings, (source.height, source.width, 3)).output_shape
     work = create_temp_folder(output)
@@ -131,16 +142,16 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
         _check_room(work, (stop - chunks[0][1]) * int(np.prod(shape)), fail)
         for first, end in chunks[1:]:
             path, log = os.path.join(work, f"chunk{first}.raw"), os.path.join(work, f"chunk{first}.log")
-            children.append(_start_child(str(input_path), settings, first, end, path, memory, log))
+            children.append(_start_child(str(input_path), settings, first, end, path, memory, log, measures))
         for done, frame in enumerate(extract_motion(source, settings, *chunks[0], max_memory=memory,
-                                                    on_alignment=on_alignment), start=1):
+                                                    on_alignment=on_alignment, measure=measures), start=1):
             if done % POLL_EVERY == 0:
                 for child in children:
                     if (message := child.failure()) is not None:
                         raise fail(message)
             yield frame
         for child in children:
-            yield from _follow(child, shape, fail)
+            yield from _follow(child, shape, fail, measures)
             child.process.wait()  # every frame is in; the chunk counts only if its process ends well too
             if (message := child.failure()) is not None:
                 raise fail(message)
@@ -161,12 +172,15 @@ def _check_room(folder: str, needed: int, fail: Callable[[str], Exception]) -> N
                    "frames per render (--frames) or no --jobs")
 
 
-def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Exception]) -> Iterator[np.ndarray]:
-    """The frames of a child's chunk, each as soon as the child has written it (one buffer, reused)."""
+def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Exception],
+            measures: MotionMeasures | None = None) -> Iterator[np.ndarray]:
+    """The frames of a child's chunk, each as soon as the child has written it (one buffer, reused), with
+    ``measures`` holding its measures as the child wrote them."""
     frame = np.empty(shape, dtype=np.uint8)
     size = frame.nbytes
     view = memoryview(frame).cast("B")
     stream = None
+    measured = None if measures is None else _MeasuresReader(child.path + MEASURES, measures)
     try:
         for index in range(child.stop - child.first):
             while stream is None or os.fstat(stream.fileno()).st_size < (index + 1) * size:
@@ -182,10 +196,55 @@ def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Excepti
             read = 0
             while read < size:
                 read += stream.readinto(view[read:])
+            if measured is not None:
+                measured.next_frame()
             yield frame
     finally:
         if stream is not None:
             stream.close()
+        if measured is not None:
+            measured.close()
+
+
+MEASURES = ".measures"  # a child's measures file: its name is the chunk file's with this added
+# A child's measures of a frame: the values as one JSON line (None, int and float kept as they are), then the
+# motiongram rows as float64 bytes; all of it written before the frame's raw bytes.
+
+
+def _measuring(measures: MotionMeasures | None) -> dict | None:
+    """What a child needs to measure as ``measures`` does (JSON), or ``None`` when the render is not measured."""
+    if measures is None:
+        return None
+    return {"regions": [[region.name, region.x, region.y, region.width, region.height]
+                        for region in measures.regions[1:]],
+            "threshold": measures.threshold, "flow": measures.flow}
+
+
+def _write_measures(stream, measures: MotionMeasures) -> None:
+    line = (json.dumps(measures.values) + "\n").encode()
+    stream.write(len(line).to_bytes(4, "little") + line)
+    stream.write(np.ascontiguousarray(measures.column_means, np.float64).tobytes())
+    stream.write(np.ascontiguousarray(measures.row_means, np.float64).tobytes())
+
+
+class _MeasuresReader:
+    """Reads a child's measures, frame by frame, into ``measures`` (the child wrote each before its frame)."""
+
+    def __init__(self, path: str, measures: MotionMeasures) -> None:
+        self.path, self.measures, self.stream = path, measures, None
+
+    def next_frame(self) -> None:
+        if self.stream is None:
+            self.stream = open(self.path, "rb")  # noqa: SIM115 (closed by close())
+        measures, stream = self.measures, self.stream
+        length = int.from_bytes(stream.read(4), "little")
+        measures.values = json.loads(stream.read(length))
+        measures.column_means = np.frombuffer(stream.read(8 * measures.width), np.float64)
+        measures.row_means = np.frombuffer(stream.read(8 * measures.height), np.float64)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
 
 
 ALIGNMENT_LINE = "alignment: "  # how a child tells the parent what ``--align`` did in its chunk (on stderr)
@@ -195,21 +254,30 @@ def chunk_main(argv: list[str]) -> int:
     """A child of :func:`parallel_frames`: renders one chunk into its raw file; returns the exit code."""
     from .cli import RunError, _AlignmentLog, _media, run_command
 
-    input_path, path, first, stop, settings_json, max_memory, parent = argv
-    first, stop, parent = int(first), int(stop), int(parent)
+    input_path, path, first, stop, settings_json, max_memory, parent, measuring = argv
+    first, stop, parent, measuring = int(first), int(stop), int(parent), json.loads(measuring)
     name = f"motion_extract chunk {first}:{stop}"
 
     def work() -> None:
         media = _media()
         settings = Settings.from_mapping(json.loads(settings_json))
         try:
-            with open(path, "wb", buffering=0) as out:
+            with open(path, "wb", buffering=0) as out, contextlib.ExitStack() as files:
                 source = media.open_source(input_path)
                 count = _AlignmentLog(source, settings)
+                measures = measured = None
+                if measuring is not None:
+                    measures = MotionMeasures(settings, (source.height, source.width),
+                                              [Region(*region) for region in measuring["regions"]],
+                                              measuring["threshold"], measuring["flow"])
+                    measured = files.enter_context(open(path + MEASURES, "wb"))
                 for frame in extract_motion(source, settings, first, stop, max_memory=int(max_memory),
-                                            on_alignment=count.heard):
+                                            on_alignment=count.heard, measure=measures):
                     if os.getppid() != parent:
                         raise RunError("the render that started this chunk has ended")
+                    if measured is not None:
+                        _write_measures(measured, measures)
+                        measured.flush()  # on disk before the frame that tells the parent it is there
                     view = memoryview(np.ascontiguousarray(frame)).cast("B")
                     while view:
                         view = view[out.write(view):]
