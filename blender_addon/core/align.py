@@ -13,9 +13,11 @@ between them and leaves the scene's own (pairwise alignment, no path smoothing).
 2. a model is fitted to the tracks by RANSAC, so whatever moves on its own (up to about half the
    tracked points) cannot drag it: ``shift`` (translation), ``similarity`` (translation, rotation,
    uniform scale) or ``perspective`` (a homography), then refined on its inliers;
-3. the partner is warped onto t (bilinear). Where the warped partner has no pixels (the borders it
-   was moved away from, and a pixel's margin inside them), the current frame's own pixels stand in,
-   so every look shows the still level there instead of false motion.
+3. the partner is warped onto t (bilinear) over t itself, as the sequencer lays a moved strip over
+   another: where the warped partner has no pixels (the borders it was moved away from) the current
+   frame's own pixels stand in, so every look shows the still level there instead of false motion;
+   along its edge, where a bilinear sample reaches past the partner, the two mix by the share of the
+   sample that falls on the partner (its coverage, 0-255, warped as the partner is).
 
 A pair with too little texture or too poor a fit is not compensated (the identity is used) and
 its :class:`Alignment` says why; the report and the command line warn about it. Everything here
@@ -288,8 +290,8 @@ def _rms_distance(matrix: np.ndarray, source: np.ndarray, target: np.ndarray) ->
 
 
 def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray) -> np.ndarray:
-    """``partner`` resampled onto ``current``'s pixels by ``alignment`` (bilinear); where it has no
-    pixels, ``current``'s own stand in. ``partner`` itself when the pair is not compensated."""
+    """``partner`` resampled onto ``current``'s pixels by ``alignment`` (bilinear, nothing beyond its edges)
+    over ``current`` (see the module's step 3). ``partner`` itself when the pair is not compensated."""
     if not alignment.compensated or np.array_equal(alignment.matrix, IDENTITY):
         return partner
     height, width = current.shape[:2]
@@ -298,21 +300,16 @@ def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray)
         warp, transform = cv2.warpPerspective, matrix
     else:
         warp, transform = cv2.warpAffine, matrix[:2]
-    aligned = warp(partner, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    cv2.copyTo(current, _outside(matrix, width, height), aligned)
+    aligned = warp(partner, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    coverage = warp(np.full(partner.shape[:2], 255, np.uint8), transform, (width, height), flags=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_CONSTANT)
+    rows, columns = np.nonzero(coverage < 255)  # the borders and the edge's ring: a few pixels of most rows
+    if rows.size:
+        uncovered = (255 - coverage[rows, columns, None]).astype(np.float32) / 255
+        # The sample of a premultiplied partner over the current frame, as the sequencer's ALPHA_OVER
+        mixed = aligned[rows, columns] + uncovered * current[rows, columns]
+        aligned[rows, columns] = np.minimum(np.floor(mixed + 0.5), 255)
     return aligned
-
-
-def _outside(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A 0/255 mask of the pixels the warped partner does not cover: outside the quadrilateral its
-    pixel centres span, drawn with 1/256-pixel precision, and a pixel deeper inside (bilinear samples
-    there would reach beyond the partner's edge)."""
-    edge = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float64)
-    corners = cv2.perspectiveTransform(edge.reshape(-1, 1, 2), matrix).reshape(-1, 2)
-    inside = np.zeros((height, width), np.uint8)
-    cv2.fillConvexPoly(inside, np.round(corners * 256).astype(np.int32), 255, cv2.LINE_8, 8)
-    inside = cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=255)
-    return cv2.bitwise_not(inside)
 
 
 REPORT_COLUMNS = (
