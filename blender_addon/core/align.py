@@ -301,15 +301,43 @@ def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray)
     else:
         warp, transform = cv2.warpAffine, matrix[:2]
     aligned = warp(partner, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    coverage = warp(np.full(partner.shape[:2], 255, np.uint8), transform, (width, height), flags=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_CONSTANT)
-    rows, columns = np.nonzero(coverage < 255)  # the borders and the edge's ring: a few pixels of most rows
-    if rows.size:
-        uncovered = (255 - coverage[rows, columns, None]).astype(np.float32) / 255
-        # The sample of a premultiplied partner over the current frame, as the sequencer's ALPHA_OVER
-        mixed = aligned[rows, columns] + uncovered * current[rows, columns]
-        aligned[rows, columns] = np.minimum(np.floor(mixed + 0.5), 255)
+    solid = np.full(partner.shape[:2], 255, np.uint8)
+    for left, top, right, bottom in _edge_bands(matrix, width, height):
+        # The band's samples again with the partner's coverage of them (the same warp of a solid plane): warped
+        # alike, so the two agree to the last bit of OpenCV's fixed-point sample positions
+        moved = np.array([[1, 0, -left], [0, 1, -top], [0, 0, 1]], np.float64) @ matrix
+        moved = moved if warp is cv2.warpPerspective else moved[:2]
+        size = (right - left, bottom - top)
+        coverage = warp(solid, moved, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        rows, columns = np.nonzero(coverage < 255)
+        if rows.size:
+            sample = warp(partner, moved, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            uncovered = (255 - coverage[rows, columns, None]).astype(np.float32) / 255
+            # The premultiplied sample over the current frame, as the sequencer lays a moved strip (ALPHA_OVER)
+            mixed = sample[rows, columns] + uncovered * current[rows + top, columns + left]
+            aligned[rows + top, columns + left] = np.minimum(np.floor(mixed + 0.5), 255)
     return aligned
+
+
+def _edge_bands(matrix: np.ndarray, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """Rectangles (left, top, right, bottom; right and bottom excluded) of the frame that hold every pixel the
+    warped partner does not wholly cover: bands along the frame's edges out to the rectangle its pixel centres
+    surely cover (the whole frame when the warp turns or bends it too far to tell)."""
+    edge = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float64)
+    corners = cv2.perspectiveTransform(edge.reshape(-1, 1, 2), matrix).reshape(-1, 2)
+    # The rectangle inside the quadrilateral of the corners (top-left, top-right, bottom-right, bottom-left),
+    # a pixel in from it on each side for the rounding of the samples
+    left = math.ceil(max(corners[0, 0], corners[3, 0])) + 1
+    right = math.floor(min(corners[1, 0], corners[2, 0])) - 1
+    top = math.ceil(max(corners[0, 1], corners[1, 1])) + 1
+    bottom = math.floor(min(corners[2, 1], corners[3, 1])) - 1
+    turned = abs(matrix[0, 1]) + abs(matrix[1, 0]) + abs(matrix[2, 0]) * width + abs(matrix[2, 1]) * height
+    if turned > 0.5 or not (0 <= left < right < width and 0 <= top < bottom < height):
+        return [(0, 0, width, height)]
+    # Within the quadrilateral's straight sides, every pixel of [left, right] x [top, bottom] is covered
+    bands = [(0, 0, width, top), (0, bottom + 1, width, height), (0, top, left, bottom + 1),
+             (right + 1, top, width, bottom + 1)]
+    return [band for band in bands if band[2] > band[0] and band[3] > band[1]]
 
 
 REPORT_COLUMNS = (
