@@ -558,3 +558,31 @@ def test_abort_drops_queued_frames_and_stops_the_thread(tmp_path):
         assert media_threads() == []
     assert os.listdir(tmp_path / "seq") == []
     assert os.listdir(tmp_path) == ["seq"]
+
+
+def test_seeking_counts_frames_as_the_decoder_shows_them_when_timestamps_are_in_decode_order(tmp_path):
+    """Some files carry each frame's decode time as its presentation time (box.mp4 in OpenCV's samples; AVI with
+    packed B-frames): the decoder shows the frames in their true order under shuffled timestamps. Reading from
+    any frame gives the frame a read from the start gives there."""
+    import av
+
+    from blender_addon.core.sample_clip import SampleClip, decode_frame
+
+    clip = SampleClip(160, 96, 40, 25.0)
+    path = tmp_path / "decode_order.mp4"
+    with av.open(str(path), "w", format="mp4") as output:
+        stream = output.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = clip.width, clip.height, "yuv420p"
+        stream.options = {"bframes": "2", "keyint": "12", "crf": "10"}
+        frames = (av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+                  for frame in clip.read_from(0))
+        for frame in [*frames, None]:
+            for packet in stream.encode(frame):
+                packet.pts = packet.dts  # the shown order's timestamps lost
+                output.mux(packet)
+    whole = [decode_frame(frame).frame for frame in open_source(path).read_from(0)]
+    assert whole == sorted(whole) and len(whole) >= 30  # the whole decode: the clip's own order
+    for start in range(1, len(whole)):
+        frames = open_source(path).read_from(start)
+        assert decode_frame(next(frames)).frame == whole[start], start
+        frames.close()

@@ -23,6 +23,7 @@ Anything FFmpeg opens is an input: files, and stream URLs such as ``http://...``
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -169,7 +170,11 @@ class MovieSource(VideoSource):
     def _decode_from(self, start: int, seek: bool) -> Iterator[np.ndarray]:
         """Frames ``start`` on, after a seek to the keyframe before it, or counted from frame 0.
 
-        Returns False, having yielded nothing, when the seek lands past ``start``.
+        After a seek, the first frame decoded (the keyframe) is placed by its timestamp and the frames
+        after it are counted, as a decode from frame 0 counts them: some files' timestamps do not follow
+        the order the frames are shown in (AVI with packed B-frames, damaged timestamps), the decoder's
+        order does. Returns False, having yielded nothing, when the seek cannot be placed (a frame
+        without a timestamp, one the file's index does not hold, or one past ``start``).
         """
         container = open_container(self.path)
         try:
@@ -179,14 +184,14 @@ class MovieSource(VideoSource):
             target = self.pts[start]
             if seek:
                 container.seek(target, stream=stream, backward=True, any_frame=False)
-            index = None if seek else 0  # None: not yet at the seek target
+            index = None if seek else 0  # None: not yet placed after the seek
             for frame in _decoded(container.decode(stream), self.path):
                 if index is None:
-                    if frame.pts is not None and frame.pts < target:
-                        continue
-                    if frame.pts is not None and frame.pts > target:
+                    if frame.pts is None or frame.pts > target:
                         return False
-                    index = start
+                    index = bisect.bisect_left(self.pts, frame.pts)
+                    if index == len(self.pts) or self.pts[index] != frame.pts:
+                        return False
                 if index >= start:
                     yield self._picture.convert(frame, pool)
                 frame = None
