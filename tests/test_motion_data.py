@@ -161,6 +161,17 @@ def test_bad_data_arguments_are_one_line(clip, tmp_path, arguments, message):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("existing, flags", [
+    ("m.csv.json", ["--data", "m.csv"]),  # the data file's record is in the way
+    ("gram_vertical.png", ["--motiongram", "gram.png"]),  # the last of the motiongram's three files
+])
+def test_a_refused_companion_file_leaves_no_temporaries(clip, tmp_path, existing, flags):
+    (tmp_path / existing).write_text("precious\n")
+    result = run_cli(clip, "-o", tmp_path / "out.mkv", *flags, cwd=tmp_path)
+    assert result.returncode == 1 and f"{existing} already exists" in result.stderr, result.stderr
+    assert sorted(os.listdir(tmp_path)) == [existing] and (tmp_path / existing).read_text() == "precious\n"
+
+
 def test_an_existing_data_file_is_kept_and_nothing_is_left_behind(clip, tmp_path):
     (tmp_path / "m.csv").write_text("precious\n")
     result = run_cli(clip, "-o", tmp_path / "out.mkv", "--data", tmp_path / "m.csv", "--plot", tmp_path / "p.png")

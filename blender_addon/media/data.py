@@ -31,6 +31,7 @@ from .paths import (
     data_kind,
     motiongram_paths,
     os_error,
+    pending_files,
     sidecar_path,
 )
 
@@ -57,10 +58,8 @@ class DataWriter:
         self.kind = data_kind(text)
         self.columns = list(columns)
         self.record = {**record, "columns": column_records(self.columns)}
-        self._files = [PendingFile(text, overwrite, protect)]
         side = sidecar_path(text)
-        if side is not None:
-            self._files.append(PendingFile(side, overwrite, [*protect, text]))
+        self._files = pending_files([text] if side is None else [text, side], overwrite, protect)
         self._rows = 0
         try:
             self._stream = open(self._files[0].temp, "w", encoding="utf-8", newline="")
@@ -122,9 +121,7 @@ class MotiongramWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, first_time: float, rate: float,
                  overwrite: bool = False, protect: Sequence[str | os.PathLike] = ()) -> None:
         figure, horizontal, vertical = motiongram_paths(path)
-        self._files = []
-        for name in (figure, horizontal, vertical):
-            self._files.append(PendingFile(name, overwrite, [*protect, *(pending.path for pending in self._files)]))
+        self._files = pending_files([figure, horizontal, vertical], overwrite, protect)
         self.width, self.height = width, height
         self.first_time, self.rate = first_time, rate
         self._columns: list[np.ndarray] = []

@@ -481,6 +481,22 @@ class PendingFile:
             pass
 
 
+def pending_files(paths: Sequence[str], overwrite: bool, protect: Sequence[str | os.PathLike]) -> list[PendingFile]:
+    """A :class:`PendingFile` for each of ``paths`` (none replacing another), every one checked before any
+    temporary is made: a refused path leaves nothing behind."""
+    for index, path in enumerate(paths):
+        check_output(path, [*protect, *paths[:index]], overwrite)
+    files: list[PendingFile] = []
+    try:
+        for index, path in enumerate(paths):
+            files.append(PendingFile(path, overwrite, [*protect, *paths[:index]]))
+    except BaseException:
+        for file in files:
+            file.discard()
+        raise
+    return files
+
+
 def complete_png(path: str) -> bool:
     """Whether ``path`` is a PNG file that ends with its IEND chunk (a full disk leaves it empty or cut short)."""
     try:
