@@ -77,6 +77,15 @@ def test_the_aligned_rig_renders_as_the_engine(handheld, handheld_pngs, tmp_path
     assert typical(rendered) <= 1.5 and typical(plain) >= 2 * typical(rendered)
 
 
+def test_the_info_line_names_the_alignment(handheld_pngs, capfd):
+    scene, strip = scene_with(handheld_pngs)
+    capfd.readouterr()
+    assert bpy.ops.sequencer.motion_extract(align="similarity", offset=2) == {"FINISHED"}
+    assert bpy.ops.sequencer.motion_extract_update(align="shift") == {"FINISHED"}
+    infos = [line for line in capfd.readouterr().out.splitlines() if line.startswith("Info:")]
+    assert infos[0].endswith("(gray_shift2, aligned by similarity)") and infos[1].endswith("aligned by shift)"), infos
+
+
 def test_update_to_no_alignment_removes_the_keys(handheld_pngs):
     scene, strip = scene_with(handheld_pngs)
     built = rig.build_rig(scene, strip, Settings(align="similarity"))

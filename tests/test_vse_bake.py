@@ -138,6 +138,21 @@ def test_what_cannot_be_baked_says_why(png_files, tmp_path):
     assert len(scene.sequence_editor.strips_all) == 2
 
 
+def test_bake_and_key_motion_data_name_a_strip_whose_file_is_missing(tmp_path):
+    clip = sample_clip()
+    movie = _write_movie(tmp_path / "gone.mkv", [clip.frame(index) for index in range(clip.frame_count)])
+    scene = new_scene()
+    strip = scene.sequence_editor.strips.new_movie(name="shot", filepath=str(movie), channel=1, frame_start=1)
+    select_only(scene, strip)
+    movie.unlink()
+    expected = f"'shot': its media is missing ({movie}): relink it or put it back, then try again"
+    for operator in (bpy.ops.sequencer.motion_bake, bpy.ops.sequencer.motion_key):
+        with pytest.raises(RuntimeError) as raised:
+            operator("EXEC_DEFAULT")
+        assert str(raised.value).strip() == f"Error: {expected}"
+    assert len(scene.sequence_editor.strips_all) == 1
+
+
 def test_a_bake_under_way_shows_progress_and_esc_leaves_nothing(png_files, monkeypatch):
     from blender_addon.ui.bake import BakeRun
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import rig_plan
-from ..core.settings import SettingsError
+from ..core.settings import Settings, SettingsError
 from ..core.timing import output_size
 from ..vse import align_keys, colors, rig
 from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
@@ -86,6 +86,11 @@ def report_others_left(operator: bpy.types.Operator, others: list[bpy.types.Stri
                         "strip(s) left as they were")
 
 
+def _summary(settings: Settings) -> str:
+    """The settings as the Info line names them: the file-name tag, and the alignment when there is one."""
+    return settings.describe() + ("" if settings.align == "none" else f", aligned by {settings.align}")
+
+
 def update_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.types.MetaStrip,
                message: str) -> set[str]:
     """Rebuild the rig ``found`` with the operator's settings (those not given are the rig's own) and report it:
@@ -96,7 +101,7 @@ def update_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.
         settings = settings_from_operator(operator, group)
         notes = rig.update_rig(scene, found, settings)
         settings_to_group(settings, group)
-        operator.report({"INFO"}, message.format(name=found.name, settings=settings.describe()))
+        operator.report({"INFO"}, message.format(name=found.name, settings=_summary(settings)))
         report_notes(operator, notes)
 
     return act_on_rig(operator, scene, found, rebuild, "changed", after=lambda: report_limits(operator, scene, found))
@@ -166,7 +171,7 @@ sequencer strips"""
             made.select = True
         scene.sequence_editor.active_strip = built
         names = ", ".join(f"'{made.name}'" for made in rigs)
-        self.report({"INFO"}, f"Built motion rig{'s' if len(rigs) > 1 else ''} {names} ({settings.describe()})")
+        self.report({"INFO"}, f"Built motion rig{'s' if len(rigs) > 1 else ''} {names} ({_summary(settings)})")
         report_notes(self, skipped)
         report_limits(self, scene, built)
         return {"FINISHED"}

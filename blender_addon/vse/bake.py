@@ -131,6 +131,9 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     if extension not in BAKE_FORMATS:
         raise BakeError(f"cannot bake to {extension} (use one of {', '.join(BAKE_FORMATS)})")
     source, anchor, target = _subject(scene, strip)
+    missing = rig.media_problem(source)  # the strip named, and what to do
+    if missing:
+        raise BakeError(missing)
     input_path, fps = strip_input(scene, source)
     count = media_frame_count(source)
     try:
