@@ -160,7 +160,15 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
     zero_frames = folder / "zero.mp4"
     writer = cv2.VideoWriter(str(zero_frames), cv2.VideoWriter_fourcc(*"mp4v"), 24, (160, 90))
     writer.release()
-    return {"text": text, "movie": movie, "truncated": truncated, "one": one_frame, "zero": zero_frames}
+    damaged = folder / "damaged"  # an image folder with one PNG cut short
+    damaged.mkdir()
+    for index in range(6):
+        frame = cv2.resize(clip.frame(index), (320, 180))  # big enough for the cut to land in the pixels
+        cv2.imwrite(str(damaged / f"{index:04d}.png"), frame)
+    cut = damaged / "0003.png"
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    return {"text": text, "movie": movie, "truncated": truncated, "one": one_frame, "zero": zero_frames,
+            "damaged": damaged}
 
 
 @pytest.mark.parametrize(
@@ -170,6 +178,7 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("text", [], 1, "notes.mp4"),
         ("truncated", [], 1, "truncated.mp4"),
         ("zero", [], 1, "zero.mp4"),
+        ("damaged", [], 1, "0003.png: the PNG file is cut short"),  # before libpng prints its own lines
         ("one", [], 2, "offset 1 is out of range for a 1-frame clip"),
         ("movie", ["--offset", "20"], 2, "offset 20 is out of range for a 20-frame clip"),
         ("movie", ["--offset", "-25"], 2, "offset -25 is out of range"),

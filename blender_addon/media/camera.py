@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from .paths import MAX_PLAUSIBLE_FPS, MediaError, is_url
+from .sequence import opencv_quiet
 
-_OPENCV_LOG_SILENT = 0
 _CAMERA_PATH = re.compile(r"/dev/video(\d+)")
 
 
@@ -44,17 +44,13 @@ def open_live_source(spec: str) -> OpenedSource:
     camera = camera_index(spec)
     if camera is None and not is_url(spec) and not os.path.exists(spec):
         raise MediaError(f"{spec}: no such file")
-    previous = cv2.getLogLevel()
-    cv2.setLogLevel(_OPENCV_LOG_SILENT)  # backends print their own failures; the RunError says it in one line
-    try:
+    with opencv_quiet():  # backends print their own failures; the RunError says it in one line
         capture = cv2.VideoCapture(camera) if camera is not None else cv2.VideoCapture(spec, cv2.CAP_FFMPEG)
         if not capture.isOpened():
             capture.release()
             what = f"no camera at index {camera}" if camera is not None else f"{spec}: cannot open it as video"
             raise MediaError(what)
         ok, frame = capture.read()
-    finally:
-        cv2.setLogLevel(previous)
     if not ok or frame is None:
         capture.release()
         raise MediaError(f"camera {camera} is busy or gives no frames" if camera is not None else f"{spec}: no frames")

@@ -497,6 +497,9 @@ def pending_files(paths: Sequence[str], overwrite: bool, protect: Sequence[str |
     return files
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # the first 8 bytes of every PNG file
+
+
 def complete_png(path: str) -> bool:
     """Whether ``path`` is a PNG file that ends with its IEND chunk (a full disk leaves it empty or cut short)."""
     try:
@@ -506,7 +509,7 @@ def complete_png(path: str) -> bool:
             if stream.tell() < 20:
                 return False
             stream.seek(-12, os.SEEK_END)
-            return head == b"\x89PNG\r\n\x1a\n" and stream.read(12)[4:8] == b"IEND"
+            return head == PNG_SIGNATURE and stream.read(12)[4:8] == b"IEND"
     except OSError:
         return False
 

@@ -7,6 +7,7 @@ flattened over black, as in a movie); EXIF orientation is ignored, as video fram
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import struct
@@ -18,9 +19,11 @@ import numpy as np
 
 from .paths import (
     DEFAULT_FPS,
+    PNG_SIGNATURE,
     MediaError,
     NumberedName,
     cannot_write,
+    complete_png,
     create_temp_folder,
     extension,
     os_error,
@@ -56,6 +59,8 @@ def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSe
     sequence = ImageSequence(path, files, width, height, rate or Fraction(DEFAULT_FPS), rate is None)
     sequence.has_alpha = _has_alpha(files[0])
     for file in files[1:]:
+        if file.lower().endswith(".png") and not complete_png(file):
+            raise MediaError(_cut_short(file))
         size = _header_size(file)
         if size is None:
             shape = _read_image(file).shape
@@ -77,16 +82,34 @@ def _has_alpha(file: str) -> bool:
     return image is not None and image.ndim == 3 and image.shape[2] == 4
 
 
+@contextlib.contextmanager
+def opencv_quiet() -> Iterator[None]:
+    """OpenCV's own warnings off (its readers print them on stderr): the caller says what failed, in one line."""
+    previous = cv2.getLogLevel()
+    cv2.setLogLevel(0)
+    try:
+        yield
+    finally:
+        cv2.setLogLevel(previous)
+
+
 def _read_image(file: str) -> np.ndarray:
     # imdecode(fromfile) rather than imread: imread cannot open non-ASCII paths on Windows.
     try:
         data = np.fromfile(file, dtype=np.uint8)
     except OSError as exc:
         raise os_error(file, exc) from None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
+    if data[:8].tobytes() == PNG_SIGNATURE and data[-8:-4].tobytes() != b"IEND":
+        raise MediaError(_cut_short(file))  # before libpng, which prints its own complaint on stderr
+    with opencv_quiet():  # OpenCV's own warnings about a damaged image, before our line
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
     if image is None:
         raise MediaError(f"{file}: not an image OpenCV can read")
     return to_bgr8(image)
+
+
+def _cut_short(file: str) -> str:
+    return f"{file}: the PNG file is cut short (it does not end with its IEND chunk)"
 
 
 def to_bgr8(image: np.ndarray) -> np.ndarray:
