@@ -59,7 +59,7 @@ def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSe
     sequence = ImageSequence(path, files, width, height, rate or Fraction(DEFAULT_FPS), rate is None)
     sequence.has_alpha = _has_alpha(files[0])
     for file in files[1:]:
-        if file.lower().endswith(".png") and not complete_png(file):
+        if file.lower().endswith(".png") and _png_cut_short(file):
             raise MediaError(_cut_short(file))
         size = _header_size(file)
         if size is None:
@@ -106,6 +106,15 @@ def _read_image(file: str) -> np.ndarray:
     if image is None:
         raise MediaError(f"{file}: not an image OpenCV can read")
     return to_bgr8(image)
+
+
+def _png_cut_short(file: str) -> bool:
+    """Whether ``file`` starts as a PNG file but does not end as one."""
+    try:
+        with open(file, "rb") as stream:
+            return stream.read(8) == PNG_SIGNATURE and not complete_png(file)
+    except OSError:
+        return False  # reading it says what is wrong
 
 
 def _cut_short(file: str) -> str:
