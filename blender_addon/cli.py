@@ -489,6 +489,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     # A stream URL stays text: as a Path, "http://host/a" would become "http:/host/a".
     input_path = SAMPLES[args.sample] if args.sample else args.input if is_url(args.input) else Path(args.input)
     _refuse_options_the_mode_ignores(args)
+    _refuse_options_the_look_ignores(args, settings)
     output = Path(args.output) if args.output else default_output(
         input_path, settings, args.frames, args.sample, args.engine
     )
@@ -575,6 +576,22 @@ def _refuse_options_the_mode_ignores(args: argparse.Namespace) -> None:
     if given:
         other = "--mode shift" if mode == "freeze" else "--mode freeze"
         raise UsageError(f"{', '.join(given)} applies to {other} only; this render uses --mode {mode}")
+
+
+# Options that only act with another setting: option -> (the test, the flag that makes them act).
+_DEPENDENT_OPTIONS = {
+    **{name: (lambda settings: settings.look == "flow", "--look flow") for name in ("flow_legend", "flow_scale")},
+    **{f"{channel}_delay": (lambda settings: settings.time_colour, "--time-colour")
+       for channel in ("red", "green", "blue")},
+}
+
+
+def _refuse_options_the_look_ignores(args: argparse.Namespace, settings: Settings) -> None:
+    """``--flow-legend`` without the flow look, a channel delay without time colour: say so rather than ignore it."""
+    for option in explicit_options(args):
+        acts, needed = _DEPENDENT_OPTIONS.get(option.name, (None, None))
+        if acts is not None and getattr(args, option.name) is not False and not acts(settings):
+            raise UsageError(f"{option_flag(option)} applies with {needed} only: add it, or leave this out")
 
 
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:

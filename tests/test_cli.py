@@ -188,6 +188,8 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("movie", ["--frames", "5:50"], 2, "frame range 5:50 is outside the output"),
         ("movie", ["--frames", "x"], 2, "invalid frame range"),
         ("movie", ["--max-memory", "lots"], 2, "invalid size"),
+        ("movie", ["--flow-legend"], 2, "--flow-legend applies with --look flow only"),
+        ("movie", ["--blue-delay", "3"], 2, "--blue-delay applies with --time-colour only"),
     ],
 )
 @pytest.mark.parametrize("engine", ["exact", "vse"])
