@@ -341,6 +341,7 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
     _hand_over_inputs(rig, source)  # transitions and effects on the rig would go with it
     rig.separate()
     source.channel = channel  # separating may have shuffled it clear of the rig it came from
+    _forget_cached_pictures([source])
     make_active(scene, source)
     return source, notes
 
@@ -477,6 +478,13 @@ def _remove_helpers(rig: bpy.types.MetaStrip) -> None:
             bpy.data.node_groups.remove(group)
 
 
+def _forget_cached_pictures(strips: list[bpy.types.Strip]) -> None:
+    """Drop the sequencer's cached pictures of ``strips`` (and what uses them). Blender 5.1 otherwise showed a
+    rig built after one was removed with the removed rig's pictures in places, until the file was reopened."""
+    for strip in strips:
+        strip.invalidate_cache("RAW")
+
+
 def _nested(meta: bpy.types.MetaStrip) -> list[bpy.types.Strip]:
     """Every strip inside ``meta``, at any depth."""
     inside = []
@@ -561,6 +569,7 @@ def _build_helpers(
     placed = shown if placed is None else placed
     set_range(rig, placed.start, placed.end)
     _record_build(rig, source, shown)
+    _forget_cached_pictures([rig, *_nested(rig)])
 
 
 def _build_motion(
