@@ -159,3 +159,15 @@ def test_sources_say_whether_they_have_sound_and_where_their_pictures_start(inpu
     # WebM shifts everything by Opus's encoder delay: the first picture is 7 ms in.
     assert open_source(inputs["opus.webm"]).start_time == Fraction(7, 1000)
     assert open_source(inputs["aac.mp4"]).start_time == 0
+
+
+@pytest.mark.parametrize("extension, codec", [("webm", "opus"), ("avi", "pcm_s16le"), ("mp4", "aac")])
+def test_surround_sound_keeps_its_channels_when_it_is_encoded_again(tmp_path, extension, codec):
+    source = tmp_path / "surround.mov"  # 5.1 PCM: encoded again for each of these outputs
+    ffmpeg(*PICTURES, "-f", "lavfi", "-i", BEEP, "-filter_complex", "[1]pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0",
+           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", source)
+    output = tmp_path / f"out.{extension}"
+    render_with_sound(source, output, 0, None)
+    (stream,) = ffprobe(output, "-select_streams", "a", "-show_entries", "stream=codec_name,channels")["streams"]
+    assert (stream["codec_name"], stream["channels"]) == (codec, 6)
+    assert sound_of(output).beep_start == pytest.approx(1.0, abs=0.03)  # and it still plays in time

@@ -48,6 +48,8 @@ ENCODER_PRESETS = {"h264": X264_PRESETS, "h265": X264_PRESETS, "av1": tuple(str(
 QSCALE = 3  # MPEG-4 part 2 and MJPG quality (2 best .. 31 worst)
 PRORES_HQ = 3
 _SMPTE170M, _BT709, _MPEG_RANGE, _JPEG_RANGE = 6, 1, 1, 2
+# Channel layouts kept as they are when sound is re-encoded (others are mixed down to stereo)
+_NAMED_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)", "6.1", "7.1")
 _EVEN_SIZE_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4", "mjpeg", "prores")
 
 
@@ -314,8 +316,10 @@ class _SoundMuxer:
         else:
             rate = 48000 if movie_format.audio_encoder == "libopus" else self._in_stream.codec_context.sample_rate
             self._out_stream = output.add_stream(movie_format.audio_encoder, rate=rate)
+            layout = self._in_stream.layout.name
             channels = self._in_stream.codec_context.channels
-            self._out_stream.layout = "mono" if channels == 1 else "stereo"  # more channels are mixed down
+            # The source's channels as they are (5.1 stays 5.1) up to 7.1; an unnamed or larger layout is mixed down
+            self._out_stream.layout = layout if 1 <= channels <= 8 and layout in _NAMED_LAYOUTS else "stereo"
             self._out_rate = rate
             self._resampler = av.AudioResampler(
                 format=self._out_stream.codec_context.codec.audio_formats[0].name,
