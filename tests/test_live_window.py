@@ -76,7 +76,19 @@ def near(picture: np.ndarray, colour: tuple[int, int, int], tolerance: int = 6) 
 
 
 def window_on_screen(display: str, clip: Path, tmp_path: Path) -> np.ndarray:
-    """Run the viewer on ``clip`` and take a screenshot once its window shows frames."""
+    """Run the viewer on ``clip`` and take a screenshot once its window shows frames.
+
+    Under heavy load (both cores busy), OpenCV's Qt window on Xvfb was seen mapped and viewable at the
+    right size yet never painted, in about 1 of 3 runs (Qt on Xvfb without a window manager): the viewer
+    is started a second time before the test fails.
+    """
+    try:
+        return _window_on_screen(display, clip, tmp_path)
+    except AssertionError:
+        return _window_on_screen(display, clip, tmp_path)
+
+
+def _window_on_screen(display: str, clip: Path, tmp_path: Path) -> np.ndarray:
     environment = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     log = tmp_path / "viewer.log"  # a file, not a pipe: the viewer never waits for this test to read
     with open(log, "w") as output:
