@@ -500,6 +500,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if problem:
         raise UsageError(problem)
     if args.print_ffmpeg:
+        if args.frames != (None, None):
+            raise UsageError("--frames: --print-ffmpeg prints the command for the whole clip; leave --frames out")
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
@@ -612,7 +614,7 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
         raise RunError(str(error)) from None
     try:
         command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
-                                 input_arguments)
+                                 input_arguments, (source.width, source.height))
     except SettingsError as error:
         raise UsageError(str(error)) from None
     stdout.write(command.shell() + "\n")

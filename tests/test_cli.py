@@ -189,6 +189,7 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("movie", ["--frames", "x"], 2, "invalid frame range"),
         ("movie", ["--max-memory", "lots"], 2, "invalid size"),
         ("movie", ["--flow-legend"], 2, "--flow-legend applies with --look flow only"),
+        ("movie", ["--print-ffmpeg", "--frames", "2:5"], 2, "--print-ffmpeg prints the command for the whole clip"),
         ("movie", ["--blue-delay", "3"], 2, "--blue-delay applies with --time-colour only"),
     ],
 )

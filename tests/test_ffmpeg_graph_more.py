@@ -3,6 +3,8 @@ planes), pre-blur close (``gblur``) and noted. Needs Debian's ffmpeg on PATH, as
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,8 @@ from media_helpers import run_printed_command
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.ffmpeg_graph import ffmpeg_command
 from blender_addon.core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def differences(settings: Settings, source: Path, output: Path, clip) -> list[np.ndarray]:
@@ -41,3 +45,34 @@ def test_ffmpeg_approximates_pre_blur_and_says_so(lossless_input, small_clip, tm
     assert max(d.max() for d in found) <= 8 and np.mean([d.mean() for d in found]) <= 0.5
     notes = ffmpeg_command(Settings(pre_blur=2.0), "in.mp4", "out.mp4", 30, 30.0).notes
     assert notes == ["pre-blur: gblur approximates the engine's 8-bit Gaussian: close, not exact"]
+
+
+@pytest.mark.parametrize("layout", ["motion", "side", "stacked"])
+def test_an_odd_sized_clip_gets_an_even_picture_for_h264_as_the_engine_writes_it(tmp_path, layout):
+    """x264 takes even sizes only: the printed command repeats the last column and row, as the engine's writer."""
+    import subprocess
+
+    from blender_addon import cli, media
+
+    import cv2
+
+    from blender_addon.core.sample_clip import SampleClip
+
+    clip = SampleClip(160, 90, 6, 25.0)
+    frames = [cv2.resize(clip.frame(index), (161, 91)) for index in range(6)]
+    source = tmp_path / "odd.mkv"
+    with media.open_writer(source, 25.0, 161, 91) as writer:  # FFV1 keeps the odd size
+        for frame in frames:
+            writer.write(frame)
+    ours, theirs = tmp_path / "engine.mp4", tmp_path / "ffmpeg.mp4"
+    assert cli.main([str(source), "-o", str(ours), "--layout", layout, "-q", "--no-audio"]) == 0
+    printed = subprocess.run([sys.executable, str(ROOT / "scripts" / "motion_extract.py"), str(source), "-o",
+                              str(theirs), "--layout", layout, "--print-ffmpeg"], capture_output=True, text=True)
+    arguments = shlex.split(printed.stdout)
+    subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
+    engine, ffmpeg = media.open_source(ours), media.open_source(theirs)
+    assert (ffmpeg.width, ffmpeg.height) == (engine.width, engine.height)
+    assert engine.width % 2 == 0 and engine.height % 2 == 0
+    for a, b in zip(engine.read_from(0), ffmpeg.read_from(0), strict=True):
+        # the same picture, through x264 on both sides (CRF 18 printed, the engine's own default 20)
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 4

@@ -24,6 +24,7 @@ VIDEO_CODECS = {
     ".mkv": ["-c:v", "ffv1"],
     ".avi": ["-c:v", "mjpeg", "-q:v", "2"],
 }
+EVEN_SIZE_EXTENSIONS = (".mp4", ".mov", ".avi")  # their codecs take even frame sizes only
 
 
 @dataclass
@@ -89,11 +90,13 @@ def _colour_chains(settings: Settings, last: str) -> tuple[list[str], str]:
 
 def ffmpeg_command(
     settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float,
-    input_arguments: list[str] | None = None,
+    input_arguments: list[str] | None = None, size: tuple[int, int] | None = None,
 ) -> FfmpegCommand:
     """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``.
 
     ``input_arguments`` replace ``-i input_path`` (an image sequence needs its rate and pattern).
+    ``size`` (the input's width and height) makes an odd-sized picture even for the codecs that need
+    it, by repeating its last column or row, as the engine's writer does.
     """
     if settings.align != "none":
         raise SettingsError(
@@ -238,6 +241,14 @@ def ffmpeg_command(
 
     extension = PurePath(output_path).suffix.lower()
     codec = VIDEO_CODECS.get(extension, [])
+    if size is not None and extension in EVEN_SIZE_EXTENSIONS:
+        width, height = size
+        width, height = {"side": (2 * width, height), "stacked": (width, 2 * height)}.get(settings.layout,
+                                                                                        (width, height))
+        if width % 2 or height % 2:
+            chains.append(f"[{last}]pad=ceil(iw/2)*2:ceil(ih/2)*2,"
+                          f"fillborders=right={width % 2}:bottom={height % 2}:mode=smear[even]")
+            last = "even"
     arguments = [
         "ffmpeg", *(input_arguments or ["-i", input_path]), "-filter_complex", ";".join(chains) + f";[{last}]null[out]",
         "-map", "[out]", "-map", "0:a?", "-frames:v", str(total), *codec, output_path,
