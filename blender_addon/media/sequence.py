@@ -85,12 +85,17 @@ def _has_alpha(file: str) -> bool:
 @contextlib.contextmanager
 def opencv_quiet() -> Iterator[None]:
     """OpenCV's own warnings off (its readers print them on stderr): the caller says what failed, in one line."""
-    previous = cv2.getLogLevel()
-    cv2.setLogLevel(0)
+    # cv2.getLogLevel in OpenCV 4.11, cv2.utils.logging.getLogLevel only in 4.13 (Blender 5.1's numpy 2 build)
+    logging = cv2 if hasattr(cv2, "getLogLevel") else getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None or not hasattr(logging, "getLogLevel"):
+        yield
+        return
+    previous = logging.getLogLevel()
+    logging.setLogLevel(0)  # silent
     try:
         yield
     finally:
-        cv2.setLogLevel(previous)
+        logging.setLogLevel(previous)
 
 
 def _read_image(file: str) -> np.ndarray:
