@@ -4,15 +4,19 @@ planes), pre-blur close (``gblur``) and noted. Needs Debian's ffmpeg on PATH, as
 from __future__ import annotations
 
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from media_helpers import run_printed_command
 
+from blender_addon import cli, media
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.ffmpeg_graph import ffmpeg_command
+from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,14 +54,6 @@ def test_ffmpeg_approximates_pre_blur_and_says_so(lossless_input, small_clip, tm
 @pytest.mark.parametrize("layout", ["motion", "side", "stacked"])
 def test_an_odd_sized_clip_gets_an_even_picture_for_h264_as_the_engine_writes_it(tmp_path, layout):
     """x264 takes even sizes only: the printed command repeats the last column and row, as the engine's writer."""
-    import subprocess
-
-    from blender_addon import cli, media
-
-    import cv2
-
-    from blender_addon.core.sample_clip import SampleClip
-
     clip = SampleClip(160, 90, 6, 25.0)
     frames = [cv2.resize(clip.frame(index), (161, 91)) for index in range(6)]
     source = tmp_path / "odd.mkv"
