@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..core.settings import SettingsError
+from ..core.settings import Settings, SettingsError
 from ..vse import bake, rig
 from ..vse.strips import active_strip, context_scene
 from .panel import SEQUENCER_PT_motion_extraction, draw_settings
@@ -64,6 +64,23 @@ class PlanJobOperator:
 
     cancelled_text = ""  # reported after Esc
 
+    def plan_settings(self, scene: bpy.types.Scene) -> Settings:
+        """The settings the plan renders with (``SettingsError`` when they are wrong)."""
+        raise NotImplementedError
+
+    def plan_extension(self, context: bpy.types.Context) -> str:
+        """The movie format of the plan's file."""
+        return next(iter(bake.BAKE_FORMATS))
+
+    def plan(self, context: bpy.types.Context) -> bake.BakePlan | None:
+        """The plan for the active strip, or ``None`` with the reason reported."""
+        scene = context_scene(context)
+        try:
+            return bake.plan_bake(scene, active_strip(scene), self.plan_settings(scene), self.plan_extension(context))
+        except (SettingsError, bake.BakeError) as error:
+            self.report({"ERROR"}, str(error))
+            return None
+
     def start_job(self, context: bpy.types.Context, plan: bake.BakePlan, work: bake.Work | None = None,
                   doing: str = "Baking motion") -> set[str]:
         self._run = BakeRun(context, plan, work, doing)
@@ -118,18 +135,15 @@ class SEQUENCER_OT_motion_bake(PlanJobOperator, bpy.types.Operator):
             return False
         return True
 
-    def _plan(self, context: bpy.types.Context) -> bake.BakePlan | None:
-        scene = context_scene(context)
-        try:
-            settings = settings_from_operator(self, getattr(_settings_owner(scene), PROPERTY_NAME))
-            return bake.plan_bake(scene, active_strip(scene), settings, bake_extension(context))
-        except (SettingsError, bake.BakeError) as error:
-            self.report({"ERROR"}, str(error))
-            return None
+    def plan_settings(self, scene: bpy.types.Scene) -> Settings:
+        return settings_from_operator(self, getattr(_settings_owner(scene), PROPERTY_NAME))
+
+    def plan_extension(self, context: bpy.types.Context) -> str:
+        return bake_extension(context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         """Bake to completion (scripts, EXEC_DEFAULT, the redo panel, background mode)."""
-        plan = self._plan(context)
+        plan = self.plan(context)
         if plan is None:
             return {"CANCELLED"}
         try:
@@ -143,7 +157,7 @@ class SEQUENCER_OT_motion_bake(PlanJobOperator, bpy.types.Operator):
         fill_unset_properties(self, getattr(_settings_owner(context_scene(context)), PROPERTY_NAME))
         if bpy.app.background or context.window is None:  # no events to run a modal operator on
             return self.execute(context)
-        plan = self._plan(context)
+        plan = self.plan(context)
         if plan is None:
             return {"CANCELLED"}
         return self.start_job(context, plan)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bpy
 
-from ..core.settings import SettingsError
+from ..core.settings import Settings
 from ..vse import bake, motion_keys
-from ..vse.strips import active_strip, context_scene
+from ..vse.strips import context_scene
 from .bake import PlanJobOperator, SEQUENCER_OT_motion_bake, _settings_owner  # a bake's settings: the keys' too
 from .props import PROPERTY_NAME, settings_from_group
 from .registration import classes_with_strip_menu
@@ -25,18 +25,12 @@ keys. Esc cancels"""
     # Greyed out for the reasons Bake Motion is, told as this operator's own message.
     poll = classmethod(SEQUENCER_OT_motion_bake.poll.__func__)
 
-    def _plan(self, context: bpy.types.Context) -> bake.BakePlan | None:
-        scene = context_scene(context)
-        try:
-            settings = settings_from_group(getattr(_settings_owner(scene), PROPERTY_NAME))
-            return bake.plan_bake(scene, active_strip(scene), settings, next(iter(bake.BAKE_FORMATS)))
-        except (SettingsError, bake.BakeError) as error:
-            self.report({"ERROR"}, str(error))
-            return None
+    def plan_settings(self, scene: bpy.types.Scene) -> Settings:
+        return settings_from_group(getattr(_settings_owner(scene), PROPERTY_NAME))  # no file is written: no format
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         """Measure and key to completion (scripts, EXEC_DEFAULT, background mode)."""
-        plan = self._plan(context)
+        plan = self.plan(context)
         if plan is None:
             return {"CANCELLED"}
         manager = context.window_manager
@@ -53,7 +47,7 @@ keys. Esc cancels"""
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         if bpy.app.background or context.window is None:  # no events to run a modal operator on
             return self.execute(context)
-        plan = self._plan(context)
+        plan = self.plan(context)
         if plan is None:
             return {"CANCELLED"}
         return self.start_job(context, plan, motion_keys.measure_plan, "Measuring motion")
