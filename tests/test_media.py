@@ -586,3 +586,18 @@ def test_seeking_counts_frames_as_the_decoder_shows_them_when_timestamps_are_in_
         frames = open_source(path).read_from(start)
         assert decode_frame(next(frames)).frame == whole[start], start
         frames.close()
+
+
+def test_a_folder_whose_numbered_images_skip_a_number_is_warned_about(tmp_path):
+    for number in (1, 2, 3, 5, 6, 9):
+        write_image(tmp_path / f"shot_{number:04d}.png", flat_frame(number))
+    source = open_source(tmp_path)
+    assert source.frame_count == 6  # each image is one frame, as before
+    assert source.warnings == [f"{tmp_path}: images numbered 1 to 9 lack 3 numbers (the first: 4); each image is "
+                               "one frame, so the frames after a gap come early"]
+    other = tmp_path / "whole"
+    other.mkdir()
+    for number in (7, 8, 9):
+        write_image(other / f"shot_{number:04d}.png", flat_frame(number))
+    write_image(other / "title.png", flat_frame(1))  # not numbered alike: nothing to say
+    assert open_source(other).warnings == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import struct
 from collections.abc import Iterator
@@ -58,6 +59,9 @@ def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSe
     height, width = first.shape[:2]
     sequence = ImageSequence(path, files, width, height, rate or Fraction(DEFAULT_FPS), rate is None)
     sequence.has_alpha = _has_alpha(files[0])
+    gap = _numbering_gap(files)
+    if gap:
+        sequence.warnings.append(gap)
     for file in files[1:]:
         if file.lower().endswith(".png") and _png_cut_short(file):
             raise MediaError(_cut_short(file))
@@ -111,6 +115,25 @@ def _read_image(file: str) -> np.ndarray:
     if image is None:
         raise MediaError(f"{file}: not an image OpenCV can read")
     return to_bgr8(image)
+
+
+_NUMBERED = re.compile(r"(.*?)(\d+)(\.[^.]+)")
+
+
+def _numbering_gap(files: list[str]) -> str | None:
+    """A warning when a folder's images are numbered alike and numbers are missing between them: each image is one
+    frame, so every frame after a gap comes early (a numbered pattern, such as frames/%05d.png, refuses it)."""
+    parts = [_NUMBERED.fullmatch(os.path.basename(file)) for file in files]
+    if len(files) < 2 or not all(parts) or len({(part[1], part[3]) for part in parts}) > 1:
+        return None
+    numbers = sorted(int(part[2]) for part in parts)
+    gaps = [(earlier, later) for earlier, later in zip(numbers, numbers[1:], strict=False) if later > earlier + 1]
+    if not gaps:
+        return None
+    missing, first = sum(later - earlier - 1 for earlier, later in gaps), gaps[0][0] + 1
+    return (f"{os.path.dirname(files[0])}: images numbered {numbers[0]} to {numbers[-1]} lack {missing} number"
+            f"{'s' if missing > 1 else ''} (the first: {first}); each image is one frame, so the frames after a "
+            "gap come early")
 
 
 def _png_cut_short(file: str) -> bool:
