@@ -43,6 +43,7 @@ from .media.paths import MOVIE_FORMATS, ffmpeg_input_arguments, is_url
 
 PROG = "motion_extract"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_SIGNAL = 128  # plus the signal's number when a render is interrupted, as a shell reports it
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The built-in sample clips, written on first use: the tripod shot and the same filmed handheld.
 SAMPLES = {"tripod": REPO_ROOT / ".cache" / "sample_clip.mkv", "handheld": REPO_ROOT / ".cache" / "sample_handheld.mkv"}
@@ -470,8 +471,12 @@ def _vse_batch() -> ModuleType:
     return batch
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, which a render takes as Ctrl-C (and exits with the code a shell gives it)."""
+
+
 def _raise_keyboard_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+    raise _Terminated
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None:
@@ -833,7 +838,7 @@ def _blender_session(batch: ModuleType, stderr: TextIO) -> Iterator[None]:
         batch.clean_up_before_exit()
         stderr.write(INTERRUPTED)
         stderr.flush()
-        os._exit(EXIT_FAILED)
+        os._exit(EXIT_SIGNAL + signum)
 
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -906,9 +911,9 @@ def run_command(prog: str, work: Callable[[], object], stderr: TextIO, interrupt
     except RunError as error:
         stderr.write(f"{prog}: error: {error}\n")
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         stderr.write(interrupted)
-        return EXIT_FAILED
+        return EXIT_SIGNAL + (signal.SIGTERM if isinstance(error, _Terminated) else signal.SIGINT)
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
