@@ -26,6 +26,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -393,7 +394,9 @@ def default_output(input_path: Path, settings: Settings, frame_range: tuple, sam
         prefix = "sample" if sample in (True, "tripod") else f"sample_{sample}"
         return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"{prefix}{name}.mp4"
     if is_url(str(input_path)):
-        stem = re.sub(r"[^\w.-]+", "_", str(input_path).split("://", 1)[1].rstrip("/").rsplit("/", 1)[-1]) or "stream"
+        parts = urllib.parse.urlsplit(str(input_path))  # the path's last name, not the query's or the fragment's
+        last = urllib.parse.unquote(parts.path.rstrip("/").rsplit("/", 1)[-1]) or parts.hostname or ""
+        stem = re.sub(r"[^\w.-]+", "_", last) or "stream"
         return Path(f"{Path(stem).stem}{name}.mp4")
     if input_path.is_file():
         suffix = input_path.suffix.lower()

@@ -17,7 +17,7 @@ import pytest
 from blender_addon import cli, media
 from blender_addon.cli import parse_size, script_arguments
 from blender_addon.core.sample_clip import SampleClip, decode_frame, write_tick_track
-from blender_addon.core.settings import OPTIONS_BY_NAME
+from blender_addon.core.settings import OPTIONS_BY_NAME, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "motion_extract.py"
@@ -119,6 +119,16 @@ def test_default_output_name_sits_next_to_the_input(lossless_clip):
     assert_clean_failure(again, 1, "already exists")
     assert run_cli(lossless_clip, "--mode", "freeze", "--reference", "3", "--look", "difference",
                    "--overwrite").returncode == 0
+
+
+@pytest.mark.parametrize("url, name", [
+    ("http://127.0.0.1:8765/cup.mp4?x=1&y=a/b", "cup"),  # the path's last name, not the query's
+    ("rtsp://cam.local:554/live/stream1", "stream1"),
+    ("http://host:80/my%20clip.mkv#t=3", "my_clip"),
+    ("https://host/", "host"),
+])
+def test_a_streams_default_output_is_named_after_its_path(url, name):
+    assert cli.default_output(url, Settings(), (None, None), False) == Path(f"{name}_motion_gray_shift1.mp4")
 
 
 @pytest.mark.parametrize("options", [["--offset", "3"], ["--offset", "-2"], ["--mode", "freeze", "--reference", "20"]])
