@@ -481,6 +481,12 @@ class PendingFile:
             pass
 
 
+def png_cut_short(head: bytes, tail: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` and last 12 bytes ``tail`` starts as a PNG but does not end
+    as one (with its IEND chunk)."""
+    return head[:8] == PNG_SIGNATURE and tail[4:8] != b"IEND"
+
+
 def pending_files(paths: Sequence[str], overwrite: bool, protect: Sequence[str | os.PathLike]) -> list[PendingFile]:
     """A :class:`PendingFile` for each of ``paths`` (none replacing another), every one checked before any
     temporary is made: a refused path leaves nothing behind."""

@@ -24,10 +24,10 @@ from .paths import (
     MediaError,
     NumberedName,
     cannot_write,
-    complete_png,
     create_temp_folder,
     extension,
     os_error,
+    png_cut_short,
     publish,
     remove_other_frames,
 )
@@ -63,8 +63,6 @@ def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSe
     if gap:
         sequence.warnings.append(gap)
     for file in files[1:]:
-        if file.lower().endswith(".png") and _png_cut_short(file):
-            raise MediaError(_cut_short(file))
         size = _header_size(file)
         if size is None:
             shape = _read_image(file).shape
@@ -108,7 +106,7 @@ def _read_image(file: str) -> np.ndarray:
         data = np.fromfile(file, dtype=np.uint8)
     except OSError as exc:
         raise os_error(file, exc) from None
-    if data[:8].tobytes() == PNG_SIGNATURE and data[-8:-4].tobytes() != b"IEND":
+    if png_cut_short(data[:8].tobytes(), data[-12:].tobytes()):
         raise MediaError(_cut_short(file))  # before libpng, which prints its own complaint on stderr
     with opencv_quiet():  # OpenCV's own warnings about a damaged image, before our line
         image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
@@ -136,15 +134,6 @@ def _numbering_gap(files: list[str]) -> str | None:
             "gap come early")
 
 
-def _png_cut_short(file: str) -> bool:
-    """Whether ``file`` starts as a PNG file but does not end as one."""
-    try:
-        with open(file, "rb") as stream:
-            return stream.read(8) == PNG_SIGNATURE and not complete_png(file)
-    except OSError:
-        return False  # reading it says what is wrong
-
-
 def _cut_short(file: str) -> str:
     return f"{file}: the PNG file is cut short (it does not end with its IEND chunk)"
 
@@ -168,14 +157,18 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
 
 
 def _header_size(file: str) -> tuple[int, int] | None:
-    """(width, height) from a PNG or JPEG header without decoding; None for other or odd files."""
+    """(width, height) from a PNG or JPEG header without decoding; None for other or odd files. A PNG cut short
+    raises :class:`MediaError` (found here, before libpng would print its own complaint)."""
     try:
         stream = open(file, "rb")
     except OSError:
         return None
     with stream:
         head = stream.read(24)
-        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        if head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR":
+            stream.seek(max(0, os.fstat(stream.fileno()).st_size - 12))
+            if png_cut_short(head, stream.read(12)):
+                raise MediaError(_cut_short(file))
             return struct.unpack(">II", head[16:24])
         if head[:2] != b"\xff\xd8":
             return None
