@@ -28,6 +28,7 @@ clockwise on screen.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -301,7 +302,7 @@ def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray)
     else:
         warp, transform = cv2.warpAffine, matrix[:2]
     aligned = warp(partner, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    solid = np.full(partner.shape[:2], 255, np.uint8)
+    solid = _solid(partner.shape[:2])
     for left, top, right, bottom in _edge_bands(matrix, width, height):
         # The band's samples again with the partner's coverage of them (the same warp of a solid plane): warped
         # alike, so the two agree to the last bit of OpenCV's fixed-point sample positions
@@ -317,6 +318,14 @@ def warp_partner(alignment: Alignment, current: np.ndarray, partner: np.ndarray)
             mixed = sample[rows, columns] + uncovered * current[rows + top, columns + left]
             aligned[rows + top, columns + left] = np.minimum(np.floor(mixed + 0.5), 255)
     return aligned
+
+
+@functools.lru_cache(maxsize=2)
+def _solid(shape: tuple[int, int]) -> np.ndarray:
+    """A plane of 255 of ``shape``, made once per frame size (read only): what the coverage warp reads."""
+    plane = np.full(shape, 255, np.uint8)
+    plane.flags.writeable = False
+    return plane
 
 
 def _edge_bands(matrix: np.ndarray, width: int, height: int) -> list[tuple[int, int, int, int]]:
