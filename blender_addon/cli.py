@@ -588,20 +588,17 @@ def _refuse_options_the_mode_ignores(args: argparse.Namespace) -> None:
         raise UsageError(f"{', '.join(given)} applies to {other} only; this render uses --mode {mode}")
 
 
-# Options that only act with another setting: option -> (the test, the flag that makes them act).
-_DEPENDENT_OPTIONS = {
-    **{name: (lambda settings: settings.look == "flow", "--look flow") for name in ("flow_legend", "flow_scale")},
-    **{f"{channel}_delay": (lambda settings: settings.time_colour, "--time-colour")
-       for channel in ("red", "green", "blue")},
-}
-
-
 def _refuse_options_the_look_ignores(args: argparse.Namespace, settings: Settings) -> None:
-    """``--flow-legend`` without the flow look, a channel delay without time colour: say so rather than ignore it."""
+    """An option given where it does nothing (its ``applies_with`` in the option table, such as ``--flow-legend``
+    without the flow look): say so rather than ignore it."""
     for option in explicit_options(args):
-        acts, needed = _DEPENDENT_OPTIONS.get(option.name, (None, None))
-        if acts is not None and getattr(args, option.name) is not False and not acts(settings):
-            raise UsageError(f"{option_flag(option)} applies with {needed} only: add it, or leave this out")
+        if option.applies_with is None or getattr(args, option.name) is False:
+            continue
+        name, value = option.applies_with
+        if getattr(settings, name) != value:
+            needed = OPTIONS_BY_NAME[name]
+            flag = option_flag(needed) if needed.kind is bool else f"{option_flag(needed)} {value}"
+            raise UsageError(f"{option_flag(option)} applies with {flag} only: add it, or leave this out")
 
 
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:

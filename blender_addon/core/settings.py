@@ -86,6 +86,8 @@ class Option:
     unit: str | None = None
     # An option the command line takes as the value of another (on/off) option's flag: ``--tint orange``.
     value_of: str | None = None
+    # (setting, value): the option acts only when that setting has that value (the flow scale with the flow look).
+    applies_with: tuple[str, Any] | None = None
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -246,12 +248,12 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "flow_scale", float, 4.0, "Flow Scale",
         "Flow look: the speed (pixels per frame) that shows at full brightness",
-        minimum=0.01, maximum=1000.0, soft_minimum=0.5, soft_maximum=32.0,
+        minimum=0.01, maximum=1000.0, soft_minimum=0.5, soft_maximum=32.0, applies_with=("look", "flow"),
     ),
     Option(
         "flow_legend", bool, False, "Flow Legend",
         "Flow look: draw the colour wheel (direction as hue, speed up to the flow scale at its rim) in the "
-        "bottom-right corner",
+        "bottom-right corner", applies_with=("look", "flow"),
     ),
     Option(
         "amplify", float, 1.0, "Amplify",
@@ -282,14 +284,17 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "red_delay", int, 1, "Red Delay", "Time colour: red compares with frame t - red_delay x N",
         minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="red_delay_seconds",
+        applies_with=("time_colour", True),
     ),
     Option(
         "green_delay", int, 2, "Green Delay", "Time colour: green compares with frame t - green_delay x N",
         minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="green_delay_seconds",
+        applies_with=("time_colour", True),
     ),
     Option(
         "blue_delay", int, 3, "Blue Delay", "Time colour: blue compares with frame t - blue_delay x N",
         minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="blue_delay_seconds",
+        applies_with=("time_colour", True),
     ),
     Option(
         "red_delay_seconds", float, 0.1, "Red Delay (s)",
