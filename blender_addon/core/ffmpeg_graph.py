@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from .settings import Settings, SettingsError, colour_levels, exact_rate
-from .timing import output_frame_count
+from .timing import output_frame_count, output_size
 
 VIDEO_CODECS = {
     ".mp4": ["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"],
@@ -242,9 +242,7 @@ def ffmpeg_command(
     extension = PurePath(output_path).suffix.lower()
     codec = VIDEO_CODECS.get(extension, [])
     if size is not None and extension in EVEN_SIZE_EXTENSIONS:
-        width, height = size
-        width, height = {"side": (2 * width, height), "stacked": (width, 2 * height)}.get(settings.layout,
-                                                                                        (width, height))
+        width, height = output_size(settings, *size)
         if width % 2 or height % 2:
             chains.append(f"[{last}]pad=ceil(iw/2)*2:ceil(ih/2)*2,"
                           f"fillborders=right={width % 2}:bottom={height % 2}:mode=smear[even]")
