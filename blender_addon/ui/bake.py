@@ -81,8 +81,15 @@ class PlanJobOperator:
             self.report({"ERROR"}, str(error))
             return None
 
-    def start_job(self, context: bpy.types.Context, plan: bake.BakePlan, work: bake.Work | None = None,
+    def start_job(self, context: bpy.types.Context, work: bake.Work | None = None,
                   doing: str = "Baking motion") -> set[str]:
+        """What ``invoke`` does: the work on a thread, the operator modal (to completion, by :meth:`execute`,
+        where there is no window to send it events: background mode)."""
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        plan = self.plan(context)
+        if plan is None:
+            return {"CANCELLED"}
         self._run = BakeRun(context, plan, work, doing)
         context.window_manager.modal_handler_add(self)
         return {"RUNNING_MODAL"}
@@ -155,12 +162,7 @@ class SEQUENCER_OT_motion_bake(PlanJobOperator, bpy.types.Operator):
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         fill_unset_properties(self, getattr(_settings_owner(context_scene(context)), PROPERTY_NAME))
-        if bpy.app.background or context.window is None:  # no events to run a modal operator on
-            return self.execute(context)
-        plan = self.plan(context)
-        if plan is None:
-            return {"CANCELLED"}
-        return self.start_job(context, plan)
+        return self.start_job(context)
 
     def finish(self, context: bpy.types.Context, plan: bake.BakePlan, notes: list[str]) -> set[str]:
         """Place the baked movie (a new strip, or the Re-bake's strip updated) and report the render's notes."""

@@ -45,12 +45,7 @@ keys. Esc cancels"""
         return self.finish(context, plan, measured)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        if bpy.app.background or context.window is None:  # no events to run a modal operator on
-            return self.execute(context)
-        plan = self.plan(context)
-        if plan is None:
-            return {"CANCELLED"}
-        return self.start_job(context, plan, motion_keys.measure_plan, "Measuring motion")
+        return self.start_job(context, motion_keys.measure_plan, "Measuring motion")
 
     def finish(self, context: bpy.types.Context, plan: bake.BakePlan,
                measured: motion_keys.MeasuredFrames) -> set[str]:
