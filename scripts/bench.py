@@ -523,11 +523,11 @@ def look_costs(frames: int = 16) -> list[dict]:
     """Median ms per 1080p frame of each look's own stage (the look's render less the plain one's), and the
     live view's frames per second with the glow preset, on the sample scene in memory (no decoding)."""
     from blender_addon.core.effect import MotionEffect
-    from blender_addon.core.live import LiveMotion
     from blender_addon.core.presets import preset_settings
     from blender_addon.core.sample_clip import SampleClip
     from blender_addon.core.settings import Settings
     from blender_addon.core.timing import COMBINE
+    from blender_addon.live.motion import LiveMotion
 
     clip = SampleClip(width=1920, height=1080, frame_count=frames + 1, fps=FPS)
     pictures = [clip.frame(index) for index in range(frames + 1)]

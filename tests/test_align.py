@@ -328,7 +328,9 @@ def test_estimates_without_rendering_are_the_renders_own(handheld_frames):
 
 
 def test_live_preview_aligns_as_the_engine_does(handheld_frames):
-    from blender_addon.core.live import LiveMotion, LiveState, alignment_status
+    from blender_addon.live.keys import LiveState
+    from blender_addon.live.motion import LiveMotion
+    from blender_addon.live.status import alignment_status
 
     settings = Settings(align="similarity", offset=2)
     engine = render(Frames(handheld_frames[:8]), settings)

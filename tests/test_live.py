@@ -18,14 +18,18 @@ import cv2
 import numpy as np
 import pytest
 
-from blender_addon import live_preview, media
-from blender_addon.core import live
+from blender_addon import media
 from blender_addon.core.engine import extract_motion
-from blender_addon.core.live import FpsMeter, LiveMotion, LiveState, Toggle
 from blender_addon.core.pixels import Combiner
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
-from blender_addon.live_preview import LivePipeline
+from blender_addon.live import capture, command
+from blender_addon.live import keys as live_keys
+from blender_addon.live.keys import LiveState, Toggle
+from blender_addon.live.motion import LiveMotion
+from blender_addon.live.pipeline import LiveFrame, LivePipeline
+from blender_addon.live.status import FpsMeter, status_line
+from blender_addon.live.window import compose
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,10 +82,10 @@ def live_frames(clip: SampleClip, settings: Settings, capacity: int) -> list[np.
     return [None if out is None else out.copy() for out in map(motion.push, clip.read_from(0))]
 
 
-def run_steps(pipeline: LivePipeline, count: int, keys: dict[int, str] | None = None) -> list[live_preview.LiveFrame]:
+def run_steps(pipeline: LivePipeline, count: int, keys: dict[int, str] | None = None) -> list[LiveFrame]:
     """Process ``count`` frames, pressing ``keys[i]`` before the i-th; returns copies of what was processed."""
     keys = keys or {}
-    done: list[live_preview.LiveFrame] = []
+    done: list[LiveFrame] = []
     deadline = time.monotonic() + 10
     while len(done) < count and time.monotonic() < deadline:
         if len(done) in keys:
@@ -89,7 +93,7 @@ def run_steps(pipeline: LivePipeline, count: int, keys: dict[int, str] | None = 
         frame = pipeline.step(timeout=0.5)
         if frame is not None:
             output = None if frame.output is None else frame.output.copy()
-            done.append(live_preview.LiveFrame(frame.original, output, frame.index, frame.timestamp))
+            done.append(LiveFrame(frame.original, output, frame.index, frame.timestamp))
     assert len(done) == count, "the source stopped delivering"
     return done
 
@@ -201,36 +205,36 @@ def test_a_new_frame_size_restarts_the_stream(small_clip):
 def test_each_key_changes_the_settings_as_expected():
     state = LiveState(Settings(offset=5), capacity=30)
     steps = [
-        ("+", live.SETTINGS, {"offset": 6}),
-        ("=", live.SETTINGS, {"offset": 7}),
-        ("-", live.SETTINGS, {"offset": 6}),
-        ("]", live.SETTINGS, {"offset": 16}),
-        ("]", live.SETTINGS, {"offset": 26}),
-        ("]", live.SETTINGS, {"offset": 30}),  # clamped to the history
+        ("+", live_keys.SETTINGS, {"offset": 6}),
+        ("=", live_keys.SETTINGS, {"offset": 7}),
+        ("-", live_keys.SETTINGS, {"offset": 6}),
+        ("]", live_keys.SETTINGS, {"offset": 16}),
+        ("]", live_keys.SETTINGS, {"offset": 26}),
+        ("]", live_keys.SETTINGS, {"offset": 30}),  # clamped to the history
         ("+", None, {"offset": 30}),
-        ("c", live.SETTINGS, {"time_colour": True, "offset": 10}),  # blue reaches 3N back: N fits the history
+        ("c", live_keys.SETTINGS, {"time_colour": True, "offset": 10}),  # blue reaches 3N back: N fits the history
         ("+", None, {"offset": 10}),
-        ("c", live.SETTINGS, {"time_colour": False}),
-        ("[", live.SETTINGS, {"offset": 1}),  # clamped to 1
+        ("c", live_keys.SETTINGS, {"time_colour": False}),
+        ("[", live_keys.SETTINGS, {"offset": 1}),  # clamped to 1
         ("-", None, {"offset": 1}),
-        ("l", live.SETTINGS, {"look": "difference"}),
-        ("l", live.SETTINGS, {"look": "subtract"}),
-        ("l", live.SETTINGS, {"look": "matte"}),
-        ("l", live.SETTINGS, {"look": "flow"}),
-        ("l", live.SETTINGS, {"look": "gray"}),
-        ("g", live.SETTINGS, {"glow": 1.5}),
-        ("g", live.SETTINGS, {"glow": 0.0}),
-        ("f", live.SETTINGS, {"mode": "freeze", "reference": 42}),
-        ("+", live.SETTINGS, {"offset": 2}),  # kept for shift mode
+        ("l", live_keys.SETTINGS, {"look": "difference"}),
+        ("l", live_keys.SETTINGS, {"look": "subtract"}),
+        ("l", live_keys.SETTINGS, {"look": "matte"}),
+        ("l", live_keys.SETTINGS, {"look": "flow"}),
+        ("l", live_keys.SETTINGS, {"look": "gray"}),
+        ("g", live_keys.SETTINGS, {"glow": 1.5}),
+        ("g", live_keys.SETTINGS, {"glow": 0.0}),
+        ("f", live_keys.SETTINGS, {"mode": "freeze", "reference": 42}),
+        ("+", live_keys.SETTINGS, {"offset": 2}),  # kept for shift mode
         ("c", None, {}),  # time colour needs shift mode: refused, settings unchanged
-        ("m", live.SETTINGS, {"mode": "shift"}),
-        ("m", live.SETTINGS, {"mode": "freeze", "reference": 42}),
-        ("r", live.RECORD, {}),
-        ("s", live.SNAPSHOT, {}),
+        ("m", live_keys.SETTINGS, {"mode": "shift"}),
+        ("m", live_keys.SETTINGS, {"mode": "freeze", "reference": 42}),
+        ("r", live_keys.RECORD, {}),
+        ("s", live_keys.SNAPSHOT, {}),
         ("x", None, {}),
         (-1, None, {}),
-        (ord("q"), live.QUIT, {}),
-        (27, live.QUIT, {}),
+        (ord("q"), live_keys.QUIT, {}),
+        (27, live_keys.QUIT, {}),
     ]
     for key, action, expected in steps:
         before = state.settings.to_dict()
@@ -246,10 +250,10 @@ def test_refused_changes_and_missing_options_say_why(monkeypatch):
     assert state.handle_key("c") is None
     assert state.message.startswith("time colour needs shift mode")
     state = LiveState(Settings(offset=15), capacity=30)
-    assert state.handle_key("c") == live.SETTINGS
+    assert state.handle_key("c") == live_keys.SETTINGS
     assert state.message == "offset set to 10 to fit the history"
     sparkle = Toggle("x", "sparkle", 1.0, "sparkle")  # an option the settings model does not have (yet)
-    monkeypatch.setitem(live._BINDINGS_BY_KEY, "x", live.Binding("x", "toggle sparkle", "toggle", sparkle))
+    monkeypatch.setitem(live_keys._BINDINGS_BY_KEY, "x", live_keys.Binding("x", "toggle sparkle", "toggle", sparkle))
     assert state.handle_key("x") is None
     assert state.message == "sparkle: not available yet"
 
@@ -265,16 +269,16 @@ def test_a_toggle_restores_the_value_it_switched_off():
 
 def test_help_toggles_and_lists_every_binding():
     state = LiveState(Settings())
-    assert state.handle_key("h") == live.HELP and state.show_help
-    assert state.handle_key("?") == live.HELP and not state.show_help
-    lines = live.help_lines()
-    assert len(lines) == len(live.BINDINGS) and any(line.startswith("q Esc") for line in lines)
+    assert state.handle_key("h") == live_keys.HELP and state.show_help
+    assert state.handle_key("?") == live_keys.HELP and not state.show_help
+    lines = live_keys.help_lines()
+    assert len(lines) == len(live_keys.BINDINGS) and any(line.startswith("q Esc") for line in lines)
 
 
 def test_status_line_shows_settings_fps_drops_and_recording():
-    line = live.status_line(Settings(offset=3, amplify=2.0, time_colour=True), 29.5, 30.0, 7, 65.0)
+    line = status_line(Settings(offset=3, amplify=2.0, time_colour=True), 29.5, 30.0, 7, 65.0)
     assert line == "shift 3  gray  amplify 2  time_colour | 29.5 fps (source 30.0) | dropped 7 | REC 1:05"
-    assert live.status_line(Settings(mode="freeze", reference=9), None, None, 0, None) == "freeze @9  gray | -- fps"
+    assert status_line(Settings(mode="freeze", reference=9), None, None, 0, None) == "freeze @9  gray | -- fps"
 
 
 # --- fps meter -----------------------------------------------------------------------------------
@@ -344,7 +348,7 @@ def test_ctrl_c_keeps_the_recording_and_an_error_leaves_nothing(long_clip, tmp_p
 
 def test_record_key_toggles_and_snapshot_saves_the_motion(long_clip, tmp_path):
     with LivePipeline(FakeCamera(long_clip, fps=100), Settings(), source_fps=100.0, output_dir=tmp_path) as pipeline:
-        assert pipeline.handle_key("s") == live.SNAPSHOT and pipeline.state.message == "no frame to save yet"
+        assert pipeline.handle_key("s") == live_keys.SNAPSHOT and pipeline.state.message == "no frame to save yet"
         run_steps(pipeline, 3)
         pipeline.handle_key("r")
         recording = pipeline.recorder.path
@@ -407,15 +411,15 @@ def test_a_real_time_source_reporting_0_fps_is_measured_within_tolerance(long_cl
 def test_compose_puts_original_and_motion_side_by_side(small_clip):
     original = small_clip.frame(5)
     motion = np.full_like(original, 77)
-    frame = live_preview.LiveFrame(original, motion, 5, 0.0)
-    view = live_preview.compose(frame, Settings(), ["shift 1 | dropped 3"])
+    frame = LiveFrame(original, motion, 5, 0.0)
+    view = compose(frame, Settings(), ["shift 1 | dropped 3"])
     height, width = original.shape[:2]
     assert view.shape == (height, 2 * width, 3)
     assert np.array_equal(view[height // 2 :, :width], original[height // 2 :])
     assert np.all(view[height // 2 :, width:] == 77)
     assert not np.array_equal(view[:20, :width], original[:20])  # the text
     stacked = np.vstack([original, motion])  # a layout that holds the original already is shown as it is
-    view = live_preview.compose(live_preview.LiveFrame(original, stacked, 5, 0.0), Settings(layout="stacked"), [])
+    view = compose(LiveFrame(original, stacked, 5, 0.0), Settings(layout="stacked"), [])
     assert np.array_equal(view, stacked)
 
 
@@ -434,7 +438,7 @@ def clip_file(tmp_path_factory, small_clip) -> Path:
 def test_file_source_records_what_the_engine_renders(clip_file, small_clip, tmp_path):
     output = tmp_path / "motion.mkv"
     stdout = io.StringIO()
-    code = live_preview.main(
+    code = command.main(
         ["--no-window", str(clip_file), "--offset", "4", "--record", str(output)], stdout=stdout, stderr=io.StringIO()
     )
     assert code == 0
@@ -449,13 +453,13 @@ def test_file_source_records_what_the_engine_renders(clip_file, small_clip, tmp_
 
 def test_frames_limit_stops_the_run(clip_file):
     stdout = io.StringIO()
-    assert live_preview.main(["--no-window", "--frames", "7", str(clip_file)], stdout=stdout) == 0
+    assert command.main(["--no-window", "--frames", "7", str(clip_file)], stdout=stdout) == 0
     assert stdout.getvalue().startswith("processed 7 frames")
 
 
 def run_main(*args: str) -> tuple[int, str]:
     stderr = io.StringIO()
-    code = live_preview.main(list(args), stdout=io.StringIO(), stderr=stderr)
+    code = command.main(list(args), stdout=io.StringIO(), stderr=stderr)
     lines = stderr.getvalue().splitlines()
     assert len(lines) == 1 and lines[0].startswith("live: error: "), stderr.getvalue()
     return code, lines[0].removeprefix("live: error: ")
@@ -480,7 +484,7 @@ def test_busy_camera_is_one_line(monkeypatch):
         def release(self) -> None:
             pass
 
-    monkeypatch.setattr(live_preview.cv2, "VideoCapture", BusyCamera)
+    monkeypatch.setattr(capture.cv2, "VideoCapture", BusyCamera)
     assert run_main("--no-window", "0") == (1, "camera 0 is busy or gives no frames")
 
 

@@ -9,13 +9,16 @@ import json
 import numpy as np
 import pytest
 
-from blender_addon import live_preview, media
+from blender_addon import media
 from blender_addon.core.engine import FrameList, extract_motion
-from blender_addon.core.live import DATA, QuantityHistory
 from blender_addon.core.measures import MotionMeasures, columns
 from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
-from blender_addon.live_preview import GRAPH_COLOUR, LiveFrame, LivePipeline, compose, fitted_size
+from blender_addon.live import command, window
+from blender_addon.live.keys import DATA
+from blender_addon.live.pipeline import LiveFrame, LivePipeline
+from blender_addon.live.status import QuantityHistory
+from blender_addon.live.window import GRAPH_COLOUR, compose, fitted_size
 
 
 class ClipCamera:
@@ -84,7 +87,7 @@ def test_the_d_key_starts_and_stops_the_data(clip, tmp_path):
         pipeline.step(timeout=1.0)
         assert pipeline.handle_key("d") == DATA and pipeline.data is not None
         assert pipeline.state.message.startswith("recording the motion data to ")
-        assert "DATA live-" in live_preview.overlay_lines(pipeline)[0]
+        assert "DATA live-" in window.overlay_lines(pipeline)[0]
         for _ in range(5):
             pipeline.step(timeout=1.0)
         pipeline.handle_key("d")
@@ -110,13 +113,13 @@ def test_live_command_line_records_data_and_refuses_bad_names(tmp_path, small_cl
         for frame in small_clip.read_from(0):
             writer.write(frame)
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = live_preview.main(["--no-window", str(path), "--data", str(tmp_path / "m.json")], stdout, stderr)
+    code = command.main(["--no-window", str(path), "--data", str(tmp_path / "m.json")], stdout, stderr)
     assert code == 0, stderr.getvalue()
     document = json.loads((tmp_path / "m.json").read_text())
     assert len(document["rows"]) == small_clip.frame_count and document["command"][-2:] == ["--data",
                                                                                           str(tmp_path / "m.json")]
     stderr = io.StringIO()
-    assert live_preview.main(["--no-window", str(path), "--data", str(tmp_path / "m.txt")], io.StringIO(), stderr) == 2
+    assert command.main(["--no-window", str(path), "--data", str(tmp_path / "m.txt")], io.StringIO(), stderr) == 2
     expected = f"live: error: {tmp_path / 'm.txt'}: motion data is written as .csv or .json, not .txt\n"
     assert stderr.getvalue() == expected
 
@@ -148,7 +151,7 @@ def test_a_long_status_line_wraps_at_its_separators():
     view = np.zeros((200, 300, 3), np.uint8)
     frame = LiveFrame(view[:, :150].copy(), view[:, :150].copy(), 0, 0.0)
     line = " | ".join(f"part {number} of a long status" for number in range(6))
-    lines = live_preview._wrapped([line], 288, 15 / 22, 1)
+    lines = window._wrapped([line], 288, 15 / 22, 1)
     assert len(lines) > 1 and " | ".join(lines) == line
     shown = compose(frame, Settings(), [line])
     assert shown.shape == (200, 300, 3)

@@ -22,11 +22,11 @@ from blender_addon.core import blur, colour, effect, pixels
 from blender_addon.core.blur import Blur, blur_reference, gaussian_weights, levels
 from blender_addon.core.effect import MotionEffect
 from blender_addon.core.engine import FrameList, extract_motion
-from blender_addon.core.live import LiveMotion
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError, exact_rate, frames_from_seconds, parse_colour
 from blender_addon.core.timing import COMBINE
+from blender_addon.live.motion import LiveMotion
 
 RATES = [Fraction(25), Fraction(30000, 1001), Fraction(60)]
 
