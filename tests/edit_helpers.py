@@ -7,9 +7,10 @@ from pathlib import Path
 
 import bpy
 import numpy as np
+from frame_helpers import FrameList
 from vse_helpers import add_image_strip, render_frames, select_only
 
-from blender_addon.core.engine import FrameList, extract_motion
+from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import Settings
 from blender_addon.ui import props
 from blender_addon.vse import rig

@@ -10,8 +10,9 @@ import weakref
 
 import numpy as np
 import pytest
+from frame_helpers import FrameList
 
-from blender_addon.core.engine import EngineStats, FrameList, SourceEndedEarly, extract_motion
+from blender_addon.core.engine import EngineStats, SourceEndedEarly, extract_motion
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
 from blender_addon.core.timing import output_frame_count

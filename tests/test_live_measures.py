@@ -8,9 +8,10 @@ import json
 
 import numpy as np
 import pytest
+from frame_helpers import FrameList
 
 from blender_addon import media
-from blender_addon.core.engine import FrameList, extract_motion
+from blender_addon.core.engine import extract_motion
 from blender_addon.core.measures import MotionMeasures, columns
 from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings

@@ -9,10 +9,11 @@ import math
 
 import numpy as np
 import pytest
+from frame_helpers import FrameList
 
-from blender_addon.core.blur import blur_reference
-from blender_addon.core.effect import MotionEffect, glow_kernel_size, trail_length
-from blender_addon.core.engine import EngineStats, FrameList, extract_motion
+from blender_addon.core.blur import blur_reference, kernel_size
+from blender_addon.core.effect import MotionEffect, trail_length
+from blender_addon.core.engine import EngineStats, extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
@@ -164,7 +165,7 @@ def test_glow_adds_the_blurred_excess_motion(look, pivot, radius):
     halo = blur_reference(excess, radius, fraction_bits=8).astype(np.float64)  # in 256ths of a level
     expected = np.clip(motion + np.floor(1.5 * halo / 256 + 0.5), 0, 255)
     np.testing.assert_array_equal(out, expected)
-    assert glow_kernel_size(radius) == 2 * math.ceil(3 * radius) + 1
+    assert kernel_size(radius) == 2 * math.ceil(3 * radius) + 1
 
 
 def test_glow_leaves_still_frames_alone():

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from frame_helpers import FrameList
 
 from blender_addon import cli, media
 from blender_addon.core import blur, colour, effect, pixels
 from blender_addon.core.blur import Blur, blur_reference, gaussian_weights, levels
 from blender_addon.core.effect import MotionEffect
-from blender_addon.core.engine import FrameList, extract_motion
+from blender_addon.core.engine import extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError, exact_rate, frames_from_seconds, parse_colour

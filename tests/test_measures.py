@@ -5,8 +5,9 @@ import math
 import cv2
 import numpy as np
 import pytest
+from frame_helpers import FrameList
 
-from blender_addon.core.engine import FrameList, extract_motion
+from blender_addon.core.engine import extract_motion
 from blender_addon.core.flow import STILL_SPEED, legend_size
 from blender_addon.core.measures import (
     FLOW_COLUMNS,

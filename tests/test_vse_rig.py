@@ -19,6 +19,7 @@ import itertools
 import bpy
 import numpy as np
 import pytest
+from frame_helpers import FrameList
 from vse_helpers import (
     FRAMES,
     add_image_strip,
@@ -30,7 +31,7 @@ from vse_helpers import (
     write_ffv1,
 )
 
-from blender_addon.core.engine import FrameList, extract_motion
+from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import OPTIONS, Colour, Settings
 from blender_addon.ui import props
 from blender_addon.vse import batch, colors, rig

@@ -37,6 +37,8 @@ import math
 
 import numpy as np
 
+from .pixels import _opencv
+
 MIN_LEVEL_SIGMA = 1.5  # the Gaussian at the coarsest level stays at least this wide
 BINOMIAL = (1, 4, 6, 4, 1)
 
@@ -148,14 +150,6 @@ def blur_reference(frame: np.ndarray, sigma: float, fraction_bits: int = 0) -> n
     if pad:
         values = values[pad:-pad, pad:-pad]
     return values.astype(np.uint16 if fraction_bits else np.uint8)
-
-
-def _opencv():
-    try:
-        import cv2
-    except ImportError:
-        return None
-    return cv2
 
 
 _verified: dict[tuple[float, int], bool] = {}

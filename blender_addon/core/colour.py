@@ -26,13 +26,14 @@ from .settings import Settings, colour_levels
 LUMA_WEIGHTS = (77, 150, 29)  # red, green, blue, in 1/256ths
 # OpenCV's transform of (B, G, R, 1), rounded to nearest: (29 B + 150 G + 77 R) / 256 + 1/512 lies within
 # 0.499 of the integer below the exact floor((... + 128) / 256), so it rounds to it, without ties.
-_OPENCV_LUMA = np.array([[29 / 256, 150 / 256, 77 / 256, 1 / 512]], dtype=np.float64)
+_OPENCV_LUMA = np.array([[*(weight / 256 for weight in reversed(LUMA_WEIGHTS)), 1 / 512]], dtype=np.float64)
 
 
 def luma_reference(frame: np.ndarray) -> np.ndarray:
     """The luma of a BGR frame as (H, W) uint8, in numpy integers."""
     blue, green, red = (frame[..., index].astype(np.uint32) for index in range(3))
-    return ((77 * red + 150 * green + 29 * blue + 128) >> 8).astype(np.uint8)
+    red_weight, green_weight, blue_weight = LUMA_WEIGHTS
+    return ((red_weight * red + green_weight * green + blue_weight * blue + 128) >> 8).astype(np.uint8)
 
 
 def tint_tables(settings: Settings) -> np.ndarray:

@@ -34,11 +34,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .blur import Blur, kernel_size
+from .blur import Blur
 from .colour import ColourStage
 from .flow import FlowLook, legend, legend_size
 from .measures import Measure
-from .pixels import Combiner, _opencv, amplify_table, round_half_up
+from .pixels import Combiner, _opencv, amplify_table, apply_table, round_half_up
 from .settings import Settings
 from .timing import SOURCE, STILL, output_size
 
@@ -58,11 +58,6 @@ def trail_length(decay: float) -> int:
     while level > 0:
         level, steps = int(table[level]), steps + 1
     return steps
-
-
-def glow_kernel_size(radius: float) -> int:
-    """Taps of the glow's Gaussian at full size (see :func:`.blur.kernel_size`)."""
-    return kernel_size(radius)
 
 
 def glow_tables(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -150,12 +145,6 @@ class MotionEffect:
         self.output_shape = (output_height, output_width, 3)
         self._output = np.empty(self.output_shape, dtype=np.uint8) if settings.layout != "motion" else None
 
-    def reset(self) -> None:
-        """Forget the trails, as at the start of the clip."""
-        if self._trail_table is not None:
-            self._trail_magnitude.fill(0)
-            self._trail_below.fill(0)
-
     def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str,
                frames: tuple[int, ...] | None = None, measure: Measure | None = None) -> np.ndarray:
         """The output frame for ``current`` and its partner frames (``None`` for edge frames).
@@ -216,7 +205,7 @@ class MotionEffect:
         if self._trail_table is None:
             return motion
         magnitude, below, pivot = self._trail_magnitude, self._trail_below, self._trail_pivot
-        _lookup(magnitude, self._trail_table)  # q(|S|); the side stays
+        apply_table(magnitude, self._trail_table)  # q(|S|); the side stays
         if motion is None:
             return None
         deviation, spare, mask = self._trail_scratch
@@ -300,15 +289,6 @@ def _add_saturating(target: np.ndarray, values: np.ndarray) -> None:
     else:
         np.minimum(values, 255 - target, out=values)
         np.add(target, values, out=target)
-
-
-def _lookup(values: np.ndarray, table: np.ndarray) -> None:
-    """``values = table[values]`` in place (OpenCV's LUT when it is there: several times faster)."""
-    cv2 = _opencv()
-    if cv2 is not None and values.flags.c_contiguous:
-        cv2.LUT(values, table, dst=values)
-    else:
-        np.take(table, values, out=values)
 
 
 def _as_mask(flags: np.ndarray, out: np.ndarray) -> np.ndarray:

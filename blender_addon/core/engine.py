@@ -50,20 +50,6 @@ class FrameSource(Protocol):
         ...
 
 
-class FrameList:
-    """A :class:`FrameSource` over decoded frames already in memory (for short clips and tests)."""
-
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        if not frames:
-            raise ValueError("FrameList needs at least one frame")
-        self.frames = frames
-        self.frame_count = len(frames)
-        self.height, self.width = frames[0].shape[:2]
-
-    def read_from(self, start: int) -> Iterator[np.ndarray]:
-        yield from self.frames[start:]
-
-
 class SourceEndedEarly(Exception):
     """The source stopped delivering frames before its reported frame count."""
 

@@ -15,6 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from .colour import LUMA_WEIGHTS
 from .settings import Settings, SettingsError, colour_levels, exact_rate
 from .timing import output_frame_count, output_size
 
@@ -65,7 +66,7 @@ def _motion_expression(settings: Settings, a: str = "A", b: str = "B") -> str:
     return f"clip(floor({pivot}+{_number(settings.amplify)}*({combined}-{pivot})+0.5),0,255)"
 
 
-_LUMA = "floor((77*r(X,Y)+150*g(X,Y)+29*b(X,Y)+128)/256)"
+_LUMA = "floor(({}*r(X,Y)+{}*g(X,Y)+{}*b(X,Y)+128)/256)".format(*LUMA_WEIGHTS)
 
 
 def _colour_chains(settings: Settings, last: str) -> tuple[list[str], str]:

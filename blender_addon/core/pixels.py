@@ -234,7 +234,7 @@ class Combiner:
             source = current if source is None else source
             self._matte(*(np.ascontiguousarray(frame) for frame in (current, partner, source)), target)
             if self._amplify is not None:
-                _apply_table(target, self._amplify, self._opencv)
+                apply_table(target, self._amplify)
             if target is not out:
                 out[...] = target
             return out
@@ -277,8 +277,9 @@ class Combiner:
         return out
 
 
-def _apply_table(values: np.ndarray, table: np.ndarray, cv2) -> None:
-    """``values = table[values]`` in place, with OpenCV's LUT when it is there."""
+def apply_table(values: np.ndarray, table: np.ndarray) -> None:
+    """``values = table[values]`` in place (OpenCV's LUT when it is there: several times faster)."""
+    cv2 = _opencv()
     if cv2 is not None and values.flags.c_contiguous:
         cv2.LUT(values, table, dst=values)
     else:

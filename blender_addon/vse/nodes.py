@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bpy
 
+from ..core.colour import LUMA_WEIGHTS
 from ..core.rig_plan import ROUNDING_LIFT
 from ..core.settings import Settings, colour_levels
 
@@ -158,7 +159,7 @@ def colour_group(settings: Settings, name: str) -> bpy.types.NodeGroup:
     """Stage 4 of ``core.effect`` (``core.colour``): the tint, then the saturation, on sRGB-encoded values."""
     nodes = NodeBuilder(name, inputs=("Image",))
     colour = nodes.convert(nodes.input("Image"), "scene_linear", "sRGB")
-    weights = (77 / 256, 150 / 256, 29 / 256)
+    weights = tuple(weight / 256 for weight in LUMA_WEIGHTS)
     if settings.tint:
         pivot = settings.still_level / 255.0
         luma = _whole_levels(nodes, nodes.vector("DOT_PRODUCT", colour, weights, label="Luma"))
