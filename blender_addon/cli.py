@@ -38,6 +38,7 @@ from .core.effect import MotionEffect
 from .core.engine import DEFAULT_MAX_MEMORY, SourceEndedEarly, extract_motion
 from .core.ffmpeg_graph import ffmpeg_command
 from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
+from .core.rates import exact_rate
 from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
 from .core.timing import output_frame_count, plan_frame
 from .media.paths import MOVIE_FORMATS, ffmpeg_input_arguments, is_url
@@ -437,7 +438,7 @@ def ensure_sample_clip(name: str = "tripod") -> Path:
     with tempfile.TemporaryDirectory(dir=path.parent) as folder:
         ticks = Path(folder) / "ticks.wav"
         write_tick_track(ticks, clip.frame_count / clip.fps)
-        rate = media.exact_rate(clip.fps)
+        rate = exact_rate(clip.fps)
         sound = media.SoundClip(str(ticks), Fraction(0), Fraction(0), clip.frame_count / rate)
         with media.open_writer(path, rate, clip.width, clip.height, sound=sound, overwrite=True) as writer:
             for frame in clip.read_from(0):

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from blender_addon import media
+from blender_addon.core.rates import exact_rate
 from blender_addon.core.sample_clip import SampleClip, write_tick_track
 
 
 def write_clip(path: Path, clip: SampleClip, sound: bool = True) -> Path:
     """The clip as lossless FFV1, with ticks as sound."""
-    seconds = Fraction(clip.frame_count) / media.exact_rate(clip.fps)
+    seconds = Fraction(clip.frame_count) / exact_rate(clip.fps)
     ticks = path.with_suffix(".wav")
     write_tick_track(ticks, float(seconds))
     clip_sound = media.SoundClip(str(ticks), Fraction(0), Fraction(0), seconds) if sound else None

@@ -24,8 +24,9 @@ from blender_addon.core.blur import Blur, blur_reference, gaussian_weights, leve
 from blender_addon.core.effect import MotionEffect
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.presets import PRESETS, preset_settings
+from blender_addon.core.rates import exact_rate, frames_from_seconds
 from blender_addon.core.sample_clip import SampleClip, decode_frame
-from blender_addon.core.settings import Settings, SettingsError, exact_rate, frames_from_seconds, parse_colour
+from blender_addon.core.settings import Settings, SettingsError, parse_colour
 from blender_addon.core.timing import COMBINE
 from blender_addon.live.motion import LiveMotion
 

@@ -34,10 +34,10 @@ from media_helpers import (
 
 from blender_addon import media
 from blender_addon.core.engine import SourceEndedEarly, extract_motion
+from blender_addon.core.rates import exact_rate, usable_fps
 from blender_addon.core.settings import Settings
-from blender_addon.media import MediaError, exact_rate, open_source, open_writer, output_kind
+from blender_addon.media import MediaError, open_source, open_writer, output_kind
 from blender_addon.media import movie as movie_module
-from blender_addon.media.paths import usable_fps
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from .colour import LUMA_WEIGHTS
-from .settings import Settings, SettingsError, colour_levels, exact_rate
+from .rates import exact_rate
+from .settings import Settings, SettingsError, colour_levels
 from .timing import output_frame_count, output_size
 
 VIDEO_CODECS = {

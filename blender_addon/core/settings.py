@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from .rates import exact_rate, frames_from_seconds, rate_text
+
 
 class SettingsError(ValueError):
     """An option has a value outside its range or choices; the message names the option."""
@@ -446,7 +448,7 @@ class Settings:
             offset = frames_from_seconds(self.offset_seconds, rate)
             if self.mode == "shift" and offset == 0:
                 raise SettingsError(
-                    f"offset {self.offset_seconds:g} s is less than half a frame at {_rate_text(rate)} fps: "
+                    f"offset {self.offset_seconds:g} s is less than half a frame at {rate_text(rate)} fps: "
                     "make it longer"
                 )
             changes["offset"] = offset
@@ -459,7 +461,7 @@ class Settings:
             step = math.gcd(*frames)
             if step == 0:
                 raise SettingsError(
-                    f"the channel delays are all below half a frame at {_rate_text(rate)} fps: make one longer"
+                    f"the channel delays are all below half a frame at {rate_text(rate)} fps: make one longer"
                 )
             changes["offset"] = direction * step
             changes["channel_delay_unit"] = "offset"
@@ -472,7 +474,7 @@ class Settings:
         if not self.needs_rate:
             return []
         rate = exact_rate(rate)
-        at = f"at {_rate_text(rate)} fps"
+        at = f"at {rate_text(rate)} fps"
         lines = []
         channels_in_seconds = self.time_colour and self.channel_delay_unit == "seconds"
         if self.delay_unit == "seconds" and self.mode == "shift" and not channels_in_seconds:  # else: its sign only
@@ -546,32 +548,6 @@ class Settings:
 
 
 _CHANNELS = ("red", "green", "blue")
-
-
-def exact_rate(rate: Fraction | float) -> Fraction:
-    """A frame rate as a fraction, the one rule for every module: 29.97 (or Blender's 29.97002997)
-    becomes 30000/1001, 23.976 becomes 24000/1001, 25.0 becomes 25, 12.5 becomes 25/2."""
-    if isinstance(rate, Fraction):
-        return rate
-    ntsc = Fraction(round(rate * 1.001) * 1000, 1001)
-    if ntsc.denominator != 1 and abs(float(ntsc) - rate) < 0.0005:
-        return ntsc
-    return Fraction(rate).limit_denominator(1001)
-
-
-def frames_from_seconds(seconds: float, rate: Fraction | float) -> int:
-    """The whole number of frames nearest to ``seconds`` at ``rate`` frames per second (halves away from zero).
-
-    ``seconds`` counts as the decimal it is written as (0.1 is 1/10, not the binary float just
-    above it), so 0.5 s at 25 fps is exactly 12.5 frames and becomes 13.
-    """
-    exact = Fraction(repr(float(seconds))) * exact_rate(rate)
-    whole = math.floor(abs(exact) + Fraction(1, 2))
-    return whole if exact >= 0 else -whole
-
-
-def _rate_text(rate: Fraction) -> str:
-    return f"{float(rate):.6g}"
 
 
 def _frames_text(seconds: float, rate: Fraction) -> str:

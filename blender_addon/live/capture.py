@@ -10,7 +10,6 @@ waits for the processor instead, so every frame is shown.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import threading
@@ -22,7 +21,8 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from ..media.paths import MAX_PLAUSIBLE_FPS, MediaError, is_url
+from ..core.rates import usable_fps
+from ..media.paths import MediaError, is_url
 from ..media.sequence import opencv_quiet
 from .status import FpsMeter
 
@@ -63,7 +63,7 @@ def open_live_source(spec: str) -> OpenedSource:
         capture.release()
         raise MediaError(f"camera {camera} is busy or gives no frames" if camera is not None else f"{spec}: no frames")
     fps = capture.get(cv2.CAP_PROP_FPS)
-    usable = fps if math.isfinite(fps) and 0 < fps <= MAX_PLAUSIBLE_FPS else None
+    usable = usable_fps(fps)
     kind = "camera" if camera is not None else "stream" if is_url(spec) else "file"
     return OpenedSource(capture, frame, usable, kind)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import media
 from ..core.measures import DEFAULT_THRESHOLD, MotionMeasures, columns
+from ..core.rates import DEFAULT_FPS
 from ..core.settings import Settings, SettingsError
 from ..media.data import DataWriter
 from .capture import CaptureThread, FrameReader, LatestFrame
@@ -70,7 +71,7 @@ class Recorder:
         if self._writer is None:
             if not self._pending:
                 return None
-            self._open(self._rate() or media.DEFAULT_FPS)  # stopped before the rate was measured
+            self._open(self._rate() or DEFAULT_FPS)  # stopped before the rate was measured
         self._writer.commit()
         return self.path
 
@@ -123,7 +124,7 @@ class LivePipeline:
         self.saved: list[Path] = []  # recordings and snapshots, in order
         self.latest: LiveFrame | None = None
         self.processed = 0
-        pace_fps = (source_fps or media.DEFAULT_FPS) if pace else None
+        pace_fps = (source_fps or DEFAULT_FPS) if pace else None
         self.capture = CaptureThread(reader, self.slot, self.arrivals, clock, pace_fps, first_frame)
         self.history = QuantityHistory()  # the quantity of motion of the latest frames, for the graph
         self.data: DataWriter | None = None  # the motion data being recorded

@@ -21,17 +21,14 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..core.settings import exact_rate
+from ..core.rates import exact_rate, usable_fps
 from .paths import (
-    DEFAULT_FPS,
-    MAX_PLAUSIBLE_FPS,
     MOVIE_FORMATS,
     MediaError,
     check_output,
     image_sequence_files,
     is_url,
     output_kind,
-    usable_fps,
 )
 
 if TYPE_CHECKING:
@@ -56,8 +53,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "DEFAULT_FPS", "MAX_PLAUSIBLE_FPS", "MOVIE_FORMATS", "READ_AHEAD", "WRITE_BEHIND", "FrameWriter", "ImageSequence",
-    "MediaError", "MovieSource", "MovieWriter", "SoundClip", "VideoSource", "check_encoder_options", "exact_rate",
+    "MOVIE_FORMATS", "READ_AHEAD", "WRITE_BEHIND", "FrameWriter", "ImageSequence",
+    "MediaError", "MovieSource", "MovieWriter", "SoundClip", "VideoSource", "check_encoder_options",
     "open_source", "open_writer", "output_kind",
 ]
 
@@ -68,7 +65,7 @@ def open_source(path: str | os.PathLike, fps: float | Fraction | None = None) ->
     Everything is checked up front (the file exists, decodes, has frames; a sequence's images
     all have one size and no number is missing), so reading later fails only if the files
     change. ``fps`` replaces the file's frame rate; image sequences have none and default to
-    :data:`DEFAULT_FPS`.
+    :data:`core.rates.DEFAULT_FPS`.
     """
     text = os.fspath(path)
     rate = None

@@ -31,7 +31,8 @@ import av
 import cv2
 import numpy as np
 
-from .paths import DEFAULT_FPS, MediaError, is_url, os_error, usable_fps
+from ..core.rates import DEFAULT_FPS, usable_fps
+from .paths import MediaError, is_url, os_error
 from .sequence import to_bgr8
 from .streams import VideoSource, _FramePool
 

@@ -27,9 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-DEFAULT_FPS = 25.0
-MAX_PLAUSIBLE_FPS = 1000.0  # above this (or 0/NaN) a file's rate is junk and DEFAULT_FPS is used
-
 # Still images both engines read as frames (8-bit; EXR and other float formats are left out, as
 # the effect is defined on display-referred 8-bit values).
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
@@ -89,15 +86,6 @@ def natural_key(name: str) -> list[int | str]:
 def is_url(path: str) -> bool:
     """Whether ``path`` names something FFmpeg opens by protocol (``http://``, ``rtsp://``, ...), not a file."""
     return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", path) is not None
-
-
-def usable_fps(fps: float) -> float | None:
-    """``fps`` when it is a plausible frame rate, else None."""
-    return fps if fps == fps and 0 < fps <= MAX_PLAUSIBLE_FPS else None
-
-
-def format_fps(fps: float) -> str:
-    return f"{fps:.3f}".rstrip("0").rstrip(".")
 
 
 # --- numbered names ----------------------------------------------------------------------------

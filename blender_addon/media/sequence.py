@@ -18,8 +18,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from ..core.rates import DEFAULT_FPS
 from .paths import (
-    DEFAULT_FPS,
     PNG_SIGNATURE,
     MediaError,
     NumberedName,

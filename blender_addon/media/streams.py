@@ -24,7 +24,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .paths import MediaError, format_fps
+from ..core.rates import rate_text
+from .paths import MediaError
 
 READ_AHEAD = 2  # decoded frames each read head queues ahead of its reader
 WRITE_BEHIND = 2  # frames a writer queues for its encoder (one more is being encoded)
@@ -176,7 +177,7 @@ class VideoSource(ABC):
         variable = ", variable" if self.timestamps is not None else ""
         return (
             f"{self.path} ({self.width}x{self.height}, {self.frame_count} frames, "
-            f"{format_fps(self.fps)} fps{guessed}{variable})"
+            f"{rate_text(self.fps)} fps{guessed}{variable})"
         )
 
 

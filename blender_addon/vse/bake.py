@@ -28,7 +28,8 @@ from pathlib import Path
 import bpy
 
 from .. import cli
-from ..core.settings import Settings, SettingsError, exact_rate
+from ..core.rates import exact_rate
+from ..core.settings import Settings, SettingsError
 from ..core.timing import output_frame_count, output_range, plan_frame
 from ..media.paths import MediaError, bake_output, image_sequence_files
 from . import rig

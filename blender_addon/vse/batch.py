@@ -46,9 +46,9 @@ from pathlib import Path
 import bpy
 
 from ..core.effect import MotionEffect
-from ..core.settings import Settings, SettingsError, exact_rate
+from ..core.rates import DEFAULT_FPS, blender_fps
+from ..core.settings import Settings, SettingsError
 from ..media.paths import (
-    DEFAULT_FPS,
     MediaError,
     NumberedName,
     cannot_write,
@@ -136,16 +136,6 @@ def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: ra
 
 
 # --- scene set-up ------------------------------------------------------------------------------
-
-
-def _fps_pair(fps: float) -> tuple[int, float]:
-    """Blender's (fps, fps_base) for a rate such as 24, 25 or 29.97 (30000/1001)."""
-    ntsc = round(fps * 1.001)
-    if abs(ntsc / 1.001 - fps) < 1e-3 and abs(round(fps) - fps) > 1e-3:
-        return ntsc, 1.001
-    fraction = exact_rate(fps)
-    whole = max(1, round(fraction))
-    return whole, whole / float(fraction)
 
 
 def _add_source(scene: bpy.types.Scene, input_path: Path) -> bpy.types.Strip:
@@ -392,7 +382,7 @@ def render_with_vse(
                 )
         except SettingsError as error:
             raise VseSettingsError(f"{source_path}: {error}") from None
-        scene.render.fps, scene.render.fps_base = _fps_pair(rate)
+        scene.render.fps, scene.render.fps_base = blender_fps(rate)
         source_width, source_height = _source_size(strip)
         height, width = MotionEffect(settings, (source_height, source_width, 3)).output_shape[:2]
         scene.render.resolution_x, scene.render.resolution_y = width, height  # twice the source for side/stacked
@@ -444,7 +434,7 @@ def encode_with_sound(
     with _fresh_scene("Motion Extraction Encode") as scene:
         strip = _add_source(scene, source_path)
         rate = float(strip.fps) if strip.type == "MOVIE" else DEFAULT_FPS
-        scene.render.fps, scene.render.fps_base = _fps_pair(rate)
+        scene.render.fps, scene.render.fps_base = blender_fps(rate)
         width, height = _source_size(strip)
         scene.render.resolution_x, scene.render.resolution_y = width, height
         scene.render.resolution_percentage = 100
