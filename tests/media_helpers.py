@@ -10,6 +10,7 @@ import threading
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -64,6 +65,12 @@ def largest_error(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[float, int]
     assert len(a) == len(b)
     errors = [np.abs(x.astype(int) - y.astype(int)) for x, y in zip(a, b, strict=True)]
     return max(float(error.mean()) for error in errors), max(int(error.max()) for error in errors)
+
+
+def has_audio(path: Path | str) -> bool:
+    """Whether the file has a sound stream."""
+    with av.open(str(path)) as container:
+        return bool(container.streams.audio)
 
 
 def media_threads() -> list[str]:

@@ -35,6 +35,7 @@ import av, cv2
 seen.update(av=av.__file__, cv2=cv2.__file__)
 bake = importlib.import_module("MODULE.vse.bake")
 compat = importlib.import_module("MODULE.vse.compat")
+Settings = importlib.import_module("MODULE.core.settings").Settings
 
 scene = bpy.context.scene
 scene.render.fps, scene.render.fps_base = 24, 1.0
@@ -70,7 +71,8 @@ seen["rebaked"] = state(editor.active_strip)
 
 # Cancel part way, as Esc does (the job's event), at the third frame; then a job cancelled on its thread.
 editor.active_strip = editor.strips_all["clip"]
-settings = bake.baked_settings(editor.strips_all[seen["baked"]["name"]]).replace(offset=4)
+baked = editor.strips_all[seen["baked"]["name"]]
+settings = Settings.from_mapping(dict(baked[bake.BAKE_KEY]["settings"])).replace(offset=4)  # as last baked
 plan = bake.plan_bake(scene, editor.active_strip, settings, ".mkv")
 stop = threading.Event()
 frames_done = []

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from media_helpers import has_audio
 
 from blender_addon import cli, media
 from blender_addon.cli import parse_size, script_arguments
@@ -53,12 +54,6 @@ def fourcc(path: Path) -> bytes:
         capture.release()
 
 
-def has_audio(path: Path) -> bool:
-    from blender_addon.vse.batch import has_audio_stream
-
-    return has_audio_stream(path)
-
-
 def assert_pairs(frames: list[np.ndarray], first: int, lag: int) -> None:
     """Output frames ``first``, ``first + 1``, ... of the gray look pair frame t with t - lag (held at the edges)."""
     for t, frame in enumerate(frames, start=first):
@@ -76,11 +71,11 @@ def lossless_clip(tmp_path_factory, small_clip) -> Path:
 @pytest.fixture(scope="module")
 def clip_with_audio(tmp_path_factory, lossless_clip) -> Path:
     """The 30-frame clip with ticks as H.264 + AAC, encoded by Blender."""
-    from blender_addon.vse import batch
+    from vse_helpers import encode_with_sound
 
     folder = tmp_path_factory.mktemp("audio")
     write_tick_track(folder / "ticks.wav", 2.0)
-    summary = batch.encode_with_sound(lossless_clip, folder / "ticks.wav", folder / "clip.mp4")
+    summary = encode_with_sound(lossless_clip, folder / "ticks.wav", folder / "clip.mp4")
     assert summary.has_audio and summary.frame_count == 30
     return folder / "clip.mp4"
 

@@ -13,6 +13,7 @@ from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
 from blender_addon import cli
 from blender_addon.core.settings import Settings
 from blender_addon.vse import motion_keys, rig
+from blender_addon.vse.strips import channelbag
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 START = 10  # the scene frame where the clip starts
@@ -21,6 +22,16 @@ START = 10  # the scene frame where the clip starts
 @pytest.fixture(scope="module")
 def movie(tmp_path_factory) -> Path:
     return write_ffv1(sample_clip(16), tmp_path_factory.mktemp("keys") / "clip.mkv")
+
+
+def keyed_properties(scene: bpy.types.Scene, strip: bpy.types.Strip) -> dict[str, int]:
+    """The ``motion_*`` properties of ``strip`` that have keys, and how many each."""
+    channels = channelbag(scene)
+    if channels is None:
+        return {}
+    prefix = f'{strip.path_from_id()}["'
+    return {curve.data_path[len(prefix):-2]: len(curve.keyframe_points) for curve in channels.fcurves
+            if curve.data_path.startswith(prefix + motion_keys.PREFIX)}
 
 
 def cli_rows(movie: Path, folder: Path, *options: str) -> list[dict[str, str]]:
@@ -44,7 +55,7 @@ def test_the_rig_is_keyed_with_the_command_lines_measures_and_drives_a_property(
     assert bpy.ops.sequencer.motion_extract(offset=2, look="difference") == {"FINISHED"}
     found = rig.rig_of(scene.sequence_editor.active_strip)
     assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
-    keyed = motion_keys.keyed_properties(scene, found)
+    keyed = keyed_properties(scene, found)
     assert sorted(keyed) == sorted(name for name in motion_keys.PROPERTIES.values() if "speed" not in name
                                    and "direction" not in name)
     assert keyed["motion_quantity"] == 16
@@ -67,13 +78,13 @@ def test_the_rig_is_keyed_with_the_command_lines_measures_and_drives_a_property(
     # Keyed again with other settings: the keys are replaced, not added to.
     assert bpy.ops.sequencer.motion_extract_update(offset=3) == {"FINISHED"}
     assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
-    assert motion_keys.keyed_properties(scene, found) == keyed
+    assert keyed_properties(scene, found) == keyed
     rows = cli_rows(movie, tmp_path, "--offset", "3", "--look", "difference")
     for row in rows[::5]:
         scene.frame_set(START + int(row["frame"]))
         assert found["motion_quantity"] == pytest.approx(float(row["quantity"]), abs=1e-5), row["frame"]
     assert motion_keys.clear_keys(scene, found) == len(keyed)
-    assert motion_keys.keyed_properties(scene, found) == {}
+    assert keyed_properties(scene, found) == {}
 
 
 def test_a_plain_strip_is_keyed_with_the_flow_measures(movie, tmp_path):
@@ -81,7 +92,7 @@ def test_a_plain_strip_is_keyed_with_the_flow_measures(movie, tmp_path):
     strip = add_movie(scene, movie)
     scene.motion_extraction.look = "flow"
     assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
-    keyed = motion_keys.keyed_properties(scene, strip)
+    keyed = keyed_properties(scene, strip)
     assert set(keyed) == set(motion_keys.PROPERTIES.values())
     rows = cli_rows(movie, tmp_path, "--look", "flow")
     row = rows[7]
@@ -154,7 +165,7 @@ def test_key_motion_data_under_way_shows_progress_and_esc_leaves_the_keys(movie,
     strip = add_movie(scene, movie)
     plan = bake.plan_bake(scene, strip, Settings(offset=2, look="difference"), ".mkv")
     assert bpy.ops.sequencer.motion_key() == {"FINISHED"}  # the panel's settings (offset 1, gray): the keys before
-    before = motion_keys.keyed_properties(scene, strip)
+    before = keyed_properties(scene, strip)
     scene.frame_set(START + 5)
     quantity_before = strip["motion_quantity"]
 
@@ -166,7 +177,7 @@ def test_key_motion_data_under_way_shows_progress_and_esc_leaves_the_keys(movie,
     run.cancel()
     assert run.job.cancelled and not run.job.running and run.job.error is None and run.job.result is None
     assert 3 <= run.job.done < plan.frame_count == 16
-    assert motion_keys.keyed_properties(scene, strip) == before
+    assert keyed_properties(scene, strip) == before
     scene.frame_set(START + 5)
     assert strip["motion_quantity"] == quantity_before
 
@@ -177,7 +188,7 @@ def test_key_motion_data_under_way_shows_progress_and_esc_leaves_the_keys(movie,
     run.end()
     assert run.job.error is None and run.job.done == 16
     motion_keys.key_measures(scene, plan, run.job.result)
-    assert motion_keys.keyed_properties(scene, strip) == before
+    assert keyed_properties(scene, strip) == before
     scene.frame_set(START + 5)
     expected = motion_keys.measure_plan(plan).values["motion_quantity"][5]
     assert strip["motion_quantity"] == pytest.approx(expected, abs=1e-5)

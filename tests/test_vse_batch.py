@@ -8,9 +8,11 @@ import bpy
 import cv2
 import numpy as np
 import pytest
+from media_helpers import has_audio
 from vse_helpers import (
     FPS,
     FRAMES,
+    encode_with_sound,
     max_mean_difference,
     new_scene,
     read_movie,
@@ -41,21 +43,10 @@ def pattern(clip, tmp_path_factory) -> str:
 def movie_with_audio(pattern, tmp_path_factory) -> Path:
     """An H.264 + AAC movie of the sample clip with a tone, made by rendering a .blend (``render_blend_file``)."""
     folder = tmp_path_factory.mktemp("audio")
-    tone = folder / "tone.wav"
-    write_tick_track(tone, 1.0)
-    scene = new_scene()
-    strips = scene.sequence_editor.strips
-    image = strips.new_image(name="clip", filepath=pattern.replace("%04d", "0001"), channel=1, frame_start=1)
-    for index in range(2, FRAMES + 1):
-        image.elements.append(f"{index:04d}.png")
-    strips.new_sound(name="tone", filepath=str(tone), channel=2, frame_start=1)
-    scene.frame_start, scene.frame_end = 1, FRAMES
-    blend = folder / "clip.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
-    movie = folder / "clip.mp4"
-    summary = batch.render_blend_file(blend, movie)
+    write_tick_track(folder / "tone.wav", 1.0)
+    summary = encode_with_sound(pattern, folder / "tone.wav", folder / "clip.mp4")
     assert summary.frame_count == FRAMES and summary.has_audio
-    return movie
+    return folder / "clip.mp4"
 
 
 def test_mp4_is_playable_h264_with_the_inputs_frames_fps_and_audio(movie_with_audio, tmp_path):
@@ -68,7 +59,7 @@ def test_mp4_is_playable_h264_with_the_inputs_frames_fps_and_audio(movie_with_au
     assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(FPS)
     capture.release()
     assert len(read_movie(output)) == FRAMES == summary.frame_count
-    assert batch.has_audio_stream(output) and summary.has_audio
+    assert has_audio(output) and summary.has_audio
     assert progress == [(done, FRAMES) for done in range(1, FRAMES + 1)]
     assert [path.name for path in tmp_path.iterdir()] == ["motion.mp4"]  # no temporary left behind
 
@@ -77,7 +68,7 @@ def test_mp4_without_audio_input_has_no_audio(clip, pattern, tmp_path):
     silent_movie = write_ffv1(clip, tmp_path / "silent.mkv")
     for source, name in ((pattern, "from_images.mp4"), (silent_movie, "from_movie.mp4")):
         summary = batch.render_with_vse(source, tmp_path / name, Settings(), fps=FPS)
-        assert not summary.has_audio and not batch.has_audio_stream(tmp_path / name), name
+        assert not summary.has_audio and not has_audio(tmp_path / name), name
 
 
 def test_sequence_chunks_are_numbered_by_output_frame_and_fit_side_by_side(clip, pattern, tmp_path):
@@ -98,7 +89,7 @@ def test_prores_and_ffv1_outputs(movie_with_audio, tmp_path, name):
     summary = batch.render_with_vse(movie_with_audio, tmp_path / name, Settings(look="difference", offset=1))
     assert len(read_movie(tmp_path / name)) == FRAMES == summary.frame_count
     if name.endswith(".mov"):
-        assert batch.has_audio_stream(tmp_path / name)
+        assert has_audio(tmp_path / name)
 
 
 def test_png_sequence_output_equals_the_exact_engine(clip, pattern, tmp_path):
@@ -178,7 +169,7 @@ def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):
 
 def test_encode_with_sound_keeps_the_pictures_and_adds_the_sound(pattern, clip, tmp_path):
     write_tick_track(tmp_path / "ticks.wav", FRAMES / FPS)
-    summary = batch.encode_with_sound(pattern, tmp_path / "ticks.wav", tmp_path / "clip.mkv")
+    summary = encode_with_sound(pattern, tmp_path / "ticks.wav", tmp_path / "clip.mkv")
     assert summary.has_audio and summary.frame_count == FRAMES
     frames = read_movie(tmp_path / "clip.mkv")
     assert len(frames) == FRAMES

@@ -5,14 +5,20 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import tempfile
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bpy
 import cv2
 import numpy as np
 
 from blender_addon.core.sample_clip import SampleClip
+
+if TYPE_CHECKING:
+    from blender_addon.vse.batch import RenderSummary
 
 WIDTH, HEIGHT, FRAMES, FPS = 160, 90, 16, 24.0
 
@@ -77,6 +83,31 @@ def add_image_strip(scene: bpy.types.Scene, files: list[Path], channel: int = 2,
     for file in files[1:]:
         strip.elements.append(file.name)
     return strip
+
+
+def encode_with_sound(video: Path | str, sound: Path, output: Path) -> RenderSummary:
+    """``video`` (a movie, or numbered images such as ``frames/%04d.png``, played at ``FPS``) with ``sound`` as
+    its audio, encoded by Blender's FFmpeg with the pictures in the exact engine's colours: test clips with
+    sound. A .blend of the two strips rendered by ``batch.render_blend_file`` (it replaces the session's data)."""
+    from blender_addon import media  # PyAV: only the tests that make clips with sound need it
+    from blender_addon.vse import batch
+
+    source = media.open_source(video)
+    scene = new_scene()
+    scene.render.resolution_x, scene.render.resolution_y = source.width, source.height
+    if "%" in str(video):
+        pattern = Path(video)
+        add_image_strip(scene, sorted(pattern.parent.glob(f"*{pattern.suffix}")), channel=1)
+    else:
+        strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(video), channel=1, frame_start=1)
+        rate = Fraction(strip.fps).limit_denominator(1001)
+        scene.render.fps, scene.render.fps_base = rate.numerator, rate.denominator
+    scene.sequence_editor.strips.new_sound(name="sound", filepath=str(sound), channel=2, frame_start=1)
+    scene.frame_start, scene.frame_end = 1, source.frame_count
+    with tempfile.TemporaryDirectory() as folder:
+        blend = Path(folder) / "encode.blend"
+        bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+        return batch.render_blend_file(blend, output)
 
 
 def select_only(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:

@@ -79,11 +79,6 @@ def is_baked(strip: bpy.types.Strip | None) -> bool:
     return strip is not None and strip.type == "MOVIE" and BAKE_KEY in strip
 
 
-def baked_settings(strip: bpy.types.Strip) -> Settings:
-    """The settings the baked strip was last made with."""
-    return Settings.from_mapping(dict(strip[BAKE_KEY]["settings"]))
-
-
 def bake_problem(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> str | None:
     """Why the active ``strip`` cannot be baked (or re-baked), or ``None`` when it can."""
     try:

@@ -419,41 +419,6 @@ def _fresh_scene(name: str) -> Iterator[bpy.types.Scene]:
             bpy.data.sounds.remove(sound)
 
 
-def encode_with_sound(
-    video_path: str | os.PathLike, sound_path: str | os.PathLike, output_path: str | os.PathLike,
-    overwrite: bool = False,
-) -> RenderSummary:
-    """``video_path`` (a movie or image sequence) with ``sound_path`` as its audio, re-encoded by Blender's FFmpeg.
-
-    The pictures pass through untouched in the exact engine's colours: this makes sample and
-    test clips with sound (``.mkv`` gets lossless FFV1 with PCM sound).
-    """
-    began = time.monotonic()
-    source_path, sound, output = Path(video_path), Path(sound_path), Path(output_path)
-    kind = output_kind(output)
-    with _fresh_scene("Motion Extraction Encode") as scene:
-        strip = _add_source(scene, source_path)
-        rate = float(strip.fps) if strip.type == "MOVIE" else DEFAULT_FPS
-        scene.render.fps, scene.render.fps_base = blender_fps(rate)
-        width, height = _source_size(strip)
-        scene.render.resolution_x, scene.render.resolution_y = width, height
-        scene.render.resolution_percentage = 100
-        strip_time = timing(strip)
-        numbers = range(strip_time.duration)
-        _check_even_size(output, kind, width, height)
-        _check_output(output, [source_path, sound], overwrite, numbers)
-        audio = kind == "movie" and _add_audio(scene, sound, channel=2)
-        colors.use_exact_colors(scene)
-        _quiet_caches(scene)
-        _set_output(scene, kind, extension(output), audio)
-        if audio and extension(output) == ".mkv":
-            # FLAC pads the sound to whole blocks, which would make the file (and so the strip
-            # Blender reads from it) longer than its pictures; PCM ends where they do.
-            scene.render.ffmpeg.audio_codec = "PCM"
-        _render(scene, output, kind, range(strip_time.left_handle, strip_time.right_handle), numbers, overwrite, None)
-        return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
-
-
 def render_blend_file(
     blend_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -503,32 +468,3 @@ def render_blend_file(
     width = render.resolution_x * render.resolution_percentage // 100
     height = render.resolution_y * render.resolution_percentage // 100
     return RenderSummary(output, len(numbers), fps, width, height, audio, time.monotonic() - began)
-
-
-def has_audio_stream(path: str | os.PathLike) -> bool:
-    """Whether an MP4/MOV file has a sound track (a ``hdlr`` box of type ``soun``); no ffprobe needed."""
-    data = Path(path).read_bytes()
-    return _find_handler(data, 0, len(data), b"soun")
-
-
-_CONTAINERS = {b"moov", b"trak", b"mdia"}
-
-
-def _find_handler(data: bytes, begin: int, end: int, handler: bytes) -> bool:
-    position = begin
-    while position + 8 <= end:
-        size = int.from_bytes(data[position:position + 4], "big")
-        kind = data[position + 4:position + 8]
-        header = 8
-        if size == 1:
-            size, header = int.from_bytes(data[position + 8:position + 16], "big"), 16
-        elif size == 0:
-            size = end - position
-        if size < header:
-            return False
-        if kind == b"hdlr" and data[position + header + 8:position + header + 12] == handler:
-            return True
-        if kind in _CONTAINERS and _find_handler(data, position + header, position + size, handler):
-            return True
-        position += size
-    return False

@@ -115,16 +115,6 @@ def clear_keys(scene: bpy.types.Scene, strip: bpy.types.Strip) -> int:
     return len(gone)
 
 
-def keyed_properties(scene: bpy.types.Scene, strip: bpy.types.Strip) -> dict[str, int]:
-    """The ``motion_*`` properties of ``strip`` that have keys, and how many each."""
-    channels = channelbag(scene)
-    if channels is None:
-        return {}
-    prefix = f'{strip.path_from_id()}["'
-    return {curve.data_path[len(prefix):-2]: len(curve.keyframe_points) for curve in channels.fcurves
-            if curve.data_path.startswith(prefix + PREFIX)}
-
-
 def _describe(strip: bpy.types.Strip, name: str) -> None:
     """The property's tooltip, from the measures' own description."""
     try:
