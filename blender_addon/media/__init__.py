@@ -32,15 +32,16 @@ from .paths import (
 )
 
 if TYPE_CHECKING:
-    from .encode import MovieWriter, SoundClip
+    from .encode import MovieWriter
     from .movie import MovieSource
     from .sequence import ImageSequence
+    from .sound import SoundClip
     from .streams import FrameWriter, VideoSource
 
 # The readers and writers import PyAV and OpenCV on first use, so that ``media.paths`` serves
 # the sequencer engine in a Blender that has neither.
 _LAZY = {
-    "MovieWriter": "encode", "SoundClip": "encode", "check_encoder_options": "encode", "MovieSource": "movie",
+    "MovieWriter": "encode", "SoundClip": "sound", "check_encoder_options": "encode", "MovieSource": "movie",
     "ImageSequence": "sequence", "FrameWriter": "streams", "VideoSource": "streams", "READ_AHEAD": "streams",
     "WRITE_BEHIND": "streams",
 }

@@ -2,7 +2,7 @@
 
 :func:`movie_info` reads a movie's container tags, video codec and packets without decoding;
 :func:`concat_movies` writes the video packets of several movies one after another into a new
-movie, each part shifted to its place in time, with a :class:`~.encode.SoundClip` of the
+movie, each part shifted to its place in time, with a :class:`~.sound.SoundClip` of the
 source's sound. Each part must start with a keyframe and share the first part's codec headers,
 so that the result decodes exactly as the parts do; it is written to a hidden temporary and
 published only when complete, like every output.
@@ -17,9 +17,10 @@ from fractions import Fraction
 
 import av
 
-from .encode import SoundClip, _close_quietly, _media_error, _SoundMuxer
+from .encode import _close_quietly, _media_error
 from .movie import open_container
 from .paths import MOVIE_FORMATS, MediaError, PendingFile, extension
+from .sound import SoundClip, SoundMuxer
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundCl
             finally:
                 template.close()
             if sound is not None:
-                sound_muxer = _SoundMuxer(container, sound, movie)
+                sound_muxer = SoundMuxer(container, sound, movie)
             last_dts: Fraction | None = None
             for path, offset in parts:
                 source = open_container(path)

@@ -9,11 +9,9 @@ ProRes (4:2:2 10-bit) and MJPG (full-range 4:2:0) are converted by swscale with 
 matrix; FFV1 stores BGR losslessly. H.264, HEVC, AV1 and VP9 need an even frame size: an odd
 last row or column is repeated (the movie is one line larger).
 
-Sound (:class:`SoundClip`): the source's first audio stream, cut to the rendered range and
-shifted with the pictures. It is copied packet for packet when the container takes its codec
-(cut at the packets that start in the range, so within one packet, about 21 ms for AAC), else
-decoded, cut to the sample and re-encoded (AAC in MP4, PCM in MOV, FLAC in MKV, Opus in WebM).
-Audio is interleaved with the pictures as they are written, so nothing piles up in memory.
+Sound (:class:`~.sound.SoundClip`, carried by :mod:`.sound`): the source's first audio stream, cut
+to the rendered range and shifted with the pictures, copied or re-encoded (AAC in MP4, PCM in MOV,
+FLAC in MKV, Opus in WebM).
 
 The file is written to a hidden temporary and published only once the container is finalised
 and its trailer written; any error on the way (a full disk included) deletes it.
@@ -23,15 +21,14 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import cv2
 import numpy as np
 
-from .movie import open_container
 from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, flush_to_disk, movie_codec, publish
+from .sound import SoundClip, SoundMuxer
 from .streams import FrameWriter
 
 ENCODERS = {
@@ -48,23 +45,7 @@ ENCODER_PRESETS = {"h264": X264_PRESETS, "h265": X264_PRESETS, "av1": tuple(str(
 QSCALE = 3  # MPEG-4 part 2 and MJPG quality (2 best .. 31 worst)
 PRORES_HQ = 3
 _SMPTE170M, _BT709, _MPEG_RANGE, _JPEG_RANGE = 6, 1, 1, 2
-# Channel layouts kept as they are when sound is re-encoded (others are mixed down to stereo)
-_NAMED_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)", "6.1", "7.1")
 _EVEN_SIZE_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4", "mjpeg", "prores")
-
-
-@dataclass(frozen=True)
-class SoundClip:
-    """The part of ``path``'s first audio stream that goes with the rendered pictures.
-
-    ``begin`` and ``end`` are seconds from the source's first video frame, which sits at
-    ``video_start`` seconds in the file.
-    """
-
-    path: str
-    video_start: Fraction
-    begin: Fraction
-    end: Fraction
 
 
 def check_encoder_options(path: str, codec: str | None, crf: int | None, preset: str | None) -> str:
@@ -117,7 +98,7 @@ class MovieWriter(FrameWriter):
         self._stored_width, self._stored_height = padded_size(self.codec, width, height)
         self._temp = create_temp_file(path)
         self._container: av.container.OutputContainer | None = None
-        self._sound: _SoundMuxer | None = None
+        self._sound: SoundMuxer | None = None
         try:
             # MP4 and MOV keep tags of other names than their own only when asked to.
             options = {"movflags": "use_metadata_tags"} if metadata and self._format.container in ("mp4", "mov") else {}
@@ -125,7 +106,7 @@ class MovieWriter(FrameWriter):
             self._container.metadata.update(metadata or {})
             self._stream = self._add_video(crf, encoder_preset, encoder_options or {})
             if sound is not None:
-                self._sound = _SoundMuxer(self._container, sound, self._format)
+                self._sound = SoundMuxer(self._container, sound, self._format)
         except BaseException as error:
             self._finish_quietly()
             self._discard()
@@ -268,17 +249,7 @@ class MovieWriter(FrameWriter):
             pass
 
 
-def _silence(like: av.AudioFrame, samples: int) -> av.AudioFrame:
-    """``samples`` of silence in ``like``'s format, layout and rate."""
-    silent = av.AudioFrame(format=like.format.name, layout=like.layout.name, samples=samples)
-    for plane in silent.planes:
-        plane.update(bytes(plane.buffer_size))
-    silent.sample_rate = like.sample_rate
-    silent.pts = None
-    return silent
-
-
-def _close_quietly(container: av.container.OutputContainer, sound: _SoundMuxer | None) -> None:
+def _close_quietly(container: av.container.OutputContainer, sound: SoundMuxer | None) -> None:
     if sound is not None:
         sound.close()
     try:
@@ -295,126 +266,3 @@ def _media_error(path: str, error: BaseException) -> MediaError:
         reason = (error.strerror or type(error).__name__).lower()
         return MediaError(f"{path}: FFmpeg cannot write it ({reason})")
     return MediaError(f"{path}: {(getattr(error, 'strerror', None) or str(error)).lower()}")
-
-
-class _SoundMuxer:
-    """Carries a :class:`SoundClip` into an output container, interleaved with the pictures."""
-
-    def __init__(self, output: av.container.OutputContainer, clip: SoundClip, movie_format) -> None:
-        self._output = output
-        self._clip = clip
-        self._input = open_container(clip.path)
-        self._in_stream = self._input.streams.audio[0]
-        self._time_base = self._in_stream.time_base
-        codec = self._in_stream.codec_context.codec.canonical_name  # "mp3", not its decoder "mp3float"
-        self._copy = codec in movie_format.audio_copy
-        self._begin = clip.video_start + clip.begin  # the clip's begin and end in the file's time
-        self._end = clip.video_start + clip.end
-        if self._copy:
-            self._out_stream = output.add_stream_from_template(self._in_stream)
-            self._items = self._input.demux(self._in_stream)
-        else:
-            rate = 48000 if movie_format.audio_encoder == "libopus" else self._in_stream.codec_context.sample_rate
-            self._out_stream = output.add_stream(movie_format.audio_encoder, rate=rate)
-            layout = self._in_stream.layout.name
-            channels = self._in_stream.codec_context.channels
-            # The source's channels as they are (5.1 stays 5.1) up to 7.1; an unnamed or larger layout is mixed down
-            self._out_stream.layout = layout if 1 <= channels <= 8 and layout in _NAMED_LAYOUTS else "stereo"
-            self._out_rate = rate
-            self._resampler = av.AudioResampler(
-                format=self._out_stream.codec_context.codec.audio_formats[0].name,
-                layout=self._out_stream.layout.name, rate=rate,
-            )
-            self._items = self._input.decode(self._in_stream)
-            self._samples_out = 0
-            self._started = False
-        self._pending = None  # the next packet or frame, read but not yet due
-        self._done = False
-
-    def mux_until(self, time: Fraction) -> None:
-        """Mux the sound that starts before ``time`` seconds of the output."""
-        while not self._done:
-            item = self._pending if self._pending is not None else self._next()
-            if item is None:
-                self._done = True
-                break
-            start = item.pts * self._time_base - self._begin
-            if start > time:
-                self._pending = item
-                return
-            self._pending = None
-            self._mux(item)
-
-    def mux_rest(self) -> None:
-        self.mux_until(self._end - self._begin)
-        self._done = True
-        if not self._copy:
-            for frame in self._resampler.resample(None):
-                self._encode(frame)
-            self._output.mux(self._out_stream.encode(None))
-
-    def _next(self):
-        while True:
-            try:
-                item = next(self._items)
-            except StopIteration:
-                return None
-            except av.error.FFmpegError:
-                return None  # a damaged tail: the sound ends there
-            if item.pts is None or (self._copy and item.size == 0):
-                continue
-            if item.pts * self._time_base >= self._end:
-                return None
-            return item
-
-    def _mux(self, item) -> None:
-        if self._copy:
-            self._mux_packet(item)
-        else:
-            self._mux_frame(item)
-
-    def _mux_packet(self, packet: av.Packet) -> None:
-        start = packet.pts * self._time_base
-        if start < self._begin:
-            return
-        shift = round(self._begin / self._time_base)
-        packet.pts -= shift
-        if packet.dts is not None:
-            packet.dts -= shift
-        packet.stream = self._out_stream
-        self._output.mux(packet)
-
-    def _mux_frame(self, frame: av.AudioFrame) -> None:
-        start = frame.pts * self._time_base
-        rate = frame.sample_rate
-        first = max(0, round((self._begin - start) * rate))
-        last = min(frame.samples, round((self._end - start) * rate))
-        if first >= last:
-            return
-        if not self._started:
-            self._started = True
-            late = round((start - self._begin) * rate)
-            if late > 0:  # the sound starts after the range does: silence until then keeps it in sync
-                for converted in self._resampler.resample(_silence(frame, late)):
-                    self._encode(converted)
-        if first > 0 or last < frame.samples:
-            samples = frame.to_ndarray()
-            planar = frame.format.is_planar
-            cut = samples[:, first:last] if planar else samples[:, first * len(frame.layout.channels):
-                                                                 last * len(frame.layout.channels)]
-            trimmed = av.AudioFrame.from_ndarray(np.ascontiguousarray(cut), format=frame.format.name,
-                                                 layout=frame.layout.name)
-            trimmed.sample_rate = rate
-            frame = trimmed
-        frame.pts = None
-        for converted in self._resampler.resample(frame):
-            self._encode(converted)
-
-    def _encode(self, frame: av.AudioFrame) -> None:
-        frame.pts = self._samples_out
-        frame.time_base = Fraction(1, self._out_rate)
-        self._samples_out += frame.samples
-        self._output.mux(self._out_stream.encode(frame))
-
-    def close(self) -> None:
-        self._input.close()
