@@ -7,7 +7,6 @@ import glob
 import os
 import tempfile
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ import bpy
 import cv2
 import numpy as np
 
+from blender_addon.core.rates import blender_fps
 from blender_addon.core.sample_clip import SampleClip
 
 if TYPE_CHECKING:
@@ -100,8 +100,7 @@ def encode_with_sound(video: Path | str, sound: Path, output: Path) -> RenderSum
         add_image_strip(scene, sorted(pattern.parent.glob(f"*{pattern.suffix}")), channel=1)
     else:
         strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(video), channel=1, frame_start=1)
-        rate = Fraction(strip.fps).limit_denominator(1001)
-        scene.render.fps, scene.render.fps_base = rate.numerator, rate.denominator
+        scene.render.fps, scene.render.fps_base = blender_fps(strip.fps)
     scene.sequence_editor.strips.new_sound(name="sound", filepath=str(sound), channel=2, frame_start=1)
     scene.frame_start, scene.frame_end = 1, source.frame_count
     with tempfile.TemporaryDirectory() as folder:
