@@ -1,0 +1,208 @@
+"""How fast things move back and forth: each region's signed displacement over time, its spectrum and its
+dominant frequency.
+
+The quantity of motion is a magnitude: a part swinging at f Hz peaks it twice a cycle. So the frequency
+is read off a signed signal instead: the region's displacement, summed frame by frame from the mean
+optical flow of its moving pixels (both axes). Its spectrum is a least-squares periodogram: at each
+frequency of a fine grid, a sinusoid plus a straight line (which takes up the slow drift a summed
+displacement has) is fitted to each axis, and the two axes' fitted amplitudes give the power along the
+motion's main axis (the larger eigenvalue of their 2x2 product matrix), so no axis need be chosen up front.
+Spectra of overlapping segments of bounded length are averaged (Welch's method), so memory stays bounded
+for any length; resolution (telling two rates apart) is about one over the segment's length, while the peak
+is placed far finer than that by interpolating the oversampled grid.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+OVERSAMPLE = 8  # grid points per resolution step (1 / segment length)
+MAX_SEGMENT_SECONDS = 60.0  # a segment's length at most; shorter clips are one segment
+MIN_SEGMENT_FRAMES = 16
+MIN_CYCLES = 2  # the lowest frequency looked for completes this many cycles in a segment
+BACKGROUND_STEPS = 6  # a peak is measured against the power up to this many resolution steps away
+MIN_PROMINENCE = 8.0  # a peak that stands less above the power around it is taken for noise
+CONFIDENT_STRENGTH = 30.0  # a peak this many times the power around it is a clear rhythm
+STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
+WORK_WIDTH = 320  # frames are compared at about this width
+_GRID_BLOCK = 256  # frequencies fitted at once (bounds the working memory)
+
+
+class FrequencyError(ValueError):
+    """A band or segment that cannot be read; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Peak:
+    """A region's dominant frequency: ``hz`` (``None`` when nothing moves), its ``strength`` (the peak's power
+    over the spectrum's median) and the spectrum itself, ``(hz, power)`` pairs."""
+
+    hz: float | None
+    strength: float
+    spectrum: tuple[tuple[float, float], ...]
+
+    @property
+    def per_minute(self) -> float | None:
+        return None if self.hz is None else 60.0 * self.hz
+
+    @property
+    def confident(self) -> bool:
+        return self.hz is not None and self.strength >= CONFIDENT_STRENGTH
+
+
+def segment_length(frame_count: int, rate: Fraction | float) -> int:
+    """Frames a segment holds: the whole clip up to :data:`MAX_SEGMENT_SECONDS`."""
+    return max(MIN_SEGMENT_FRAMES, min(frame_count, round(MAX_SEGMENT_SECONDS * float(rate))))
+
+
+def default_band(length: int, rate: Fraction | float) -> tuple[float, float]:
+    """From :data:`MIN_CYCLES` cycles over one segment up to the Nyquist frequency (half the frame rate)."""
+    return MIN_CYCLES * float(rate) / length, float(rate) / 2
+
+
+def check_band(band: tuple[float, float], length: int, rate: Fraction | float) -> tuple[float, float]:
+    """``band`` clipped to what a segment of ``length`` frames at ``rate`` can show; :class:`FrequencyError` when
+    nothing of it can."""
+    low, high = band
+    floor, nyquist = default_band(length, rate)
+    if not 0 <= low < high:
+        raise FrequencyError(f"band {low:g}:{high:g} Hz: give LO:HI with 0 <= LO < HI")
+    if low > nyquist or high < floor:
+        raise FrequencyError(f"band {low:g}:{high:g} Hz is outside what {length} frames at {float(rate):g} fps "
+                             f"can show ({floor:.3g} to {nyquist:g} Hz)")
+    return max(low, floor), min(high, nyquist)
+
+
+class Spectrum:
+    """The averaged least-squares periodogram of a signal of ``components`` axes, fed sample by sample.
+
+    Segments of ``length`` samples overlap by half; a signal shorter than one segment is one segment.
+    Memory: one segment of samples and the grid's 2x2 power matrices.
+    """
+
+    def __init__(self, rate: Fraction | float, length: int, band: tuple[float, float], components: int = 2) -> None:
+        self.rate, self.length = float(rate), int(length)
+        self.band = band
+        step = self.rate / (self.length * OVERSAMPLE)
+        # One grid step beyond each end of the band, so a peak on its edge can still be interpolated.
+        self.grid = np.arange(max(band[0] - step, 0.0), band[1] + step * 1.5, step)
+        self._matrices = np.zeros((len(self.grid), components, components))
+        self._segments = 0
+        self._window: deque[np.ndarray] = deque(maxlen=self.length)
+        self._since = 0  # samples since the last segment was taken
+        self._components = components
+
+    def add(self, sample: Sequence[float]) -> None:
+        self._window.append(np.asarray(sample, dtype=np.float64))
+        self._since += 1
+        if len(self._window) == self.length and (self._segments == 0 or self._since >= self.length // 2):
+            self._take()
+
+    def _take(self) -> None:
+        self._fit(np.array(self._window))
+        self._segments += 1
+        self._since = 0
+
+    def _fit(self, samples: np.ndarray) -> None:
+        """Add one segment's fitted amplitudes (cosine and sine, per axis) at every grid frequency."""
+        count = len(samples)
+        times = (np.arange(count) - (count - 1) / 2) / self.rate
+        line = np.stack([np.ones(count), times * self.rate / count])  # the drift the fit takes up
+        for first in range(0, len(self.grid), _GRID_BLOCK):
+            freqs = self.grid[first:first + _GRID_BLOCK]
+            phase = 2 * np.pi * freqs[:, None] * times[None, :]
+            basis = np.stack([np.cos(phase), np.sin(phase)], axis=1)  # (F, 2, n)
+            design = np.concatenate([basis, np.broadcast_to(line, (len(freqs), 2, count))], axis=1)  # (F, 4, n)
+            gram = design @ design.transpose(0, 2, 1)  # (F, 4, 4)
+            gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None]
+            coefficients = np.linalg.solve(gram, design @ samples)  # (F, 4, components)
+            amplitudes = coefficients[:, :2, :]  # cosine and sine per axis
+            self._matrices[first:first + _GRID_BLOCK] += amplitudes.transpose(0, 2, 1) @ amplitudes
+
+    def power(self) -> np.ndarray:
+        """Power along the main axis of motion at each grid frequency (mean over segments)."""
+        if self._segments == 0 and len(self._window) >= MIN_SEGMENT_FRAMES:
+            self._take()  # a signal shorter than one segment is a segment of its own
+        elif self._since >= max(self.length // 4, 1) and len(self._window) == self.length:
+            self._take()  # the tail the last segment missed
+        if self._segments == 0:
+            return np.zeros(len(self.grid))
+        return np.linalg.eigvalsh(self._matrices / self._segments)[:, -1] / 2
+
+    def peak(self) -> Peak:
+        """The dominant frequency in the band: the strongest peak that stands clear of the power around it (a
+        summed displacement drifts, which gives the lowest frequencies a broad hump that is no rhythm), placed
+        between grid points by a parabola through the top three; without such a peak, the most prominent one."""
+        power = self.power()
+        inside = (self.grid >= self.band[0] - 1e-9) & (self.grid <= self.band[1] + 1e-9)
+        spectrum = tuple((float(hz), float(value)) for hz, value in zip(self.grid[inside], power[inside], strict=True))
+        if not inside.any() or power[inside].max() <= 0:
+            return Peak(None, 0.0, spectrum)
+        prominence = power / _background(power)
+        tops = np.flatnonzero(inside[1:-1] & (power[1:-1] >= power[:-2]) & (power[1:-1] >= power[2:])) + 1
+        clear = tops[prominence[tops] >= MIN_PROMINENCE]
+        index = int(clear[np.argmax(power[clear])] if len(clear) else np.flatnonzero(inside)[np.argmax(
+            prominence[inside])])
+        hz = float(self.grid[index])
+        if 0 < index < len(power) - 1:
+            left, top, right = np.log(np.maximum(power[index - 1:index + 2], 1e-300))
+            bend = left - 2 * top + right
+            if bend < 0:
+                hz += float(np.clip(0.5 * (left - right) / bend, -1, 1)) * (self.grid[1] - self.grid[0])
+        return Peak(min(max(hz, self.band[0]), self.band[1]), float(prominence[index]), spectrum)
+
+
+def _background(power: np.ndarray) -> np.ndarray:
+    """The power around each grid point: the median from 2 to :data:`BACKGROUND_STEPS` resolution steps away on
+    either side (the peak's own lobe left out), never below the whole spectrum's median / 100."""
+    count = len(power)
+    near, far = 2 * OVERSAMPLE, BACKGROUND_STEPS * OVERSAMPLE
+    padded = np.pad(power, far, mode="reflect") if count > far else np.pad(power, far, mode="edge")
+    offsets = np.concatenate([np.arange(-far, -near + 1), np.arange(near, far + 1)])
+    around = padded[np.arange(count)[:, None] + far + offsets[None, :]]
+    floor = max(float(np.median(power)) / 100, 1e-300)
+    return np.maximum(np.median(around, axis=1), floor)
+
+
+class RegionDisplacement:
+    """Each region's displacement (x, y in pixels, y down), summed frame by frame from the mean optical flow of
+    its moving pixels; fed BGR or gray frames in order. Needs OpenCV."""
+
+    def __init__(self, shape: tuple[int, ...], regions: Sequence[tuple[int, int, int, int]]) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        height, width = shape[:2]
+        scale = min(1.0, WORK_WIDTH / width)
+        self._work = (max(8, round(width * scale)), max(8, round(height * scale)))
+        self._to_frame = (width / self._work[0], height / self._work[1])
+        self._cells = [self._cells_of(region, width, height) for region in regions]
+        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._previous: np.ndarray | None = None
+        self.positions = np.zeros((len(regions), 2))
+
+    def _cells_of(self, region: tuple[int, int, int, int], width: int, height: int) -> tuple[slice, slice, int]:
+        x, y, w, h = region
+        sx, sy = self._work[0] / width, self._work[1] / height
+        left, top = int(x * sx), int(y * sy)
+        right, bottom = max(int(np.ceil((x + w) * sx)), left + 1), max(int(np.ceil((y + h) * sy)), top + 1)
+        return slice(top, bottom), slice(left, right), (bottom - top) * (right - left)
+
+    def add(self, frame: np.ndarray) -> np.ndarray:
+        """The regions' displacements after ``frame`` (a copy: rows of x, y)."""
+        cv2 = self._cv2
+        gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        gray = cv2.resize(gray, self._work, interpolation=cv2.INTER_AREA)
+        if self._previous is not None:
+            flow = self._flow.calc(self._previous, gray, None)
+            flow[np.hypot(flow[..., 0], flow[..., 1]) < STILL_SPEED / self._to_frame[0]] = 0
+            for index, (rows, cols, area) in enumerate(self._cells):
+                moved = flow[rows, cols].reshape(-1, 2).sum(axis=0) / area
+                self.positions[index] += moved * self._to_frame
+        self._previous = gray
+        return self.positions.copy()

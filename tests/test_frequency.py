@@ -1,0 +1,106 @@
+"""The dominant frequency of a part moving back and forth, read from its signed displacement."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from blender_addon.core.frequency import (
+    CONFIDENT_STRENGTH,
+    FrequencyError,
+    RegionDisplacement,
+    Spectrum,
+    check_band,
+    default_band,
+    segment_length,
+)
+from tests.frequency_helpers import Swing, swinging_clip
+
+FPS = 30.0
+WHOLE = (0, 0, 160, 120)
+
+
+def peaks(frames, regions=(WHOLE,), count=300, band=None):
+    length = segment_length(count, FPS)
+    band = band or default_band(length, FPS)
+    spectra = [Spectrum(FPS, length, band) for _ in regions]
+    tracker = None
+    for frame in frames:
+        tracker = tracker or RegionDisplacement(frame.shape, regions)
+        for spectrum, position in zip(spectra, tracker.add(frame), strict=True):
+            spectrum.add(position)
+    return [spectrum.peak() for spectrum in spectra]
+
+
+def within(found: float, truth: float) -> bool:
+    return abs(found - truth) <= max(0.01 * truth, 0.02)
+
+
+@pytest.mark.parametrize("square", [False, True], ids=["sine", "square"])
+@pytest.mark.parametrize("noise", [0.0, 8.0], ids=["clean", "noisy"])
+@pytest.mark.parametrize("hz", [0.2, 0.7, 1.35, 3.0, 6.0, 12.0])
+def test_dominant_frequency_of_a_swinging_part(hz, noise, square):
+    amplitude = 5.0 if hz < 5 else 2.5  # a few pixels a frame at most, as a camera sees a vibration
+    swing = Swing(hz, 60, 40, amplitude=amplitude, square=square)
+    (peak,) = peaks(swinging_clip([swing], noise=noise))
+    assert within(peak.hz, hz), (peak.hz, hz)
+    assert peak.confident, peak.strength
+
+
+def test_two_regions_at_two_rates_are_told_apart():
+    left, right = Swing(0.9, 20, 40), Swing(2.4, 100, 40)
+    found = peaks(swinging_clip([left, right], noise=4.0), regions=[(0, 0, 80, 120), (80, 0, 80, 120)])
+    assert within(found[0].hz, 0.9) and within(found[1].hz, 2.4), [peak.hz for peak in found]
+
+
+def test_a_still_region_is_not_a_confident_rhythm():
+    (moving, still) = peaks(swinging_clip([Swing(1.5, 20, 40)], noise=8.0), regions=[(0, 0, 80, 120),
+                                                                                    (90, 0, 70, 120)])
+    assert moving.confident and within(moving.hz, 1.5)
+    assert not still.confident, still.strength
+    assert still.strength < CONFIDENT_STRENGTH / 2
+
+
+def test_after_lossy_compression(tmp_path):
+    path = tmp_path / "swing.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(30))
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        stream.options = {"crf": "28", "preset": "veryfast"}
+        for frame in swinging_clip([Swing(2.2, 60, 40)], noise=3.0):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    with av.open(str(path)) as container:
+        decoded = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+    (peak,) = peaks(iter(decoded), count=len(decoded))
+    assert within(peak.hz, 2.2) and peak.confident
+
+
+def test_long_signals_are_averaged_over_segments_of_bounded_length():
+    rate, seconds, hz = 30.0, 200, 1.7
+    length = segment_length(int(seconds * rate), rate)
+    assert length == 1800  # a minute: the clip is cut in overlapping segments
+    spectrum = Spectrum(rate, length, default_band(length, rate))
+    rng = np.random.default_rng(3)
+    for index in range(int(seconds * rate)):
+        spectrum.add([3 * np.sin(2 * np.pi * hz * index / rate) + rng.normal(0, 1) + index * 0.01, 0.0])
+    assert spectrum._segments >= 5
+    peak = spectrum.peak()
+    assert within(peak.hz, hz) and peak.confident
+
+
+def test_band_is_checked_against_what_a_segment_can_show():
+    assert default_band(300, 30) == (0.2, 15.0)
+    assert check_band((0.0, 100.0), 300, 30) == (0.2, 15.0)
+    with pytest.raises(FrequencyError, match="outside"):
+        check_band((20.0, 30.0), 300, 30)
+    with pytest.raises(FrequencyError, match="LO:HI"):
+        check_band((3.0, 1.0), 300, 30)
+
+
+def test_a_band_limits_the_search():
+    (peak,) = peaks(swinging_clip([Swing(1.0, 20, 40), Swing(4.0, 100, 40, amplitude=3)]), band=(2.0, 8.0))
+    assert within(peak.hz, 4.0)
