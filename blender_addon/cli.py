@@ -180,10 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
         "instead (default: 1G)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
+    add_progress_arguments(parser)
+    return parser
+
+
+def add_progress_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--progress``, ``--farm-progress`` and ``-q``: how much the command prints while it works."""
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+    noise.add_argument("--farm-progress", action="store_true", help="print one line per frame done, as Blender "
+                       "prints a rendered frame ('Time: 00:00.04 ...'), which a render farm's worker (Flamenco) "
+                       "counts as one step of its task")
     noise.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    return parser
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -350,13 +358,18 @@ def _in_frames(settings: Settings, rate: Fraction, stderr: TextIO, quiet: bool) 
 
 
 class Progress:
-    """Frames done / total, speed and time left on stderr; a redrawn line on a terminal."""
+    """Frames done / total, speed and time left on stderr; a redrawn line on a terminal.
 
-    def __init__(self, total: int, enabled: bool, stream: TextIO = sys.stderr) -> None:
-        self.total, self.enabled, self.stream = total, enabled, stream
+    With ``steps``, one line per frame instead, in the form Blender prints for a rendered frame
+    (``Time: MM:SS.cc``): the line a render farm's worker (Flamenco's) counts as one step of its task.
+    """
+
+    def __init__(self, total: int, enabled: bool, stream: TextIO = sys.stderr, steps: bool = False) -> None:
+        self.total, self.enabled, self.stream, self.steps = total, enabled, stream, steps
         self.interactive = stream.isatty()
         self.started = time.monotonic()
         self._last_shown = 0.0
+        self._stepped, self._last_step = 0, self.started
 
     def update(self, done: int, total: int | None = None) -> None:
         """Report ``done`` frames (of ``total``, when the renderer tells it)."""
@@ -365,6 +378,9 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
+        if self.steps:
+            self._step_lines(done, now)
+            return
         interval = 0.2 if self.interactive else 5.0
         if done < self.total and now - self._last_shown < interval:
             return
@@ -379,6 +395,16 @@ class Progress:
         self.stream.write(f"\r{line}" if self.interactive else f"{line}\n")
         if self.interactive and done >= self.total:
             self.stream.write("\n")
+        self.stream.flush()
+
+    def _step_lines(self, done: int, now: float) -> None:
+        count = done - self._stepped
+        if count <= 0:
+            return
+        each = (now - self._last_step) / count
+        for frame in range(self._stepped + 1, done + 1):
+            self.stream.write(f"Time: {int(each // 60):02d}:{each % 60:05.2f} (frame {frame}/{self.total})\n")
+        self._stepped, self._last_step = done, now
         self.stream.flush()
 
 
@@ -553,7 +579,8 @@ def _check_align_report(args: argparse.Namespace, settings: Settings, vse: bool,
 
 
 def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
-    return Progress(0, enabled=(args.progress or stderr.isatty()) and not args.quiet, stream=stderr)
+    return Progress(0, enabled=(args.progress or args.farm_progress or stderr.isatty()) and not args.quiet,
+                    stream=stderr, steps=args.farm_progress)
 
 
 def _vse_can_render(input_path: Path) -> int | None:

@@ -33,7 +33,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TextIO
 
-from .cli import ALL_CODECS, RunError, UsageError, _media, _progress, option_flag, report, run_command
+from .cli import (
+    ALL_CODECS,
+    RunError,
+    UsageError,
+    _media,
+    _progress,
+    add_progress_arguments,
+    option_flag,
+    report,
+    run_command,
+)
 from .core.chunks import CoverageError, Span, check_coverage
 from .core.settings import OPTIONS_BY_NAME
 from .media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
@@ -291,9 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(chunks already in the final codec, such as H.264 .mp4: fast, but not byte-equal to a whole "
                         "render)")
     parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
-    noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
-    noise.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    add_progress_arguments(parser)
     return parser
 
 
