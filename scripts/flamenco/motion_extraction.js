@@ -27,8 +27,9 @@ const JOB_TYPE = {
                        "the copy Flamenco packs with the .blend)" },
         { key: "output", type: "string", subtype: "file_path", required: true,
           description: "The final movie (.mp4, .mov, .mkv, .webm), as the workers see it; its chunks go in a folder beside it" },
+        // The movie's length: content_duration since Blender 5.1, frame_duration (deprecated there) before.
         { key: "frames", type: "string", required: true,
-          eval: `f"0-{${STRIP}.frame_duration - 1}"`,
+          eval: `(lambda s: f"0-{(s.content_duration if hasattr(s, 'content_duration') else s.frame_duration) - 1}")(${STRIP})`,
           evalInfo: { showLinkButton: true, description: "Every frame of the active strip's movie" },
           description: "Output frames, counted from 0, as one range such as '0-299' (--edges trim renders |offset| fewer frames)" },
         { key: "chunk_size", type: "int32", default: 250, propargs: { min: 1 }, visible: "submission",
