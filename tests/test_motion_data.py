@@ -182,6 +182,19 @@ def test_an_existing_data_file_is_kept_and_nothing_is_left_behind(clip, tmp_path
     assert run_cli(clip, "-o", tmp_path / "out.mkv", "--data", clip).returncode == 2  # .mkv: not data
 
 
+@pytest.mark.parametrize("flag", ["--plot", "--motiongram"])
+def test_a_figure_without_matplotlib_is_refused_before_the_render(clip, tmp_path, flag):
+    """matplotlib is optional (the package's ``plots`` extra): without it, one line and nothing written."""
+    blocked = f"import sys, runpy; sys.modules['matplotlib'] = None; sys.argv = ['x', *sys.argv[1:]]; " \
+              f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    result = subprocess.run([sys.executable, "-c", blocked, str(clip), "-o", str(tmp_path / "out.mkv"),
+                             flag, str(tmp_path / "figure.png")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "figure.png: drawing this figure needs matplotlib (pip install matplotlib)" in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
 def test_data_writer_discards_its_temporaries(tmp_path):
     from blender_addon.core.measures import columns
 

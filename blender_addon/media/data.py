@@ -121,6 +121,7 @@ class MotiongramWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, first_time: float, rate: float,
                  overwrite: bool = False, protect: Sequence[str | os.PathLike] = ()) -> None:
         figure, horizontal, vertical = motiongram_paths(path)
+        _require_matplotlib(figure)
         self._files = pending_files([figure, horizontal, vertical], overwrite, protect)
         self.width, self.height = width, height
         self.first_time, self.rate = first_time, rate
@@ -162,6 +163,14 @@ def _stretch(values: np.ndarray) -> np.ndarray:
     return np.round(values.astype(np.float64) * (255.0 / peak)).astype(np.uint8)
 
 
+def _require_matplotlib(path: str | os.PathLike) -> None:
+    """Refuse a figure before the render, not after it, where matplotlib (an optional dependency) is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MediaError(f"{os.fspath(path)}: drawing this figure needs matplotlib (pip install matplotlib)") from None
+
+
 def _figure(width: float, height: float):
     """A matplotlib figure on the Agg canvas (no window, no pyplot state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -193,6 +202,7 @@ class PlotWriter:
     def __init__(self, path: str | os.PathLike, names: Sequence[str], overwrite: bool = False,
                  protect: Sequence[str | os.PathLike] = ()) -> None:
         check_picture(path)
+        _require_matplotlib(path)
         self._file = PendingFile(os.fspath(path), overwrite, protect)
         self.names = list(names)
         self._times: list[float] = []
