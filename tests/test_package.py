@@ -29,10 +29,13 @@ def pins(path: Path) -> dict[str, str]:
     return {name.lower(): version for name, version in found}
 
 
-def test_the_version_and_licence_are_the_manifests():
+def test_the_version_licence_maintainer_and_website_are_the_manifests():
     manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text(encoding="utf-8"))
     assert PROJECT["version"] == manifest["version"]
     assert [f"SPDX:{PROJECT['license']}"] == manifest["license"]
+    author = PROJECT["authors"][0]
+    assert f"{author['name']} <{author['email']}>" == manifest["maintainer"]
+    assert PROJECT["urls"]["Repository"] == manifest["website"]
     assert PROJECT["requires-python"] == ">=3.11"
 
 
