@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -141,8 +142,9 @@ def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
 class MovieSource(VideoSource):
     """A movie (or stream) decoded by FFmpeg through PyAV; see the module's notes on pictures and time."""
 
-    def __init__(self, path: str, stream_index: int, picture: _Picture, pts: list[int], time_base: Fraction,
+    def __init__(self, path: str, stream_index: int, picture: _Picture, packets: _Packets, time_base: Fraction,
                  rate: Fraction, rate_guessed: bool, variable: bool, audio_streams: int) -> None:
+        pts = packets.pts
         width, height = picture.width, picture.height
         if picture.rotation in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
             width, height = height, width
@@ -151,6 +153,7 @@ class MovieSource(VideoSource):
         self.stream_index = stream_index
         self.time_base = time_base
         self.pts = pts  # presentation time stamps of the frames, in time_base units
+        self._keyframes = packets.keyframes
         self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
         self.has_audio = audio_streams > 0
         self.has_alpha = picture.alpha
@@ -164,18 +167,35 @@ class MovieSource(VideoSource):
     def _frames(self, start: int) -> Iterator[np.ndarray]:
         if start >= self.frame_count:
             return
-        landed = yield from self._decode_from(start, seek=start > 0)
-        if not landed:  # the seek went past the frame (a damaged index): decode from the beginning instead
-            yield from self._decode_from(start, seek=False)
+        for seek_to in self._seek_points(start):
+            landed = yield from self._decode_from(start, seek_to)
+            if landed:
+                return
+        yield from self._decode_from(start, None)  # no seek placed: decode from the beginning instead
 
-    def _decode_from(self, start: int, seek: bool) -> Iterator[np.ndarray]:
-        """Frames ``start`` on, after a seek to the keyframe before it, or counted from frame 0.
+    def _seek_points(self, start: int) -> list[int]:
+        """Timestamps to seek to for frame ``start``, the likeliest first.
 
-        After a seek, the first frame decoded (the keyframe) is placed by its timestamp and the frames
-        after it are counted, as a decode from frame 0 counts them: some files' timestamps do not follow
+        The frame's own time: a container with an index of keyframes lands on the keyframe before
+        it. Then just before the last two keyframes at or before it, by their decode time: in a file
+        without an index (MPEG-TS) a seek lands on the packet of that time, wherever it is, and decoding
+        starts at the next keyframe.
+        """
+        if start == 0:
+            return []
+        keys = [dts - 1 for index, dts in self._keyframes if 0 < index <= start]
+        return [self.pts[start], *reversed(keys[-2:])]
+
+    def _decode_from(self, start: int, seek_to: int | None) -> Iterator[np.ndarray]:
+        """Frames ``start`` on, after a seek to timestamp ``seek_to``, or counted from frame 0 when it is ``None``.
+
+        After a seek, frames before the first keyframe decoded are dropped (a decoder may make them
+        from missing references), and that keyframe is placed by its timestamp and the frames after
+        it are counted, as a decode from frame 0 counts them: some files' timestamps do not follow
         the order the frames are shown in (AVI with packed B-frames, damaged timestamps), the decoder's
-        order does. Returns False, having yielded nothing, when the seek cannot be placed (a frame
-        without a timestamp, one the file's index does not hold, or one past ``start``).
+        order does. Returns False, having yielded nothing, when the seek cannot be placed (the seek
+        fails, or lands on a frame without a timestamp, one the file's index does not hold, one past
+        ``start``, or nothing).
         """
         container = open_container(self.path)
         try:
@@ -183,11 +203,16 @@ class MovieSource(VideoSource):
             stream.thread_type = "AUTO"
             pool = _FramePool(self._picture.compact_shape)
             target = self.pts[start]
-            if seek:
-                container.seek(target, stream=stream, backward=True, any_frame=False)
-            index = None if seek else 0  # None: not yet placed after the seek
+            if seek_to is not None:
+                try:
+                    container.seek(seek_to, stream=stream, backward=True, any_frame=False)
+                except av.error.FFmpegError:
+                    return False
+            index = None if seek_to is not None else 0  # None: not yet placed after the seek
             for frame in _decoded(container.decode(stream), self.path):
                 if index is None:
+                    if not frame.key_frame:
+                        continue
                     if frame.pts is None or frame.pts > target:
                         return False
                     index = bisect.bisect_left(self.pts, frame.pts)
@@ -201,7 +226,7 @@ class MovieSource(VideoSource):
                     break
         finally:
             container.close()
-        return True
+        return index is not None
 
 
 def _decoded(frames: Iterator[av.VideoFrame], path: str) -> Iterator[av.VideoFrame]:
@@ -235,18 +260,19 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             raise MediaError(f"{path}: the video has no frames FFmpeg can decode")
         picture = _Picture(first)
         container.seek(0)
-        pts = _packet_times(container, stream, path)
+        packets = _scan_packets(container, stream, path)
+        pts = packets.pts
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
         promised = _promised_frames(container, stream, file_rate)
     finally:
         container.close()
     if rate is not None:
-        source = MovieSource(path, 0, picture, pts, time_base, rate, False, False, audio_streams)
+        source = MovieSource(path, 0, picture, packets, time_base, rate, False, False, audio_streams)
     else:
         chosen = file_rate or _rate_from_times(pts, time_base) or Fraction(DEFAULT_FPS)
         variable = not _evenly_spaced(pts, time_base, chosen)
-        source = MovieSource(path, 0, picture, pts, time_base, chosen, file_rate is None and not variable, variable,
+        source = MovieSource(path, 0, picture, packets, time_base, chosen, file_rate is None and not variable, variable,
                              audio_streams)
     if promised is not None and promised > source.frame_count:
         source.warnings.append(
@@ -270,27 +296,39 @@ def _promised_frames(container: av.container.InputContainer, stream: av.VideoStr
     return None
 
 
-def _packet_times(container: av.container.InputContainer, stream: av.VideoStream, path: str) -> list[int]:
-    """The presentation times of the stream's frames, in order, from its packets (nothing is decoded)."""
+@dataclass(frozen=True)
+class _Packets:
+    """What demuxing a video stream once tells: every frame's presentation time, in order, and where to seek.
+
+    ``keyframes`` holds, for each keyframe packet, the index of its frame and its decode timestamp
+    (a seek to just before it lands where decoding starts at that keyframe, in files without an index).
+    """
+
+    pts: list[int]
+    keyframes: list[tuple[int, int]]
+
+
+def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, path: str) -> _Packets:
+    """The stream's frame times and keyframes, from its packets (nothing is decoded)."""
     times = []
+    keys = []
     counter = 0
     try:
         for packet in container.demux(stream):
             if packet.size == 0 or packet.is_discard:
                 continue
-            if packet.pts is not None:
-                times.append(packet.pts)
-            elif packet.dts is not None:
-                times.append(packet.dts)
-            else:
-                times.append(counter)
+            time = packet.pts if packet.pts is not None else packet.dts if packet.dts is not None else counter
+            times.append(time)
+            if packet.is_keyframe and packet.pts is not None:
+                keys.append((packet.pts, packet.dts if packet.dts is not None else packet.pts))
             counter += 1
     except av.error.FFmpegError:
         pass  # a damaged tail: count what was there
     times.sort()
     if not times:
         raise MediaError(f"{path}: the video has no frames")
-    return times
+    keyframes = sorted((bisect.bisect_left(times, pts), dts) for pts, dts in keys)
+    return _Packets(times, keyframes)
 
 
 def video_frame_count(path: str) -> int:
@@ -302,7 +340,7 @@ def video_frame_count(path: str) -> int:
     try:
         if not container.streams.video:
             return 0
-        return len(_packet_times(container, container.streams.video[0], path))
+        return len(_scan_packets(container, container.streams.video[0], path).pts)
     except MediaError:
         return 0
     finally:
