@@ -12,7 +12,7 @@ from blender_addon.core.frequency import (
     CONFIDENT_STRENGTH,
     FrequencyError,
     RegionDisplacement,
-    Spectrum,
+    Spectra,
     check_band,
     default_band,
     segment_length,
@@ -26,13 +26,12 @@ WHOLE = (0, 0, 160, 120)
 def peaks(frames, regions=(WHOLE,), count=300, band=None):
     length = segment_length(count, FPS)
     band = band or default_band(length, FPS)
-    spectra = [Spectrum(FPS, length, band) for _ in regions]
+    spectra = Spectra(FPS, length, band, signals=len(regions))
     tracker = None
     for frame in frames:
         tracker = tracker or RegionDisplacement(frame.shape, regions)
-        for spectrum, position in zip(spectra, tracker.add(frame), strict=True):
-            spectrum.add(position)
-    return [spectrum.peak() for spectrum in spectra]
+        spectra.add(tracker.add(frame))
+    return spectra.peaks()
 
 
 def within(found: float, truth: float) -> bool:
@@ -83,12 +82,12 @@ def test_long_signals_are_averaged_over_segments_of_bounded_length():
     rate, seconds, hz = 30.0, 200, 1.7
     length = segment_length(int(seconds * rate), rate)
     assert length == 1800  # a minute: the clip is cut in overlapping segments
-    spectrum = Spectrum(rate, length, default_band(length, rate))
+    spectrum = Spectra(rate, length, default_band(length, rate))
     rng = np.random.default_rng(3)
     for index in range(int(seconds * rate)):
         spectrum.add([3 * np.sin(2 * np.pi * hz * index / rate) + rng.normal(0, 1) + index * 0.01, 0.0])
-    assert spectrum._segments >= 5
-    peak = spectrum.peak()
+    assert spectrum.segments >= 5
+    (peak,) = spectrum.peaks()
     assert within(peak.hz, hz) and peak.confident
 
 

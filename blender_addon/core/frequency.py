@@ -30,7 +30,8 @@ MIN_PROMINENCE = 8.0  # a peak that stands less above the power around it is tak
 CONFIDENT_STRENGTH = 30.0  # a peak this many times the power around it is a clear rhythm
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
 WORK_WIDTH = 320  # frames are compared at about this width
-_GRID_BLOCK = 256  # frequencies fitted at once (bounds the working memory)
+_GRID_WORK = 4_000_000  # numbers a fit's working arrays hold at once (bounds its memory)
+_SIGNALS_AT_ONCE = 256  # signals whose peaks are found at once (bounds the background's memory)
 
 
 class FrequencyError(ValueError):
@@ -78,94 +79,120 @@ def check_band(band: tuple[float, float], length: int, rate: Fraction | float) -
     return max(low, floor), min(high, nyquist)
 
 
-class Spectrum:
-    """The averaged least-squares periodogram of a signal of ``components`` axes, fed sample by sample.
+class Spectra:
+    """The averaged least-squares periodograms of ``signals`` signals of ``components`` axes each, fed one sample
+    (``signals`` x ``components``) a frame.
 
     Segments of ``length`` samples overlap by half; a signal shorter than one segment is one segment.
-    Memory: one segment of samples and the grid's 2x2 power matrices.
+    Memory: one segment of samples and, per signal, a 2x2 power matrix at each grid frequency.
     """
 
-    def __init__(self, rate: Fraction | float, length: int, band: tuple[float, float], components: int = 2) -> None:
-        self.rate, self.length = float(rate), int(length)
-        self.band = band
-        step = self.rate / (self.length * OVERSAMPLE)
+    def __init__(self, rate: Fraction | float, length: int, band: tuple[float, float], signals: int = 1,
+                 components: int = 2, oversample: int = OVERSAMPLE) -> None:
+        self.rate, self.length, self.band, self.signals = float(rate), int(length), band, signals
+        self.oversample = oversample
+        step = self.rate / (self.length * oversample)
         # One grid step beyond each end of the band, so a peak on its edge can still be interpolated.
         self.grid = np.arange(max(band[0] - step, 0.0), band[1] + step * 1.5, step)
-        self._matrices = np.zeros((len(self.grid), components, components))
-        self._segments = 0
+        self._matrices = np.zeros((len(self.grid), signals, components, components))
+        self.segments = 0
         self._window: deque[np.ndarray] = deque(maxlen=self.length)
         self._since = 0  # samples since the last segment was taken
-        self._components = components
 
-    def add(self, sample: Sequence[float]) -> None:
-        self._window.append(np.asarray(sample, dtype=np.float64))
+    def add(self, sample: np.ndarray) -> None:
+        self._window.append(np.array(sample, dtype=np.float64).reshape(self.signals, -1))
         self._since += 1
-        if len(self._window) == self.length and (self._segments == 0 or self._since >= self.length // 2):
+        if len(self._window) == self.length and (self.segments == 0 or self._since >= self.length // 2):
             self._take()
 
     def _take(self) -> None:
         self._fit(np.array(self._window))
-        self._segments += 1
+        self.segments += 1
         self._since = 0
 
     def _fit(self, samples: np.ndarray) -> None:
         """Add one segment's fitted amplitudes (cosine and sine, per axis) at every grid frequency."""
-        count = len(samples)
+        count, signals, components = samples.shape
+        columns = samples.reshape(count, signals * components)
         times = (np.arange(count) - (count - 1) / 2) / self.rate
         line = np.stack([np.ones(count), times * self.rate / count])  # the drift the fit takes up
-        for first in range(0, len(self.grid), _GRID_BLOCK):
-            freqs = self.grid[first:first + _GRID_BLOCK]
+        block = max(1, _GRID_WORK // (count * (4 + signals * components)))
+        for first in range(0, len(self.grid), block):
+            freqs = self.grid[first:first + block]
             phase = 2 * np.pi * freqs[:, None] * times[None, :]
             basis = np.stack([np.cos(phase), np.sin(phase)], axis=1)  # (F, 2, n)
             design = np.concatenate([basis, np.broadcast_to(line, (len(freqs), 2, count))], axis=1)  # (F, 4, n)
             gram = design @ design.transpose(0, 2, 1)  # (F, 4, 4)
             gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None]
-            coefficients = np.linalg.solve(gram, design @ samples)  # (F, 4, components)
-            amplitudes = coefficients[:, :2, :]  # cosine and sine per axis
-            self._matrices[first:first + _GRID_BLOCK] += amplitudes.transpose(0, 2, 1) @ amplitudes
+            amplitudes = np.linalg.solve(gram, design @ columns)[:, :2]  # cosine and sine: (F, 2, S * C)
+            amplitudes = amplitudes.reshape(len(freqs), 2, signals, components)
+            self._matrices[first:first + block] += np.einsum("fksc,fksd->fscd", amplitudes, amplitudes)
 
     def power(self) -> np.ndarray:
-        """Power along the main axis of motion at each grid frequency (mean over segments)."""
-        if self._segments == 0 and len(self._window) >= MIN_SEGMENT_FRAMES:
+        """Power along each signal's main axis of motion at each grid frequency (mean over segments): (F, S)."""
+        if self.segments == 0 and len(self._window) >= MIN_SEGMENT_FRAMES:
             self._take()  # a signal shorter than one segment is a segment of its own
         elif self._since >= max(self.length // 4, 1) and len(self._window) == self.length:
             self._take()  # the tail the last segment missed
-        if self._segments == 0:
-            return np.zeros(len(self.grid))
-        return np.linalg.eigvalsh(self._matrices / self._segments)[:, -1] / 2
+        if self.segments == 0:
+            return np.zeros((len(self.grid), self.signals))
+        return np.linalg.eigvalsh(self._matrices / self.segments)[..., -1] / 2
 
-    def peak(self) -> Peak:
-        """The dominant frequency in the band: the strongest peak that stands clear of the power around it (a
-        summed displacement drifts, which gives the lowest frequencies a broad hump that is no rhythm), placed
-        between grid points by a parabola through the top three; without such a peak, the most prominent one."""
+    def dominant(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each signal's dominant frequency in the band (NaN where nothing moves) and its strength: the strongest
+        peak that stands clear of the power around it (a summed displacement drifts, which gives the lowest
+        frequencies a broad hump that is no rhythm), placed between grid points by a parabola through the top
+        three; without such a peak, the most prominent one."""
         power = self.power()
-        inside = (self.grid >= self.band[0] - 1e-9) & (self.grid <= self.band[1] + 1e-9)
-        spectrum = tuple((float(hz), float(value)) for hz, value in zip(self.grid[inside], power[inside], strict=True))
-        if not inside.any() or power[inside].max() <= 0:
-            return Peak(None, 0.0, spectrum)
-        prominence = power / _background(power)
-        tops = np.flatnonzero(inside[1:-1] & (power[1:-1] >= power[:-2]) & (power[1:-1] >= power[2:])) + 1
-        clear = tops[prominence[tops] >= MIN_PROMINENCE]
-        index = int(clear[np.argmax(power[clear])] if len(clear) else np.flatnonzero(inside)[np.argmax(
-            prominence[inside])])
-        hz = float(self.grid[index])
-        if 0 < index < len(power) - 1:
-            left, top, right = np.log(np.maximum(power[index - 1:index + 2], 1e-300))
-            bend = left - 2 * top + right
-            if bend < 0:
-                hz += float(np.clip(0.5 * (left - right) / bend, -1, 1)) * (self.grid[1] - self.grid[0])
-        return Peak(min(max(hz, self.band[0]), self.band[1]), float(prominence[index]), spectrum)
+        inside = self._inside()
+        hz, strength = np.full(self.signals, np.nan), np.zeros(self.signals)
+        for first in range(0, self.signals, _SIGNALS_AT_ONCE):
+            part = power[:, first:first + _SIGNALS_AT_ONCE]
+            prominence = part / _background(part, self.oversample)
+            for column in range(part.shape[1]):
+                found = _peak(self.grid, part[:, column], prominence[:, column], inside)
+                if found is not None:
+                    hz[first + column], strength[first + column] = found
+        return np.clip(hz, *self.band), strength
+
+    def peaks(self) -> list[Peak]:
+        """Each signal's :class:`Peak`, with its spectrum in the band."""
+        power, inside = self.power(), self._inside()
+        hz, strength = self.dominant()
+        return [Peak(None if np.isnan(hz[index]) else float(hz[index]), float(strength[index]),
+                     tuple(zip(self.grid[inside].tolist(), power[inside, index].tolist(), strict=True)))
+                for index in range(self.signals)]
+
+    def _inside(self) -> np.ndarray:
+        return (self.grid >= self.band[0] - 1e-9) & (self.grid <= self.band[1] + 1e-9)
 
 
-def _background(power: np.ndarray) -> np.ndarray:
-    """The power around each grid point: the median from 2 to :data:`BACKGROUND_STEPS` resolution steps away on
-    either side (the peak's own lobe left out), never below the whole spectrum's median / 100."""
+def _peak(grid: np.ndarray, power: np.ndarray, prominence: np.ndarray,
+          inside: np.ndarray) -> tuple[float, float] | None:
+    if not inside.any() or power[inside].max() <= 0:
+        return None
+    tops = np.flatnonzero(inside[1:-1] & (power[1:-1] >= power[:-2]) & (power[1:-1] >= power[2:])) + 1
+    clear = tops[prominence[tops] >= MIN_PROMINENCE]
+    index = int(clear[np.argmax(power[clear])] if len(clear) else np.flatnonzero(inside)[np.argmax(prominence[inside])])
+    hz = float(grid[index])
+    if 0 < index < len(power) - 1:
+        left, top, right = np.log(np.maximum(power[index - 1:index + 2], 1e-300))
+        bend = left - 2 * top + right
+        if bend < 0:
+            hz += float(np.clip(0.5 * (left - right) / bend, -1, 1)) * (grid[1] - grid[0])
+    return hz, float(prominence[index])
+
+
+def _background(power: np.ndarray, oversample: int) -> np.ndarray:
+    """The power around each grid point (rows; one column a signal): the median from 2 to
+    :data:`BACKGROUND_STEPS` resolution steps away on either side (the peak's own lobe left out), never below
+    the signal's whole median / 100."""
     count = len(power)
-    near, far = 2 * OVERSAMPLE, BACKGROUND_STEPS * OVERSAMPLE
-    padded = np.pad(power, far, mode="reflect") if count > far else np.pad(power, far, mode="edge")
+    near, far = 2 * oversample, BACKGROUND_STEPS * oversample
+    padded = np.pad(power, ((far, far), (0, 0)), mode="reflect" if count > far else "edge")
     offsets = np.concatenate([np.arange(-far, -near + 1), np.arange(near, far + 1)])
-    around = padded[np.arange(count)[:, None] + far + offsets[None, :]]
-    floor = max(float(np.median(power)) / 100, 1e-300)
+    around = padded[np.arange(count)[:, None] + far + offsets[None, :]]  # (F, K, S)
+    floor = np.maximum(np.median(power, axis=0) / 100, 1e-300)
     return np.maximum(np.median(around, axis=1), floor)
 
 
