@@ -13,8 +13,8 @@ from vse_helpers import add_image_strip, render_frames, select_only
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import Settings
 from blender_addon.ui import props
-from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig import record
 
 
 def two_shots_and_a_title(scene: bpy.types.Scene, files: list[Path]) -> tuple[bpy.types.Strip, ...]:
@@ -32,7 +32,7 @@ def places(scene: bpy.types.Scene) -> dict[str, tuple]:
     return {
         strip.name: (strip.type, strip.channel, timing(strip).left_handle, timing(strip).right_handle,
                      timing(strip).content_start, getattr(strip.parent_meta(), "name", None))
-        for strip in scene.sequence_editor.strips_all if rig.rig_of(strip) is None
+        for strip in scene.sequence_editor.strips_all if record.rig_of(strip) is None
     }
 
 

@@ -368,7 +368,7 @@ def test_blend_file_with_a_rig_renders_to_the_default_output(lossless_clip, tmp_
     from vse_helpers import new_scene
 
     from blender_addon.core.settings import Settings
-    from blender_addon.vse.rig import build_rig
+    from blender_addon.vse.rig.build import build_rig
 
     scene = new_scene()
     strip = scene.sequence_editor.strips.new_movie(name="walk", filepath=str(lossless_clip), channel=1, frame_start=1)

@@ -55,7 +55,8 @@ def test_each_platform_zip_validates_and_holds_its_own_wheels(extension_zips):
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
-        assert {"blender_manifest.toml", "__init__.py", "ui/operators.py", "vse/rig.py", "core/settings.py"} <= names
+        assert {"blender_manifest.toml", "__init__.py", "ui/operators.py", "vse/rig/build.py",
+                "core/settings.py"} <= names
         assert not any("__pycache__" in name for name in names)
         wheels = sorted(name for name in names if name.endswith(".whl"))
         assert [f"./{name}" for name in wheels] == sorted(manifest["build"]["generated"]["wheels"])

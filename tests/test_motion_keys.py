@@ -12,7 +12,8 @@ from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
 
 from blender_addon import cli
 from blender_addon.core.settings import Settings
-from blender_addon.vse import motion_keys, rig
+from blender_addon.vse import motion_keys
+from blender_addon.vse.rig import record
 from blender_addon.vse.strips import channelbag
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
@@ -53,7 +54,7 @@ def test_the_rig_is_keyed_with_the_command_lines_measures_and_drives_a_property(
     scene = new_scene()
     add_movie(scene, movie)
     assert bpy.ops.sequencer.motion_extract(offset=2, look="difference") == {"FINISHED"}
-    found = rig.rig_of(scene.sequence_editor.active_strip)
+    found = record.rig_of(scene.sequence_editor.active_strip)
     assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
     keyed = keyed_properties(scene, found)
     assert sorted(keyed) == sorted(name for name in motion_keys.PROPERTIES.values() if "speed" not in name
@@ -111,7 +112,7 @@ def test_the_rig_refuses_the_flow_look_which_bake_motion_renders(movie):
     add_movie(scene, movie)
     with pytest.raises(RuntimeError, match="look flow: the sequencer rig cannot compute optical flow"):
         bpy.ops.sequencer.motion_extract(look="flow")
-    assert rig.rig_of(scene.sequence_editor.active_strip) is None
+    assert record.rig_of(scene.sequence_editor.active_strip) is None
 
 
 class Layout:

@@ -14,7 +14,8 @@ from vse_helpers import new_scene, render_frames, select_only, write_png_sequenc
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.sample_clip import HandheldClip
 from blender_addon.core.settings import Settings
-from blender_addon.vse import align_keys, rig
+from blender_addon.vse import align_keys
+from blender_addon.vse.rig import build, record
 from blender_addon.vse.strips import strip_fcurves
 
 pytestmark = pytest.mark.usefixtures("registered")
@@ -52,7 +53,7 @@ def engine_frames(clip: HandheldClip, settings: Settings) -> list[np.ndarray]:
 def test_the_aligned_rig_renders_as_the_engine(handheld, handheld_pngs, tmp_path, options):
     scene, strip = scene_with(handheld_pngs)
     settings = Settings(**options)
-    built = rig.build_rig(scene, strip, settings)
+    built = build.build_rig(scene, strip, settings)
     partner = next(s for s in built.strips if s.name.endswith("Partner"))
     moved = next(s for s in partner.strips if s.name.endswith("Partner Aligned"))
     curves = {curve.data_path.rsplit(".", 1)[1]: curve for curve in strip_fcurves(moved)}
@@ -88,8 +89,8 @@ def test_the_info_line_names_the_alignment(handheld_pngs, capfd):
 
 def test_update_to_no_alignment_removes_the_keys(handheld_pngs):
     scene, strip = scene_with(handheld_pngs)
-    built = rig.build_rig(scene, strip, Settings(align="similarity"))
-    rig.update_rig(scene, built, Settings())
+    built = build.build_rig(scene, strip, Settings(align="similarity"))
+    build.update_rig(scene, built, Settings())
     assert not any(s.name.endswith("Partner Aligned") for s in scene.sequence_editor.strips_all)
     channelbag_paths = [curve.data_path for curve in scene.animation_data.action.layers[0].strips[0]
                         .channelbag(scene.animation_data.action_slot).fcurves]
@@ -110,10 +111,18 @@ def test_what_the_rig_cannot_align_is_refused_with_the_way_out(handheld_pngs, op
     scene, strip = scene_with(handheld_pngs)
     if setup is not None:
         setup(strip)
-    with pytest.raises(rig.RigError, match=message) as error:
-        rig.build_rig(scene, strip, Settings(**options))
+    with pytest.raises(record.RigError, match=message) as error:
+        build.build_rig(scene, strip, Settings(**options))
     assert "Bake Motion" in str(error.value)
     assert [s.name for s in scene.sequence_editor.strips_all] == ["shaky"]
+
+
+def test_an_image_strip_showing_part_of_its_folder_is_refused_as_a_rig_error(handheld_pngs):
+    """The alignment is estimated from the whole folder, as the exact engine reads it: a strip of some of its
+    images is refused with the rig's one-line error."""
+    scene, strip = scene_with(handheld_pngs[:6])  # 6 of the folder's 12 images
+    with pytest.raises(record.RigError, match="reads whole image folders"):
+        build.build_rig(scene, strip, Settings(align="shift"))
 
 
 def test_frames_without_texture_are_announced(tmp_path):
@@ -131,7 +140,7 @@ def test_frames_without_texture_are_announced(tmp_path):
 
     files = write(Flat(WIDTH, HEIGHT, 9, fps=24.0), tmp_path / "flat")
     scene, strip = scene_with(files)
-    built = rig.build_rig(scene, strip, Settings(align="shift"))
+    built = build.build_rig(scene, strip, Settings(align="shift"))
     assert align_keys.failed_frames(built) == [7, 8, 9]
     assert any("Alignment failed on 3 frames (the first at 7)" in note for note in rig_limits(scene, built))
 
@@ -142,8 +151,8 @@ def test_trails_share_the_partners_estimates(handheld_pngs, monkeypatch):
     estimate = align_keys.partner_keys
     monkeypatch.setattr(align_keys, "partner_keys", lambda *args: calls.append(args) or estimate(*args))
     scene, strip = scene_with(handheld_pngs)
-    built = rig.build_rig(scene, strip, Settings(align="similarity", trails=0.5))
+    built = build.build_rig(scene, strip, Settings(align="similarity", trails=0.5))
     aligned = [s for s in scene.sequence_editor.strips_all if s.name.endswith("Partner Aligned")]
     assert len(aligned) > 1 and len(calls) == 1
     assert all(len(strip_fcurves(s)) >= len(align_keys.TRANSFORM_PROPERTIES) for s in aligned)
-    assert rig.rig_of(aligned[0]) == built
+    assert record.rig_of(aligned[0]) == built

@@ -16,8 +16,9 @@ from vse_helpers import add_image_strip, new_scene, render_frames, sample_clip, 
 
 from blender_addon import cli, media
 from blender_addon.core.settings import Settings
-from blender_addon.vse import bake, rig
+from blender_addon.vse import bake
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig.record import rig_of, rig_settings
 from blender_addon.vse.strips import add_modifier
 
 pytestmark = pytest.mark.usefixtures("registered")
@@ -67,7 +68,7 @@ def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files,
     # on screen where the rig shows the same motion, and Blender plays the baked frames there
     select_only(scene, strip)
     assert bpy.ops.sequencer.motion_extract("EXEC_DEFAULT", **flags) == {"FINISHED"}
-    built = rig.rig_of(scene.sequence_editor.active_strip)
+    built = rig_of(scene.sequence_editor.active_strip)
     assert _span(built) == _span(baked)
     shown = render_frames(scene, *_span(baked), tmp_path / "render")
     assert all(np.array_equal(a, b) for a, b in zip(shown, frames, strict=True))
@@ -77,7 +78,7 @@ def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files,
     assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT") == {"FINISHED"}
     second = scene.sequence_editor.active_strip
     assert second != baked and second[bake.BAKE_KEY]["source"] == strip.name
-    assert dict(second[bake.BAKE_KEY]["settings"]) == rig.rig_settings(built).to_dict()
+    assert dict(second[bake.BAKE_KEY]["settings"]) == rig_settings(built).to_dict()
     assert second.channel == 4  # channel 3 is taken by the first bake over the same frames
     assert bpy.path.abspath(second.filepath) == str(path)
 

@@ -26,8 +26,8 @@ from edit_helpers import (
 from vse_helpers import FRAMES, add_image_strip, max_mean_difference, new_scene, render_frames, select_only
 
 from blender_addon.core.settings import Settings
-from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig import build, record
 from blender_addon.vse.strips import animated_property, strip_fcurves
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
@@ -71,10 +71,10 @@ def test_update_keeps_a_trimmed_rig_where_the_artist_put_it_with_undo_and_redo(p
     bpy.ops.ed.undo()
     scene = bpy.context.scene
     found = scene.sequence_editor.strips["a Motion"]
-    assert rig.rig_settings(found).offset == 2 and (found.channel, span(found)) == (1, (1, 12))
+    assert record.rig_settings(found).offset == 2 and (found.channel, span(found)) == (1, (1, 12))
     bpy.ops.ed.redo()
     found = bpy.context.scene.sequence_editor.strips["a Motion"]
-    assert rig.rig_settings(found).offset == 3 and (found.channel, span(found)) == (1, (1, 12))
+    assert record.rig_settings(found).offset == 3 and (found.channel, span(found)) == (1, (1, 12))
 
 
 def test_remove_gives_the_source_the_rigs_trims_and_place(png_files, tmp_path):
@@ -82,7 +82,7 @@ def test_remove_gives_the_source_the_rigs_trims_and_place(png_files, tmp_path):
     a, b, title = two_shots_and_a_title(scene, png_files)
     alone = render_alone(scene, a, tmp_path / "a")
     before = without(places(scene), "a")
-    found = rig.build_rig(scene, a, Settings(offset=2))
+    found = build.build_rig(scene, a, Settings(offset=2))
     timing(found).left_handle, timing(found).right_handle = 4, 12
     select = scene.sequence_editor
     select.active_strip = found
@@ -96,7 +96,7 @@ def test_remove_gives_the_source_the_rigs_trims_and_place(png_files, tmp_path):
 def test_a_moved_rig_is_removed_where_it_is(png_files, tmp_path):
     scene = new_scene()
     a, b, title = two_shots_and_a_title(scene, png_files)
-    found = rig.build_rig(scene, a, Settings(offset=2))
+    found = build.build_rig(scene, a, Settings(offset=2))
     timing(found).content_start += 40  # moved as one, past the edit, and up two channels
     found.channel = 3
     scene.sequence_editor.active_strip = found
@@ -130,9 +130,9 @@ def test_a_split_rig_is_two_rigs_each_updating_and_removing_within_its_range(png
     whole = render_muted(scene, [title], 1, EDIT_END, tmp_path / "whole")
     alone = render_alone(scene, a, tmp_path / "a")
     before = without(places(scene), "a")
-    found = rig.build_rig(scene, a, Settings(offset=2))
+    found = build.build_rig(scene, a, Settings(offset=2))
     second = found.split(frame=9, split_method="SOFT")
-    assert rig.is_rig(second) and (span(found), span(second)) == ((1, 9), (9, 17))
+    assert record.is_rig(second) and (span(found), span(second)) == ((1, 9), (9, 17))
     for half in (found, second):
         scene.sequence_editor.active_strip = half
         assert bpy.ops.sequencer.motion_extract_update(offset=3, look="difference") == {"FINISHED"}
@@ -154,9 +154,9 @@ def test_hand_edits_on_a_split_rigs_renamed_helpers_are_kept(png_files, capfd):
     """Blender renames the second half's helpers ('a Partner.001'); their hand edits are still known as such."""
     scene = new_scene()
     a, b, title = two_shots_and_a_title(scene, png_files)
-    found = rig.build_rig(scene, a, Settings(offset=2))
+    found = build.build_rig(scene, a, Settings(offset=2))
     second = found.split(frame=9, split_method="SOFT")
-    partner = next(strip for strip in second.strips if strip.get(rig.ROLE_KEY) == rig.PARTNER)
+    partner = next(strip for strip in second.strips if strip.get(record.ROLE_KEY) == record.PARTNER)
     assert partner.name != "a Partner"  # renamed by the split
     partner.blend_alpha = 0.7
     with bpy.context.temp_override(sequencer_scene=scene):
@@ -165,7 +165,7 @@ def test_hand_edits_on_a_split_rigs_renamed_helpers_are_kept(png_files, capfd):
     capfd.readouterr()
     select_only(scene, second)
     assert bpy.ops.sequencer.motion_extract_update(amplify=2.0) == {"FINISHED"}
-    partner = next(strip for strip in second.strips if strip.get(rig.ROLE_KEY) == rig.PARTNER)
+    partner = next(strip for strip in second.strips if strip.get(record.ROLE_KEY) == record.PARTNER)
     assert partner.blend_alpha == pytest.approx(0.7) and [m.name for m in partner.modifiers] == ["Invert", "Hand"]
     assert not [line for line in reports(capfd.readouterr().out) if line.startswith("Warning")]
     first_partner = found.strips["a Partner"]  # the first half's own helper is untouched
@@ -236,7 +236,7 @@ def test_a_transition_from_the_source_stays_in_the_edit_and_takes_the_rig(png_fi
     assert max_mean_difference(render_frames(scene, 1, 29, tmp_path / "back"), whole) == (0, 0.0)
     bpy.ops.ed.undo()  # back to the rig, the transition taking it
     strips = bpy.context.scene.sequence_editor.strips
-    assert rig.is_rig(strips["a Motion"]) and strips["Cross"].input_1 == strips["a Motion"]
+    assert record.is_rig(strips["a Motion"]) and strips["Cross"].input_1 == strips["a Motion"]
     bpy.ops.ed.undo()  # back to the edit as it was
     scene = bpy.context.scene
     assert places(scene) == before and scene.sequence_editor.strips["Cross"].input_1.name == "a"
@@ -315,7 +315,7 @@ def test_keyframes_of_the_source_carry_to_every_copy_shifted_by_its_lag(settings
     assert extract(scene, a, settings) == {"FINISHED"}
     found = active(scene)
     copies = [strip for strip in scene.sequence_editor.strips_all
-              if rig.rig_of(strip) == found and strip.type == "IMAGE" and strip != a]
+              if record.rig_of(strip) == found and strip.type == "IMAGE" and strip != a]
     assert copies
     for copy in copies:
         if timing(copy).content_duration == 1:  # freeze mode's reference: the source as it is at that frame

@@ -40,8 +40,8 @@ from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.settings import Settings
 from blender_addon.core.timing import output_size
 from blender_addon.ui import operators, presets, props
-from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig import build, checks, record
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
@@ -53,7 +53,7 @@ def engine_frames(clip, settings: Settings) -> list[np.ndarray]:
 def render_rig(settings: Settings, png_files, folder: Path) -> list[np.ndarray]:
     """Build the rig for ``settings`` in a fresh scene sized for its layout and render it."""
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
     scene.render.resolution_x, scene.render.resolution_y = output_size(settings, WIDTH, HEIGHT)
     return render_frames(scene, timing(found).left_handle, timing(found).right_handle, folder)
 
@@ -124,25 +124,25 @@ ALL_LOOKS = dict(offset=2, time_colour=True, trails=0.5, glow=1.0, overlay="mult
 
 
 def roles(found: bpy.types.MetaStrip) -> list[str]:
-    return [strip.get(rig.ROLE_KEY, "source") for strip in sorted(found.strips, key=lambda strip: strip.channel)]
+    return [strip.get(record.ROLE_KEY, "source") for strip in sorted(found.strips, key=lambda strip: strip.channel)]
 
 
 def test_each_look_is_a_native_strip_in_the_rig(png_files):
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), Settings(**ALL_LOOKS))
+    found = build.build_rig(scene, add_image_strip(scene, png_files), Settings(**ALL_LOOKS))
     trails = rig_plan.trail_copies(Settings(**ALL_LOOKS), 16)
     assert roles(found) == (
         ["source", "partner", "trail-code"] + ["trail"] * trails
         + ["trail-code", "glow", "overlay", "layout", "original"]
     )
-    strips = {strip.get(rig.ROLE_KEY, "source"): strip for strip in found.strips}
+    strips = {strip.get(record.ROLE_KEY, "source"): strip for strip in found.strips}
     partner = strips["partner"]
     assert partner.type == "META" and partner.blend_type == "ALPHA_OVER"
     assert [timing(copy).content_start for copy in partner.strips] == [3, 5, 7]  # lags 2, 4, 6
     overlay = strips["overlay"].modifiers[0]
     assert overlay.type == "COMPOSITOR" and overlay.input_mask_strip == strips["source"]
     assert strips["glow"].modifiers[0].node_group.name.endswith("Glow")
-    first_trail = next(strip for strip in found.strips if strip.get(rig.ROLE_KEY) == "trail")
+    first_trail = next(strip for strip in found.strips if strip.get(record.ROLE_KEY) == "trail")
     assert (first_trail.blend_type, timing(first_trail).left_handle) == ("LIGHTEN", 2)
 
 
@@ -179,7 +179,7 @@ def test_update_and_remove_with_every_look(png_files):
 def test_save_reopen_keeps_the_compositor_looks(clip, png_files, tmp_path):
     settings = Settings(offset=2, overlay="screen", glow=1.0, glow_radius=2.0)
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
     before = render_frames(scene, timing(found).left_handle, timing(found).right_handle, tmp_path / "before")
     path = tmp_path / "looks.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(path))
@@ -205,7 +205,7 @@ def test_extract_warns_about_the_layout_size(png_files):
     assert (scene.render.resolution_x, scene.render.resolution_y) == (WIDTH, HEIGHT)  # never changed silently
     assert bpy.ops.sequencer.motion_extract_fit_layout() == {"FINISHED"}
     assert (scene.render.resolution_x, scene.render.resolution_y) == (2 * WIDTH, HEIGHT)
-    assert rig.layout_problem(scene, found) is None
+    assert checks.layout_problem(scene, found) is None
     assert not bpy.ops.sequencer.motion_extract_fit_layout.poll()
 
 
@@ -235,7 +235,7 @@ def test_executing_a_preset_sets_the_panel_settings(name, registered):
 
 def test_a_preset_applies_to_the_active_rig(png_files, registered):
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), Settings(offset=3))
+    found = build.build_rig(scene, add_image_strip(scene, png_files), Settings(offset=3))
     props.settings_to_group(Settings(offset=3), found.motion_extraction)
     path = registered / "presets" / "motion_extraction" / presets.preset_file_name("difference")
     bpy.ops.script.execute_preset(filepath=str(path), menu_idname="SEQUENCER_MT_motion_extraction_presets")

@@ -37,15 +37,16 @@ from blender_addon.core.rig_plan import approximations
 from blender_addon.core.settings import Settings
 from blender_addon.core.timing import output_size
 from blender_addon.ui import presets, props
-from blender_addon.vse import batch, rig
+from blender_addon.vse import batch
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig import build, record
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
 
 def differences(settings: Settings, clip, png_files, folder: Path) -> tuple[int, float]:
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
     scene.render.resolution_x, scene.render.resolution_y = output_size(settings, WIDTH, HEIGHT)
     frames = render_frames(scene, timing(found).left_handle, timing(found).right_handle, folder)
     engine = [frame.copy() for frame in extract_motion(clip, settings.in_frames(24))]
@@ -109,16 +110,16 @@ def test_new_looks_together(clip, png_files, tmp_path):
 def test_the_rig_keeps_its_settings_in_seconds_and_its_new_helpers(png_files):
     scene = new_scene()
     settings = Settings(delay_unit="seconds", offset_seconds=0.25, look="matte", saturation=0.5)
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
-    assert rig.rig_settings(found) == settings  # as given: Update turns it into frames again
-    strips = {strip.get(rig.ROLE_KEY, "source"): strip for strip in found.strips}
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
+    assert record.rig_settings(found) == settings  # as given: Update turns it into frames again
+    strips = {strip.get(record.ROLE_KEY, "source"): strip for strip in found.strips}
     assert timing(strips["partner"]).content_start - timing(strips["source"]).content_start == 6  # 0.25 s at 24 fps
     assert [modifier.name for modifier in strips["partner"].modifiers] == ["Motion"]
     assert strips["partner"].modifiers["Motion"].input_mask_strip == strips["source"]
     assert strips["colour"].modifiers[0].node_group.name.endswith("Colour")
     scene.render.fps = 30  # an image strip runs at the scene's rate: Update takes the new one
-    rig.update_rig(scene, found, settings)
-    strips = {strip.get(rig.ROLE_KEY, "source"): strip for strip in found.strips}
+    build.update_rig(scene, found, settings)
+    strips = {strip.get(record.ROLE_KEY, "source"): strip for strip in found.strips}
     assert timing(strips["partner"]).content_start - timing(strips["source"]).content_start == 8  # 7.5: a half, up
 
 
@@ -129,8 +130,8 @@ def test_a_movie_strip_uses_its_own_rate(clip, tmp_path):
             writer.write(frame)
     scene = new_scene()  # the scene runs at 24 fps; the movie at 29.97
     source = scene.sequence_editor.strips.new_movie(name="movie", filepath=str(path), channel=1, frame_start=1)
-    found = rig.build_rig(scene, source, Settings(delay_unit="seconds", offset_seconds=0.4))
-    partner = next(strip for strip in found.strips if strip.get(rig.ROLE_KEY) == "partner")
+    found = build.build_rig(scene, source, Settings(delay_unit="seconds", offset_seconds=0.4))
+    partner = next(strip for strip in found.strips if strip.get(record.ROLE_KEY) == "partner")
     assert timing(partner).content_start - timing(source).content_start == 12  # 0.4 * 30000 / 1001 = 11.99
 
 

@@ -8,15 +8,15 @@ from vse_helpers import add_image_strip, new_scene, select_only
 
 from blender_addon.core.settings import OPTIONS
 from blender_addon.ui import props
-from blender_addon.vse import rig
+from blender_addon.vse.rig import record
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
 
 def rig_settings(scene):
-    found = rig.rig_of(scene.sequence_editor.active_strip)
+    found = record.rig_of(scene.sequence_editor.active_strip)
     assert found is not None
-    return rig.rig_settings(found), props.settings_from_group(found.motion_extraction)
+    return record.rig_settings(found), props.settings_from_group(found.motion_extraction)
 
 
 @pytest.mark.parametrize("operator", ["motion_extract", "motion_extract_update"])
@@ -66,7 +66,7 @@ def test_each_call_is_one_undo_step(png_files):
     assert rig_settings(bpy.context.scene)[0].offset == 4
     bpy.ops.ed.undo()
     strips = bpy.context.scene.sequence_editor.strips
-    assert [strip.name for strip in strips] == ["shot"] and not rig.is_rig(strips[0])
+    assert [strip.name for strip in strips] == ["shot"] and not record.is_rig(strips[0])
 
 
 def test_a_bad_keyword_value_is_reported_not_built(png_files):
@@ -107,4 +107,4 @@ def test_update_and_remove_act_on_the_active_rig_and_name_the_selected_strips_le
         "Info: Removed the motion rig of 'first'",
         f"Warning: Only the active rig 'first Motion' was removed: {left}",
     ]
-    assert [strip.name for strip in scene.sequence_editor.strips if rig.is_rig(strip)] == ["second Motion"]
+    assert [strip.name for strip in scene.sequence_editor.strips if record.is_rig(strip)] == ["second Motion"]

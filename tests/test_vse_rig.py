@@ -34,8 +34,9 @@ from vse_helpers import (
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import OPTIONS, Colour, Settings
 from blender_addon.ui import props
-from blender_addon.vse import batch, colors, rig
+from blender_addon.vse import batch, colors
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig import build, checks, record
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
@@ -69,7 +70,7 @@ def snapshot(strip: bpy.types.Strip) -> dict:
 
 
 def by_role(found: bpy.types.MetaStrip) -> dict[str, bpy.types.Strip]:
-    return {strip.get(rig.ROLE_KEY, "source"): strip for strip in found.strips}
+    return {strip.get(record.ROLE_KEY, "source"): strip for strip in found.strips}
 
 
 # --- the settings model in Blender ------------------------------------------------------------
@@ -107,7 +108,7 @@ def test_extract_on_image_strip_builds_the_shift_rig(png_files):
     scene = new_scene()
     source = add_image_strip(scene, png_files, channel=2, start=5)
     found = extract(scene, source, offset=3)
-    assert rig.is_rig(found) and found.channel == 2 and found.name == "clip Motion"
+    assert record.is_rig(found) and found.channel == 2 and found.name == "clip Motion"
     assert (timing(found).left_handle, timing(found).right_handle) == (5, 5 + FRAMES)
     roles = by_role(found)
     assert set(roles) == {"source", "partner"}
@@ -119,7 +120,7 @@ def test_extract_on_image_strip_builds_the_shift_rig(png_files):
     assert [(m.name, m.type) for m in partner.modifiers] == [("Invert", "CURVES")]
     assert (partner.blend_type, partner.blend_alpha) == ("ALPHA_OVER", 0.5)
     assert props.settings_from_group(found.motion_extraction) == Settings(offset=3)
-    assert rig.rig_settings(found) == Settings(offset=3)
+    assert record.rig_settings(found) == Settings(offset=3)
 
 
 def test_extract_on_movie_strip_in_freeze_mode(ffv1_movie):
@@ -149,7 +150,7 @@ def test_update_rebuilds_in_place(png_files):
     assert roles["partner"].blend_type == "LINEAR_BURN" and timing(roles["partner"]).content_start == 1 - 4
     assert (timing(roles["edge"]).left_handle, timing(roles["edge"]).right_handle) == (1 + FRAMES - 4, 1 + FRAMES)
     assert tuple(roles["edge"].color) == (0.0, 0.0, 0.0)
-    assert rig.rig_settings(found) == Settings(look="subtract", offset=-4, edges="gray")
+    assert record.rig_settings(found) == Settings(look="subtract", offset=-4, edges="gray")
 
 
 def test_remove_restores_the_original_exactly(png_files):
@@ -201,7 +202,7 @@ def test_partner_copies_the_source_settings_and_modifiers(png_files):
 def test_poll_explains_what_is_missing(png_files, tmp_path):
     scene = new_scene()
     assert not bpy.ops.sequencer.motion_extract.poll()  # no active strip
-    assert rig.source_problem(None) == "No active strip"
+    assert checks.source_problem(None) == "No active strip"
     tone = tmp_path / "tone.wav"
     import wave
 
@@ -210,7 +211,7 @@ def test_poll_explains_what_is_missing(png_files, tmp_path):
     sound = scene.sequence_editor.strips.new_sound(name="tone", filepath=str(tone), channel=1, frame_start=1)
     select_only(scene, sound)
     assert not bpy.ops.sequencer.motion_extract.poll()
-    assert rig.source_problem(sound) == "'tone' is a sound strip, not a movie or image strip"
+    assert checks.source_problem(sound) == "'tone' is a sound strip, not a movie or image strip"
     source = add_image_strip(scene, png_files, channel=3)
     select_only(scene, source)
     assert bpy.ops.sequencer.motion_extract.poll()
@@ -243,7 +244,7 @@ def test_undo_restores_the_scene(png_files):
     before = snapshot(source)
     bpy.ops.ed.undo_push(message="before extracting")
     extract(scene, source, offset=2)
-    assert rig.is_rig(scene.sequence_editor.active_strip)
+    assert record.is_rig(scene.sequence_editor.active_strip)
     # An operator called from Python leaves its undo step to the caller, as the UI would push it.
     bpy.ops.ed.undo_push(message="Extract Motion")
     bpy.ops.ed.undo()
@@ -252,7 +253,7 @@ def test_undo_restores_the_scene(png_files):
     assert snapshot(scene.sequence_editor.strips["shot"]) == before
     bpy.ops.ed.redo()
     redone = bpy.context.scene.sequence_editor.strips
-    assert len(redone) == 1 and rig.is_rig(redone[0]) and redone[0].strips["shot"]
+    assert len(redone) == 1 and record.is_rig(redone[0]) and redone[0].strips["shot"]
 
 
 # --- renders compared with the exact engine ---------------------------------------------------
@@ -276,7 +277,7 @@ def render_rig(scene, found, tmp_path):
 @pytest.mark.parametrize("settings", CASES, ids=lambda s: f"{s.describe()}_{s.edges}_x{s.amplify:g}")
 def test_rig_render_equals_the_exact_engine_on_png(settings, clip, png_files, tmp_path):
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
     assert max_mean_difference(render_rig(scene, found, tmp_path), engine_frames(clip, settings)) == (0, 0.0)
 
 
@@ -284,7 +285,7 @@ def test_rig_render_equals_the_exact_engine_on_png(settings, clip, png_files, tm
 def test_gray_look_at_other_mixes_is_within_one_level(mix, clip, png_files, tmp_path):
     settings = Settings(offset=2, mix=mix)
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
     worst, mean = max_mean_difference(render_rig(scene, found, tmp_path), engine_frames(clip, settings))
     assert worst <= 1 and mean < 0.05
 
@@ -293,7 +294,7 @@ def test_rig_on_ffv1_movie_equals_the_exact_engine(clip, ffv1_movie, tmp_path):
     settings = Settings(offset=-3, look="difference", amplify=4.0, edges="source")
     scene = new_scene()
     source = scene.sequence_editor.strips.new_movie(name="movie", filepath=str(ffv1_movie), channel=1, frame_start=1)
-    found = rig.build_rig(scene, source, settings)
+    found = build.build_rig(scene, source, settings)
     assert max_mean_difference(render_rig(scene, found, tmp_path), engine_frames(clip, settings)) == (0, 0.0)
 
 
@@ -310,7 +311,7 @@ def test_rig_on_h264_movie_is_within_decoder_tolerance(clip, png_files, tmp_path
     assert decoders_worst <= 24 and decoders_mean <= 3  # 4:2:0 chroma on sharp synthetic edges: 18 / 2.05 measured
 
     settings = Settings(offset=2)
-    found = rig.build_rig(scene, source, settings)
+    found = build.build_rig(scene, source, settings)
     rendered = render_rig(scene, found, tmp_path / "out")
     assert max_mean_difference(rendered, engine_frames(FrameList(blender), settings)) == (0, 0.0)
     worst, mean = max_mean_difference(rendered, engine_frames(FrameList(opencv), settings))
@@ -322,7 +323,7 @@ def test_trimmed_source_takes_partners_from_the_trimmed_media(clip, png_files, t
     scene = new_scene()
     source = add_image_strip(scene, png_files)
     timing(source).left_handle_offset, timing(source).right_handle_offset = 4, 2
-    found = rig.build_rig(scene, source, settings)
+    found = build.build_rig(scene, source, settings)
     expected = engine_frames(clip, settings)[4:FRAMES - 2]
     assert max_mean_difference(render_rig(scene, found, tmp_path), expected) == (0, 0.0)
 
@@ -330,7 +331,7 @@ def test_trimmed_source_takes_partners_from_the_trimmed_media(clip, png_files, t
 def test_rig_moved_as_one_still_renders_the_same(clip, png_files, tmp_path):
     settings = Settings(offset=2, look="difference")
     scene = new_scene()
-    found = rig.build_rig(scene, add_image_strip(scene, png_files), settings)
+    found = build.build_rig(scene, add_image_strip(scene, png_files), settings)
     timing(found).content_start += 20
     found.channel = 7
     assert max_mean_difference(render_rig(scene, found, tmp_path), engine_frames(clip, settings)) == (0, 0.0)
@@ -345,11 +346,11 @@ def test_save_reopen_and_render_match(clip, png_files, tmp_path):
     bpy.ops.wm.open_mainfile(filepath=str(path))
     scene = bpy.data.scenes[0]
     found = scene.sequence_editor.strips["clip Motion"]
-    assert rig.is_rig(found) and found.motion_extraction.look == "subtract"
-    assert rig.rig_settings(found) == Settings(offset=2, look="subtract", amplify=2.0)
+    assert record.is_rig(found) and found.motion_extraction.look == "subtract"
+    assert record.rig_settings(found) == Settings(offset=2, look="subtract", amplify=2.0)
     after = render_rig(scene, found, tmp_path / "after")
     assert max_mean_difference(after, before) == (0, 0.0)
-    assert max_mean_difference(after, engine_frames(clip, rig.rig_settings(found))) == (0, 0.0)
+    assert max_mean_difference(after, engine_frames(clip, record.rig_settings(found))) == (0, 0.0)
 
 
 # --- colours --------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ import blender_addon
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.settings import Settings
 from blender_addon.ui import operators, panel, presets, props
-from blender_addon.vse import rig
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig import build, checks, record
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 
@@ -94,7 +94,7 @@ def test_a_rig_whose_media_went_missing_says_so_keeps_its_helpers_and_heals_when
     with pytest.raises(RuntimeError, match=r"^Error: 'shot': its media is missing"):
         bpy.ops.sequencer.motion_extract_update(offset=4)
     assert [(strip.name, timing(strip).content_start) for strip in found.strips] == helpers
-    assert rig.rig_settings(found).offset == 2
+    assert record.rig_settings(found).offset == 2
     shutil.move(away, folder)
     assert missing not in operators.rig_limits(scene, found)
     expected = engine_frames([clip.frame(i) for i in range(FRAMES)], Settings(offset=2, look="difference"))
@@ -174,13 +174,13 @@ def test_a_rig_with_damaged_settings_is_shown_with_the_way_back(png_files):
     assert run("motion_extract", scene, a, offset=2, layout="side") == {"FINISHED"}
     found = scene.sequence_editor.active_strip
     assert "Fit Scene to Layout" not in drawn(scene) and fit_layout_poll(scene)
-    found[rig.RIG_KEY]["settings"] = {"offset": "banana"}  # a script damages the record
+    found[record.RIG_KEY]["settings"] = {"offset": "banana"}  # a script damages the record
     problem = "Rig 'a Motion' has damaged settings ("
     assert any(line.startswith(problem) and line.endswith("): Update rebuilds it with the settings shown here")
                for line in drawn(scene))
     assert not fit_layout_poll(scene)
     assert bpy.ops.sequencer.motion_extract_update() == {"FINISHED"}  # the way back
-    assert rig.rig_problem(found) is None and rig.rig_settings(found) == Settings(offset=2, layout="side")
+    assert checks.rig_problem(found) is None and record.rig_settings(found) == Settings(offset=2, layout="side")
     assert not any(line.startswith(problem) for line in drawn(scene))
 
 
@@ -211,7 +211,7 @@ def test_a_strip_on_channel_128_blocks_nothing(png_files):
     shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
     assert run("motion_extract", scene, shot) == {"FINISHED"}
     found = scene.sequence_editor.active_strip
-    assert rig.is_rig(found) and found.channel == 1 and (top.channel, timing(top).left_handle) == (128, 1)
+    assert record.is_rig(found) and found.channel == 1 and (top.channel, timing(top).left_handle) == (128, 1)
 
 
 def test_a_preset_applied_on_a_helper_deep_in_the_rig_sets_the_rigs_settings(png_files, registered):
@@ -219,7 +219,8 @@ def test_a_preset_applied_on_a_helper_deep_in_the_rig_sets_the_rigs_settings(png
     shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
     assert run("motion_extract", scene, shot, offset=2, time_colour=True, red_delay=1, blue_delay=3) == {"FINISHED"}
     found = scene.sequence_editor.active_strip
-    deep = next(strip for strip in scene.sequence_editor.strips_all if strip.get(rig.ROLE_KEY) == rig.CHANNEL_PARTNER)
+    deep = next(strip for strip in scene.sequence_editor.strips_all
+                if strip.get(record.ROLE_KEY) == record.CHANNEL_PARTNER)
     assert deep.parent_meta() != found  # inside the Partner META, two levels down
     scene.sequence_editor.active_strip = deep
     path = registered / "presets" / "motion_extraction" / presets.preset_file_name("glow")
@@ -258,7 +259,7 @@ def test_several_selected_strips_each_get_a_rig_or_a_word_why_not(png_files, tmp
         "Warning: Not extracted: 'title' is locked: unlock it to extract its motion",
         "Warning: Not extracted: 'tone' is a sound strip, not a movie or image strip",
     ]
-    rigs = [strip for strip in scene.sequence_editor.strips if rig.is_rig(strip)]
+    rigs = [strip for strip in scene.sequence_editor.strips if record.is_rig(strip)]
     assert [(found.name, found.channel, timing(found).left_handle) for found in rigs] == [
         ("a Motion", 1, 1), ("b Motion", 1, 17)]
     assert title.parent_meta() is None and sound.parent_meta() is None
@@ -267,7 +268,7 @@ def test_several_selected_strips_each_get_a_rig_or_a_word_why_not(png_files, tmp
     assert reports(capfd.readouterr().out) == [
         "Info: Updated 'a Motion' (gray_shift3)",
         "Warning: Only the active rig 'a Motion' was changed: 1 other selected strip(s) left as they were"]
-    assert (rig.rig_settings(rigs[0]).offset, rig.rig_settings(rigs[1]).offset) == (3, 2)
+    assert (record.rig_settings(rigs[0]).offset, record.rig_settings(rigs[1]).offset) == (3, 2)
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
     assert reports(capfd.readouterr().out)[-1] == (
         "Warning: Only the active rig 'a Motion' was removed: 1 other selected strip(s) left as they were")
@@ -277,11 +278,11 @@ def test_a_locked_strip_is_not_moved_into_a_rig(png_files):
     scene = new_scene()
     shot = add_image_strip(scene, png_files, channel=1, start=1, name="shot")
     shot.lock = True
-    assert rig.source_problem(shot) == "'shot' is locked: unlock it to extract its motion"
+    assert checks.source_problem(shot) == "'shot' is locked: unlock it to extract its motion"
     with pytest.raises(RuntimeError, match="poll"):
         run("motion_extract", scene, shot)
-    with pytest.raises(rig.RigError, match="^'shot' is locked: unlock it to extract its motion$"):
-        rig.build_rig(scene, shot, Settings())
+    with pytest.raises(record.RigError, match="^'shot' is locked: unlock it to extract its motion$"):
+        build.build_rig(scene, shot, Settings())
     assert shot.parent_meta() is None
 
 
@@ -292,7 +293,7 @@ def test_the_partner_keeps_the_sources_custom_proxy_folder(png_files):
     shot.proxy.use_proxy_custom_directory = True
     shot.proxy.directory = "//proxies/shot/"
     shot.proxy.build_50 = True
-    found = rig.build_rig(scene, shot, Settings(offset=2))
+    found = build.build_rig(scene, shot, Settings(offset=2))
     partner = found.strips["shot Partner"]
     assert partner.use_proxy and partner.proxy.use_proxy_custom_directory
     assert (partner.proxy.directory, partner.proxy.build_50) == ("//proxies/shot/", True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import bpy
 
 from ..core.settings import Settings, SettingsError
-from ..vse import bake, rig
+from ..vse import bake
+from ..vse.rig.record import rig_of
 from ..vse.strips import active_strip, context_scene
 from .panel import SEQUENCER_PT_motion_extraction, draw_settings
 from .preferences import addon_preferences, bake_extension
@@ -20,7 +21,7 @@ def _settings_owner(scene: bpy.types.Scene) -> bpy.types.ID | bpy.types.Strip:
     strip = active_strip(scene)
     if bake.is_baked(strip):
         return strip
-    found = rig.rig_of(strip)
+    found = rig_of(strip)
     return found if found is not None else scene
 
 

@@ -9,7 +9,8 @@ import bpy
 from ..core import rig_plan
 from ..core.settings import Settings, SettingsError
 from ..core.timing import output_size
-from ..vse import align_keys, colors, rig
+from ..vse import align_keys, colors
+from ..vse.rig import build, checks, record
 from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
 from .props import (
     PROPERTY_NAME,
@@ -36,7 +37,7 @@ def _active_rig(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bp
     if strip is None:
         cls.poll_message_set("No active strip")
         return None
-    found = rig.rig_of(strip)
+    found = record.rig_of(strip)
     if found is None:
         cls.poll_message_set(f"'{strip.name}' is not a motion rig")
     return found
@@ -44,18 +45,18 @@ def _active_rig(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bp
 
 def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
     """What keeps the rig's render from matching the exact engine: approximations and the scene's size."""
-    problem = rig.rig_problem(found)
+    problem = checks.rig_problem(found)
     if problem:
         return [problem]
-    source = rig.rig_source(found)
+    source = record.rig_source(found)
     notes = [f"Approximate in the sequencer: {note}" for note in
-             rig_plan.approximations(rig.rig_settings(found), media_frame_count(source))]
-    notes += [note for note in (rig.media_problem(source), rig.framing_note(source)) if note]
+             rig_plan.approximations(record.rig_settings(found), media_frame_count(source))]
+    notes += [note for note in (checks.media_problem(source), checks.framing_note(source)) if note]
     failed = align_keys.failed_frames(found)
     if failed:
         notes.append(f"Alignment failed on {len(failed)} frames (the first at {failed[0]}): they are compared as "
                      "they are")
-    problem = rig.layout_problem(scene, found)
+    problem = checks.layout_problem(scene, found)
     if problem:
         notes.append(f"{problem}: use Fit Scene to Layout")
     return notes
@@ -99,7 +100,7 @@ def update_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.
 
     def rebuild() -> None:
         settings = settings_from_operator(operator, group)
-        notes = rig.update_rig(scene, found, settings)
+        notes = build.update_rig(scene, found, settings)
         settings_to_group(settings, group)
         operator.report({"INFO"}, message.format(name=found.name, settings=_summary(settings)))
         report_notes(operator, notes)
@@ -109,7 +110,7 @@ def update_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.
 
 def _panel_settings(scene: bpy.types.Scene) -> bpy.types.PropertyGroup:
     """The settings the panel shows: the active rig's own, else the scene's."""
-    existing = rig.rig_of(active_strip(scene))
+    existing = record.rig_of(active_strip(scene))
     return getattr(existing if existing is not None else scene, PROPERTY_NAME)
 
 
@@ -130,9 +131,9 @@ sequencer strips"""
         if scene is None:
             return False
         strip = active_strip(scene)
-        if rig.rig_of(strip) is not None:
+        if record.rig_of(strip) is not None:
             return True  # extracting again updates the rig instead of stacking a second one
-        problem = rig.source_problem(strip)
+        problem = checks.source_problem(strip)
         if problem:
             cls.poll_message_set(problem)
             return False
@@ -145,27 +146,27 @@ sequencer strips"""
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
         strip = active_strip(scene)
-        existing = rig.rig_of(strip)
+        existing = record.rig_of(strip)
         if existing is not None:  # extracting again updates the rig, as Update does
             return update_rig(self, scene, existing, "'{name}' is already a motion rig: updated it")
         group = getattr(scene, PROPERTY_NAME)
         try:
             settings = settings_from_operator(self, group)
             others = other_selected(scene, strip)
-            built = rig.build_rig(scene, strip, settings)
-        except (SettingsError, rig.RigError) as error:
+            built = build.build_rig(scene, strip, settings)
+        except (SettingsError, record.RigError) as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         settings_to_group(settings, getattr(built, PROPERTY_NAME))
         rigs, skipped = [built], []
         for other in others:  # every selected strip gets a rig of its own, or a word why not
             try:
-                problem = rig.source_problem(other) if rig.rig_of(other) is None else f"'{other.name}' is a rig"
+                problem = checks.source_problem(other) if record.rig_of(other) is None else f"'{other.name}' is a rig"
                 if problem:
-                    raise rig.RigError(problem)
-                rigs.append(rig.build_rig(scene, other, settings))
+                    raise record.RigError(problem)
+                rigs.append(build.build_rig(scene, other, settings))
                 settings_to_group(settings, getattr(rigs[-1], PROPERTY_NAME))
-            except rig.RigError as error:
+            except record.RigError as error:
                 skipped.append(f"Not extracted: {error}")
         for made in rigs:
             made.select = True
@@ -185,7 +186,7 @@ def act_on_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.
     name, others = found.name, other_selected(scene, found)
     try:
         act()
-    except (SettingsError, rig.RigError) as error:
+    except (SettingsError, record.RigError) as error:
         operator.report({"ERROR"}, str(error))
         return {"CANCELLED"}
     report_others_left(operator, others, name, done)
@@ -206,7 +207,7 @@ class _ActiveRigOperator:
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
-        return self.run(scene, rig.rig_of(active_strip(scene)))
+        return self.run(scene, record.rig_of(active_strip(scene)))
 
 
 class SEQUENCER_OT_motion_extract_update(_ActiveRigOperator, bpy.types.Operator):
@@ -217,7 +218,7 @@ class SEQUENCER_OT_motion_extract_update(_ActiveRigOperator, bpy.types.Operator)
     __annotations__ = settings_annotations()  # as Extract Motion's; options not given are the rig's own
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        fill_unset_properties(self, getattr(rig.rig_of(active_strip(context_scene(context))), PROPERTY_NAME))
+        fill_unset_properties(self, getattr(record.rig_of(active_strip(context_scene(context))), PROPERTY_NAME))
         return self.execute(context)
 
     def run(self, scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> set[str]:
@@ -234,7 +235,7 @@ class SEQUENCER_OT_motion_extract_remove(_ActiveRigOperator, bpy.types.Operator)
         name = found.name
 
         def remove() -> None:
-            source, notes = rig.remove_rig(scene, found)
+            source, notes = build.remove_rig(scene, found)
             if source is None:
                 self.report({"WARNING"}, f"Removed '{name}', whose source strip was already gone")
             else:
@@ -284,19 +285,19 @@ or height (stacked)"""
         found = _active_rig(cls, context)
         if found is None:
             return False
-        problem = rig.rig_problem(found)
+        problem = checks.rig_problem(found)
         if problem:
             cls.poll_message_set(problem)
             return False
-        if rig.layout_problem(context_scene(context), found) is None:
+        if checks.layout_problem(context_scene(context), found) is None:
             cls.poll_message_set("The scene already fits the rig's layout")
             return False
         return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
-        found = rig.rig_of(active_strip(scene))
-        width, height = output_size(rig.rig_settings(found), *media_size(rig.rig_source(found)))
+        found = record.rig_of(active_strip(scene))
+        width, height = output_size(record.rig_settings(found), *media_size(record.rig_source(found)))
         render = scene.render
         render.resolution_x, render.resolution_y, render.resolution_percentage = width, height, 100
         self.report({"INFO"}, f"Scene resolution set to {width}x{height}")

@@ -6,7 +6,9 @@ import bpy
 
 from ..core import rig_plan
 from ..core.settings import SettingsError
-from ..vse import colors, rig
+from ..vse import colors
+from ..vse.rig.checks import edit_problem, framing_note, layout_problem, media_problem, rig_problem, source_problem
+from ..vse.rig.record import rig_of
 from ..vse.strips import active_strip, context_scene, media_frame_count
 from .operators import (
     SEQUENCER_OT_motion_extract,
@@ -84,17 +86,17 @@ def draw_presets(layout: bpy.types.UILayout) -> None:
 def planned_limits(group: bpy.types.PropertyGroup, strip: bpy.types.Strip | None) -> list[str]:
     """Why Extract Motion would refuse ``strip`` with ``group``'s settings, or what its rig would show only
     approximately."""
-    if strip is None or rig.source_problem(strip):
+    if strip is None or source_problem(strip):
         return []
     try:
         settings = settings_from_group(group)
     except SettingsError:
         return []
-    refusal = rig.media_problem(strip) or rig.edit_problem(strip, settings)
+    refusal = media_problem(strip) or edit_problem(strip, settings)
     if refusal:
         return [refusal]
     notes = rig_plan.approximations(settings, media_frame_count(strip))
-    framing = rig.framing_note(strip)
+    framing = framing_note(strip)
     return [f"Approximate in the sequencer: {note}" for note in notes] + ([framing] if framing else [])
 
 
@@ -122,7 +124,7 @@ class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
         layout = self.layout
         scene = context_scene(context)
         strip = active_strip(scene)
-        found = rig.rig_of(strip)
+        found = rig_of(strip)
         draw_presets(layout)
         if found is not None:
             layout.label(text=found.name, icon="META_DATA")
@@ -130,15 +132,15 @@ class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
             row = layout.row(align=True)
             row.operator(SEQUENCER_OT_motion_extract_update.bl_idname, text="Update", icon="FILE_REFRESH")
             row.operator(SEQUENCER_OT_motion_extract_remove.bl_idname, text="Remove", icon="TRASH")
-            problem = rig.rig_problem(found)
+            problem = rig_problem(found)
             if problem:  # the panel shows what is wrong and how to recover instead of failing
                 box = layout.box()
                 box.alert = True
                 box.label(text=problem, icon="ERROR")
             else:
-                draw_notes(layout, rig_limits(scene, found), fix_layout=rig.layout_problem(scene, found) is not None)
+                draw_notes(layout, rig_limits(scene, found), fix_layout=layout_problem(scene, found) is not None)
         else:
-            problem = rig.source_problem(strip)
+            problem = source_problem(strip)
             layout.label(text=problem or strip.name, icon="INFO" if problem else "SEQUENCE")
             group = getattr(scene, PROPERTY_NAME)
             draw_settings(layout.column(), group)

@@ -22,7 +22,7 @@ from bl_operators.presets import AddPresetBase
 
 from ..core.presets import PRESETS, preset_settings
 from ..core.settings import OPTIONS, Settings
-from ..vse.rig import RIG_KEY
+from ..vse.rig.record import RIG_KEY
 from .props import PROPERTY_NAME, to_property
 
 log = logging.getLogger(__name__)

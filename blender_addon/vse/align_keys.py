@@ -17,7 +17,7 @@ import bpy
 from ..core.engine import SourceEndedEarly, estimate_alignments
 from ..core.settings import Settings, SettingsError
 from .compat import timing
-from .strips import key_every_frame
+from .strips import key_every_frame, strip_input
 
 KEYED_MODELS = ("shift", "similarity")
 TRANSFORM_PROPERTIES = ("offset_x", "offset_y", "rotation", "scale_x", "scale_y")
@@ -41,10 +41,8 @@ def partner_keys(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Sett
         from ..core.align import IDENTITY, strip_transform
     except ImportError as error:
         raise AlignKeysError(f"aligning needs OpenCV and PyAV ({error})") from None
-    from .bake import strip_input  # bake imports the rig, which imports this
-
-    path, fps = strip_input(scene, source)
     try:
+        path, fps = strip_input(scene, source)
         clip = media.open_source(path, fps)
     except media.MediaError as error:
         raise AlignKeysError(str(error)) from None

@@ -28,13 +28,14 @@ from pathlib import Path
 import bpy
 
 from .. import cli
-from ..core.rates import exact_rate
+from ..core.rig_plan import Span
 from ..core.settings import Settings, SettingsError
 from ..core.timing import output_frame_count, output_range, plan_frame
-from ..media.paths import MediaError, bake_output, image_sequence_files
-from . import rig
+from ..media.paths import MediaError, bake_output
 from .compat import timing
-from .strips import media_frame_count, media_rate
+from .rig.checks import media_problem
+from .rig.record import SOURCE_TYPES, rig_of, rig_source
+from .strips import container, free_channel, make_active, media_frame_count, media_rate, strip_input
 
 BAKE_KEY = "motion_extraction_bake"
 RECORD_VERSION = 1
@@ -99,27 +100,12 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
         if source is None:
             raise BakeError(f"'{strip.name}' was baked from '{name}', which is gone")
         return source, strip, strip
-    found = rig.rig_of(strip)
+    found = rig_of(strip)
     if found is not None:
-        return rig.rig_source(found), found, None
-    if strip.type not in rig.SOURCE_TYPES:
+        return rig_source(found), found, None
+    if strip.type not in SOURCE_TYPES:
         raise BakeError(f"'{strip.name}' is a {strip.type.lower()} strip, not a movie or image strip")
     return strip, strip, None
-
-
-def strip_input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, Fraction | None]:
-    """The file (or image folder) the exact engine reads for ``source``, and the rate to read it at."""
-    if source.type == "MOVIE":
-        return bpy.path.abspath(source.filepath), None
-    folder = os.path.normpath(bpy.path.abspath(source.directory))
-    shown = [os.path.join(folder, element.filename) for element in source.elements]
-    try:
-        files = image_sequence_files(folder)
-    except MediaError as error:
-        raise BakeError(str(error)) from None
-    if [os.path.normpath(file) for file in files or ()] != [os.path.normpath(file) for file in shown]:
-        raise BakeError(f"'{source.name}': a bake reads whole image folders, and its images are not all of {folder}")
-    return folder, exact_rate(scene.render.fps / scene.render.fps_base)
 
 
 def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: Settings, extension: str) -> BakePlan:
@@ -127,10 +113,13 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     if extension not in BAKE_FORMATS:
         raise BakeError(f"cannot bake to {extension} (use one of {', '.join(BAKE_FORMATS)})")
     source, anchor, target = _subject(scene, strip)
-    missing = rig.media_problem(source)  # the strip named, and what to do
+    missing = media_problem(source)  # the strip named, and what to do
     if missing:
         raise BakeError(missing)
-    input_path, fps = strip_input(scene, source)
+    try:
+        input_path, fps = strip_input(scene, source)
+    except MediaError as error:
+        raise BakeError(str(error)) from None
     count = media_frame_count(source)
     try:
         frames = settings.in_frames(media_rate(scene, source))
@@ -262,9 +251,9 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
         anchor = editor.strips_all.get(plan.anchor) or editor.strips_all.get(plan.source)
         if anchor is None:
             raise BakeError(f"'{plan.source}' is gone")
-        strips = rig.container(anchor)
-        span = rig.Span(plan.scene_start - plan.hold[0], plan.scene_start + plan.frame_count + plan.hold[1])
-        channel = rig.free_channel(strips, span, lowest=anchor.channel + 1)
+        strips = container(anchor)
+        span = Span(plan.scene_start - plan.hold[0], plan.scene_start + plan.frame_count + plan.hold[1])
+        channel = free_channel(strips, span, lowest=anchor.channel + 1)
         if channel is None:
             raise BakeError(f"no free channel above channel {anchor.channel} for the baked strip")
         strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path, channel=channel,
@@ -273,6 +262,6 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
     placed.left_handle_offset, placed.right_handle_offset = -plan.hold[0], -plan.hold[1]
     strip[BAKE_KEY] = {"version": RECORD_VERSION, "source": plan.source, "settings": plan.settings.to_dict(),
                        "frames": list(plan.frames)}
-    rig.make_active(scene, strip)
+    make_active(scene, strip)
     return strip
 

@@ -65,7 +65,8 @@ from ..media.paths import (
 )
 from . import colors
 from .compat import timing
-from .rig import RigError, build_rig
+from .rig.build import build_rig
+from .rig.record import RigError
 from .strips import media_frame_count
 
 Progress = Callable[[int, int], None]

@@ -8,11 +8,19 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Collection, Iterator
+from fractions import Fraction
 
 import bpy
 from bpy_extras import anim_utils
 
+from ..core.rates import exact_rate
+from ..core.rig_plan import Span
+from ..media.paths import MediaError, image_sequence_files
 from .compat import PLACEMENT, is_deprecated, timing
+
+MAX_CHANNEL = 128
+# The inputs of an effect strip (a transition, a blur, a speed change).
+EFFECT_INPUTS = ("input_1", "input_2")
 
 # Properties a copy must not take from its source: identity, placement and media, which
 # :func:`copy_strip` sets itself, and collections handled separately.
@@ -298,3 +306,63 @@ def media_size(strip: bpy.types.Strip) -> tuple[int, int]:
         return int(image.size[0]), int(image.size[1])
     finally:
         bpy.data.images.remove(image)
+
+
+def container(strip: bpy.types.Strip) -> bpy.types.bpy_prop_collection:
+    """The strips ``strip`` is one of: its META's, else its scene's top level."""
+    parent = strip.parent_meta()
+    return parent.strips if parent is not None else strip.id_data.sequence_editor.strips
+
+
+def effect_users(strip: bpy.types.Strip) -> list[bpy.types.Strip]:
+    """The effect strips (transitions, blurs, speed) that take ``strip`` as an input."""
+    return [other for other in strip.id_data.sequence_editor.strips_all
+            if any(getattr(other, name, None) == strip for name in EFFECT_INPUTS)]
+
+
+def free_channel(strips: bpy.types.bpy_prop_collection, span: Span, lowest: int = 1) -> int | None:
+    """The lowest channel from ``lowest`` up where none of ``strips`` shows during ``span``; None if all are taken."""
+    used = {strip.channel for strip in strips if visible_span(strip).within(span)}
+    return next((channel for channel in range(lowest, MAX_CHANNEL + 1) if channel not in used), None)
+
+
+def make_active(scene: bpy.types.Scene, strip: bpy.types.Strip) -> None:
+    """Select ``strip`` alone and make it the active strip."""
+    for other in scene.sequence_editor.strips_all:
+        other.select = False
+    strip.select = True
+    scene.sequence_editor.active_strip = strip
+
+
+def forget_cached_pictures(strips: list[bpy.types.Strip]) -> None:
+    """Drop the sequencer's cached pictures of ``strips`` (and what uses them). Blender 5.1 otherwise showed a
+    rig built after one was removed with the removed rig's pictures in places, until the file was reopened."""
+    for strip in strips:
+        strip.invalidate_cache("RAW")
+
+
+def visible_span(strip: bpy.types.Strip) -> Span:
+    """The scene frames ``strip`` shows."""
+    time = timing(strip)
+    return Span(time.left_handle, time.right_handle)
+
+
+def media_span(strip: bpy.types.Strip) -> Span:
+    """The scene frames ``strip``'s whole media would cover, untrimmed."""
+    start = int(timing(strip).content_start)
+    return Span(start, start + media_frame_count(strip))
+
+
+
+def strip_input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, Fraction | None]:
+    """The file (or image folder) the exact engine reads for ``source``, and the rate to read it at;
+    raises :class:`MediaError` when the strip shows images that are not its whole folder."""
+    if source.type == "MOVIE":
+        return bpy.path.abspath(source.filepath), None
+    folder = os.path.normpath(bpy.path.abspath(source.directory))
+    shown = [os.path.join(folder, element.filename) for element in source.elements]
+    files = image_sequence_files(folder)
+    if [os.path.normpath(file) for file in files or ()] != [os.path.normpath(file) for file in shown]:
+        raise MediaError(f"'{source.name}': the exact engine reads whole image folders, and its images are not all of "
+                         f"{folder}")
+    return folder, exact_rate(scene.render.fps / scene.render.fps_base)
