@@ -44,8 +44,9 @@ from .cli import (
     report,
     run_command,
 )
-from .core.chunks import CoverageError, Span, check_coverage
+from .core.chunks import CoverageError, check_coverage
 from .core.settings import OPTIONS_BY_NAME
+from .core.timing import Span
 from .media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
 
 PROG = "join_chunks"
@@ -122,7 +123,7 @@ class Chunk:
 
     @property
     def span(self) -> Span:
-        return Span(os.path.basename(self.path), self.record.first, self.record.stop)
+        return Span(self.record.first, self.record.stop, os.path.basename(self.path))
 
 
 def open_chunk(path: str) -> Chunk:

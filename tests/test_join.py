@@ -16,10 +16,11 @@ import pytest
 from chunk_helpers import decoded, durations, write_clip
 
 from blender_addon import cli, join, media
-from blender_addon.core.chunks import CoverageError, Span, check_coverage, preroll_cost, split_for_jobs
+from blender_addon.core.chunks import CoverageError, check_coverage, preroll_cost, split_for_jobs
 from blender_addon.core.effect import trail_length
 from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
+from blender_addon.core.timing import Span
 from blender_addon.media.paths import temp_path_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,14 +56,14 @@ def render_chunks(clip: Path, folder: Path, bounds: list[int], *options: str, ex
 
 
 def test_coverage_names_gaps_overlaps_and_missing_ends():
-    spans = [Span("a", 0, 10), Span("b", 10, 20), Span("c", 20, 30)]
+    spans = [Span(0, 10, "a"), Span(10, 20, "b"), Span(20, 30, "c")]
     assert check_coverage(list(reversed(spans)), 0, 30) == spans
     cases = [
-        ([Span("a", 0, 10), Span("c", 20, 30)], "frames 10 to 19 are missing: a gap between a (to frame 9) and c"),
-        ([Span("a", 0, 12), Span("b", 10, 30)], "a and b overlap at frames 10 to 11"),
-            ([Span("b", 1, 30)], "frame 0 is missing: no chunk holds it (the first is b, from frame 1)"),
-            ([Span("a", 0, 28)], "frames 28 to 29 are missing: no chunk holds them (the last is a, to frame 27)"),
-        ([Span("a", 0, 31)], "a runs to frame 30, beyond the render's last frame 29"),
+        ([Span(0, 10, "a"), Span(20, 30, "c")], "frames 10 to 19 are missing: a gap between a (to frame 9) and c"),
+        ([Span(0, 12, "a"), Span(10, 30, "b")], "a and b overlap at frames 10 to 11"),
+            ([Span(1, 30, "b")], "frame 0 is missing: no chunk holds it (the first is b, from frame 1)"),
+            ([Span(0, 28, "a")], "frames 28 to 29 are missing: no chunk holds them (the last is a, to frame 27)"),
+        ([Span(0, 31, "a")], "a runs to frame 30, beyond the render's last frame 29"),
         ([], "no chunks given"),
     ]
     for spans, message in cases:

@@ -16,23 +16,14 @@ missing at either end, with every problem named in frames. Nothing here touches 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .effect import trail_length
 from .settings import Settings
+from .timing import Span
 
 # What decoding a frame costs next to rendering one, in the looks worth splitting (glow, trails):
 # 1080p H.264 decodes at ~2 ms a frame, a glow of radius 10 renders at ~140 ms.
 DECODE_COST = 0.05
-
-
-@dataclass(frozen=True)
-class Span:
-    """The output frames ``[first, stop)`` of the chunk called ``name`` (a file name, for messages)."""
-
-    name: str
-    first: int
-    stop: int
 
 
 class CoverageError(ValueError):
@@ -60,26 +51,26 @@ def check_coverage(spans: Sequence[Span], first: int, stop: int) -> list[Span]:
     """
     if not spans:
         raise CoverageError("no chunks given")
-    ordered = sorted(spans, key=lambda span: (span.first, span.stop))
-    if ordered[0].first > first:
-        raise CoverageError(f"{_missing(first, ordered[0].first)}: no chunk holds {_them(first, ordered[0].first)} "
-                            f"(the first is {ordered[0].name}, from frame {ordered[0].first})")
-    if ordered[0].first < first:
-        raise CoverageError(f"{ordered[0].name} starts at frame {ordered[0].first}, before the render's first "
+    ordered = sorted(spans, key=lambda span: (span.start, span.end))
+    if ordered[0].start > first:
+        raise CoverageError(f"{_missing(first, ordered[0].start)}: no chunk holds {_them(first, ordered[0].start)} "
+                            f"(the first is {ordered[0].name}, from frame {ordered[0].start})")
+    if ordered[0].start < first:
+        raise CoverageError(f"{ordered[0].name} starts at frame {ordered[0].start}, before the render's first "
                             f"frame {first}")
     for before, after in zip(ordered, ordered[1:], strict=False):
-        if after.first > before.stop:
-            raise CoverageError(f"{_missing(before.stop, after.first)}: a gap between {before.name} "
-                                f"(to frame {before.stop - 1}) and {after.name} (from frame {after.first})")
-        if after.first < before.stop:
+        if after.start > before.end:
+            raise CoverageError(f"{_missing(before.end, after.start)}: a gap between {before.name} "
+                                f"(to frame {before.end - 1}) and {after.name} (from frame {after.start})")
+        if after.start < before.end:
             raise CoverageError(f"{before.name} and {after.name} overlap at "
-                                f"{_frames(after.first, min(before.stop, after.stop))}")
+                                f"{_frames(after.start, min(before.end, after.end))}")
     last = ordered[-1]
-    if last.stop < stop:
-        raise CoverageError(f"{_missing(last.stop, stop)}: no chunk holds {_them(last.stop, stop)} "
-                            f"(the last is {last.name}, to frame {last.stop - 1})")
-    if last.stop > stop:
-        raise CoverageError(f"{last.name} runs to frame {last.stop - 1}, beyond the render's last frame {stop - 1}")
+    if last.end < stop:
+        raise CoverageError(f"{_missing(last.end, stop)}: no chunk holds {_them(last.end, stop)} "
+                            f"(the last is {last.name}, to frame {last.end - 1})")
+    if last.end > stop:
+        raise CoverageError(f"{last.name} runs to frame {last.end - 1}, beyond the render's last frame {stop - 1}")
     return ordered
 
 

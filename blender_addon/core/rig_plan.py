@@ -16,13 +16,12 @@ the code grows with the distance from it (:func:`trail_code`), and decoded after
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from .effect import trail_decay_table, trail_length
 from .settings import Settings
-from .timing import paired_frames
+from .timing import Span, paired_frames
 
 CURVE_RANGE = 256.0 / 255.0
 ROUNDING_LIFT = 0.002  # in 8-bit levels
@@ -31,26 +30,6 @@ MAX_TRAIL_COPIES = 24
 LEVELS = np.arange(256)
 
 Points = list[tuple[float, float]]
-
-
-@dataclass(frozen=True)
-class Span:
-    """A half-open range of scene frames."""
-
-    start: int
-    end: int
-
-    def __bool__(self) -> bool:
-        return self.end > self.start
-
-    def __len__(self) -> int:
-        return max(self.end - self.start, 0)
-
-    def shifted(self, frames: int) -> Span:
-        return Span(self.start + frames, self.end + frames)
-
-    def within(self, other: Span) -> Span:
-        return Span(max(self.start, other.start), min(self.end, other.end))
 
 
 # --- spans ----------------------------------------------------------------------------------------

@@ -111,3 +111,25 @@ def output_range(settings: Settings, frame_count: int, first: int, stop: int) ->
     total = output_frame_count(settings, frame_count)
     lead = _leading_trim(settings) if settings.mode == "shift" and settings.edges == "trim" else 0
     return range(max(first - lead, 0), min(stop - lead, total))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range of frames ``[start, end)``: the scene frames a strip covers, or the output frames of
+    a chunk; ``name`` says whose, for messages (a chunk's file name)."""
+
+    start: int
+    end: int
+    name: str = ""
+
+    def __bool__(self) -> bool:
+        return self.end > self.start
+
+    def __len__(self) -> int:
+        return max(self.end - self.start, 0)
+
+    def shifted(self, frames: int) -> Span:
+        return Span(self.start + frames, self.end + frames, self.name)
+
+    def within(self, other: Span) -> Span:
+        return Span(max(self.start, other.start), min(self.end, other.end), self.name)

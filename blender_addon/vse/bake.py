@@ -28,9 +28,8 @@ from pathlib import Path
 import bpy
 
 from .. import cli
-from ..core.rig_plan import Span
 from ..core.settings import Settings, SettingsError
-from ..core.timing import output_frame_count, output_range, plan_frame
+from ..core.timing import Span, output_frame_count, output_range, plan_frame
 from ..media.paths import MediaError, bake_output
 from .compat import timing
 from .rig.checks import media_problem

@@ -14,7 +14,7 @@ import bpy
 from bpy_extras import anim_utils
 
 from ..core.rates import exact_rate
-from ..core.rig_plan import Span
+from ..core.timing import Span
 from ..media.paths import MediaError, image_sequence_files
 from .compat import PLACEMENT, is_deprecated, timing
 

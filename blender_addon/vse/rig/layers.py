@@ -7,8 +7,9 @@ import bpy
 import numpy as np
 
 from ...core import rig_plan
-from ...core.rig_plan import CURVE_RANGE, Span
+from ...core.rig_plan import CURVE_RANGE
 from ...core.settings import Settings
+from ...core.timing import Span
 from .. import align_keys
 from ..compat import timing
 from ..nodes import colour_group, glow_group, motion_group, overlay_group

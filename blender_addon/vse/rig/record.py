@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-from ...core.rig_plan import Span
 from ...core.settings import Settings, SettingsError
+from ...core.timing import Span
 from .. import hand_edits
 from ..compat import timing
 from ..strips import visible_span
