@@ -34,13 +34,12 @@ from types import ModuleType
 from typing import TextIO
 
 from . import motion_data
-from .core.effect import MotionEffect
 from .core.engine import DEFAULT_MAX_MEMORY, SourceEndedEarly, extract_motion
 from .core.ffmpeg_graph import ffmpeg_command
 from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
 from .core.rates import exact_rate
 from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
-from .core.timing import output_frame_count, plan_frame
+from .core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from .media.paths import MOVIE_FORMATS, ffmpeg_input_arguments, is_url
 
 PROG = "motion_extract"
@@ -716,10 +715,11 @@ def render_exact(args: argparse.Namespace, settings: Settings, input_path: Path 
             progress.stream.write(f"{PROG}: warning: {warning}\n")
 
     total = output_frame_count(settings, source.frame_count)
-    start = args.frames[0] or 0
-    stop = total if args.frames[1] is None else args.frames[1]
-    if start >= total or stop > total:
-        raise UsageError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
+    try:
+        frames = frame_range(total, args.frames[0] or 0, args.frames[1])
+    except FrameRangeError as error:
+        raise UsageError(str(error)) from None
+    start, stop = frames.start, frames.stop
 
     def input_frame(index: int) -> int:
         return plan_frame(settings, source.frame_count, index).frame
@@ -732,7 +732,7 @@ def render_exact(args: argparse.Namespace, settings: Settings, input_path: Path 
     if getattr(source, "has_audio", False) and not args.no_audio and kind == "movie":
         sound = media.SoundClip(source.path, source.start_time, begin, end)
 
-    height, width = MotionEffect(settings, (source.height, source.width, 3)).output_shape[:2]
+    width, height = output_size(settings, source.width, source.height)
     from .join import chunk_tags  # a movie's record, by which join_chunks.py knows a chunk
 
     metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)

@@ -42,10 +42,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core.chunks import split_for_jobs
-from .core.effect import MotionEffect
 from .core.engine import SourceEndedEarly, extract_motion
 from .core.measures import MotionMeasures, Region
 from .core.settings import Settings
+from .core.timing import output_size
 from .media.paths import MediaError, cannot_write, create_temp_folder
 
 POLL_EVERY = 8  # frames between looks at whether a child has failed
@@ -135,7 +135,7 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
         yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=on_alignment,
                                   measure=measures)
         return
-    shape = MotionEffect(settings, (source.height, source.width, 3)).output_shape
+    shape = (*reversed(output_size(settings, source.width, source.height)), 3)  # (height, width, 3)
     work = create_temp_folder(output)
     children: list[_Child] = []
     try:

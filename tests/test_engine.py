@@ -15,7 +15,7 @@ from frame_helpers import FrameList
 from blender_addon.core.engine import EngineStats, SourceEndedEarly, extract_motion
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
-from blender_addon.core.timing import output_frame_count
+from blender_addon.core.timing import FrameRangeError, frame_range, output_frame_count
 
 
 def promised_pairs(settings: Settings, frame_count: int) -> list[tuple[int, int | str]]:
@@ -178,6 +178,20 @@ def test_a_source_that_ends_early_is_reported(small_clip):
 def test_output_range_outside_the_clip_is_an_error(small_clip):
     with pytest.raises(ValueError, match="outside the output"):
         render(small_clip, Settings(offset=2, edges="trim"), start=20, stop=29)
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 0), (5, 3), (-1, 4), (0, 11), (10, None)])
+def test_one_frame_range_check_with_one_message(start, stop):
+    with pytest.raises(FrameRangeError) as raised:
+        frame_range(10, start, stop)
+    shown = 10 if stop is None else stop
+    assert str(raised.value) == f"frame range {start}:{shown} is outside the output (frames 0 to 9)"
+    assert frame_range(10, 3) == range(3, 10) and frame_range(10) == range(10)
+
+
+def test_the_engine_refuses_a_range_with_the_one_check(small_clip):
+    with pytest.raises(FrameRangeError, match=r"^frame range 0:31 is outside the output \(frames 0 to 29\)$"):
+        next(extract_motion(small_clip, Settings(offset=2), 0, 31))
 
 
 def test_frame_list_is_a_source(small_clip):

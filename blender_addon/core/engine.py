@@ -25,7 +25,7 @@ import numpy as np
 from .effect import MotionEffect
 from .measures import Measure
 from .settings import Settings
-from .timing import FramePlan, output_frame_count, plan_frames
+from .timing import FramePlan, frame_range, output_frame_count, plan_frames
 
 if TYPE_CHECKING:
     from .align import Aligner, Alignment
@@ -237,10 +237,7 @@ def extract_motion(
     an edge frame without partners), before the frame is yielded.
     """
     stats = stats if stats is not None else EngineStats()
-    total = output_frame_count(settings, source.frame_count)
-    stop = total if stop is None else stop
-    if not 0 <= start < stop <= total:
-        raise ValueError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
+    stop = frame_range(output_frame_count(settings, source.frame_count), start, stop).stop
     effect = MotionEffect(settings, (source.height, source.width, 3))
     aligner = _aligner(settings)
     pairs = _frame_pairs(source, settings, max(0, start - effect.warmup), stop, max_memory, stats)

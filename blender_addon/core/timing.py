@@ -69,7 +69,22 @@ def output_size(settings: Settings, width: int, height: int) -> tuple[int, int]:
     return width, height
 
 
+class FrameRangeError(ValueError):
+    """Output frames asked for that the output does not have; the message says which it has."""
+
+
+def frame_range(total: int, start: int = 0, stop: int | None = None) -> range:
+    """Output frames ``start`` to ``stop - 1`` (to the end when ``stop`` is None) of an output ``total`` frames
+    long: THE frame-range check of every renderer, raising :class:`FrameRangeError` when the range is empty
+    or reaches outside the output."""
+    stop = total if stop is None else stop
+    if not 0 <= start < stop <= total:
+        raise FrameRangeError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
+    return range(start, stop)
+
+
 def output_frame_count(settings: Settings, frame_count: int) -> int:
+    """How many frames the output of a ``frame_count``-frame clip has (checks the settings against the clip)."""
     settings.validate_for_clip(frame_count)
     if settings.mode == "shift" and settings.edges == "trim":
         return frame_count - settings.reach
@@ -95,11 +110,7 @@ def plan_frame(settings: Settings, frame_count: int, index: int) -> FramePlan:
 
 def plan_frames(settings: Settings, frame_count: int, start: int = 0, stop: int | None = None) -> Iterator[FramePlan]:
     """Plans of output frames ``start`` to ``stop - 1`` (a half-open range, like a Python slice)."""
-    total = output_frame_count(settings, frame_count)
-    stop = total if stop is None else stop
-    if not 0 <= start < stop <= total:
-        raise ValueError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
-    for index in range(start, stop):
+    for index in frame_range(output_frame_count(settings, frame_count), start, stop):
         yield plan_frame(settings, frame_count, index)
 
 

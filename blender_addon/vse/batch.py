@@ -45,9 +45,9 @@ from pathlib import Path
 
 import bpy
 
-from ..core.effect import MotionEffect
 from ..core.rates import DEFAULT_FPS, blender_fps
 from ..core.settings import Settings, SettingsError
+from ..core.timing import FrameRangeError, frame_range, output_size
 from ..media.paths import (
     MediaError,
     NumberedName,
@@ -339,10 +339,10 @@ def clean_up_before_exit() -> None:
 
 
 def _render_range(total: int, start: int, stop: int | None) -> range:
-    stop = total if stop is None else stop
-    if not 0 <= start < stop <= total:
-        raise VseSettingsError(f"frame range {start}:{stop} is outside the output (frames 0 to {total - 1})")
-    return range(start, stop)
+    try:
+        return frame_range(total, start, stop)
+    except FrameRangeError as error:
+        raise VseSettingsError(str(error)) from None
 
 
 def render_with_vse(
@@ -385,7 +385,7 @@ def render_with_vse(
             raise VseSettingsError(f"{source_path}: {error}") from None
         scene.render.fps, scene.render.fps_base = blender_fps(rate)
         source_width, source_height = _source_size(strip)
-        height, width = MotionEffect(settings, (source_height, source_width, 3)).output_shape[:2]
+        width, height = output_size(settings, source_width, source_height)
         scene.render.resolution_x, scene.render.resolution_y = width, height  # twice the source for side/stacked
         scene.render.resolution_percentage = 100
         try:
