@@ -103,3 +103,33 @@ def test_band_is_checked_against_what_a_segment_can_show():
 def test_a_band_limits_the_search():
     (peak,) = peaks(swinging_clip([Swing(1.0, 20, 40), Swing(4.0, 100, 40, amplitude=3)]), band=(2.0, 8.0))
     assert within(peak.hz, 4.0)
+
+
+def test_frequency_map_colours_each_block_by_its_rate():
+    from blender_addon.core.frequency_map import FrequencyMap
+
+    swings = [Swing(0.8, 10, 20, size=40, amplitude=4), Swing(3.1, 110, 60, size=40, amplitude=3)]
+    frequency_map = None
+    for frame in swinging_clip(swings, noise=3.0):
+        frequency_map = frequency_map or FrequencyMap(frame.shape, FPS, 300)
+        frequency_map.add(frame)
+    hz, strength = frequency_map.result()
+    block = frequency_map.layout.block
+    confident = strength >= CONFIDENT_STRENGTH
+    left = hz[(20 + 20) // block, (10 + 20) // block]
+    right = hz[(60 + 20) // block, (110 + 20) // block]
+    assert within(left, 0.8) or abs(left - 0.8) < 0.1, left  # the map's resolution is 0.1 Hz
+    assert abs(right - 3.1) < 0.1, right
+    corner = confident[0, -1], confident[-1, 0]  # still background, far from both
+    assert not any(corner), strength
+
+
+def test_frequency_map_blocks_grow_to_fit_the_budget():
+    from blender_addon.core.frequency_map import bytes_per_block, map_layout
+
+    small = map_layout(1920, 1080, 1800, 30, None, budget=8 << 20)
+    large = map_layout(1920, 1080, 1800, 30, None, budget=64 << 20)
+    assert small.block > large.block
+    for layout in (small, large):
+        band = (0.2, 15.0)
+        assert layout.blocks * bytes_per_block(layout.length, 30, band) <= (8 << 20 if layout is small else 64 << 20)

@@ -30,7 +30,7 @@ MIN_PROMINENCE = 8.0  # a peak that stands less above the power around it is tak
 CONFIDENT_STRENGTH = 30.0  # a peak this many times the power around it is a clear rhythm
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
 WORK_WIDTH = 320  # frames are compared at about this width
-_GRID_WORK = 4_000_000  # numbers a fit's working arrays hold at once (bounds its memory)
+_GRID_WORK = 1_000_000  # numbers a fit's working arrays hold at once (bounds its memory)
 _SIGNALS_AT_ONCE = 256  # signals whose peaks are found at once (bounds the background's memory)
 
 
@@ -116,17 +116,23 @@ class Spectra:
         columns = samples.reshape(count, signals * components)
         times = (np.arange(count) - (count - 1) / 2) / self.rate
         line = np.stack([np.ones(count), times * self.rate / count])  # the drift the fit takes up
-        block = max(1, _GRID_WORK // (count * (4 + signals * components)))
+        on_line = line @ columns
+        block = max(1, _GRID_WORK // (4 * (count + signals * components)))
         for first in range(0, len(self.grid), block):
-            freqs = self.grid[first:first + block]
-            phase = 2 * np.pi * freqs[:, None] * times[None, :]
-            basis = np.stack([np.cos(phase), np.sin(phase)], axis=1)  # (F, 2, n)
-            design = np.concatenate([basis, np.broadcast_to(line, (len(freqs), 2, count))], axis=1)  # (F, 4, n)
+            phase = 2 * np.pi * self.grid[first:first + block, None] * times[None, :]
+            waves = (np.cos(phase), np.sin(phase))
+            design = np.stack([*waves, *np.broadcast_to(line[:, None, :], (2, len(phase), count))], axis=1)
             gram = design @ design.transpose(0, 2, 1)  # (F, 4, 4)
             gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None]
-            amplitudes = np.linalg.solve(gram, design @ columns)[:, :2]  # cosine and sine: (F, 2, S * C)
-            amplitudes = amplitudes.reshape(len(freqs), 2, signals, components)
-            self._matrices[first:first + block] += np.einsum("fksc,fksd->fscd", amplitudes, amplitudes)
+            projected = np.stack([waves[0] @ columns, waves[1] @ columns,
+                                  *np.broadcast_to(on_line[:, None, :], (2, len(phase), on_line.shape[1]))], axis=1)
+            amplitudes = np.linalg.solve(gram, projected)[:, :2].reshape(len(phase), 2, signals, components)
+            for row in range(components):
+                for column in range(row, components):
+                    product = (amplitudes[..., row] * amplitudes[..., column]).sum(axis=1)  # (F, S)
+                    self._matrices[first:first + block, :, row, column] += product
+                    if column != row:
+                        self._matrices[first:first + block, :, column, row] += product
 
     def power(self) -> np.ndarray:
         """Power along each signal's main axis of motion at each grid frequency (mean over segments): (F, S)."""
@@ -196,40 +202,63 @@ def _background(power: np.ndarray, oversample: int) -> np.ndarray:
     return np.maximum(np.median(around, axis=1), floor)
 
 
+class MovingFlow:
+    """Optical flow between consecutive frames on a grid of ``work`` (width, height) cells, in frame pixels per
+    cell, with slower flow than :data:`STILL_SPEED` set to zero. Frames are resized to the grid (their
+    ``shape``, or ``padded`` with their edges repeated first). Needs OpenCV."""
+
+    def __init__(self, shape: tuple[int, ...], work: tuple[int, int], padded: tuple[int, int] | None = None) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._work, self._padded = work, padded
+        frame_size = padded or (shape[1], shape[0])
+        self.to_frame = np.array([frame_size[0] / work[0], frame_size[1] / work[1]])
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._previous: np.ndarray | None = None
+
+    def step(self, frame: np.ndarray) -> np.ndarray | None:
+        """The flow from the previous frame to ``frame`` (H, W, 2), ``None`` for the first frame."""
+        cv2 = self._cv2
+        gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if self._padded is not None:
+            height, width = gray.shape
+            gray = cv2.copyMakeBorder(gray, 0, self._padded[1] - height, 0, self._padded[0] - width,
+                                      cv2.BORDER_REPLICATE)
+        gray = cv2.resize(gray, self._work, interpolation=cv2.INTER_AREA)
+        previous, self._previous = self._previous, gray
+        if previous is None:
+            return None
+        flow = self._dis.calc(previous, gray, None)
+        flow *= self.to_frame.astype(np.float32)
+        flow[np.hypot(flow[..., 0], flow[..., 1]) < STILL_SPEED] = 0
+        return flow
+
+
 class RegionDisplacement:
     """Each region's displacement (x, y in pixels, y down), summed frame by frame from the mean optical flow of
     its moving pixels; fed BGR or gray frames in order. Needs OpenCV."""
 
     def __init__(self, shape: tuple[int, ...], regions: Sequence[tuple[int, int, int, int]]) -> None:
-        import cv2
-
-        self._cv2 = cv2
         height, width = shape[:2]
         scale = min(1.0, WORK_WIDTH / width)
-        self._work = (max(8, round(width * scale)), max(8, round(height * scale)))
-        self._to_frame = (width / self._work[0], height / self._work[1])
-        self._cells = [self._cells_of(region, width, height) for region in regions]
-        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        self._previous: np.ndarray | None = None
+        work = (max(8, round(width * scale)), max(8, round(height * scale)))
+        self._flow = MovingFlow(shape, work)
+        self._cells = [_cells_of(region, work[0] / width, work[1] / height) for region in regions]
         self.positions = np.zeros((len(regions), 2))
-
-    def _cells_of(self, region: tuple[int, int, int, int], width: int, height: int) -> tuple[slice, slice, int]:
-        x, y, w, h = region
-        sx, sy = self._work[0] / width, self._work[1] / height
-        left, top = int(x * sx), int(y * sy)
-        right, bottom = max(int(np.ceil((x + w) * sx)), left + 1), max(int(np.ceil((y + h) * sy)), top + 1)
-        return slice(top, bottom), slice(left, right), (bottom - top) * (right - left)
 
     def add(self, frame: np.ndarray) -> np.ndarray:
         """The regions' displacements after ``frame`` (a copy: rows of x, y)."""
-        cv2 = self._cv2
-        gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        gray = cv2.resize(gray, self._work, interpolation=cv2.INTER_AREA)
-        if self._previous is not None:
-            flow = self._flow.calc(self._previous, gray, None)
-            flow[np.hypot(flow[..., 0], flow[..., 1]) < STILL_SPEED / self._to_frame[0]] = 0
+        flow = self._flow.step(frame)
+        if flow is not None:
             for index, (rows, cols, area) in enumerate(self._cells):
-                moved = flow[rows, cols].reshape(-1, 2).sum(axis=0) / area
-                self.positions[index] += moved * self._to_frame
-        self._previous = gray
+                self.positions[index] += flow[rows, cols].reshape(-1, 2).sum(axis=0) / area
         return self.positions.copy()
+
+
+def _cells_of(region: tuple[int, int, int, int], sx: float, sy: float) -> tuple[slice, slice, int]:
+    """The flow cells a region covers (at ``sx``, ``sy`` cells per pixel), and how many."""
+    x, y, w, h = region
+    left, top = int(x * sx), int(y * sy)
+    right, bottom = max(int(np.ceil((x + w) * sx)), left + 1), max(int(np.ceil((y + h) * sy)), top + 1)
+    return slice(top, bottom), slice(left, right), (bottom - top) * (right - left)
