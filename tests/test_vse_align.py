@@ -119,10 +119,11 @@ def test_what_the_rig_cannot_align_is_refused_with_the_way_out(handheld_pngs, op
 
 def test_an_image_strip_showing_part_of_its_folder_is_refused_as_a_rig_error(handheld_pngs):
     """The alignment is estimated from the whole folder, as the exact engine reads it: a strip of some of its
-    images is refused with the rig's one-line error."""
+    images is refused with the rig's one-line error, before any of the rig is built."""
     scene, strip = scene_with(handheld_pngs[:6])  # 6 of the folder's 12 images
     with pytest.raises(record.RigError, match="reads whole image folders"):
         build.build_rig(scene, strip, Settings(align="shift"))
+    assert [s.name for s in scene.sequence_editor.strips_all] == ["shaky"]
 
 
 def test_frames_without_texture_are_announced(tmp_path):

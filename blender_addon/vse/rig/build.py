@@ -22,7 +22,7 @@ from ..strips import (
     visible_span,
 )
 from .checks import check_edit, check_media, check_settings, source_problem
-from .layers import build_helpers, shown_span
+from .layers import build_helpers, prepare_helpers, shown_span
 from .record import (
     BLEND,
     RECORD_VERSION,
@@ -52,6 +52,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     check_media(strip)
     frames = check_settings(scene, strip, settings)
     check_edit(strip, frames)
+    estimates = prepare_helpers(scene, strip, frames)
     strips = container(strip)
     channel = strip.channel
     shown = visible_span(strip)
@@ -65,7 +66,7 @@ def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings
     _hand_over_blend(strip, rig)  # the rig sits in the edit as the source did; inside, the source is opaque
     strip.blend_type, strip.blend_alpha = "ALPHA_OVER", 1.0
     rig[RIG_KEY] = {"version": RECORD_VERSION, "settings": settings.to_dict()}
-    build_helpers(scene, rig, strip, frames)
+    build_helpers(scene, rig, strip, frames, estimates)
     rig.channel = channel
     make_active(scene, rig)
     return rig
@@ -87,11 +88,12 @@ def update_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, settings: Setti
     frames = check_settings(scene, source, settings)
     check_edit(source, frames)
     placed = _kept_span(rig, source, frames)
+    estimates = prepare_helpers(scene, source, frames)
     channel = rig.channel
     tweaks = hand_edits.take(scene, rig, helper_strips(rig), rig[RIG_KEY].get("helpers", {}))
     _remove_helpers(rig)
     rig[RIG_KEY]["settings"] = settings.to_dict()
-    build_helpers(scene, rig, source, frames, placed)
+    build_helpers(scene, rig, source, frames, estimates, placed)
     rig.channel = channel
     return hand_edits.put_back(scene, rig, tweaks, rig[RIG_KEY]["helpers"])
 

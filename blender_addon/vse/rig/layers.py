@@ -68,22 +68,29 @@ def shown_span(source: bpy.types.Strip, settings: Settings) -> Span:
     return rig_plan.shown_span(settings, visible_span(source), partner_span(source, settings))
 
 
+def prepare_helpers(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Settings) -> tuple | None:
+    """What building the helpers needs before the scene is touched, so that a refusal leaves no half-built
+    rig: some frame with a partner, and the alignment's estimates (``None`` without alignment), made once
+    for the partner and every trail copy. Raises :class:`RigError`."""
+    if not partner_span(source, settings):
+        raise RigError(f"offset {settings.offset} leaves no frame of '{source.name}' with a partner")
+    if settings.align == "none":
+        return None
+    try:
+        return align_keys.partner_keys(scene, source, settings)
+    except align_keys.AlignKeysError as error:
+        raise RigError(str(error)) from None
+
+
 def build_helpers(
     scene: bpy.types.Scene, rig: bpy.types.MetaStrip, source: bpy.types.Strip, settings: Settings,
-    placed: Span | None = None,
+    estimates: tuple | None, placed: Span | None = None,
 ) -> None:
-    """The helpers around ``source`` for ``settings``; the rig shows ``placed`` (by default, all it can show)."""
+    """The helpers around ``source`` for ``settings`` (``estimates``: :func:`prepare_helpers`'); the rig shows
+    ``placed`` (by default, all it can show)."""
     visible = visible_span(source)
     paired = partner_span(source, settings)
-    if not paired:
-        raise RigError(f"offset {settings.offset} leaves no frame of '{source.name}' with a partner")
     base = f"{source.name} "
-    estimates = None  # the alignment's, made once for the partner and every trail copy
-    if settings.align != "none":
-        try:
-            estimates = align_keys.partner_keys(scene, source, settings)
-        except align_keys.AlignKeysError as error:
-            raise RigError(str(error)) from None
     _build_motion(scene, rig.strips, source, settings, base, estimates)
     shown = shown_span(source, settings)
     staged = rig_plan.staged_span(settings, visible, paired)
