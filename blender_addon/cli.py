@@ -522,8 +522,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
         raise UsageError("no input given: name a video, an image folder or pattern, or use --sample (or --blend)")
     # A stream URL stays text: as a Path, "http://host/a" would become "http:/host/a".
     input_path = SAMPLES[args.sample] if args.sample else args.input if is_url(args.input) else Path(args.input)
-    _refuse_options_the_mode_ignores(args)
-    _refuse_options_the_look_ignores(args, settings)
+    _refuse_options_that_do_nothing(args, settings)
     output = Path(args.output) if args.output else default_output(
         input_path, settings, args.frames, args.sample, args.engine
     )
@@ -605,27 +604,23 @@ def _vse_can_render(input_path: Path) -> int | None:
     return source.frame_count
 
 
-def _refuse_options_the_mode_ignores(args: argparse.Namespace) -> None:
-    """``--offset`` means nothing in freeze mode, nor ``--reference`` in shift mode: say so rather than ignore it."""
-    mode = args.mode or (PRESETS[args.preset].get("mode", "shift") if getattr(args, "preset", None) else "shift")
-    ignored = {"freeze": ("offset",), "shift": ("reference",)}[mode]
-    given = [option_flag(OPTIONS_BY_NAME[name]) for name in ignored if getattr(args, name, None) is not None]
-    if given:
-        other = "--mode shift" if mode == "freeze" else "--mode freeze"
-        raise UsageError(f"{', '.join(given)} applies to {other} only; this render uses --mode {mode}")
+def _refuse_options_that_do_nothing(args: argparse.Namespace, settings: Settings) -> None:
+    """An option given where it does nothing (the option table's ``applies_with``: ``--mix`` with another look than
+    gray, ``--glow-radius`` without ``--glow``): say so rather than ignore it. Values from a preset, and switching
+    an on/off option off, are let be."""
 
+    def flag(option: Option) -> str:
+        return option_flag(option) if has_own_flag(option) else option.label.lower()
 
-def _refuse_options_the_look_ignores(args: argparse.Namespace, settings: Settings) -> None:
-    """An option given where it does nothing (its ``applies_with`` in the option table, such as ``--flow-legend``
-    without the flow look): say so rather than ignore it."""
-    for option in explicit_options(args):
-        if option.applies_with is None or getattr(args, option.name) is False:
-            continue
-        name, value = option.applies_with
-        if getattr(settings, name) != value:
-            needed = OPTIONS_BY_NAME[name]
-            flag = option_flag(needed) if needed.kind is bool else f"{option_flag(needed)} {value}"
-            raise UsageError(f"{option_flag(option)} applies with {flag} only: add it, or leave this out")
+    given = _unfold({option.name: getattr(args, option.name) for option in explicit_options(args)})
+    for name, value in given.items():
+        unmet = () if value is False or name in UNIT_OPTIONS else OPTIONS_BY_NAME[name].unmet(settings)
+        if unmet:
+            needed = OPTIONS_BY_NAME[unmet[0].name]
+            have = getattr(settings, needed.name)
+            have = ("on" if have else "off") if needed.kind is bool else f"{have:g}" if needed.kind is float else have
+            raise UsageError(_in_flag_terms(f"{name} applies with {' and '.join(when.text(flag) for when in unmet)} "
+                                            f"only; this render has {flag(needed)} {have}"))
 
 
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:

@@ -196,6 +196,9 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("movie", ["--flow-legend"], 2, "--flow-legend applies with --look flow only"),
         ("movie", ["--print-ffmpeg", "--frames", "2:5"], 2, "--print-ffmpeg prints the command for the whole clip"),
         ("movie", ["--blue-delay", "3"], 2, "--blue-delay applies with --time-colour only"),
+        ("movie", ["--look", "difference", "--mix", "0.3"], 2, "--mix applies with --look gray only"),
+        ("movie", ["--glow-radius", "3"], 2, "--glow-radius applies with --glow above 0 only"),
+        ("movie", ["--matte-threshold", "5"], 2, "--matte-threshold applies with --look matte only"),
     ],
 )
 @pytest.mark.parametrize("engine", ["exact", "vse"])

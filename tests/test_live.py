@@ -28,7 +28,7 @@ from blender_addon.live import keys as live_keys
 from blender_addon.live.keys import LiveState, Toggle
 from blender_addon.live.motion import LiveMotion
 from blender_addon.live.pipeline import LiveFrame, LivePipeline
-from blender_addon.live.status import FpsMeter, status_line
+from blender_addon.live.status import FpsMeter, describe_settings, status_line
 from blender_addon.live.window import compose
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,6 +279,8 @@ def test_status_line_shows_settings_fps_drops_and_recording():
     line = status_line(Settings(offset=3, amplify=2.0, time_colour=True), 29.5, 30.0, 7, 65.0)
     assert line == "shift 3  gray  amplify 2  time_colour | 29.5 fps (source 30.0) | dropped 7 | REC 1:05"
     assert status_line(Settings(mode="freeze", reference=9), None, None, 0, None) == "freeze @9  gray | -- fps"
+    # An option that does nothing with the others (the glow radius without glow) is not listed.
+    assert describe_settings(Settings(glow_radius=3.0, look="difference", mix=0.3)) == "shift 1  difference"
 
 
 # --- fps meter -----------------------------------------------------------------------------------

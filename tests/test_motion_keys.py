@@ -11,7 +11,7 @@ import pytest
 from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
 
 from blender_addon import cli
-from blender_addon.core.settings import Settings
+from blender_addon.core.settings import LOOKS, MODES, OPTIONS_BY_NAME, Settings, acting_options
 from blender_addon.vse import motion_keys
 from blender_addon.vse.rig import record
 from blender_addon.vse.strips import channelbag
@@ -146,6 +146,23 @@ def test_the_panel_shows_the_flow_options_with_the_flow_look():
         draw_settings(layout, group)
         assert ("flow_scale" in layout.drawn and "flow_legend" in layout.drawn) is shown
         assert any("Bake Motion renders it" in line for line in layout.drawn) is shown
+
+
+def test_the_panel_draws_exactly_the_options_that_act():
+    from blender_addon.ui.panel import draw_settings
+
+    group = new_scene().motion_extraction
+    for look, mode in ((look.value, mode.value) for look in LOOKS for mode in MODES):
+        for gates in ({}, {"glow": 1.5, "tint": True, "overlay": "multiply", "delay_unit": "seconds"},
+                      {"time_colour": True, "channel_delay_unit": "seconds"}):
+            for name, value in {"look": look, "mode": mode, "glow": 0.0, "tint": False, "overlay": "none",
+                                "delay_unit": "frames", "time_colour": False, **gates}.items():
+                setattr(group, name, value)
+            layout = Layout()
+            draw_settings(layout, group)
+            drawn = [name for name in layout.drawn if name in OPTIONS_BY_NAME]
+            assert drawn == [option.name for option in acting_options(group)], (look, mode, gates)
+            assert ("glow_radius" in drawn, "tint_colour" in drawn) == (bool(gates.get("glow")), "tint" in gates)
 
 
 def test_key_motion_data_under_way_shows_progress_and_esc_leaves_the_keys(movie, monkeypatch):

@@ -112,7 +112,8 @@ class MotionEffect:
         self.still_value = int(amplify_table(settings)[self.pivot])
         self._flow = FlowLook(settings, self.shape) if settings.look == "flow" else None
         self._combiner = self._flow or Combiner(settings, self.shape)
-        self._legend = legend(legend_size(height, width), settings.flow_scale) if settings.flow_legend else None
+        self._legend = (legend(legend_size(height, width), settings.flow_scale)
+                        if settings.flow_legend and self._flow is not None else None)
         self._pre_blur = Blur(settings.pre_blur) if settings.pre_blur > 0 else None
         self._blurred: OrderedDict[int, np.ndarray] = OrderedDict()  # input frame index -> pre-blurred frame
         frame_bytes = max(int(np.prod(self.shape)), 1)

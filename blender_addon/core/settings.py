@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -68,6 +68,36 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class When:
+    """One condition on another setting for an option to act: the setting has one of ``values``, none
+    of ``unless``, or a number ``above`` a bound (``When("glow", above=0)``)."""
+
+    name: str
+    values: tuple[Any, ...] = ()
+    unless: tuple[Any, ...] = ()
+    above: float | None = None
+
+    def holds(self, settings: Any) -> bool:
+        """Whether ``settings`` (a :class:`Settings`, or anything with the same attributes such as the
+        panel's property group) meet the condition."""
+        value = getattr(settings, self.name)
+        if self.above is not None:
+            return value > self.above
+        return value not in self.unless if self.unless else value in self.values
+
+    def text(self, name: Callable[[Option], str]) -> str:
+        """The condition in words, with the setting written by ``name``: ``--glow above 0``, ``--look gray``."""
+        option = OPTIONS_BY_NAME[self.name]
+        if self.above is not None:
+            return f"{name(option)} above {self.above:g}"
+        if self.unless:
+            return f"{name(option)} other than {' or '.join(map(str, self.unless))}"
+        if self.values == (True,):
+            return name(option)
+        return f"{name(option)} {' or '.join(map(str, self.values))}"
+
+
+@dataclass(frozen=True)
 class Option:
     """Describes one setting: its type, default, range and help text."""
 
@@ -88,12 +118,27 @@ class Option:
     unit: str | None = None
     # An option the command line takes as the value of another (on/off) option's flag: ``--tint orange``.
     value_of: str | None = None
-    # (setting, value): the option acts only when that setting has that value (the flow scale with the flow look).
-    applies_with: tuple[str, Any] | None = None
+    # The option acts (changes the output) only where the other settings meet all of these; the
+    # command line refuses it given elsewhere, and the panel draws it only then.
+    applies_with: tuple[When, ...] = ()
 
     @property
     def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
+
+    def acts(self, settings: Any) -> bool:
+        """Whether this option changes the output with ``settings``' other values (see :meth:`unmet`)."""
+        return not self.unmet(settings)
+
+    def unmet(self, settings: Any) -> tuple[When, ...]:
+        """The conditions of :attr:`applies_with` that ``settings`` fail, and those of each setting they
+        name that does not act itself (a channel delay with time colour on, but in freeze mode)."""
+        failed: list[When] = []
+        for when in self.applies_with:
+            for condition in (when,) if not when.holds(settings) else OPTIONS_BY_NAME[when.name].unmet(settings):
+                if condition not in failed:
+                    failed.append(condition)
+        return tuple(failed)
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this option's type, or raise :class:`SettingsError`."""
@@ -199,6 +244,13 @@ LAYOUTS = (
 MAX_CHANNEL_DELAY = 100_000
 MAX_SECONDS = 3600.0
 
+# What options act with (see Option.applies_with).
+_SHIFT, _FREEZE = When("mode", ("shift",)), When("mode", ("freeze",))
+_IN_FRAMES, _IN_SECONDS = When("delay_unit", ("frames",)), When("delay_unit", ("seconds",))
+_TIME_COLOUR = When("time_colour", (True,))
+_CHANNELS_IN_FRAMES = (_TIME_COLOUR, When("channel_delay_unit", ("offset",)))
+_CHANNELS_IN_SECONDS = (_TIME_COLOUR, When("channel_delay_unit", ("seconds",)))
+
 OPTIONS: tuple[Option, ...] = (
     Option("mode", str, "shift", "Mode", "What each frame is compared with", choices=MODES),
     Option(
@@ -209,21 +261,25 @@ OPTIONS: tuple[Option, ...] = (
         "offset", int, 1, "Offset",
         "Shift mode: compare frame t with frame t-N; negative N compares with a future frame",
         minimum=-MAX_OFFSET, maximum=MAX_OFFSET, soft_minimum=-60, soft_maximum=60, seconds="offset_seconds",
+        applies_with=(_SHIFT, _IN_FRAMES),
     ),
     Option(
         "offset_seconds", float, 0.5, "Offset (s)",
         "Shift mode, in seconds: compare with the frame this long before (negative: after)",
         minimum=-MAX_SECONDS, maximum=MAX_SECONDS, soft_minimum=-5.0, soft_maximum=5.0, unit="delay_unit",
+        applies_with=(_SHIFT, _IN_SECONDS),
     ),
     Option(
         "reference", int, 0, "Reference Frame",
         "Freeze mode: the frame K (counted from 0) every frame is compared with",
         minimum=0, maximum=10_000_000, soft_maximum=1000, seconds="reference_seconds",
+        applies_with=(_FREEZE, _IN_FRAMES),
     ),
     Option(
         "reference_seconds", float, 0.0, "Reference Time (s)",
         "Freeze mode, in seconds: every frame is compared with the frame at this time",
         minimum=0.0, maximum=10 * MAX_SECONDS, soft_maximum=60.0, unit="delay_unit",
+        applies_with=(_FREEZE, _IN_SECONDS),
     ),
     Option(
         "align", str, "none", "Align",
@@ -236,26 +292,30 @@ OPTIONS: tuple[Option, ...] = (
         "mix", float, 0.5, "Mix",
         "Gray look: opacity of the inverted partner layer (0.5 cancels still areas exactly)",
         minimum=0.0, maximum=1.0,
+        applies_with=(When("look", ("gray",)),),
     ),
     Option(
         "matte_threshold", int, 12, "Matte Threshold",
         "Matte look: a change of this many levels or less leaves the frame black",
         minimum=0, maximum=254,
+        applies_with=(When("look", ("matte",)),),
     ),
     Option(
         "matte_softness", int, 24, "Matte Softness",
         "Matte look: how many levels above the threshold the matte takes to open fully (1: a hard edge)",
         minimum=1, maximum=255,
+        applies_with=(When("look", ("matte",)),),
     ),
     Option(
         "flow_scale", float, 4.0, "Flow Scale",
         "Flow look: the speed (pixels per frame) that shows at full brightness",
-        minimum=0.01, maximum=1000.0, soft_minimum=0.5, soft_maximum=32.0, applies_with=("look", "flow"),
+        minimum=0.01, maximum=1000.0, soft_minimum=0.5, soft_maximum=32.0,
+        applies_with=(When("look", ("flow",)),),
     ),
     Option(
         "flow_legend", bool, False, "Flow Legend",
         "Flow look: draw the colour wheel (direction as hue, speed up to the flow scale at its rim) in the "
-        "bottom-right corner", applies_with=("look", "flow"),
+        "bottom-right corner", applies_with=(When("look", ("flow",)),),
     ),
     Option(
         "amplify", float, 1.0, "Amplify",
@@ -272,46 +332,52 @@ OPTIONS: tuple[Option, ...] = (
         "edges", str, "hold", "Edges",
         "What the first |N| frames (the last |N| for N < 0), which have no partner, become",
         choices=EDGES,
+        applies_with=(_SHIFT,),
     ),
     Option(
         "time_colour", bool, False, "Time Colour",
         "Each colour channel compares with its own delay (red t-N, green t-2N, blue t-3N by default): "
         "direction and speed show as colour fringes",
+        applies_with=(_SHIFT, When("look", unless=("flow",))),
     ),
     Option(
         "channel_delay_unit", str, "offset", "Channel Delays",
         "Time colour: whether each channel's delay is a multiple of the offset or its own time in seconds",
         choices=CHANNEL_DELAY_UNITS,
+        applies_with=(_TIME_COLOUR,),
     ),
     Option(
         "red_delay", int, 1, "Red Delay", "Time colour: red compares with frame t - red_delay x N",
         minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="red_delay_seconds",
-        applies_with=("time_colour", True),
+        applies_with=_CHANNELS_IN_FRAMES,
     ),
     Option(
         "green_delay", int, 2, "Green Delay", "Time colour: green compares with frame t - green_delay x N",
         minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="green_delay_seconds",
-        applies_with=("time_colour", True),
+        applies_with=_CHANNELS_IN_FRAMES,
     ),
     Option(
         "blue_delay", int, 3, "Blue Delay", "Time colour: blue compares with frame t - blue_delay x N",
         minimum=0, maximum=MAX_CHANNEL_DELAY, soft_maximum=16, seconds="blue_delay_seconds",
-        applies_with=("time_colour", True),
+        applies_with=_CHANNELS_IN_FRAMES,
     ),
     Option(
         "red_delay_seconds", float, 0.1, "Red Delay (s)",
         "Time colour, in seconds: red compares with the frame this long before (after, for a negative offset)",
         minimum=0.0, maximum=MAX_SECONDS, soft_maximum=2.0, unit="channel_delay_unit",
+        applies_with=_CHANNELS_IN_SECONDS,
     ),
     Option(
         "green_delay_seconds", float, 0.2, "Green Delay (s)",
         "Time colour, in seconds: green compares with the frame this long before (after, for a negative offset)",
         minimum=0.0, maximum=MAX_SECONDS, soft_maximum=2.0, unit="channel_delay_unit",
+        applies_with=_CHANNELS_IN_SECONDS,
     ),
     Option(
         "blue_delay_seconds", float, 0.3, "Blue Delay (s)",
         "Time colour, in seconds: blue compares with the frame this long before (after, for a negative offset)",
         minimum=0.0, maximum=MAX_SECONDS, soft_maximum=2.0, unit="channel_delay_unit",
+        applies_with=_CHANNELS_IN_SECONDS,
     ),
     Option(
         "trails", float, 0.0, "Trails",
@@ -326,10 +392,12 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "glow_radius", float, 8.0, "Glow Radius", "Blur radius of the glow (Gaussian sigma, in pixels)",
         minimum=0.5, maximum=200.0, soft_maximum=50.0,
+        applies_with=(When("glow", above=0),),
     ),
     Option(
         "glow_threshold", int, 8, "Glow Threshold", "Motion weaker than this many levels does not glow",
         minimum=0, maximum=255,
+        applies_with=(When("glow", above=0),),
     ),
     Option(
         "saturation", float, 1.0, "Saturation",
@@ -341,16 +409,23 @@ OPTIONS: tuple[Option, ...] = (
         "tint_colour", Colour, "#ff8800", "Tint Colour",
         "The colour motion takes with tint on: strong motion shows it fully, still areas keep the still level",
         value_of="tint",
+        applies_with=(When("tint", (True,)),),
     ),
     Option("overlay", str, "none", "Overlay", "Combine the motion layer with the original frame", choices=OVERLAYS),
     Option(
         "overlay_strength", float, 1.0, "Overlay Strength", "How much of the overlay is applied (0 to 1)",
         minimum=0.0, maximum=1.0,
+        applies_with=(When("overlay", ("multiply", "screen")),),
     ),
     Option("layout", str, "motion", "Layout", "What the output frame shows", choices=LAYOUTS),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+
+
+def acting_options(settings: Any) -> tuple[Option, ...]:
+    """The options that change the output with ``settings``' values, in the table's order: what the panel draws."""
+    return tuple(option for option in OPTIONS if option.acts(settings))
 
 
 @dataclass(frozen=True)

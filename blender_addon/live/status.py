@@ -6,15 +6,17 @@ from collections import deque
 
 import numpy as np
 
-from ..core.settings import OPTIONS_BY_NAME, Settings
+from ..core.settings import OPTIONS_BY_NAME, Settings, acting_options
 
 
 def describe_settings(settings: Settings) -> str:
-    """The settings in a few words for the overlay: mode, look, and every other option not at its default."""
+    """The settings in a few words for the overlay: mode, look, and every other option that acts (its
+    ``applies_with``) and is not at its default."""
     head = f"shift {settings.offset}" if settings.mode == "shift" else f"freeze @{settings.reference}"
+    values = settings.to_dict()
     others = [
         name if value is True else f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-        for name, value in settings.to_dict().items()
+        for name, value in ((option.name, values[option.name]) for option in acting_options(settings))
         if name not in ("mode", "offset", "reference", "look") and value != OPTIONS_BY_NAME[name].default
     ]
     return "  ".join([head, settings.look, *others])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from ..core import rig_plan
-from ..core.settings import SettingsError
+from ..core.settings import OPTIONS, SettingsError, acting_options
 from ..vse import colors
 from ..vse.rig.checks import edit_problem, framing_note, layout_problem, media_problem, rig_problem, source_problem
 from ..vse.rig.record import rig_of
@@ -22,56 +22,48 @@ from .presets import SEQUENCER_MT_motion_extraction_presets, SEQUENCER_OT_motion
 from .props import PROPERTY_NAME, settings_from_group
 from .registration import classes_with_strip_menu
 
+# How the panel draws an option (which options it draws is the option table's ``applies_with``).
+_STYLES = {"delay_unit": {"expand": True}, "channel_delay_unit": {"expand": True}, "mix": {"slider": True},
+           "trails": {"slider": True}, "saturation": {"slider": True}, "overlay_strength": {"slider": True}}
+# Options drawn close together in one column when they follow each other.
+_COLUMNS = (
+    {"matte_threshold", "matte_softness"},
+    {f"{channel}_delay{unit}" for channel in ("red", "green", "blue") for unit in ("", "_seconds")},
+    {"glow_radius", "glow_threshold"},
+)
+
+
+def _notes(group: bpy.types.PropertyGroup) -> dict[str, str]:
+    """What the rig makes of a setting, drawn under the option it follows."""
+    notes = {"flow_legend": "Strips cannot compute optical flow: Bake Motion renders it"}
+    if group.align == "perspective":
+        notes["align"] = "Strips cannot take a perspective: Bake Motion renders it"
+    elif group.align != "none":
+        notes["align"] = "Keyed on the partner's transform (Update estimates again)"
+    return notes
+
 
 def draw_settings(layout: bpy.types.UILayout, group: bpy.types.PropertyGroup) -> None:
-    """The settings, showing only those that apply to the chosen mode and look."""
+    """The settings that act with the chosen ones (:func:`acting_options`), in the option table's order."""
     layout.use_property_split = True
     layout.use_property_decorate = False
-    layout.prop(group, "mode")
-    layout.prop(group, "delay_unit", expand=True)
-    seconds = "_seconds" if group.delay_unit == "seconds" else ""
-    layout.prop(group, ("offset" if group.mode == "shift" else "reference") + seconds)
-    layout.prop(group, "align")
-    if group.align == "perspective":
-        layout.label(text="Strips cannot take a perspective: Bake Motion renders it", icon="INFO")
-    elif group.align != "none":
-        layout.label(text="Keyed on the partner's transform (Update estimates again)", icon="INFO")
-    layout.prop(group, "look")
-    if group.look == "gray":
-        layout.prop(group, "mix", slider=True)
-    if group.look == "matte":
-        column = layout.column(align=True)
-        column.prop(group, "matte_threshold")
-        column.prop(group, "matte_softness")
-    if group.look == "flow":
-        layout.prop(group, "flow_scale")
-        layout.prop(group, "flow_legend")
-        layout.label(text="Strips cannot compute optical flow: Bake Motion renders it", icon="INFO")
-    layout.prop(group, "amplify")
-    layout.prop(group, "pre_blur")
-    if group.mode == "shift":
-        layout.prop(group, "edges")
-        layout.prop(group, "time_colour")
-        if group.time_colour:
-            layout.prop(group, "channel_delay_unit", expand=True)
-            seconds = "_seconds" if group.channel_delay_unit == "seconds" else ""
-            column = layout.column(align=True)
-            for name in ("red_delay", "green_delay", "blue_delay"):
-                column.prop(group, name + seconds)
-    layout.prop(group, "trails", slider=True)
-    layout.prop(group, "glow")
-    if group.glow > 0:
-        column = layout.column(align=True)
-        column.prop(group, "glow_radius")
-        column.prop(group, "glow_threshold")
-    layout.prop(group, "saturation", slider=True)
-    row = layout.row(heading="Tint")
-    row.prop(group, "tint", text="")
-    row.prop(group, "tint_colour", text="")
-    layout.prop(group, "overlay")
-    if group.overlay != "none":
-        layout.prop(group, "overlay_strength", slider=True)
-    layout.prop(group, "layout")
+    notes = _notes(group)
+    rows: dict[str, bpy.types.UILayout] = {}  # an on/off option's row, where the option giving its value goes
+    column, together = layout, None
+    for option in acting_options(group):
+        if option.value_of:
+            rows[option.value_of].prop(group, option.name, text="")
+            continue
+        if together is None or option.name not in together:
+            together = next((names for names in _COLUMNS if option.name in names), None)
+            column = layout if together is None else layout.column(align=True)
+        if any(other.value_of == option.name for other in OPTIONS):
+            rows[option.name] = column.row(heading=option.label)
+            rows[option.name].prop(group, option.name, text="")
+        else:
+            column.prop(group, option.name, **_STYLES.get(option.name, {}))
+        if option.name in notes:
+            layout.label(text=notes[option.name], icon="INFO")
 
 
 def draw_presets(layout: bpy.types.UILayout) -> None:
