@@ -184,7 +184,7 @@ def test_a_rig_with_damaged_settings_is_shown_with_the_way_back(png_files):
     assert not any(line.startswith(problem) for line in drawn(scene))
 
 
-def test_a_rig_that_lost_its_source_is_shown_and_removed(png_files):
+def test_a_rig_that_lost_its_source_is_shown_and_removed(png_files, capfd):
     scene = new_scene()
     a, b, title = two_shots_and_a_title(scene, png_files)
     before = places(scene)
@@ -194,7 +194,13 @@ def test_a_rig_that_lost_its_source_is_shown_and_removed(png_files):
     message = ("Rig 'a Motion' has lost its source strip: Remove deletes what is left of the rig, Undo may bring "
                "the source back")
     assert message in drawn(scene)
+    capfd.readouterr()
     assert not fit_layout_poll(scene)
+    for name in ("motion_bake", "motion_key"):  # the panel's line as the reason, no traceback
+        with pytest.raises(RuntimeError) as refused:
+            getattr(bpy.ops.sequencer, name)()
+        assert str(refused.value).endswith(message)
+    assert "Traceback" not in "".join(capfd.readouterr())
     with pytest.raises(RuntimeError, match="has lost its source strip"):
         bpy.ops.sequencer.motion_extract_update()
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}

@@ -32,8 +32,8 @@ from ..core.settings import Settings, SettingsError
 from ..core.timing import Span, output_frame_count, output_range, plan_frame
 from ..media.paths import MediaError, bake_output
 from .compat import timing
-from .rig.checks import media_problem
-from .rig.record import SOURCE_TYPES, rig_of, rig_source
+from .rig.checks import media_problem, rig_problem
+from .rig.record import SOURCE_TYPES, RigError, rig_of, rig_source
 from .strips import container, free_channel, make_active, media_frame_count, media_rate, strip_input
 
 BAKE_KEY = "motion_extraction_bake"
@@ -101,7 +101,10 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
         return source, strip, strip
     found = rig_of(strip)
     if found is not None:
-        return rig_source(found), found, None
+        try:
+            return rig_source(found), found, None
+        except RigError:  # the panel's line: what is wrong and how to recover
+            raise BakeError(rig_problem(found)) from None
     if strip.type not in SOURCE_TYPES:
         raise BakeError(f"'{strip.name}' is a {strip.type.lower()} strip, not a movie or image strip")
     return strip, strip, None
