@@ -133,3 +133,52 @@ def test_frequency_map_blocks_grow_to_fit_the_budget():
     for layout in (small, large):
         band = (0.2, 15.0)
         assert layout.blocks * bytes_per_block(layout.length, 30, band) <= (8 << 20 if layout is small else 64 << 20)
+
+
+def small_report():
+    from blender_addon.core.frequency import RegionFrequencies
+
+    frequencies = None
+    for frame in swinging_clip([Swing(1.1, 20, 40)], frames=120):
+        frequencies = frequencies or RegionFrequencies(frame.shape, FPS, 120, [("left", 0, 0, 80, 120)])
+        frequencies.add(frame)
+    return frequencies.report()
+
+
+def test_spectrum_files(tmp_path):
+    import csv
+    import json
+
+    from blender_addon.media.spectrum import SpectrumPlotWriter, SpectrumWriter
+
+    report = small_report()
+    assert list(report.peaks) == ["frame", "left"]
+    for name in ("s.json", "s.csv", "s.png"):
+        writer = (SpectrumPlotWriter if name.endswith(".png") else SpectrumWriter)(tmp_path / name)
+        writer.commit(report)
+    found = json.loads((tmp_path / "s.json").read_text())
+    assert found["rate"] == FPS and found["band"] == list(report.band)
+    left = found["regions"]["left"]
+    assert within(left["dominant_hz"], 1.1) and left["per_minute"] == 60 * left["dominant_hz"]
+    assert left["strength"] > CONFIDENT_STRENGTH and len(left["spectrum"][0]) == 2
+    rows = list(csv.DictReader((tmp_path / "s.csv").open()))
+    assert {row["region"] for row in rows} == {"frame", "left"}
+    assert len(rows) == 2 * len(report.peaks["left"].spectrum)
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["s.csv", "s.json", "s.png"]  # no temporaries
+
+
+def test_spectrum_files_refuse_other_names_and_leave_nothing_when_discarded(tmp_path):
+    from blender_addon.media.paths import MediaError
+    from blender_addon.media.spectrum import FrequencyMapWriter, SpectrumWriter
+
+    with pytest.raises(MediaError, match="spectrum is written as .csv or .json"):
+        SpectrumWriter(tmp_path / "s.txt")
+    with pytest.raises(MediaError, match=".png"):
+        FrequencyMapWriter(tmp_path / "m.jpg")
+    (tmp_path / "taken.json").write_text("{}")
+    with pytest.raises(MediaError):
+        SpectrumWriter(tmp_path / "taken.json")
+    writer = SpectrumWriter(tmp_path / "s.json")
+    writer.discard()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken.json"]

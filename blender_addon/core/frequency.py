@@ -262,3 +262,40 @@ def _cells_of(region: tuple[int, int, int, int], sx: float, sy: float) -> tuple[
     left, top = int(x * sx), int(y * sy)
     right, bottom = max(int(np.ceil((x + w) * sx)), left + 1), max(int(np.ceil((y + h) * sy)), top + 1)
     return slice(top, bottom), slice(left, right), (bottom - top) * (right - left)
+
+
+@dataclass(frozen=True)
+class FrequencyReport:
+    """What ``--spectrum`` writes: the frame rate, the band searched, each region's :class:`Peak` (``frame`` first)."""
+
+    rate: float
+    band: tuple[float, float]
+    peaks: dict[str, Peak]
+
+    def to_dict(self) -> dict:
+        return {"rate": self.rate, "band": list(self.band), "regions": {
+            name: {"dominant_hz": peak.hz, "per_minute": peak.per_minute, "strength": peak.strength,
+                   "confident": peak.confident, "spectrum": [list(pair) for pair in peak.spectrum]}
+            for name, peak in self.peaks.items()}}
+
+
+class RegionFrequencies:
+    """Each region's dominant frequency over a clip, fed its frames in order (:meth:`add`); ``regions`` are
+    ``(name, x, y, width, height)``, the whole frame is ``frame``. Memory is bounded for any length."""
+
+    def __init__(self, shape: tuple[int, ...], rate: Fraction | float, frame_count: int,
+                 regions: Sequence[tuple[str, int, int, int, int]] = (),
+                 band: tuple[float, float] | None = None) -> None:
+        height, width = shape[:2]
+        self.names = ["frame", *(region[0] for region in regions)]
+        length = segment_length(frame_count, rate)
+        self.rate = float(rate)
+        self.band = check_band(band, length, rate) if band is not None else default_band(length, rate)
+        self._displacement = RegionDisplacement(shape, [(0, 0, width, height), *(region[1:] for region in regions)])
+        self._spectra = Spectra(rate, length, self.band, signals=len(self.names))
+
+    def add(self, frame: np.ndarray) -> None:
+        self._spectra.add(self._displacement.add(frame))
+
+    def report(self) -> FrequencyReport:
+        return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))
