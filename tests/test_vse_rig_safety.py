@@ -25,8 +25,10 @@ from vse_helpers import (
 
 import blender_addon
 from blender_addon.core.presets import PRESETS, preset_settings
+from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
 from blender_addon.ui import operators, panel, presets, props
+from blender_addon.vse import bake, strips
 from blender_addon.vse.compat import timing
 from blender_addon.vse.rig import build, checks, record
 
@@ -206,6 +208,52 @@ def test_a_rig_that_lost_its_source_is_shown_and_removed(png_files, capfd):
     assert bpy.ops.sequencer.motion_extract_remove() == {"FINISHED"}
     assert places(scene) == {name: place for name, place in before.items() if name != "a"}
     assert "a Partner" not in scene.sequence_editor.strips_all
+
+
+# --- a rig in a linked scene ---------------------------------------------------------------------------
+
+
+def test_a_rig_in_a_linked_scene_reads_its_librarys_media_and_is_not_changed(clip, tmp_path, monkeypatch):
+    for folder in ("library/media", "work/media"):
+        (tmp_path / folder).mkdir(parents=True)
+    real = write_ffv1(clip, tmp_path / "library" / "media" / "shot.mkv")
+    work = tmp_path / "work"
+    decoy = write_ffv1(SampleClip(width=128, height=72, frame_count=8, fps=clip.fps), work / "media" / "shot.mkv")
+    scene = new_scene()
+    shot = scene.sequence_editor.strips.new_movie(name="shot", filepath=str(real), channel=1, frame_start=1)
+    assert build.build_rig(scene, shot, Settings(offset=2)).name == "shot Motion"
+    library = tmp_path / "library" / "library.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library), relative_remap=True)
+    assert shot.filepath == "//media/shot.mkv"
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
+        linked.scenes = ["Scene"]
+    linked = linked.scenes[0]
+    bpy.context.window.scene = linked
+    bpy.context.workspace.sequencer_scene = linked
+    bpy.ops.wm.save_as_mainfile(filepath=str(work / "main.blend"))
+    monkeypatch.chdir(work)  # the decoy sits at the relative path from here and from the open file
+    found = linked.sequence_editor.active_strip
+    source = record.rig_source(found)
+    assert strips.strip_input(linked, source)[0] == str(real)
+    assert strips.media_size(source) == (clip.width, clip.height)
+    decoy.unlink()
+    assert checks.media_problem(source) is None and checks.layout_problem(linked, found) is None
+    assert not any("missing" in note for note in operators.rig_limits(linked, found))
+    refusal = "'Scene' is a linked scene: make it local first"
+    names = sorted(strip.name for strip in linked.sequence_editor.strips_all)
+    for name in ("motion_extract", "motion_extract_update", "motion_extract_remove", "motion_bake", "motion_key"):
+        with pytest.raises(RuntimeError) as refused:
+            getattr(bpy.ops.sequencer, name)()
+        assert str(refused.value).endswith(refusal) and "\n" not in str(refused.value).strip(), name
+    with pytest.raises(record.RigError, match=f"^{refusal}$"):
+        build.update_rig(linked, found, Settings(offset=3))
+    with pytest.raises(record.RigError, match=f"^{refusal}$"):
+        build.remove_rig(linked, found)
+    with pytest.raises(bake.BakeError, match=f"^{refusal}$"):
+        bake.plan_bake(linked, found, Settings(), ".mkv")
+    assert sorted(strip.name for strip in linked.sequence_editor.strips_all) == names
+    assert sorted(path.name for path in work.iterdir()) == ["main.blend", "media"]
 
 
 # --- 7. smaller things -------------------------------------------------------------------------------

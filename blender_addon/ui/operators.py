@@ -11,7 +11,7 @@ from ..core.settings import Settings, SettingsError
 from ..core.timing import output_size
 from ..vse import align_keys, colors
 from ..vse.rig import build, checks, record
-from ..vse.strips import active_strip, context_scene, media_frame_count, media_size
+from ..vse.strips import active_strip, context_scene, media_frame_count, media_size, scene_edit_problem
 from .props import (
     PROPERTY_NAME,
     fill_unset_properties,
@@ -25,6 +25,10 @@ def _editable_scene(cls: type[bpy.types.Operator], context: bpy.types.Context) -
     scene = context_scene(context)
     if scene is None or scene.sequence_editor is None:
         cls.poll_message_set("The scene has no sequencer strips")
+        return None
+    problem = scene_edit_problem(scene)
+    if problem:
+        cls.poll_message_set(problem)
         return None
     return scene
 
@@ -258,6 +262,10 @@ The preview keeps its own colour settings"""
         scene = context_scene(context)
         if scene is None:
             cls.poll_message_set("No scene")
+            return False
+        problem = scene_edit_problem(scene)
+        if problem:
+            cls.poll_message_set(problem)
             return False
         return True
 

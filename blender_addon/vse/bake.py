@@ -34,7 +34,16 @@ from ..media.paths import MediaError, bake_output
 from .compat import timing
 from .rig.checks import media_problem, rig_problem
 from .rig.record import SOURCE_TYPES, RigError, rig_of, rig_source
-from .strips import container, free_channel, make_active, media_frame_count, media_rate, strip_input
+from .strips import (
+    absolute_path,
+    container,
+    free_channel,
+    make_active,
+    media_frame_count,
+    media_rate,
+    scene_edit_problem,
+    strip_input,
+)
 
 BAKE_KEY = "motion_extraction_bake"
 RECORD_VERSION = 1
@@ -81,6 +90,9 @@ def is_baked(strip: bpy.types.Strip | None) -> bool:
 
 def bake_problem(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> str | None:
     """Why the active ``strip`` cannot be baked (or re-baked), or ``None`` when it can."""
+    problem = scene_edit_problem(scene)  # the bake adds a strip to the scene (Key Motion Data: keys)
+    if problem:
+        return problem
     try:
         _subject(scene, strip)
     except BakeError as error:
@@ -114,6 +126,9 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     """What baking the active ``strip`` with ``settings`` into a movie of ``extension`` renders, and where it goes."""
     if extension not in BAKE_FORMATS:
         raise BakeError(f"cannot bake to {extension} (use one of {', '.join(BAKE_FORMATS)})")
+    problem = scene_edit_problem(scene)
+    if problem:
+        raise BakeError(problem)
     source, anchor, target = _subject(scene, strip)
     missing = media_problem(source)  # the strip named, and what to do
     if missing:
@@ -139,7 +154,7 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     span = (None, None) if (shown.start, shown.stop) == (0, total) else (shown.start, shown.stop)
     name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
     made_from = json.dumps([os.path.abspath(input_path), settings.to_dict()], sort_keys=True)
-    shown_file = bpy.path.abspath(target.filepath) if target is not None else ""
+    shown_file = absolute_path(target, target.filepath) if target is not None else ""
     output = bake_output(bpy.data.filepath, input_path, name, made_from, shown_file)
     scene_start = int(placed.content_start) + plan_frame(frames, count, shown.start).frame
     # Where the source holds its first or last media frame past the media's ends, the bake holds its motion.

@@ -67,7 +67,7 @@ from . import colors
 from .compat import timing
 from .rig.build import build_rig
 from .rig.record import RigError
-from .strips import media_frame_count
+from .strips import absolute_path, media_frame_count
 
 Progress = Callable[[int, int], None]
 
@@ -183,7 +183,7 @@ def _source_size(strip: bpy.types.Strip) -> tuple[int, int]:
     element = strip.elements[0]
     width, height = element.orig_width, element.orig_height
     if not width or not height:
-        image = bpy.data.images.load(bpy.path.abspath(os.path.join(strip.directory, element.filename)))
+        image = bpy.data.images.load(absolute_path(strip, os.path.join(strip.directory, element.filename)))
         try:
             width, height = image.size
         finally:

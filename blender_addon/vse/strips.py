@@ -205,6 +205,21 @@ def remove_animation(strip: bpy.types.Strip) -> None:
         bag.fcurves.remove(fcurve)
 
 
+def absolute_path(strip: bpy.types.Strip, path: str) -> str:
+    """``path``, one of ``strip``'s (possibly blend-relative), as an absolute path: from the library file its
+    scene is linked from, as Blender itself reads it, else from the open file."""
+    return os.path.normpath(bpy.path.abspath(path, library=strip.id_data.library))
+
+
+def scene_edit_problem(scene: bpy.types.Scene) -> str | None:
+    """Why ``scene``'s strips cannot be changed (it is linked from a library, or otherwise read-only), or ``None``."""
+    if scene.library is not None:
+        return f"'{scene.name}' is a linked scene: make it local first"
+    if not scene.is_editable:
+        return f"'{scene.name}' is not editable here: make it local first"
+    return None
+
+
 def media_path(strip: bpy.types.Strip) -> str:
     """The (possibly blend-relative) path of a movie or of an image sequence's first image."""
     if strip.type == "MOVIE":
@@ -218,7 +233,7 @@ def missing_media(strip: bpy.types.Strip) -> list[str]:
         paths = [strip.filepath]
     else:
         paths = [os.path.join(strip.directory, element.filename) for element in strip.elements]
-    return [path for path in map(bpy.path.abspath, paths) if not os.path.isfile(path)]
+    return [path for path in (absolute_path(strip, path) for path in paths) if not os.path.isfile(path)]
 
 
 def copy_strip(scene: bpy.types.Scene, source: bpy.types.Strip, name: str, channel: int,
@@ -295,13 +310,13 @@ def media_size(strip: bpy.types.Strip) -> tuple[int, int]:
     if element is not None and element.orig_width and element.orig_height:
         return int(element.orig_width), int(element.orig_height)
     if strip.type == "MOVIE":
-        clip = bpy.data.movieclips.load(bpy.path.abspath(strip.filepath), check_existing=True)
+        clip = bpy.data.movieclips.load(absolute_path(strip, strip.filepath), check_existing=True)
         try:
             return int(clip.size[0]), int(clip.size[1])
         finally:
             if clip.users == 0:
                 bpy.data.movieclips.remove(clip)
-    image = bpy.data.images.load(bpy.path.abspath(media_path(strip)), check_existing=False)
+    image = bpy.data.images.load(absolute_path(strip, media_path(strip)), check_existing=False)
     try:
         return int(image.size[0]), int(image.size[1])
     finally:
@@ -358,8 +373,8 @@ def strip_input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, F
     """The file (or image folder) the exact engine reads for ``source``, and the rate to read it at;
     raises :class:`MediaError` when the strip shows images that are not its whole folder."""
     if source.type == "MOVIE":
-        return bpy.path.abspath(source.filepath), None
-    folder = os.path.normpath(bpy.path.abspath(source.directory))
+        return absolute_path(source, source.filepath), None
+    folder = absolute_path(source, source.directory)
     shown = [os.path.join(folder, element.filename) for element in source.elements]
     files = image_sequence_files(folder)
     if [os.path.normpath(file) for file in files or ()] != [os.path.normpath(file) for file in shown]:

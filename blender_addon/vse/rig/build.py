@@ -21,7 +21,7 @@ from ..strips import (
     set_range,
     visible_span,
 )
-from .checks import check_edit, check_media, check_settings, source_problem
+from .checks import check_edit, check_media, check_scene, check_settings, source_problem
 from .layers import build_helpers, prepare_helpers, shown_span
 from .record import (
     BLEND,
@@ -44,6 +44,7 @@ MAX_FRAME = 1048574  # Blender's last frame
 
 def build_rig(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings) -> bpy.types.MetaStrip:
     """Wrap the movie or image strip ``strip`` in a new rig made for ``settings``; return the rig."""
+    check_scene(scene)
     problem = source_problem(strip)
     if problem:
         raise RigError(problem)
@@ -79,6 +80,7 @@ def update_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip, settings: Setti
     settings, into free room on its channel only); helpers keep the blends and modifiers set on them by hand
     where they are rebuilt alike. Returns one line for each hand edit that had to go.
     """
+    check_scene(scene)
     if not is_rig(rig):
         raise RigError(f"'{rig.name}' is not a motion rig")
     if rig.lock:
@@ -102,6 +104,7 @@ def remove_rig(scene: bpy.types.Scene, rig: bpy.types.MetaStrip) -> tuple[bpy.ty
     """Delete the rig and put its source back as the rig shows it: its place, channel, trims and blend, and
     the rig's modifiers after the source's own. Returns the source (``None`` if the rig had lost it) and a
     line for each edit of the rig that moved onto the source or was lost."""
+    check_scene(scene)
     if not is_rig(rig):
         raise RigError(f"'{rig.name}' is not a motion rig")
     if rig.lock:

@@ -16,6 +16,7 @@ from ..strips import (
     media_rate,
     media_size,
     missing_media,
+    scene_edit_problem,
     strip_fcurves,
 )
 from .record import BLEND, SOURCE_TYPES, RigError, rig_settings, rig_source
@@ -117,6 +118,13 @@ def check_settings(scene: bpy.types.Scene, source: bpy.types.Strip, settings: Se
     if frames.look == "flow":
         raise RigError("look flow: the sequencer rig cannot compute optical flow; use Bake Motion or the exact engine")
     return frames
+
+
+def check_scene(scene: bpy.types.Scene) -> None:
+    """Refuse to change a scene linked from a library (or otherwise read-only)."""
+    problem = scene_edit_problem(scene)
+    if problem:
+        raise RigError(problem)
 
 
 def check_media(source: bpy.types.Strip) -> None:
