@@ -182,3 +182,18 @@ def test_spectrum_files_refuse_other_names_and_leave_nothing_when_discarded(tmp_
     writer = SpectrumWriter(tmp_path / "s.json")
     writer.discard()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["taken.json"]
+
+
+def test_sliding_frequency_follows_a_change_of_rate():
+    from blender_addon.core.frequency import SlidingFrequency
+
+    sliding = SlidingFrequency(FPS, seconds=6.0)
+    readings = []
+    for index in range(int(24 * FPS)):
+        phase = 2 * np.pi * (0.5 * min(index, 12 * FPS) + 2.0 * max(index - 12 * FPS, 0)) / FPS
+        sliding.add([4 * np.sin(phase) + 0.2 * np.sin(index * 7.1), 0.0])
+        if index % 30 == 0:
+            readings.append((index / FPS, sliding.current()))
+    assert readings[1][1] is None  # under 3 s of samples
+    at = dict(readings)
+    assert within(at[10.0].hz, 0.5) and within(at[23.0].hz, 2.0) and at[23.0].confident

@@ -106,9 +106,13 @@ class Spectra:
             self._take()
 
     def _take(self) -> None:
-        self._fit(np.array(self._window))
-        self.segments += 1
+        self.add_segment(np.array(self._window))
         self._since = 0
+
+    def add_segment(self, samples: np.ndarray) -> None:
+        """Fit one whole segment (frames x signals x components) at once."""
+        self._fit(samples)
+        self.segments += 1
 
     def _fit(self, samples: np.ndarray) -> None:
         """Add one segment's fitted amplitudes (cosine and sine, per axis) at every grid frequency."""
@@ -299,3 +303,34 @@ class RegionFrequencies:
 
     def report(self) -> FrequencyReport:
         return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))
+
+
+class SlidingFrequency:
+    """The dominant frequency of one signal over its last ``seconds``, for a live readout or keys over time:
+    :meth:`add` a sample (x, y) a frame, :meth:`current` fits the window as one segment (``None`` until it holds
+    ``minimum_seconds``)."""
+
+    def __init__(self, rate: Fraction | float, seconds: float = 10.0, minimum_seconds: float = 3.0,
+                 band: tuple[float, float] | None = None) -> None:
+        self.rate = float(rate)
+        self._length = max(MIN_SEGMENT_FRAMES, round(seconds * self.rate))
+        self._minimum = max(MIN_SEGMENT_FRAMES, round(minimum_seconds * self.rate))
+        self._band = band
+        self._window: deque[np.ndarray] = deque(maxlen=self._length)
+
+    def add(self, sample: Sequence[float]) -> None:
+        self._window.append(np.asarray(sample, dtype=np.float64))
+
+    def current(self) -> Peak | None:
+        count = len(self._window)
+        if count < self._minimum:
+            return None
+        band = default_band(count, self.rate)
+        if self._band is not None:
+            try:
+                band = check_band(self._band, count, self.rate)
+            except FrequencyError:
+                return None
+        spectra = Spectra(self.rate, count, band)
+        spectra.add_segment(np.array(self._window)[:, None, :])
+        return spectra.peaks()[0]
