@@ -90,3 +90,40 @@ def test_mpeg_ts_renders_that_seek_equal_those_of_the_same_pictures_in_matroska(
     assert render(broadcast, "-o", tmp_path / "ts.mkv", *options, "-q") == (0, "")
     assert render(remuxed, "-o", tmp_path / "mkv.mkv", *options, "-q") == (0, "")
     assert_same_frames(decoded(tmp_path / "mkv.mkv"), decoded(tmp_path / "ts.mkv"))
+
+
+# --- damaged and odd files ---------------------------------------------------------------------------------------
+
+
+def test_a_matroska_file_damaged_mid_file_is_an_error_naming_where(tmp_path):
+    whole = tmp_path / "whole.mkv"  # with sound: only the video track's own length tag promises its frames
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=3", "-f", "lavfi", "-i", "sine=d=3",
+           "-c:v", "libx264", "-g", "25", "-c:a", "aac", whole)
+    data = bytearray(whole.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 2000] = b"\xff" * 2000  # the demuxer skips to the next cluster it recognises
+    damaged = tmp_path / "damaged.mkv"
+    damaged.write_bytes(data)
+    code, message = render(damaged, "-o", tmp_path / "out.mkv")
+    assert code == 1 and "the file is damaged: 13 frames are missing after frame 3" in message, message
+    assert not (tmp_path / "out.mkv").exists()
+    truncated = tmp_path / "truncated.mkv"  # a file that honestly ends early renders what it holds, and says so
+    truncated.write_bytes(whole.read_bytes()[: middle])
+    code, message = render(truncated, "-o", tmp_path / "out.mkv")
+    held = open_source(truncated).frame_count
+    assert code == 0 and f"promises 75 frames but holds {held}" in message, message
+
+
+def test_a_matroska_file_with_negative_timestamps_reads_every_frame(tmp_path):
+    source_path = tmp_path / "negative.mkv"  # its first second's packets carry no times: Matroska cannot store them
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=3", "-c:v", "libx264", "-bf", "2",
+           "-output_ts_offset", "-1", "-avoid_negative_ts", "disabled", source_path)
+    source = open_source(source_path)
+    assert (source.frame_count, source.rate, source.timestamps) == (75, 25, None)
+    full = read_all(source)
+    assert len(full) == 75
+    for start in (10, 40):
+        assert_same_frames(full[start:], read_all(source, start))
+    assert render(source_path, "-o", tmp_path / "out.mkv", "-q") == (0, "")
+    assert open_source(tmp_path / "out.mkv").frame_count == 75
+    assert render(source_path, "-o", tmp_path / "out.mkv", "--print-ffmpeg")[0] == 0

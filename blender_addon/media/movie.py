@@ -24,6 +24,7 @@ Anything FFmpeg opens is an input: files, and stream URLs such as ``http://...``
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -154,6 +155,7 @@ class MovieSource(VideoSource):
         self.time_base = time_base
         self.pts = pts  # presentation time stamps of the frames, in time_base units
         self._keyframes = packets.keyframes
+        self._seekable = packets.stamped  # a seek could not be placed without timestamps
         self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
         self.has_audio = audio_streams > 0
         self.has_alpha = picture.alpha
@@ -181,7 +183,7 @@ class MovieSource(VideoSource):
         without an index (MPEG-TS) a seek lands on the packet of that time, wherever it is, and decoding
         starts at the next keyframe.
         """
-        if start == 0:
+        if start == 0 or not self._seekable:
             return []
         keys = [dts - 1 for index, dts in self._keyframes if 0 < index <= start]
         return [self.pts[start], *reversed(keys[-2:])]
@@ -252,18 +254,16 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             raise MediaError(f"{path}: has no video stream")
         stream = container.streams.video[0]  # one frame is decoded here: no frame threads needed
         time_base = stream.time_base or Fraction(1, 90000)
-        try:
-            first = next(_decoded(container.decode(stream), path), None)
-        except av.error.FFmpegError:
-            first = None
-        if first is None:
+        packets = _scan_packets(container, stream, path, decode_first=True)
+        if packets.first is None:
             raise MediaError(f"{path}: the video has no frames FFmpeg can decode")
-        picture = _Picture(first)
-        container.seek(0)
-        packets = _scan_packets(container, stream, path)
-        pts = packets.pts
+        picture = _Picture(packets.first)
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
+        if not packets.stamped:  # the frames at the file's rate
+            step = 1 / ((rate or file_rate or Fraction(DEFAULT_FPS)) * time_base)
+            packets = _Packets([round(index * step) for index in range(len(packets.pts))], [], packets.first, False)
+        pts = packets.pts
         promised = _promised_frames(container, stream, file_rate)
     finally:
         container.close()
@@ -275,6 +275,11 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         source = MovieSource(path, 0, picture, packets, time_base, chosen, file_rate is None and not variable, variable,
                              audio_streams)
     if promised is not None and promised > source.frame_count:
+        hole = _missing_frames(pts, time_base, chosen) if rate is None else None
+        if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
+            before, missing = hole
+            raise MediaError(f"{path}: the file is damaged: {missing} frames are missing after frame {before} "
+                             f"({float(source.time_of(before)):.2f} s)")
         source.warnings.append(
             f"{path}: the file promises {promised} frames but holds {source.frame_count} (truncated?); "
             f"rendering the {source.frame_count} it holds"
@@ -291,6 +296,9 @@ def _promised_frames(container: av.container.InputContainer, stream: av.VideoStr
         return None
     if stream.duration and stream.time_base:
         return round(stream.duration * stream.time_base * rate)
+    end = _tag_seconds(stream.metadata.get("DURATION"))  # Matroska's per-track end time (ffmpeg, mkvmerge)
+    if end is not None and stream.start_time is not None and stream.time_base:
+        return round((end - stream.start_time * stream.time_base) * rate)
     if container.duration and len(container.streams) == 1:  # else another stream may outlast the pictures
         return round(Fraction(container.duration, av.time_base) * rate)
     return None
@@ -306,29 +314,89 @@ class _Packets:
 
     pts: list[int]
     keyframes: list[tuple[int, int]]
+    first: av.VideoFrame | None = None  # the first frame decoded, when asked for
+    stamped: bool = True  # False: the packets' times are missing, and these count frames
 
 
-def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, path: str) -> _Packets:
-    """The stream's frame times and keyframes, from its packets (nothing is decoded)."""
-    times = []
+class _FirstFrame:
+    """Decodes packets until it has a frame, then ignores the rest."""
+
+    def __init__(self, stream: av.VideoStream) -> None:
+        self._context = stream.codec_context
+        self.frame: av.VideoFrame | None = None
+
+    def feed(self, packet: av.Packet | None) -> None:
+        if self.frame is not None:
+            return
+        try:
+            frames = self._context.decode(packet)
+        except av.error.FFmpegError:  # a packet the decoder cannot use yet (before the first keyframe)
+            return
+        if frames:
+            self.frame = frames[0]
+
+
+def _tag_seconds(text: str | None) -> Fraction | None:
+    """``HH:MM:SS.fraction`` as seconds, or None."""
+    try:
+        hours, minutes, seconds = (text or "").split(":")
+        return Fraction(int(hours) * 3600 + int(minutes) * 60) + Fraction(seconds)
+    except ValueError:
+        return None
+
+
+def _missing_frames(pts: list[int], time_base: Fraction, rate: Fraction) -> tuple[int, int] | None:
+    """Holes in frames otherwise at a constant ``rate``: (the frame before the first, how many frames are missing).
+
+    None when there is no hole, or when the steps are not whole frames (a variable rate, not a gap).
+    """
+    step = 1 / rate
+    tolerance = max(time_base, Fraction(1, 1000)) * 1.5
+    before, missing = None, 0
+    for index in range(1, len(pts)):
+        gap = (pts[index] - pts[index - 1]) * time_base
+        if abs(gap - step) <= tolerance:
+            continue
+        frames = round(gap * rate)
+        if frames < 2 or abs(gap - frames * step) > tolerance:
+            return None
+        missing += frames - 1
+        before = index - 1 if before is None else before
+    return None if before is None else (before, missing)
+
+
+def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, path: str,
+                  decode_first: bool = False) -> _Packets:
+    """The stream's frame times and keyframes, from its packets, in one pass (nothing is decoded but,
+    with ``decode_first``, the first frame: a file with negative timestamps or a pipe cannot seek back to it)."""
+    times: list[int | None] = []
     keys = []
-    counter = 0
+    first = _FirstFrame(stream) if decode_first else None
     try:
         for packet in container.demux(stream):
+            if first is not None:
+                first.feed(packet)
             if packet.size == 0 or packet.is_discard:
                 continue
-            time = packet.pts if packet.pts is not None else packet.dts if packet.dts is not None else counter
-            times.append(time)
+            times.append(packet.pts if packet.pts is not None else packet.dts)
             if packet.is_keyframe and packet.pts is not None:
                 keys.append((packet.pts, packet.dts if packet.dts is not None else packet.pts))
-            counter += 1
     except av.error.FFmpegError:
         pass  # a damaged tail: count what was there
-    times.sort()
     if not times:
         raise MediaError(f"{path}: the video has no frames")
-    keyframes = sorted((bisect.bisect_left(times, pts), dts) for pts, dts in keys)
-    return _Packets(times, keyframes)
+    if first is not None:
+        first.feed(None)  # the decoder's delayed frames, for a stream shorter than its delay
+    frame = first.frame if first is not None else None
+    known = sorted(time for time in times if time is not None)
+    unknown = len(times) - len(known)
+    if unknown and (len(known) < 2 or any(time is not None for time in times[:unknown])):
+        return _Packets(list(range(len(times))), [], frame, stamped=False)
+    if unknown:  # the first frames lack times (negative ones, which Matroska cannot store): they come before the rest
+        step = sorted(b - a for a, b in itertools.pairwise(known))[len(known) // 2]
+        known = [known[0] - step * count for count in range(unknown, 0, -1)] + known
+    keyframes = sorted((bisect.bisect_left(known, pts), dts) for pts, dts in keys)
+    return _Packets(known, keyframes, frame)
 
 
 def video_frame_count(path: str) -> int:
