@@ -523,6 +523,7 @@ def look_costs(frames: int = 16) -> list[dict]:
     """Median ms per 1080p frame of each look's own stage (the look's render less the plain one's), and the
     live view's frames per second with the glow preset, on the sample scene in memory (no decoding)."""
     from blender_addon.core.effect import MotionEffect
+    from blender_addon.core.plan import resolve
     from blender_addon.core.presets import preset_settings
     from blender_addon.core.sample_clip import SampleClip
     from blender_addon.core.settings import Settings
@@ -533,7 +534,7 @@ def look_costs(frames: int = 16) -> list[dict]:
     pictures = [clip.frame(index) for index in range(frames + 1)]
 
     def per_frame(settings: Settings) -> float:
-        effect, times = MotionEffect(settings, pictures[0].shape), []
+        effect, times = MotionEffect(resolve(settings, pictures[0].shape)), []
         effect.render(pictures[1], (pictures[0],), COMBINE, (1, 0))  # tables and checks made once
         for index in range(2, frames + 1):
             began = time.perf_counter()

@@ -59,6 +59,7 @@ def measure_profile(frames: int = 12) -> dict[str, float]:
 
     from blender_addon.core.effect import MotionEffect
     from blender_addon.core.measures import MotionMeasures, parse_region
+    from blender_addon.core.plan import resolve
     from blender_addon.core.sample_clip import SampleClip
     from blender_addon.core.settings import Settings
     from blender_addon.core.timing import COMBINE
@@ -66,7 +67,7 @@ def measure_profile(frames: int = 12) -> dict[str, float]:
     clip = SampleClip(width=1920, height=1080, frame_count=frames + 1, fps=30)
     pictures = [clip.frame(index) for index in range(frames + 1)]
     settings = Settings()
-    effect = MotionEffect(settings, pictures[0].shape)
+    effect = MotionEffect(resolve(settings, pictures[0].shape))
     motions = [effect.render(pictures[index], (pictures[index - 1],), COMBINE).copy() for index in range(1, frames + 1)]
     measures = MotionMeasures(settings, pictures[0].shape, [parse_region(text) for text in REGIONS])
 
@@ -97,6 +98,7 @@ def flow_fps(size: str, frames: int = 16) -> tuple[float, float]:
     """Frames per second of the flow look's render at ``size``, from frames in memory: by the clock, and by
     the process's CPU time (what the machine gives when nothing else runs, for work on one core)."""
     from blender_addon.core.effect import MotionEffect
+    from blender_addon.core.plan import resolve
     from blender_addon.core.sample_clip import SampleClip
     from blender_addon.core.settings import Settings
     from blender_addon.core.timing import COMBINE
@@ -104,7 +106,7 @@ def flow_fps(size: str, frames: int = 16) -> tuple[float, float]:
     width, height = SIZES[size]
     clip = SampleClip(width=width, height=height, frame_count=frames + 1, fps=30)
     pictures = [clip.frame(index) for index in range(frames + 1)]
-    effect = MotionEffect(Settings(look="flow"), pictures[0].shape)
+    effect = MotionEffect(resolve(Settings(look="flow"), pictures[0].shape))
     effect.render(pictures[1], (pictures[0],), COMBINE, (1, 0))
     began, cpu = time.perf_counter(), time.process_time()
     for index in range(2, frames + 1):

@@ -17,10 +17,9 @@ from chunk_helpers import decoded, durations, write_clip
 
 from blender_addon import cli, join, media
 from blender_addon.core.chunks import CoverageError, check_coverage, preroll_cost, split_for_jobs
-from blender_addon.core.effect import trail_length
 from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
-from blender_addon.core.timing import Span
+from blender_addon.core.timing import Span, trail_length
 from blender_addon.media.paths import temp_path_for
 
 ROOT = Path(__file__).resolve().parent.parent

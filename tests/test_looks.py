@@ -12,12 +12,13 @@ import pytest
 from frame_helpers import FrameList
 
 from blender_addon.core.blur import blur_reference, kernel_size
-from blender_addon.core.effect import MotionEffect, trail_length
+from blender_addon.core.effect import MotionEffect
 from blender_addon.core.engine import EngineStats, extract_motion
+from blender_addon.core.plan import resolve
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.sample_clip import SampleClip, decode_frame
 from blender_addon.core.settings import Settings, SettingsError
-from blender_addon.core.timing import COMBINE
+from blender_addon.core.timing import COMBINE, trail_length
 
 
 def render(source, settings: Settings, **kwargs) -> list[np.ndarray]:
@@ -158,9 +159,9 @@ def test_glow_adds_the_blurred_excess_motion(look, pivot, radius):
     test_looks_more), scaled and rounded, and added with saturation: exactly."""
     a, b = random_frames(2, shape=(30, 40, 3))
     settings = Settings(look=look, glow=1.5, glow_radius=radius, glow_threshold=20)
-    effect = MotionEffect(settings, a.shape)
+    effect = MotionEffect(resolve(settings, a.shape))
     out = effect.render(a, (b,), COMBINE).copy()
-    motion = MotionEffect(settings.replace(glow=0.0), a.shape).render(a, (b,), COMBINE).astype(np.int64)
+    motion = MotionEffect(resolve(settings.replace(glow=0.0), a.shape)).render(a, (b,), COMBINE).astype(np.int64)
     excess = np.maximum(np.abs(motion - pivot) - 20, 0).astype(np.uint8)
     halo = blur_reference(excess, radius, fraction_bits=8).astype(np.float64)  # in 256ths of a level
     expected = np.clip(motion + np.floor(1.5 * halo / 256 + 0.5), 0, 255)
@@ -170,7 +171,7 @@ def test_glow_adds_the_blurred_excess_motion(look, pivot, radius):
 
 def test_glow_leaves_still_frames_alone():
     frame = random_frames(1)[0]
-    out = MotionEffect(Settings(glow=3.0, glow_threshold=0), frame.shape).render(frame, (frame,), COMBINE)
+    out = MotionEffect(resolve(Settings(glow=3.0, glow_threshold=0), frame.shape)).render(frame, (frame,), COMBINE)
     assert np.all(out == 128)
 
 
@@ -183,8 +184,9 @@ def test_overlay_combines_motion_with_the_original(overlay, look):
     a, b = random_frames(2)
     strength = 0.75
     settings = Settings(look=look, overlay=overlay, overlay_strength=strength)
-    out = MotionEffect(settings, a.shape).render(a, (b,), COMBINE)
-    motion = MotionEffect(settings.replace(overlay="none"), a.shape).render(a, (b,), COMBINE).astype(np.float64)
+    out = MotionEffect(resolve(settings, a.shape)).render(a, (b,), COMBINE)
+    alone = MotionEffect(resolve(settings.replace(overlay="none"), a.shape))
+    motion = alone.render(a, (b,), COMBINE).astype(np.float64)
     source, pivot = a.astype(np.float64), 128 if look == "gray" else 0
     if overlay == "multiply":
         blended = source * (128 + motion - pivot) / 128
@@ -197,7 +199,7 @@ def test_overlay_combines_motion_with_the_original(overlay, look):
 
 def test_multiply_overlay_of_still_gray_returns_the_original():
     frame = random_frames(1)[0]
-    out = MotionEffect(Settings(overlay="multiply"), frame.shape).render(frame, (frame,), COMBINE)
+    out = MotionEffect(resolve(Settings(overlay="multiply"), frame.shape)).render(frame, (frame,), COMBINE)
     assert np.array_equal(out, frame)
 
 

@@ -23,6 +23,7 @@ from blender_addon.core import blur, colour, effect, pixels
 from blender_addon.core.blur import Blur, blur_reference, gaussian_weights, levels
 from blender_addon.core.effect import MotionEffect
 from blender_addon.core.engine import extract_motion
+from blender_addon.core.plan import resolve
 from blender_addon.core.presets import PRESETS, preset_settings
 from blender_addon.core.rates import exact_rate, frames_from_seconds
 from blender_addon.core.sample_clip import SampleClip, decode_frame
@@ -289,7 +290,7 @@ def test_the_blur_stays_close_to_a_float_gaussian():
 def test_pre_blur_compares_the_blurred_frames(look, backend):
     a, b = random_frames(2)
     settings = Settings(look=look, pre_blur=1.5)
-    out = MotionEffect(settings, a.shape).render(a, (b,), COMBINE)
+    out = MotionEffect(resolve(settings, a.shape)).render(a, (b,), COMBINE)
     blurred_a, blurred_b = (plain_blur(frame, 1.5).astype(np.int32) for frame in (a, b))
     expected = {
         "gray": classic(blurred_a, blurred_b),
@@ -307,7 +308,8 @@ def test_pre_blur_blurs_each_frame_once_and_leaves_overlay_and_layout_the_origin
     frames = render(small_clip, settings)
     assert len(calls) == small_clip.frame_count  # each input frame once; partners come from the cache
     assert np.array_equal(frames[10][:, :160], small_clip.frame(10))
-    without_cache = MotionEffect(settings, (90, 160, 3)).render(small_clip.frame(10), (small_clip.frame(8),), COMBINE)
+    uncached = MotionEffect(resolve(settings, (90, 160, 3)))
+    without_cache = uncached.render(small_clip.frame(10), (small_clip.frame(8),), COMBINE)
     assert np.array_equal(without_cache, frames[10])
 
 
@@ -364,8 +366,8 @@ def plain_tint(frame: np.ndarray, colour_text: str, pivot: int) -> np.ndarray:
 def test_saturation_is_the_plain_formula(amount, backend):
     a, b = random_frames(2)
     settings = Settings(look="difference", saturation=amount)
-    motion = MotionEffect(settings.replace(saturation=1.0), a.shape).render(a, (b,), COMBINE).copy()
-    out = MotionEffect(settings, a.shape).render(a, (b,), COMBINE)
+    motion = MotionEffect(resolve(settings.replace(saturation=1.0), a.shape)).render(a, (b,), COMBINE).copy()
+    out = MotionEffect(resolve(settings, a.shape)).render(a, (b,), COMBINE)
     np.testing.assert_array_equal(out, plain_saturation(motion, amount))
 
 
@@ -381,18 +383,18 @@ def test_saturation_table_covers_every_pair(backend):
 def test_tint_colours_motion_by_its_strength(look, pivot, backend):
     a, b = random_frames(2)
     settings = Settings(look=look, tint=True, tint_colour="#20c0ff")
-    motion = MotionEffect(settings.replace(tint=False), a.shape).render(a, (b,), COMBINE).copy()
-    out = MotionEffect(settings, a.shape).render(a, (b,), COMBINE).copy()
+    motion = MotionEffect(resolve(settings.replace(tint=False), a.shape)).render(a, (b,), COMBINE).copy()
+    out = MotionEffect(resolve(settings, a.shape)).render(a, (b,), COMBINE).copy()
     np.testing.assert_array_equal(out, plain_tint(motion, "#20c0ff", pivot))
     # Then saturation, on the tinted pixels.
-    both = MotionEffect(settings.replace(saturation=0.5), a.shape).render(a, (b,), COMBINE)
+    both = MotionEffect(resolve(settings.replace(saturation=0.5), a.shape)).render(a, (b,), COMBINE)
     np.testing.assert_array_equal(both, plain_saturation(plain_tint(motion, "#20c0ff", pivot), 0.5))
 
 
 def test_still_areas_keep_the_still_level_under_colour_controls():
     frame = random_frames(1)[0]
     for settings in (Settings(saturation=3.0), Settings(tint=True), Settings(saturation=0.0, tint=True)):
-        assert np.all(MotionEffect(settings, frame.shape).render(frame, (frame,), COMBINE) == 128)
+        assert np.all(MotionEffect(resolve(settings, frame.shape)).render(frame, (frame,), COMBINE) == 128)
 
 
 def test_colours_are_read_in_every_usual_form():
@@ -427,14 +429,14 @@ def plain_matte(a: np.ndarray, b: np.ndarray, shown: np.ndarray, threshold: int,
 def test_matte_reveals_the_frame_where_it_changed(threshold, softness, amplify, backend):
     a, b = random_frames(2)
     settings = Settings(look="matte", matte_threshold=threshold, matte_softness=softness, amplify=amplify)
-    out = MotionEffect(settings, a.shape).render(a, (b,), COMBINE)
+    out = MotionEffect(resolve(settings, a.shape)).render(a, (b,), COMBINE)
     expected = plain_matte(a, b, a, threshold, softness).astype(np.float64)
     np.testing.assert_array_equal(out, round_half_up(amplify * expected))
 
 
 def test_matte_with_pre_blur_compares_blurred_frames_but_reveals_the_sharp_one(backend):
     a, b = random_frames(2)
-    out = MotionEffect(Settings(look="matte", pre_blur=1.0), a.shape).render(a, (b,), COMBINE)
+    out = MotionEffect(resolve(Settings(look="matte", pre_blur=1.0), a.shape)).render(a, (b,), COMBINE)
     np.testing.assert_array_equal(out, plain_matte(plain_blur(a, 1.0), plain_blur(b, 1.0), a, 12, 24))
 
 

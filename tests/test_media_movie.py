@@ -32,6 +32,7 @@ from media_helpers import (
 )
 
 from blender_addon.core.engine import EngineStats, choose_strategy, extract_motion
+from blender_addon.core.plan import resolve
 from blender_addon.core.settings import Settings
 from blender_addon.media import open_source, open_writer
 
@@ -399,8 +400,9 @@ def test_compact_window_rgb_window_and_two_heads_render_byte_identical_frames(ma
         # Compact frames fit twice as many in the same memory: a budget for the span of 4:2:0 frames
         # holds a window of them, while BGR frames need two heads.
         budget = span * WIDTH * HEIGHT * 3 // 2
-        assert choose_strategy(settings, source, budget) == "window"
-        assert choose_strategy(settings, ExpandedSource(source), budget) == "two-heads"
+        plan = resolve(settings, (source.height, source.width))
+        assert choose_strategy(plan, source, budget) == "window"
+        assert choose_strategy(plan, ExpandedSource(source), budget) == "two-heads"
 
 
 def test_ffmpeg_logs_through_no_python_callback():

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from blender_addon.core import rig_plan
-from blender_addon.core.effect import trail_decay_table, trail_length
+from blender_addon.core.effect import trail_decay_table
 from blender_addon.core.settings import Settings
-from blender_addon.core.timing import COMBINE, Span, output_size, paired_frames, plan_frames
+from blender_addon.core.timing import COMBINE, Span, output_size, paired_frames, plan_frames, trail_length
 
 SETTINGS = [
     Settings(offset=3), Settings(offset=3, edges="source"), Settings(offset=-2, edges="gray"),

@@ -5,7 +5,7 @@ Every chunk equals the same frames of a whole render because it starts its stage
 *pre-roll*) and drops what it did not ask for; that pre-roll is work the chunk does on top of
 its own frames, so :func:`split_for_jobs` counts it when it balances chunks between processes:
 
-- trails: the frames a trail can still reach back (``effect.trail_length``) are rendered and dropped;
+- trails: the frames a trail can still reach back (``timing.trail_length``) are rendered and dropped;
 - partners: the |N| input frames before the first one (after the last one for N < 0), or the
   reference frame in freeze mode, are decoded and not rendered.
 
@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .effect import trail_length
 from .settings import Settings
-from .timing import Span
+from .timing import Span, trail_length
 
 # What decoding a frame costs next to rendering one, in the looks worth splitting (glow, trails):
 # 1080p H.264 decodes at ~2 ms a frame, a glow of radius 10 renders at ~140 ms.

@@ -12,7 +12,7 @@ For the current frame A (t), its partners and the options, every output frame go
 2. **trails** (``trails = d > 0``): per channel the signed deviation ``D = u - P`` (P the still level)
    is kept in a state ``S``: ``S = D`` where ``|D| >= q(|S|)``, else ``sign(S) * q(|S|)`` with
    ``q(m) = floor(m * d)`` in float64. Then ``v = clip(P + S)``. Because ``q`` reaches 0 from 255
-   within a known number of steps (:func:`trail_length`), a frame's trails depend only on that many
+   within a known number of steps (:func:`.timing.trail_length`), a frame's trails depend only on that many
    frames before it, which keeps chunked renders byte-identical.
 3. **glow** (``glow = g > 0``): ``E = max(|v - P| - threshold, 0)``, its halo ``H``, the Gaussian of
    sigma ``glow_radius`` of :mod:`.blur` with 8 fraction bits (whole numbers in 256ths of a level;
@@ -38,26 +38,17 @@ from .blur import Blur
 from .colour import ColourStage
 from .flow import FlowLook, legend, legend_size
 from .measures import Measure
-from .pixels import Combiner, _opencv, amplify_table, apply_table, round_half_up
+from .pixels import Combiner, _opencv, apply_table, round_half_up
+from .plan import ResolvedPlan
 from .settings import Settings
-from .timing import SOURCE, STILL, output_size
+from .timing import SOURCE, STILL, trail_decay
 
 PRE_BLUR_CACHE_BYTES = 256 << 20  # pre-blurred frames kept for reuse as partners
 
 
 def trail_decay_table(decay: float) -> np.ndarray:
-    """``q(m) = floor(m * decay)`` for m in 0..255, as int16."""
-    return np.floor(np.arange(256, dtype=np.float64) * decay).astype(np.int16)
-
-
-def trail_length(decay: float) -> int:
-    """How many frames a deviation of 255 takes to fade to 0 under :func:`trail_decay_table`."""
-    if decay <= 0:
-        return 0
-    table, level, steps = trail_decay_table(decay), 255, 0
-    while level > 0:
-        level, steps = int(table[level]), steps + 1
-    return steps
+    """``q(m) = floor(m * decay)`` for m in 0..255 (:func:`.timing.trail_decay`), as int16."""
+    return np.array(trail_decay(decay), dtype=np.int16)
 
 
 def glow_tables(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -97,37 +88,38 @@ def _glow_gain_path(glow: float, gain: np.ndarray):
 
 
 class MotionEffect:
-    """Renders output frames for one settings object and one input frame shape.
+    """Renders output frames for one resolved plan (:func:`.plan.resolve`: settings and an input frame shape).
 
     Call :meth:`render` for consecutive output frames: trails carry state from one frame to
     the next (:attr:`warmup` frames before a chunk's first frame rebuild it exactly).
     The returned array is reused by the next call.
     """
 
-    def __init__(self, settings: Settings, shape: tuple[int, int, int]) -> None:
-        self.settings = settings
-        self.shape = tuple(shape)
+    def __init__(self, plan: ResolvedPlan) -> None:
+        self.plan = plan
+        self.settings = settings = plan.settings
+        self.shape = plan.input_shape
         height, width = self.shape[:2]
-        self.pivot = settings.still_level
-        self.still_value = int(amplify_table(settings)[self.pivot])
-        self._flow = FlowLook(settings, self.shape) if settings.look == "flow" else None
+        self.pivot = plan.still_level
+        self.still_value = plan.still_value
+        self._flow = FlowLook(plan) if settings.look == "flow" else None
         self._combiner = self._flow or Combiner(settings, self.shape)
         self._legend = (legend(legend_size(height, width), settings.flow_scale)
                         if settings.flow_legend and self._flow is not None else None)
         self._pre_blur = Blur(settings.pre_blur) if settings.pre_blur > 0 else None
         self._blurred: OrderedDict[int, np.ndarray] = OrderedDict()  # input frame index -> pre-blurred frame
         frame_bytes = max(int(np.prod(self.shape)), 1)
-        reuse = settings.reach + 1 if settings.mode == "shift" else 2
-        self._blurred_limit = max(2, min(reuse, PRE_BLUR_CACHE_BYTES // frame_bytes)) + len(settings.partner_lags)
+        reuse = plan.reach + 1 if settings.mode == "shift" else 2
+        self._blurred_limit = max(2, min(reuse, PRE_BLUR_CACHE_BYTES // frame_bytes)) + len(plan.partner_lags)
         if settings.glow > 0:
             self._glow_blur = Blur(settings.glow_radius, fraction_bits=8)
             self._glow_excess, self._glow_gain = glow_tables(settings)
             self._glow_gain_path = _glow_gain_path(settings.glow, self._glow_gain)
         colour = ColourStage(settings, self.shape)
         self._colour = colour if colour.active else None
-        lags = settings.partner_lags
+        lags = plan.partner_lags
         # Time colour: which partner each channel uses, and a frame assembled from those channels.
-        self._channel_partner = [lags.index(lag) for lag in settings.channel_lags] if settings.time_colour else None
+        self._channel_partner = [lags.index(lag) for lag in plan.channel_lags] if settings.time_colour else None
         self._assembled = np.empty(self.shape, dtype=np.uint8) if settings.time_colour else None
         self._motion = np.empty(self.shape, dtype=np.uint8)
         if settings.trails > 0:
@@ -141,9 +133,8 @@ class MotionEffect:
             self._trail_flags = np.empty(self.shape, dtype=bool)
         else:
             self._trail_table = None
-        self.warmup = trail_length(settings.trails)
-        output_width, output_height = output_size(settings, width, height)
-        self.output_shape = (output_height, output_width, 3)
+        self.warmup = plan.warmup
+        self.output_shape = plan.output_shape
         self._output = np.empty(self.output_shape, dtype=np.uint8) if settings.layout != "motion" else None
 
     def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str,

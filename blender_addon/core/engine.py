@@ -1,7 +1,8 @@
 """The exact engine: frames in, motion frames out, streaming with bounded memory.
 
-A :class:`FrameSource` opens independent sequential *read heads*. The engine walks the time
-plan (:mod:`.timing`) and gets each frame pair in one of two ways, with byte-identical results:
+A :class:`FrameSource` opens independent sequential *read heads*. The engine resolves the render's
+plan once (:mod:`.plan`: lags, shapes, the time plan of :mod:`.timing`), walks it and gets each frame
+pair in one of two ways, with byte-identical results:
 
 - **window**: one read head and a window of the last |N|+1 decoded frames, which is all a
   shift by N ever needs at once (with time colour: the frames up to the farthest channel lag);
@@ -24,8 +25,9 @@ import numpy as np
 
 from .effect import MotionEffect
 from .measures import Measure
+from .plan import ResolvedPlan, resolve
 from .settings import Settings
-from .timing import FramePlan, frame_range, output_frame_count, plan_frames
+from .timing import FramePlan
 
 if TYPE_CHECKING:
     from .align import Aligner, Alignment
@@ -97,17 +99,17 @@ class _Expander:
         return expanded
 
 
-def _window_lags(settings: Settings) -> tuple[int, int]:
+def _window_lags(resolved: ResolvedPlan) -> tuple[int, int]:
     """The lowest and highest lag, counting the current frame's own lag 0."""
-    lags = settings.partner_lags + (0,)
+    lags = resolved.partner_lags + (0,)
     return min(lags), max(lags)
 
 
-def choose_strategy(settings: Settings, source: FrameSource, max_memory: int = DEFAULT_MAX_MEMORY) -> str:
+def choose_strategy(resolved: ResolvedPlan, source: FrameSource, max_memory: int = DEFAULT_MAX_MEMORY) -> str:
     """``"window"`` when the frames between the farthest partners fit in ``max_memory`` bytes, else ``"two-heads"``."""
-    if settings.mode == "freeze":
+    if resolved.settings.mode == "freeze":
         return "two-heads"
-    lowest, highest = _window_lags(settings)
+    lowest, highest = _window_lags(resolved)
     needed = (highest - lowest + 1) * frame_bytes(source)
     return "window" if needed <= max_memory else "two-heads"
 
@@ -178,8 +180,8 @@ class _Cursor:
 class _WindowFetcher:
     """Current and partner frames from one head and a window of recent frames."""
 
-    def __init__(self, source: FrameSource, settings: Settings, first: FramePlan, stats: EngineStats) -> None:
-        self._lowest, self._highest = _window_lags(settings)
+    def __init__(self, source: FrameSource, resolved: ResolvedPlan, first: FramePlan, stats: EngineStats) -> None:
+        self._lowest, self._highest = _window_lags(resolved)
         self._last = source.frame_count - 1
         self.heads = [_Head(source, self._low(first.frame), stats)]
         self._window = _Window(self.heads[0], stats)
@@ -197,7 +199,7 @@ class _WindowFetcher:
 class _HeadsFetcher:
     """Current and partner frames from one read head each: two to four frames held in all."""
 
-    def __init__(self, source: FrameSource, settings: Settings, first: FramePlan, stats: EngineStats) -> None:
+    def __init__(self, source: FrameSource, resolved: ResolvedPlan, first: FramePlan, stats: EngineStats) -> None:
         self._source, self._stats = source, stats
         self._current = _Cursor(_Head(source, first.frame, stats))
         self._partners: list[_Cursor] = []
@@ -237,10 +239,11 @@ def extract_motion(
     an edge frame without partners), before the frame is yielded.
     """
     stats = stats if stats is not None else EngineStats()
-    stop = frame_range(output_frame_count(settings, source.frame_count), start, stop).stop
-    effect = MotionEffect(settings, (source.height, source.width, 3))
+    resolved = resolve(settings, (source.height, source.width), source.frame_count)
+    stop = resolved.frame_range(start, stop).stop
+    effect = MotionEffect(resolved)
     aligner = _aligner(settings)
-    pairs = _frame_pairs(source, settings, max(0, start - effect.warmup), stop, max_memory, stats)
+    pairs = _frame_pairs(source, resolved, max(0, start - resolved.warmup), stop, max_memory, stats)
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
             indices = None if plan.partners is None else (plan.frame, *plan.partners)
@@ -268,8 +271,8 @@ def estimate_alignments(
     aligner = _aligner(settings)
     if aligner is None:
         raise ValueError("estimate_alignments needs settings with an alignment model")
-    total = output_frame_count(settings, source.frame_count)
-    pairs = _frame_pairs(source, settings, start, total if stop is None else stop, max_memory, EngineStats())
+    resolved = resolve(settings, (source.height, source.width), source.frame_count)
+    pairs = _frame_pairs(source, resolved, start, stop, max_memory, EngineStats())
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
             yield plan, () if partners is None else aligner.estimate_all(frame, partners, plan.frame, plan.partners)
@@ -284,14 +287,15 @@ def _aligner(settings: Settings) -> Aligner | None:
 
 
 def _frame_pairs(
-    source: FrameSource, settings: Settings, start: int, stop: int, max_memory: int, stats: EngineStats,
+    source: FrameSource, resolved: ResolvedPlan, start: int, stop: int | None, max_memory: int, stats: EngineStats,
 ) -> Iterator[tuple[FramePlan, np.ndarray, tuple[np.ndarray, ...] | None]]:
-    """Each plan of output frames ``start`` to ``stop - 1`` with its current frame and partners, expanded."""
-    plans = plan_frames(settings, source.frame_count, start, stop)
+    """Each plan of output frames ``start`` to ``stop - 1`` (to the end for None) with its current frame and
+    partners, expanded."""
+    plans = resolved.frames(start, stop)
     plan: FramePlan | None = next(plans)
-    stats.strategy = choose_strategy(settings, source, max_memory)
+    stats.strategy = choose_strategy(resolved, source, max_memory)
     fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
-    fetcher = fetcher_type(source, settings, plan, stats)
+    fetcher = fetcher_type(source, resolved, plan, stats)
     expand = _Expander(source)
     try:
         while plan is not None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from .measures import FlowField
-from .pixels import _opencv, amplify_table
-from .settings import Settings, SettingsError
+from .pixels import _opencv
+from .plan import ResolvedPlan
+from .settings import SettingsError
 
 PRESET = "ULTRAFAST"
 REFINEMENT = 3  # variational refinement iterations: smooths the preset's blocky patches (measured: +60 % time)
@@ -45,9 +46,10 @@ class FlowLook:
     patches an eighth of the frame's size either way); the picture is drawn there and scaled up.
     """
 
-    def __init__(self, settings: Settings, shape: tuple[int, ...]) -> None:
+    def __init__(self, plan: ResolvedPlan) -> None:
         cv2 = self._cv2 = require_opencv()
-        self.shape = tuple(shape)
+        settings = plan.settings
+        self.shape = plan.input_shape
         height, width = self.shape[:2]
         step = max(1, width // WORK_WIDTH)
         self._work = (max(1, round(width / step)), max(1, round(height / step)))  # (width, height)
@@ -56,7 +58,7 @@ class FlowLook:
         self._dis.setVariationalRefinementIterations(REFINEMENT)
         self._flow_scale = settings.flow_scale
         self._lag = settings.lag if settings.mode == "shift" else 1  # when the caller does not say
-        self._amplify = None if settings.amplify == 1.0 else amplify_table(settings)
+        self._amplify = None if settings.amplify == 1.0 else plan.amplify
         work_width, work_height = self._work
         self._gray = (np.empty((height, width), np.uint8), np.empty((height, width), np.uint8))
         self._hsv = np.empty((work_height, work_width, 3), np.uint8)

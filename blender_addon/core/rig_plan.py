@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .effect import trail_decay_table, trail_length
+from .effect import trail_decay_table
 from .settings import Settings
-from .timing import Span, paired_frames
+from .timing import Span, paired_frames, trail_length
 
 CURVE_RANGE = 256.0 / 255.0
 ROUNDING_LIFT = 0.002  # in 8-bit levels

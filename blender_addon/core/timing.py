@@ -18,6 +18,7 @@ the first frames show motion against the first frame instead of flashing the raw
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,6 +50,22 @@ class FramePlan:
 def _leading_trim(settings: Settings) -> int:
     """Input frames dropped at the start by ``edges=trim``."""
     return max(0, max(settings.channel_lags))
+
+
+def trail_decay(decay: float) -> tuple[int, ...]:
+    """``q(m) = floor(m * decay)`` for m in 0..255 (in float64): the deviation a trail keeps of m one frame on."""
+    return tuple(math.floor(level * decay) for level in range(256))
+
+
+def trail_length(decay: float) -> int:
+    """How many frames a deviation of 255 takes to fade to 0 under :func:`trail_decay`: the frames before a
+    chunk's first that it renders and drops (its pre-roll) so that its trails equal a whole render's."""
+    if decay <= 0:
+        return 0
+    table, level, steps = trail_decay(decay), 255, 0
+    while level > 0:
+        level, steps = table[level], steps + 1
+    return steps
 
 
 def paired_frames(settings: Settings, frame_count: int) -> range:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.effect import MotionEffect
 from ..core.measures import Measure
+from ..core.plan import resolve
 from ..core.settings import Settings, SettingsError
 from ..core.timing import COMBINE, SOURCE, STILL
 
@@ -139,7 +140,7 @@ class LiveMotion:
             else:
                 fill = SOURCE if settings.edges == "source" else STILL
         if self._effect is None:
-            self._effect = MotionEffect(settings, current.shape)
+            self._effect = MotionEffect(resolve(settings, current.shape))
         self.alignments = ()
         if fill == COMBINE and settings.align != "none":
             partners = self._aligned(current, partners, indices)
