@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from blender_addon.core.rates import blender_fps, exact_rate, rate_text, usable_fps
+from blender_addon.core.rates import blender_fps, exact_rate, rate_of_blender_fps, rate_text, usable_fps
 from blender_addon.core.settings import Settings
 
 
@@ -15,7 +15,7 @@ from blender_addon.core.settings import Settings
 def test_blender_fps_is_the_exact_rate(rate):
     fps, base = blender_fps(rate)
     assert isinstance(fps, int) and fps >= 1
-    assert exact_rate(fps / base) == exact_rate(rate)
+    assert rate_of_blender_fps(fps, base) == exact_rate(fps / base) == exact_rate(rate)
 
 
 def test_blender_fps_of_ntsc_rates_uses_the_base_blender_offers():

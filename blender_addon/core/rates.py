@@ -55,3 +55,8 @@ def blender_fps(rate: Fraction | float) -> tuple[int, float]:
     whole = max(1, round(fraction))
     return whole, whole / float(fraction)
 
+
+def rate_of_blender_fps(fps: int, fps_base: float) -> Fraction:
+    """The exact rate of Blender's scene ``(fps, fps_base)``, the inverse of :func:`blender_fps`."""
+    return exact_rate(fps / fps_base)
+

@@ -13,7 +13,7 @@ from fractions import Fraction
 import bpy
 from bpy_extras import anim_utils
 
-from ..core.rates import exact_rate
+from ..core.rates import exact_rate, rate_of_blender_fps
 from ..core.timing import Span
 from ..media.paths import MediaError, image_sequence_files
 from .compat import PLACEMENT, is_deprecated, timing
@@ -270,11 +270,11 @@ def media_frame_count(strip: bpy.types.Strip) -> int:
     return int(timing(strip).content_duration)
 
 
-def media_rate(scene: bpy.types.Scene, strip: bpy.types.Strip) -> float:
-    """Frames per second of the strip's media: a movie's own rate, else (images) the scene's."""
+def media_rate(scene: bpy.types.Scene, strip: bpy.types.Strip) -> Fraction:
+    """Frames per second of the strip's media, exactly: a movie's own rate, else (images) the scene's."""
     if strip.type == "MOVIE" and strip.fps > 0:
-        return float(strip.fps)
-    return scene.render.fps / scene.render.fps_base
+        return exact_rate(float(strip.fps))
+    return rate_of_blender_fps(scene.render.fps, scene.render.fps_base)
 
 
 def context_scene(context: bpy.types.Context) -> bpy.types.Scene | None:
@@ -380,4 +380,4 @@ def strip_input(scene: bpy.types.Scene, source: bpy.types.Strip) -> tuple[str, F
     if [os.path.normpath(file) for file in files or ()] != [os.path.normpath(file) for file in shown]:
         raise MediaError(f"'{source.name}': the exact engine reads whole image folders, and its images are not all of "
                          f"{folder}")
-    return folder, exact_rate(scene.render.fps / scene.render.fps_base)
+    return folder, rate_of_blender_fps(scene.render.fps, scene.render.fps_base)
