@@ -127,3 +127,17 @@ def test_a_matroska_file_with_negative_timestamps_reads_every_frame(tmp_path):
     assert render(source_path, "-o", tmp_path / "out.mkv", "-q") == (0, "")
     assert open_source(tmp_path / "out.mkv").frame_count == 75
     assert render(source_path, "-o", tmp_path / "out.mkv", "--print-ffmpeg")[0] == 0
+
+
+def test_a_picture_size_that_changes_mid_stream_is_refused_naming_the_frame(tmp_path):
+    parts = []
+    for size in ("320x180", "240x160"):
+        parts.append(tmp_path / f"{size}.ts")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration=1", "-c:v", "libx264", parts[-1])
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(part.read_bytes() for part in parts))
+    code, message = render(joined, "-o", tmp_path / "out.mkv")
+    assert code == 1 and message.count("\n") == 1, message
+    assert "the picture size changes at frame 25, from 320x180 to 240x160" in message
+    assert not (tmp_path / "out.mkv").exists()
+    assert render(joined, "-o", tmp_path / "first.mkv", "--frames", ":25", "-q") == (0, "")  # the first part renders

@@ -175,6 +175,12 @@ class MovieSource(VideoSource):
                 return
         yield from self._decode_from(start, None)  # no seek placed: decode from the beginning instead
 
+    def _check_size(self, frame: av.VideoFrame, index: int) -> None:
+        picture = self._picture
+        if (frame.width, frame.height) != (picture.width, picture.height):
+            raise MediaError(f"{self.path}: the picture size changes at frame {index}, from {picture.width}x"
+                             f"{picture.height} to {frame.width}x{frame.height}: render the parts apart")
+
     def _seek_points(self, start: int) -> list[int]:
         """Timestamps to seek to for frame ``start``, the likeliest first.
 
@@ -221,6 +227,7 @@ class MovieSource(VideoSource):
                     if index == len(self.pts) or self.pts[index] != frame.pts:
                         return False
                 if index >= start:
+                    self._check_size(frame, index)
                     yield self._picture.convert(frame, pool)
                 frame = None
                 index += 1
