@@ -220,3 +220,23 @@ def test_a_layout_in_custom_order_is_put_in_standard_order():
     assert standard_layout(["FL", "FR", "FC", "LFE", "BC", "SL", "SR"]) == ("6.1", None)
     assert standard_layout(["NONE"] * 7) == ("6.1", None)  # unlabelled: FFmpeg's default for the count
     assert standard_layout(["FL", "FL"]) == ("stereo", None)
+
+
+@pytest.mark.parametrize("extension", ["mp4", "mkv", "mov", "webm", "avi"])
+def test_sound_whose_sample_rate_changes_mid_stream_is_resampled(tmp_path, extension):
+    parts = []
+    for rate in (44100, 48000):  # two recordings joined as they were (a broadcast's programmes, a camera's files)
+        parts.append(tmp_path / f"{rate}.ts")
+        ffmpeg(*PICTURES[:-1], PICTURES[-1].replace("duration=2", "duration=1"), "-f", "lavfi", "-i",
+               f"sine=r={rate}:d=1", "-c:v", "libx264", "-c:a", "aac", parts[-1])
+    listing = tmp_path / "parts.txt"
+    listing.write_text("".join(f"file '{part}'\n" for part in parts))
+    joined = tmp_path / "joined.ts"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", joined)
+    output = tmp_path / f"out.{extension}"
+    result = subprocess.run([sys.executable, str(SCRIPT), str(joined), "-o", str(output)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(output), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
+                          "-f", "f32le", "-"], check=True, capture_output=True).stdout
+    assert len(raw) / 4 / RATE == pytest.approx(2.0, abs=0.06)

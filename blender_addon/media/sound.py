@@ -81,6 +81,35 @@ def _take_layout(stream: av.AudioStream) -> tuple[str, list[int] | None]:
     return name, order if pcm else None
 
 
+def _steady(path: str, begin: Fraction, end: Fraction) -> bool:
+    """Whether the first audio stream's packets from ``begin`` to ``end`` seconds follow one another as their
+    durations say: a jump in time, or a change of sample rate (a stream of joined recordings), would be copied
+    into a container that declares one rate and rising times, so such sound is decoded and resampled instead."""
+    container = open_container(path)
+    try:
+        stream = container.streams.audio[0]
+        time_base = stream.time_base
+        try:
+            container.seek(int(begin / time_base), stream=stream)
+        except av.error.FFmpegError:
+            pass  # read from the start
+        last = None
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            if packet.pts * time_base > end:
+                break
+            if last is not None and last.duration:
+                if abs(packet.pts - last.pts - last.duration) > 1 + last.duration / 100:
+                    return False
+            last = packet
+    except av.error.FFmpegError:
+        pass  # a damaged tail: copying ends there too
+    finally:
+        container.close()
+    return True
+
+
 class _Resampler:
     """PyAV's resampler, started afresh when its input's format, layout or rate changes (a stream may change rate).
 
@@ -133,9 +162,9 @@ class SoundMuxer:
         self._in_stream = self._input.streams.audio[0]
         self._time_base = self._in_stream.time_base
         codec = self._in_stream.codec_context.codec.canonical_name  # "mp3", not its decoder "mp3float"
-        self._copy = codec in movie_format.audio_copy
         self._begin = clip.video_start + clip.begin  # the clip's begin and end in the file's time
         self._end = clip.video_start + clip.end
+        self._copy = codec in movie_format.audio_copy and _steady(clip.path, self._begin, self._end)
         self._items: Iterator
         if self._copy:
             self._out_stream = output.add_stream_from_template(self._in_stream)
