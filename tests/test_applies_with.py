@@ -179,7 +179,8 @@ def test_values_from_a_preset_are_not_refused_and_every_preset_sets_only_options
     for name, values in PRESETS.items():
         settings = preset_settings(name)
         assert all(OPTIONS_BY_NAME[key].acts(settings) for key in values), name
-    stderr = io.StringIO()
-    code = cli.main([str(tmp_path / "missing.mp4"), "--print-ffmpeg", "--preset", "glow", "--glow", "0"],
-                    io.StringIO(), stderr)
-    assert code == 1 and "no such file" in stderr.getvalue()  # the preset's --glow-radius does nothing now
+    # The preset's --glow-radius does nothing without glow, and switching the legend off asks for nothing.
+    for arguments in (["--preset", "glow", "--glow", "0"], ["--no-flow-legend"]):
+        stderr = io.StringIO()
+        code = cli.main([str(tmp_path / "missing.mp4"), "--print-ffmpeg", *arguments], io.StringIO(), stderr)
+        assert code == 1 and "no such file" in stderr.getvalue(), arguments
