@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +143,14 @@ def test_a_picture_size_that_changes_mid_stream_is_refused_naming_the_frame(tmp_
     assert "the picture size changes at frame 25, from 320x180 to 240x160" in message
     assert not (tmp_path / "out.mkv").exists()
     assert render(joined, "-o", tmp_path / "first.mkv", "--frames", ":25", "-q") == (0, "")  # the first part renders
+
+
+def test_a_named_pipe_as_input_is_refused_up_front_instead_of_waiting_forever(tmp_path):
+    fifo = tmp_path / "movie.mp4"
+    os.mkfifo(fifo)
+    script = Path(__file__).resolve().parent.parent / "scripts" / "motion_extract.py"
+    result = subprocess.run([sys.executable, str(script), str(fifo), "-o", str(tmp_path / "out.mkv")],
+                            capture_output=True, text=True, timeout=60)  # nothing ever writes to the pipe
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"motion_extract: error: {fifo}: is a pipe, which can be read only once: "
+                                     "save the movie to a file first")

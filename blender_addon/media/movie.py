@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -50,6 +52,8 @@ _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLO
 def open_container(path: str) -> av.container.InputContainer:
     """``path`` opened by FFmpeg, or a one-line :class:`MediaError`."""
     if not is_url(path):
+        if _is_pipe(path):  # opening it would wait for a writer, and a render opens its input more than once
+            raise MediaError(f"{path}: is a pipe, which can be read only once: save the movie to a file first")
         try:
             with open(path, "rb"):
                 pass
@@ -64,6 +68,13 @@ def open_container(path: str) -> av.container.InputContainer:
     except av.error.FFmpegError as error:
         reason = (error.strerror or type(error).__name__).lower()
         raise MediaError(f"{path}: not a movie FFmpeg can read ({reason})") from None
+
+
+def _is_pipe(path: str) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False  # opening it says what is wrong
 
 
 class _Picture:
