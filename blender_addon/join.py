@@ -45,6 +45,7 @@ from .cli import (
     run_command,
 )
 from .core.chunks import CoverageError, check_coverage
+from .core.rates import rate_text
 from .core.settings import OPTIONS_BY_NAME
 from .core.timing import Span
 from .media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
@@ -184,8 +185,8 @@ def check_chunks(chunks: Sequence[Chunk], lossless: bool) -> list[Chunk]:
             raise RunError(f"{other} is {b.width}x{b.height}, {name} {a.width}x{a.height}: chunks of one render "
                            "share its size")
         if (a.rate, a.time_base) != (b.rate, b.time_base):
-            raise RunError(f"{other} runs at {float(b.rate):g} fps, {name} at {float(a.rate):g}: chunks of one render "
-                           "share its frame rate")
+            raise RunError(f"{other} runs at {rate_text(b.rate)} fps, {name} at {rate_text(a.rate)}: chunks of one "
+                           "render share its frame rate")
         if a.total != b.total:
             raise RunError(f"{other} belongs to a render of {b.total} frames, {name} to one of {a.total}")
     if lossless:

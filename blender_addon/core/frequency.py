@@ -21,6 +21,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .rates import frames_from_seconds, rate_text
+
 OVERSAMPLE = 8  # grid points per resolution step (1 / segment length)
 MAX_SEGMENT_SECONDS = 60.0  # a segment's length at most; shorter clips are one segment
 MIN_SEGMENT_FRAMES = 16
@@ -58,7 +60,7 @@ class Peak:
 
 def segment_length(frame_count: int, rate: Fraction | float) -> int:
     """Frames a segment holds: the whole clip up to :data:`MAX_SEGMENT_SECONDS`."""
-    return max(MIN_SEGMENT_FRAMES, min(frame_count, round(MAX_SEGMENT_SECONDS * float(rate))))
+    return max(MIN_SEGMENT_FRAMES, min(frame_count, frames_from_seconds(MAX_SEGMENT_SECONDS, rate)))
 
 
 def default_band(length: int, rate: Fraction | float) -> tuple[float, float]:
@@ -74,7 +76,7 @@ def check_band(band: tuple[float, float], length: int, rate: Fraction | float) -
     if not 0 <= low < high:
         raise FrequencyError(f"band {low:g}:{high:g} Hz: give LO:HI with 0 <= LO < HI")
     if low > nyquist or high < floor:
-        raise FrequencyError(f"band {low:g}:{high:g} Hz is outside what {length} frames at {float(rate):g} fps "
+        raise FrequencyError(f"band {low:g}:{high:g} Hz is outside what {length} frames at {rate_text(rate)} fps "
                              f"can show ({floor:.3g} to {nyquist:g} Hz)")
     return max(low, floor), min(high, nyquist)
 
@@ -313,8 +315,8 @@ class SlidingFrequency:
     def __init__(self, rate: Fraction | float, seconds: float = 10.0, minimum_seconds: float = 3.0,
                  band: tuple[float, float] | None = None) -> None:
         self.rate = float(rate)
-        self._length = max(MIN_SEGMENT_FRAMES, round(seconds * self.rate))
-        self._minimum = max(MIN_SEGMENT_FRAMES, round(minimum_seconds * self.rate))
+        self._length = max(MIN_SEGMENT_FRAMES, frames_from_seconds(seconds, rate))
+        self._minimum = max(MIN_SEGMENT_FRAMES, frames_from_seconds(minimum_seconds, rate))
         self._band = band
         self._window: deque[np.ndarray] = deque(maxlen=self._length)
 

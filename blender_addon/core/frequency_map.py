@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from .frequency import WORK_WIDTH, MovingFlow, Spectra, check_band, segment_length
+from .rates import frames_from_seconds
 
 MAP_BUDGET = 48 << 20  # bytes the map's spectra may hold
 MAP_OVERSAMPLE = 2  # grid points per resolution step: the map's hue needs no finer placing
@@ -45,7 +46,7 @@ def bytes_per_block(length: int, rate: Fraction | float, band: tuple[float, floa
 def map_layout(width: int, height: int, frame_count: int, rate: Fraction | float, band: tuple[float, float] | None,
                budget: int = MAP_BUDGET) -> MapLayout:
     """The finest blocks whose spectra fit ``budget``, with segments of up to :data:`MAP_SEGMENT_SECONDS`."""
-    length = min(segment_length(frame_count, rate), max(16, round(MAP_SEGMENT_SECONDS * float(rate))))
+    length = min(segment_length(frame_count, rate), max(16, frames_from_seconds(MAP_SEGMENT_SECONDS, rate)))
     band = check_band(band or (0.0, float(rate)), length, rate)
     cell = max(1, round(width / min(width, WORK_WIDTH)))  # frame pixels per flow cell
     per_block = bytes_per_block(length, rate, band)
