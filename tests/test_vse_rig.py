@@ -25,6 +25,7 @@ from vse_helpers import (
     add_image_strip,
     max_mean_difference,
     new_scene,
+    opens_of,
     read_movie,
     render_frames,
     select_only,
@@ -34,7 +35,7 @@ from vse_helpers import (
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import OPTIONS, Colour, Settings
 from blender_addon.ui import props
-from blender_addon.vse import batch, colors
+from blender_addon.vse import batch, colors, strips
 from blender_addon.vse.compat import timing
 from blender_addon.vse.rig import build, checks, record
 
@@ -194,6 +195,38 @@ def test_partner_copies_the_source_settings_and_modifiers(png_files):
     copied = [tuple(p.location) for p in partner.modifiers["Grade"].curve_mapping.curves[3].points]
     assert copied == [tuple(p.location) for p in curves.curve_mapping.curves[3].points]
     assert partner.transform.offset_x == 7 and partner.color_saturation == 1.5
+
+
+def test_extract_and_update_open_the_movie_once_for_the_partner(ffv1_movie, monkeypatch):
+    """Blender reopens a movie on each read of ``strip.fps`` and on setting some of a movie strip's properties,
+    even to the value they have (seconds each on a 4K movie): Extract and Update open it for the partner copy
+    only, and read the rate once, from the file's headers or (a Blender without PyAV) from ``strip.fps``."""
+    probes = []
+
+    def probe(path: str) -> None:
+        probes.append(path)  # no PyAV: the rate is Blender's
+
+    monkeypatch.setattr(strips, "file_rate", probe)
+    scene = new_scene()
+    with opens_of(ffv1_movie) as opened:
+        strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(ffv1_movie), channel=1, frame_start=1)
+    copy = opened.count  # what a new movie strip costs: the partner's
+    with opens_of(ffv1_movie) as opened:
+        assert strip.fps == 24
+    assert opened.count == 1  # each read reopens the movie
+    with opens_of(ffv1_movie) as opened:
+        found = extract(scene, strip)
+    assert (opened.count, len(probes)) == (copy + 1, 1)
+    with opens_of(ffv1_movie) as opened:
+        assert bpy.ops.sequencer.motion_extract_update(offset_seconds=0.125, delay_unit="seconds") == {"FINISHED"}
+    assert (opened.count, len(probes)) == (copy + 1, 2)
+    assert record.rig_settings(found).in_frames(24).offset == 3
+    monkeypatch.undo()  # the extension's PyAV reads the rate from the headers
+    assert strips.file_rate(str(ffv1_movie)) == 24
+    with opens_of(ffv1_movie) as opened:
+        assert bpy.ops.sequencer.motion_extract_update(offset=2) == {"FINISHED"}
+    blender = opened.count - 2  # FFmpeg's open of the headers, and the check that the file can be read
+    assert blender == copy
 
 
 # --- poll and errors ----------------------------------------------------------------------------

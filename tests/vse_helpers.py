@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import glob
 import os
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,6 +135,41 @@ def max_mean_difference(frames: list[np.ndarray], expected: list[np.ndarray]) ->
     assert len(frames) == len(expected), f"{len(frames)} frames rendered, {len(expected)} expected"
     differences = [np.abs(a.astype(np.int16) - b.astype(np.int16)) for a, b in zip(frames, expected, strict=True)]
     return max(int(d.max()) for d in differences), float(np.mean([d.mean() for d in differences]))
+
+
+class Opens:
+    """How often a file was opened, by anyone (Blender, FFmpeg, Python), while a ``with opens_of(path)`` block
+    ran: ``count`` once the block has ended."""
+
+    count = 0
+
+
+@contextlib.contextmanager
+def opens_of(path: Path) -> Iterator[Opens]:
+    """Count the opens of ``path`` during the block (Linux inotify's open events; reads and closes are watched
+    too, as inotify merges an event into an identical one still unread, and an open is read or closed before
+    the next)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    in_access, in_open, in_close = 0x01, 0x20, 0x08 | 0x10
+    watch = libc.inotify_init1(os.O_NONBLOCK)
+    assert watch >= 0, "inotify is not available"
+    wanted = in_access | in_open | in_close
+    assert libc.inotify_add_watch(watch, os.fsencode(path), wanted) >= 0, "inotify is not available"
+    opens = Opens()
+    try:
+        yield opens
+        while True:
+            try:
+                events = os.read(watch, 1 << 16)
+            except BlockingIOError:
+                break
+            at = 0
+            while at < len(events):  # struct inotify_event: wd, mask, cookie, len, then len bytes of name
+                _, mask, _, length = struct.unpack_from("iIII", events, at)
+                opens.count += bool(mask & in_open)
+                at += 16 + length
+    finally:
+        os.close(watch)
 
 
 @contextlib.contextmanager

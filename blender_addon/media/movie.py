@@ -77,6 +77,19 @@ def _is_pipe(path: str) -> bool:
         return False  # opening it says what is wrong
 
 
+def file_rate(path: str) -> Fraction | None:
+    """The movie's frame rate as its headers give it (the rate :func:`open_movie` takes first), without
+    reading a frame; ``None`` when the file cannot be opened or gives no usable rate."""
+    try:
+        container = open_container(path)
+    except MediaError:
+        return None
+    try:
+        return _stream_rate(container.streams.video[0]) if container.streams.video else None
+    finally:
+        container.close()
+
+
 class _Picture:
     """How one stream's decoded frames become BGR: compact 4:2:0 planes, or BGR straight away."""
 

@@ -46,7 +46,9 @@ def copy_properties(
 ) -> None:
     """Copy every writable RNA property of ``source`` to ``target``, recursing into nested structs.
 
-    Deprecated properties are left out: the property that replaces them is copied.
+    Deprecated properties are left out: the property that replaces them is copied. Only values that differ
+    are set: setting some of a movie strip's properties, even to the value they have, makes Blender reopen
+    its movie.
     """
     for prop in source.bl_rna.properties:
         name = prop.identifier
@@ -57,17 +59,18 @@ def copy_properties(
             if prop.is_readonly:
                 if value is not None and not isinstance(value, bpy.types.ID):
                     copy_properties(value, getattr(target, name))
-            else:
+            elif getattr(target, name) != value:
                 setattr(target, name, value)
         elif prop.type == "COLLECTION":
             if name == "curves" and isinstance(source, bpy.types.CurveMapping):
                 _copy_curves(source, target)
         elif not prop.is_readonly:
-            value = getattr(source, name)
+            value, current = getattr(source, name), getattr(target, name)
             if getattr(prop, "is_array", False):
-                value = tuple(value)
-            with contextlib.suppress(AttributeError, TypeError, ValueError):
-                setattr(target, name, value)
+                value, current = tuple(value), tuple(current)
+            if value != current:
+                with contextlib.suppress(AttributeError, TypeError, ValueError):
+                    setattr(target, name, value)
 
 
 def _copy_curves(source: bpy.types.CurveMapping, target: bpy.types.CurveMapping) -> None:
@@ -271,10 +274,30 @@ def media_frame_count(strip: bpy.types.Strip) -> int:
 
 
 def media_rate(scene: bpy.types.Scene, strip: bpy.types.Strip) -> Fraction:
-    """Frames per second of the strip's media, exactly: a movie's own rate, else (images) the scene's."""
-    if strip.type == "MOVIE" and strip.fps > 0:
-        return exact_rate(float(strip.fps))
+    """Frames per second of the strip's media, exactly: a movie's own rate, else (images) the scene's.
+
+    A movie's rate is read from its file's headers, as the exact engine reads it; Blender's ``strip.fps``
+    (read only where the extension's PyAV is missing, or the headers give no rate) reopens the movie on
+    every read, which on a large movie takes seconds: callers read the rate once.
+    """
+    if strip.type == "MOVIE":
+        rate = file_rate(absolute_path(strip, strip.filepath))
+        if rate is not None:
+            return rate
+        fps = strip.fps
+        if fps > 0:
+            return exact_rate(float(fps))
     return rate_of_blender_fps(scene.render.fps, scene.render.fps_base)
+
+
+def file_rate(path: str) -> Fraction | None:
+    """A movie file's rate from its headers (``media.movie.file_rate``), or ``None`` in a Blender without the
+    extension's PyAV and OpenCV, or when the headers give none."""
+    try:
+        from ..media import movie
+    except ImportError:
+        return None
+    return movie.file_rate(path)
 
 
 def context_scene(context: bpy.types.Context) -> bpy.types.Scene | None:
