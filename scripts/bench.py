@@ -35,6 +35,10 @@ matplotlib is installed (requirements.txt). Cases:
 ``--align`` prints only issue 11's figures (scripts/bench_align.py): ``--align`` on real footage shaken
 by a known path against ffmpeg's vid.stab (deviation from gray and whole-process time), and 1080p fps per model.
 
+``--rig`` prints only what Extract Motion and Update (the default settings) take on a 2 s 4K H.264 clip beside
+Blender's own ``new_movie`` of the same file (issue 21's target: each within 1.5x of it), medians of ``--repeat``
+(at least 3) rounds in one Blender.
+
 ``--looks`` prints only the per-frame cost at 1080p of issue 15's looks (glow and pre-blur at
 radius 10 against 25 ms, matte, saturation, tint) and the live view's rate with the glow preset
 (against 25 fps), from frames in memory.
@@ -75,7 +79,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 CACHE = REPO_ROOT / ".cache" / "bench"
 CLI = REPO_ROOT / "scripts" / "motion_extract.py"
-SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
 FPS = 30
 LEAN_MEMORY = 0  # max_memory that makes the engine read partners with a second head
 
@@ -131,6 +135,8 @@ CASES = [
 ]
 CASE_BY_NAME = {case.name: case for case in CASES}
 AGREE = "agree"  # the engines-agree check: not a timed row
+RIG = "rig"  # issue 21's Extract Motion and Update against new_movie on a 4K movie (--rig): not a timed row
+RIG_TARGET = 1.5  # times new_movie's time
 LOOKS = "looks"  # issue 15's per-frame costs of the blur and colour looks (--looks): not a timed row
 MOTION = "motion"  # issue 13's measures and flow look (--motion, scripts/bench_motion.py): not a timed row
 ALIGN = "align"  # issue 11's handheld footage against vid.stab (--align, scripts/bench_align.py): not a timed row
@@ -386,6 +392,8 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         return {"versions": library_versions()}
     if case == LOOKS:
         return look_costs()
+    if case.startswith(RIG):
+        return rig_costs(int(case.partition(":")[2] or 3))
     if case == ALIGN:
         from bench_align import align_figures
 
@@ -571,6 +579,50 @@ def print_look_costs(rows: list[dict]) -> None:
             value, met = f"{row['ms']:.1f} ms", row["target"] is None or row["ms"] <= row["target"]
             goal = "-" if row["target"] is None else f"<= {row['target']:.0f} ms"
         print(f"| {row['look']} | {value} | {goal}{'' if goal == '-' else (' met' if met else ' MISSED')} |")
+
+
+def rig_costs(repeat: int) -> dict:
+    """Median seconds of Blender's ``new_movie`` on a 2 s 4K clip, and of Extract Motion and Update with the
+    default settings on the strip it made, in rounds of a fresh scene each (the file read once before, so
+    every round finds it in the page cache)."""
+    import bpy
+
+    import blender_addon
+
+    clip = str(generate_clip("2160p", 2))
+    blender_addon.register()
+    times: dict[str, list[float]] = {"new_movie": [], "extract": [], "update": []}
+    for round_ in range(repeat + 1):
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        scene = bpy.data.scenes[0] if bpy.data.scenes else bpy.data.scenes.new("Scene")
+        bpy.context.window.scene = bpy.context.workspace.sequencer_scene = scene
+        editor = scene.sequence_editor_create()
+        began = time.perf_counter()
+        strip = editor.strips.new_movie(name="clip", filepath=clip, channel=1, frame_start=1)
+        made = time.perf_counter() - began
+        strip.select, editor.active_strip = True, strip
+        began = time.perf_counter()
+        assert bpy.ops.sequencer.motion_extract() == {"FINISHED"}
+        extracted = time.perf_counter() - began
+        began = time.perf_counter()
+        assert bpy.ops.sequencer.motion_extract_update() == {"FINISHED"}
+        updated = time.perf_counter() - began
+        if round_:  # the first round warms up: imports, FFmpeg, the page cache
+            for name, seconds in zip(times, (made, extracted, updated), strict=True):
+                times[name].append(seconds)
+    return {"clip": Path(clip).name, **{name: statistics.median(runs) for name, runs in times.items()},
+            "runs": {name: [round(run, 2) for run in runs] for name, runs in times.items()}}
+
+
+def print_rig_costs(costs: dict) -> None:
+    print(f"load average: {load()}\n\n| {costs['clip']} (bpy) | seconds (median) | runs | against new_movie | "
+          "target |\n|---|---|---|---|---|")
+    base = costs["new_movie"]
+    for name, label in (("new_movie", "Blender's new_movie"), ("extract", "Extract Motion"), ("update", "Update")):
+        ratio = costs[name] / base
+        goal = "-" if name == "new_movie" else f"<= {RIG_TARGET}x {'met' if ratio <= RIG_TARGET else 'MISSED'}"
+        runs = " / ".join(f"{run:.2f}" for run in costs["runs"][name])
+        print(f"| {label} | {costs[name]:.2f} s | {runs} | {ratio:.2f}x | {goal} |")
 
 
 def engines_agree() -> list[dict]:
@@ -975,6 +1027,8 @@ def main() -> int:
     parser.add_argument("--chart", type=Path, help="where to draw the chart (default: docs/benchmarks.png, "
                         "none with --quick)")
     parser.add_argument("--install-ffmpeg", action="store_true", help="apt-get install Debian's ffmpeg if missing")
+    parser.add_argument("--rig", action="store_true", help="only Extract Motion and Update against Blender's "
+                        "new_movie on a 4K movie (issue 21's target), --repeat rounds (at least 3), and exit")
     parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
     parser.add_argument("--motion", action="store_true", help="only what the motion measures cost a 1080p render and "
                         "the flow look's speed (issue 13's targets; scripts/bench_motion.py), and exit")
@@ -991,6 +1045,9 @@ def main() -> int:
         return 0
     if args.looks:
         print_look_costs(call_worker(LOOKS))
+        return 0
+    if args.rig:
+        print_rig_costs(call_worker(f"{RIG}:{max(args.repeat, 3)}"))
         return 0
     if args.jobs_speedup:
         jobs_speedup(args.repeat)

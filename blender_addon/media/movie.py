@@ -45,12 +45,15 @@ from .streams import VideoSource, _FramePool
 # which deadlocks when a decoder is freed while one of them logs.
 
 _LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
+_PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
               -180: cv2.ROTATE_180, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE}
 
 
-def open_container(path: str) -> av.container.InputContainer:
-    """``path`` opened by FFmpeg, or a one-line :class:`MediaError`."""
+def open_container(path: str, headers_only: bool = False) -> av.container.InputContainer:
+    """``path`` opened by FFmpeg, or a one-line :class:`MediaError`. ``headers_only``: for what the container
+    says, without the frames FFmpeg otherwise decodes to probe its streams (costly on a large movie), so the
+    streams' pixel formats may be unknown."""
     if not is_url(path):
         if _is_pipe(path):  # opening it would wait for a writer, and a render opens its input more than once
             raise MediaError(f"{path}: is a pipe, which can be read only once: save the movie to a file first")
@@ -62,7 +65,7 @@ def open_container(path: str) -> av.container.InputContainer:
         except OSError as exc:
             raise os_error(path, exc) from None
     try:
-        return av.open(path, "r")
+        return av.open(path, "r", stream_options=[{"skip_frame": "all"}] * _PROBED_STREAMS if headers_only else None)
     except av.error.FileNotFoundError:
         raise MediaError(f"{path}: no such file or stream") from None
     except av.error.FFmpegError as error:
@@ -79,9 +82,9 @@ def _is_pipe(path: str) -> bool:
 
 def file_rate(path: str) -> Fraction | None:
     """The movie's frame rate as its headers give it (the rate :func:`open_movie` takes first), without
-    reading a frame; ``None`` when the file cannot be opened or gives no usable rate."""
+    decoding a frame; ``None`` when the file cannot be opened or gives no usable rate."""
     try:
-        container = open_container(path)
+        container = open_container(path, headers_only=True)
     except MediaError:
         return None
     try:
