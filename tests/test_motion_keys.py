@@ -102,6 +102,19 @@ def test_a_plain_strip_is_keyed_with_the_flow_measures(movie, tmp_path):
     assert "keyed by Key Motion Data" in strip.id_properties_ui("motion_speed").as_dict()["description"]
 
 
+def test_key_motion_data_takes_the_settings_as_keywords(movie, tmp_path):
+    scene = new_scene()
+    strip = add_movie(scene, movie)
+    scene.motion_extraction.look = "difference"  # set in the panel, not given by the script
+    assert bpy.ops.sequencer.motion_key(offset=3) == {"FINISHED"}
+    rows = cli_rows(movie, tmp_path, "--offset", "3", "--look", "difference")
+    assert keyed_properties(scene, strip)["motion_quantity"] == len(rows) == 16
+    for row in rows[::4]:
+        scene.frame_set(START + int(row["frame"]))
+        assert strip["motion_quantity"] == pytest.approx(float(row["quantity"]), abs=1e-5), row["frame"]
+    assert scene.motion_extraction.offset == 1  # the panel's own settings are left as they were
+
+
 def test_key_motion_data_is_greyed_out_without_a_strip():
     new_scene()
     assert not bpy.ops.sequencer.motion_key.poll()

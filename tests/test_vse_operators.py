@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bpy
 import pytest
+from edit_helpers import reports
 from vse_helpers import add_image_strip, new_scene, select_only
 
 from blender_addon.core.settings import OPTIONS
@@ -19,7 +20,7 @@ def rig_settings(scene):
     return record.rig_settings(found), props.settings_from_group(found.motion_extraction)
 
 
-@pytest.mark.parametrize("operator", ["motion_extract", "motion_extract_update"])
+@pytest.mark.parametrize("operator", ["motion_extract", "motion_extract_update", "motion_bake", "motion_key"])
 def test_every_option_is_an_operator_property_generated_from_the_table(operator):
     properties = getattr(bpy.ops.sequencer, operator).get_rna_type().properties
     for option in OPTIONS:
@@ -108,3 +109,19 @@ def test_update_and_remove_act_on_the_active_rig_and_name_the_selected_strips_le
         f"Warning: Only the active rig 'first Motion' was removed: {left}",
     ]
     assert [strip.name for strip in scene.sequence_editor.strips if record.is_rig(strip)] == ["second Motion"]
+
+
+def test_the_info_line_names_time_colour_when_it_acts(png_files, capfd):
+    scene = new_scene()
+    select_only(scene, add_image_strip(scene, png_files, channel=2, start=1, name="shot"))
+    capfd.readouterr()
+    assert bpy.ops.sequencer.motion_extract(offset=2, time_colour=True, red_delay=1, green_delay=0,
+                                            blue_delay=2) == {"FINISHED"}
+    assert reports(capfd.readouterr().out)[0] == (
+        "Info: Built motion rig 'shot Motion' (gray_shift2, time colour: red, green, blue at 1, 0, 2 x the offset)")
+    assert bpy.ops.sequencer.motion_extract_update(channel_delay_unit="seconds", red_delay_seconds=0.25) == {
+        "FINISHED"}
+    assert reports(capfd.readouterr().out)[0] == (
+        "Info: Updated 'shot Motion' (gray_shift2, time colour: red, green, blue at 0.25, 0.2, 0.3 s)")
+    assert bpy.ops.sequencer.motion_extract_update(time_colour=False) == {"FINISHED"}
+    assert reports(capfd.readouterr().out)[0] == "Info: Updated 'shot Motion' (gray_shift2)"

@@ -8,7 +8,7 @@ from ..core.settings import Settings
 from ..vse import bake, motion_keys
 from ..vse.strips import context_scene
 from .bake import PlanJobOperator, SEQUENCER_OT_motion_bake, _settings_owner  # a bake's settings: the keys' too
-from .props import PROPERTY_NAME, settings_from_group
+from .props import PROPERTY_NAME, fill_unset_properties, settings_annotations, settings_from_operator
 from .registration import classes_with_strip_menu
 
 
@@ -21,12 +21,14 @@ keys. Esc cancels"""
     bl_label = "Key Motion Data"
     bl_options = {"REGISTER", "UNDO"}
     cancelled_text = "Key Motion Data cancelled: the keys are as they were"
+    # Every setting, as Extract Motion and Bake Motion take them; options not given are the strip's, rig's or panel's.
+    __annotations__ = settings_annotations()
 
     # Greyed out for the reasons Bake Motion is, told as this operator's own message.
     poll = classmethod(SEQUENCER_OT_motion_bake.poll.__func__)
 
     def plan_settings(self, scene: bpy.types.Scene) -> Settings:
-        return settings_from_group(getattr(_settings_owner(scene), PROPERTY_NAME))  # no file is written: no format
+        return settings_from_operator(self, getattr(_settings_owner(scene), PROPERTY_NAME))  # no file: no format
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         """Measure and key to completion (scripts, EXEC_DEFAULT, background mode)."""
@@ -45,6 +47,7 @@ keys. Esc cancels"""
         return self.finish(context, plan, measured)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        fill_unset_properties(self, getattr(_settings_owner(context_scene(context)), PROPERTY_NAME))
         return self.start_job(context, motion_keys.measure_plan, "Measuring motion")
 
     def finish(self, context: bpy.types.Context, plan: bake.BakePlan,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import rig_plan
-from ..core.settings import Settings, SettingsError
+from ..core.settings import OPTIONS_BY_NAME, Settings, SettingsError
 from ..core.timing import output_size
 from ..vse import align_keys, colors
 from ..vse.rig import build, checks, record
@@ -92,8 +92,16 @@ def report_others_left(operator: bpy.types.Operator, others: list[bpy.types.Stri
 
 
 def _summary(settings: Settings) -> str:
-    """The settings as the Info line names them: the file-name tag, and the alignment when there is one."""
-    return settings.describe() + ("" if settings.align == "none" else f", aligned by {settings.align}")
+    """The settings as the Info line names them: the file-name tag, time colour and the alignment when they act."""
+    parts = [settings.describe()]
+    if settings.time_colour and OPTIONS_BY_NAME["time_colour"].acts(settings):
+        seconds = settings.channel_delay_unit == "seconds"
+        delays = ", ".join(f"{getattr(settings, f'{channel}_delay' + ('_seconds' if seconds else '')):g}"
+                           for channel in ("red", "green", "blue"))
+        parts.append(f"time colour: red, green, blue at {delays} {'s' if seconds else 'x the offset'}")
+    if settings.align != "none":
+        parts.append(f"aligned by {settings.align}")
+    return ", ".join(parts)
 
 
 def update_rig(operator: bpy.types.Operator, scene: bpy.types.Scene, found: bpy.types.MetaStrip,
