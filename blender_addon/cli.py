@@ -87,7 +87,7 @@ def parse_frame_range(text: str) -> tuple[int | None, int | None]:
     if not match:
         raise argparse.ArgumentTypeError(f"invalid frame range {text!r} (use A:B, A: or :B)")
     start, stop = (int(group) if group else None for group in match.groups())
-    if start is not None and stop is not None and stop <= start:
+    if stop is not None and stop <= (start or 0):
         raise argparse.ArgumentTypeError(f"empty frame range {text!r}: B must be greater than A")
     return start, stop
 
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Outputs, written by the exact engine with the input's sound: .mp4 (H.264), .mov (ProRes 422 HQ), "
-            ".mkv (lossless FFV1), .webm (VP9), .avi (MJPG), or image sequences such as out/%%05d.png. "
+            ".mkv (lossless FFV1), .webm (VP9), .avi (MJPG), or image sequences such as out/%05d.png. "
             "Exit codes: 0 success, 1 input or output failed, 2 bad arguments."
         ),
     )

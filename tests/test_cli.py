@@ -192,6 +192,7 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("movie", ["--look", "sepia"], 2, "invalid choice: 'sepia'"),
         ("movie", ["--frames", "5:50"], 2, "frame range 5:50 is outside the output"),
         ("movie", ["--frames", "x"], 2, "invalid frame range"),
+        ("movie", ["--frames=:0"], 2, "empty frame range ':0'"),
         ("movie", ["--max-memory", "lots"], 2, "invalid size"),
         ("movie", ["--flow-legend"], 2, "--flow-legend applies with --look flow only"),
         ("movie", ["--print-ffmpeg", "--frames", "2:5"], 2, "--print-ffmpeg prints the command for the whole clip"),
@@ -208,6 +209,12 @@ def test_bad_input_gets_one_clear_line(bad_inputs, tmp_path, engine, case, extra
     result = run_cli(source, "-o", output, "--engine", engine, *extra)
     assert_clean_failure(result, code, message)
     assert files_in(tmp_path) == []
+
+
+def test_help_prints_image_patterns_as_they_are_typed():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "out/%05d.png" in " ".join(result.stdout.split()) and "%%" not in result.stdout
 
 
 @pytest.mark.parametrize("engine", ["exact", "vse"])
