@@ -62,6 +62,8 @@ def no_thread_outlives_its_test():
         ("frames/shot_%04d.jpg", "sequence"),
         ("frames/%d.tif", "sequence"),
         ("frames/shot_####.png", "sequence"),
+        ("take#1.mp4", "movie"),  # a movie is one file, whatever its name holds
+        ("50%done.mkv", "movie"),
     ],
 )
 def test_output_kind_follows_the_extension_and_pattern(name, kind):

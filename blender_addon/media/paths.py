@@ -213,14 +213,14 @@ def output_kind(path: str | os.PathLike) -> str:
     suffix = extension(text)
     if os.path.isdir(text):
         raise MediaError(f"{text}: is a folder; name a file in it, such as {os.path.join(text, 'motion.mp4')}")
+    if suffix in MOVIE_FORMATS:  # one file, whatever its name holds (take#1.mp4, 50%done.mp4)
+        return "movie"
     if NumberedName.parse(text) is not None:
         if suffix in SEQUENCE_KINDS:
             return "sequence"
         raise MediaError(
             f"{text}: image sequences can be .png, .jpg or .tif, not {suffix or 'no extension'}"
         )
-    if suffix in MOVIE_FORMATS:
-        return "movie"
     if suffix in SEQUENCE_KINDS:
         raise MediaError(f"{text}: an image output needs a frame number in its name, such as frames/%05d{suffix}")
     raise MediaError(
