@@ -154,3 +154,15 @@ def test_a_named_pipe_as_input_is_refused_up_front_instead_of_waiting_forever(tm
     assert result.returncode == 1
     assert result.stderr.strip() == (f"motion_extract: error: {fifo}: is a pipe, which can be read only once: "
                                      "save the movie to a file first")
+
+
+def test_exr_images_are_refused_in_one_line_as_a_folder_a_pattern_or_a_file(tmp_path):
+    folder = tmp_path / "exr"
+    folder.mkdir()
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.12", "-pix_fmt", "gbrpf32le", "-c:v", "exr",
+           folder / "f_%03d.exr")
+    assert len(list(folder.iterdir())) == 3
+    for source in (folder, folder / "f_%03d.exr", folder / "f_001.exr"):
+        code, message = render(source, "-o", tmp_path / "out.mkv")
+        assert code == 1 and message.count("\n") == 1, message
+        assert f"{source}: EXR and HDR images hold scene-linear light" in message

@@ -23,9 +23,12 @@ from typing import TYPE_CHECKING
 
 from ..core.rates import exact_rate, usable_fps
 from .paths import (
+    FLOAT_IMAGE_EXTENSIONS,
     MOVIE_FORMATS,
     MediaError,
     check_output,
+    extension,
+    float_images_error,
     image_sequence_files,
     is_url,
     output_kind,
@@ -75,6 +78,8 @@ def open_source(path: str | os.PathLike, fps: float | Fraction | None = None) ->
             raise ValueError(f"{text}: invalid frame rate {fps}")
         rate = exact_rate(fps)
     if not is_url(text):
+        if extension(text) in FLOAT_IMAGE_EXTENSIONS:
+            raise float_images_error(text)
         files = image_sequence_files(text)
         if files is not None:
             from .sequence import open_sequence

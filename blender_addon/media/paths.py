@@ -30,6 +30,8 @@ from fractions import Fraction
 # Still images both engines read as frames (8-bit; EXR and other float formats are left out, as
 # the effect is defined on display-referred 8-bit values).
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+# Scene-linear float images: refused by name, with the way out.
+FLOAT_IMAGE_EXTENSIONS = frozenset({".exr", ".hdr"})
 # Image-sequence outputs: extension -> kind.
 SEQUENCE_KINDS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".tif": "tif", ".tiff": "tif"}
 
@@ -162,6 +164,11 @@ def image_sequence_files(path: str | os.PathLike) -> list[str] | None:
     return [found[number] for number in range(first, last + 1)]
 
 
+def float_images_error(path: str) -> MediaError:
+    return MediaError(f"{path}: EXR and HDR images hold scene-linear light, and the effect is defined on display "
+                      "8-bit values: convert them to PNG first (in Blender, or ffmpeg -apply_trc iec61966_2_1)")
+
+
 def _folder_images(folder: str) -> list[str]:
     try:
         entries = os.listdir(folder)
@@ -176,6 +183,8 @@ def _folder_images(folder: str) -> list[str]:
         key=natural_key,
     )
     if not names:
+        if any(extension(name) in FLOAT_IMAGE_EXTENSIONS for name in entries):
+            raise float_images_error(folder)
         raise MediaError(f"{folder}: no image files in this folder")
     common = Counter(extension(name) for name in names).most_common(1)[0][0]
     return [os.path.join(folder, name) for name in names if extension(name) == common]
