@@ -161,6 +161,13 @@ def test_odd_frame_sizes_are_padded_for_4_2_0_codecs_and_kept_by_ffv1(tmp_path, 
         assert np.abs(frame[49].astype(int) - frame[48]).mean() < 4
 
 
+@pytest.mark.parametrize("width, height", [(1, 48), (64, 1), (1, 1)])
+def test_ffv1_keeps_a_one_pixel_wide_or_tall_video_losslessly(tmp_path, width, height):
+    frames = noise_frames(3, width=width, height=height)
+    decoded = read_all(open_source(write_frames(tmp_path / "line.mkv", frames)))
+    assert all(np.array_equal(a, b) for a, b in zip(frames, decoded, strict=True))
+
+
 # --- frame rates and time ----------------------------------------------------------------------------
 
 

@@ -148,7 +148,8 @@ class MovieWriter(FrameWriter):
             self._tag(context, _MPEG_RANGE)
         elif codec == "ffv1":
             stream.pix_fmt = "bgr0"
-            options.update({"level": "3", "slices": "4", "slicecrc": "1"})
+            slices = "4" if min(self._stored_width, self._stored_height) > 1 else "1"  # FFV1 cannot slice a line
+            options.update({"level": "3", "slices": slices, "slicecrc": "1"})
         if codec in ("mpeg4", "mjpeg"):
             context.qscale = QSCALE
         options.update(extra)
