@@ -166,3 +166,15 @@ def test_exr_images_are_refused_in_one_line_as_a_folder_a_pattern_or_a_file(tmp_
         code, message = render(source, "-o", tmp_path / "out.mkv")
         assert code == 1 and message.count("\n") == 1, message
         assert f"{source}: EXR and HDR images hold scene-linear light" in message
+
+
+@pytest.mark.parametrize("size", ["8x8", "4x20", "1x30"])
+def test_the_flow_look_renders_frames_smaller_than_the_flow_takes(tmp_path, size):
+    source = tmp_path / "tiny.mkv"
+    width, height = size.split("x")
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=0.4", "-vf", f"crop={width}:{height}",
+           "-pix_fmt", "bgr0", "-c:v", "ffv1", source)
+    flow = tmp_path / "flow.mkv"
+    assert render(source, "-o", flow, "--look", "flow", "--data", tmp_path / "flow.csv", "-q") == (0, "")
+    frames = decoded(flow)
+    assert len(frames) == 10 and frames[0].shape == (int(height), int(width), 3)
