@@ -12,6 +12,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
+from chunk_helpers import durations, write_clip
 from vse_helpers import add_image_strip, new_scene, render_frames, sample_clip, select_only
 
 from blender_addon import cli, media
@@ -81,6 +82,22 @@ def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files,
     assert dict(second[bake.BAKE_KEY]["settings"]) == rig_settings(built).to_dict()
     assert second.channel == 4  # channel 3 is taken by the first bake over the same frames
     assert bpy.path.abspath(second.filepath) == str(path)
+
+
+def test_a_baked_movie_carries_the_sound_of_what_it_shows(tmp_path):
+    movie = write_clip(tmp_path / "shot.mkv", sample_clip(24))  # one second, with ticks as sound
+    scene = new_scene()
+    strip = scene.sequence_editor.strips.new_movie(name="shot", filepath=str(movie), channel=1, frame_start=1)
+    timing(strip).left_handle_offset = 6  # shows media frames 6 to 23
+    select_only(scene, strip)
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=2) == {"FINISHED"}  # the preference: on
+    baked = Path(bpy.path.abspath(scene.sequence_editor.active_strip.filepath))
+    video, audio = durations(baked)
+    assert video == 18 / 24 and abs(audio - video) <= 1 / 24
+    quiet = bake.plan_bake(scene, strip, Settings(offset=2), ".mkv", sound=False)
+    assert quiet.output != str(baked)  # another file: a bake with sound is never replaced by one without
+    bake.render_bake(quiet)
+    assert not media.open_source(quiet.output).has_audio and len(_read(quiet.output)) == 18
 
 
 def test_rebake_reloads_a_rewritten_file_in_place(tmp_path):

@@ -9,7 +9,7 @@ from ..vse import bake
 from ..vse.rig.record import rig_of
 from ..vse.strips import active_strip, context_scene
 from .panel import SEQUENCER_PT_motion_extraction, draw_settings
-from .preferences import addon_preferences, bake_extension
+from .preferences import addon_preferences, bake_extension, bake_sound
 from .props import PROPERTY_NAME, fill_unset_properties, settings_annotations, settings_from_operator, settings_to_group
 from .registration import classes_with_strip_menu
 
@@ -73,11 +73,16 @@ class PlanJobOperator:
         """The movie format of the plan's file."""
         return next(iter(bake.BAKE_FORMATS))
 
+    def plan_sound(self, context: bpy.types.Context) -> bool:
+        """Whether the plan's file carries the source's sound."""
+        return False
+
     def plan(self, context: bpy.types.Context) -> bake.BakePlan | None:
         """The plan for the active strip, or ``None`` with the reason reported."""
         scene = context_scene(context)
         try:
-            return bake.plan_bake(scene, active_strip(scene), self.plan_settings(scene), self.plan_extension(context))
+            return bake.plan_bake(scene, active_strip(scene), self.plan_settings(scene), self.plan_extension(context),
+                                  self.plan_sound(context))
         except (SettingsError, bake.BakeError) as error:
             self.report({"ERROR"}, str(error))
             return None
@@ -149,6 +154,9 @@ class SEQUENCER_OT_motion_bake(PlanJobOperator, bpy.types.Operator):
     def plan_extension(self, context: bpy.types.Context) -> str:
         return bake_extension(context)
 
+    def plan_sound(self, context: bpy.types.Context) -> bool:
+        return bake_sound(context)
+
     def execute(self, context: bpy.types.Context) -> set[str]:
         """Bake to completion (scripts, EXEC_DEFAULT, the redo panel, background mode)."""
         plan = self.plan(context)
@@ -204,6 +212,7 @@ class SEQUENCER_PT_motion_bake(bpy.types.Panel):
         preferences = addon_preferences(context)
         if preferences is not None:
             layout.prop(preferences, "bake_format")
+            layout.prop(preferences, "bake_sound")
 
 
 def draw_strip_menu(menu: bpy.types.Menu, context: bpy.types.Context) -> None:

@@ -1,4 +1,4 @@
-"""The add-on's preferences: the movie format Bake Motion writes."""
+"""The add-on's preferences: the movie format Bake Motion writes, and whether it carries the source's sound."""
 
 from __future__ import annotations
 
@@ -22,9 +22,14 @@ class MotionExtractionPreferences(bpy.types.AddonPreferences):
         name="Bake Format", description="The movie format Bake Motion writes", items=FORMAT_ITEMS,
         default=FORMAT_ITEMS[0][0],
     )
+    bake_sound: bpy.props.BoolProperty(
+        name="Bake Sound", description="Bake Motion's movie carries the source's sound (the part the strip shows), "
+        "so the file is whole outside Blender", default=True,
+    )
 
     def draw(self, context: bpy.types.Context) -> None:
         self.layout.prop(self, "bake_format")
+        self.layout.prop(self, "bake_sound")
 
 
 def addon_preferences(context: bpy.types.Context) -> MotionExtractionPreferences | None:
@@ -37,6 +42,12 @@ def bake_extension(context: bpy.types.Context) -> str:
     """The extension Bake Motion writes: the preference, else the first format."""
     preferences = addon_preferences(context)
     return "." + (preferences.bake_format if preferences is not None else FORMAT_ITEMS[0][0])
+
+
+def bake_sound(context: bpy.types.Context) -> bool:
+    """Whether Bake Motion's movie carries the source's sound: the preference, else yes."""
+    preferences = addon_preferences(context)
+    return preferences.bake_sound if preferences is not None else True
 
 
 classes = (MotionExtractionPreferences,)

@@ -78,6 +78,7 @@ class BakePlan:
     anchor: str  # name of the strip the bake goes above (the source, or its rig)
     target: str | None  # name of the baked strip a Re-bake updates
     warnings: tuple[str, ...] = ()  # what the bake leaves out, for the user
+    sound: bool = True  # the movie carries the source's sound (the part it shows), so it is whole outside Blender
 
     @property
     def frame_count(self) -> int:
@@ -122,8 +123,10 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
     return strip, strip, None
 
 
-def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: Settings, extension: str) -> BakePlan:
-    """What baking the active ``strip`` with ``settings`` into a movie of ``extension`` renders, and where it goes."""
+def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: Settings, extension: str,
+              sound: bool = True) -> BakePlan:
+    """What baking the active ``strip`` with ``settings`` into a movie of ``extension`` (with the source's sound,
+    where it has some and ``sound``) renders, and where it goes."""
     if extension not in BAKE_FORMATS:
         raise BakeError(f"cannot bake to {extension} (use one of {', '.join(BAKE_FORMATS)})")
     problem = scene_edit_problem(scene)
@@ -153,7 +156,7 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
         raise BakeError(f"'{source.name}': none of the frames it shows has a partner (offset {frames.offset})")
     span = (None, None) if (shown.start, shown.stop) == (0, total) else (shown.start, shown.stop)
     name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
-    made_from = json.dumps([os.path.abspath(input_path), settings.to_dict()], sort_keys=True)
+    made_from = json.dumps([os.path.abspath(input_path), settings.to_dict(), sound], sort_keys=True)
     shown_file = absolute_path(target, target.filepath) if target is not None else ""
     output = bake_output(bpy.data.filepath, input_path, name, made_from, shown_file)
     scene_start = int(placed.content_start) + plan_frame(frames, count, shown.start).frame
@@ -166,7 +169,7 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     if any(modifier.enable for modifier in source.modifiers):
         warnings = (f"'{source.name}' has modifiers: the bake reads its file without them",)
     return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, hold, source.name,
-                    anchor.name, target.name if target is not None else None, warnings)
+                    anchor.name, target.name if target is not None else None, warnings, sound)
 
 
 class _Progress(cli.Progress):
@@ -191,8 +194,8 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
     (:class:`BakeCancelled`). Raises :class:`BakeError` when the render fails.
     """
     start, stop = plan.frames
-    args = cli.build_parser().parse_args(["-o", plan.output, "--frames", f"{start}:{stop}", "--no-audio",
-                                          "--overwrite"])
+    sound = [] if plan.sound else ["--no-audio"]
+    args = cli.build_parser().parse_args(["-o", plan.output, "--frames", f"{start}:{stop}", *sound, "--overwrite"])
     tracker = _Progress(progress, cancelled)
     try:
         cli.render_exact(args, plan.settings, plan.input_path, Path(plan.output), tracker, plan.fps)
