@@ -102,3 +102,15 @@ def test_trails_are_cut_off_and_said_to_be_approximate():
     assert rig_plan.trail_copies(Settings(trails=0.95), 10) == 9  # never longer than the clip
     assert rig_plan.trail_copies(Settings(trails=0.5), 1000) == trail_length(0.5) < rig_plan.MAX_TRAIL_COPIES
     assert rig_plan.approximations(Settings(pre_blur=1.5), 100)[0].startswith("Pre-blur is Blender's Gaussian")
+
+
+def test_stacked_compositor_passes_are_said_to_be_approximate():
+    assert rig_plan.compositor_passes(Settings(look="matte", glow=1.0, tint=True, overlay="screen")) == [
+        "the look", "glow", "colour", "overlay"]
+    assert rig_plan.compositor_passes(Settings(pre_blur=1.0, saturation=0.5)) == ["the look", "colour"]
+    assert rig_plan.approximations(Settings(glow=1.0, saturation=0.5), 100) == []  # two: within a level or two
+    assert rig_plan.approximations(Settings(glow=1.0, tint=True, overlay="multiply"), 100) == [
+        "Glow, colour and overlay are stacked compositor passes: each within a level of the exact engine, together a "
+        "few levels from it"]
+    blurred = rig_plan.approximations(Settings(pre_blur=1.0, glow=1.0, overlay="screen"), 100)
+    assert len(blurred) == 2 and blurred[1].startswith("The look, glow and overlay are stacked")

@@ -105,6 +105,8 @@ def test_new_looks_together(clip, png_files, tmp_path):
                         overlay="screen", layout="side")
     worst, mean = differences(settings, clip, png_files, tmp_path)
     assert worst <= 2 and mean < 0.3  # a level each from the glow's, colour's and overlay's round trips
+    assert approximations(settings, 16) == ["The look, glow, colour and overlay are stacked compositor passes: each "
+                                            "within a level of the exact engine, together a few levels from it"]
 
 
 def test_the_rig_keeps_its_settings_in_seconds_and_its_new_helpers(png_files):

@@ -115,11 +115,39 @@ def trail_tables(settings: Settings, copies: int) -> list[np.ndarray]:
     return tables
 
 
+def composites_look(settings: Settings) -> bool:
+    """Whether the rig computes the look in a compositor group on the partner: no blend does the matte look, or
+    blurs the frames first."""
+    return settings.look == "matte" or settings.pre_blur > 0
+
+
+def colours(settings: Settings) -> bool:
+    """Whether the rig has a Colour group (tint, saturation)."""
+    return settings.tint or settings.saturation != 1.0
+
+
+def compositor_passes(settings: Settings) -> list[str]:
+    """The rig's stages done by compositor groups, in the order they apply: each works in float and comes back
+    to whole levels, within a level of the exact engine, so stacked ones add up."""
+    stages = (("the look", composites_look(settings)), ("glow", settings.glow > 0), ("colour", colours(settings)),
+              ("overlay", settings.overlay != "none"))
+    return [name for name, used in stages if used]
+
+
+# From this many stacked compositor passes the rig is said to be approximate: their roundings add up to levels.
+STACKED_PASSES = 3
+
+
 def approximations(settings: Settings, frame_count: int) -> list[str]:
     """Where the rig's render differs from the exact engine's by more than a level of rounding."""
     notes = []
     if settings.pre_blur > 0:
         notes.append("Pre-blur is Blender's Gaussian in the sequencer: a few levels from the exact engine's")
+    stacked = compositor_passes(settings)
+    if len(stacked) >= STACKED_PASSES:
+        names = f"{', '.join(stacked[:-1])} and {stacked[-1]}"
+        notes.append(f"{names[:1].upper()}{names[1:]} are stacked compositor passes: each within a level of the "
+                     "exact engine, together a few levels from it")
     if settings.trails > 0:
         lasting = min(trail_length(settings.trails), max(frame_count - 1, 0))
         if trail_copies(settings, frame_count) < lasting:

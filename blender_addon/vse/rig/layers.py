@@ -101,7 +101,7 @@ def build_helpers(
         glow = _adjustment(rig.strips, base + "Glow", channel, staged, GLOW)
         _compositor(scene, glow, "Glow", glow_group(settings, base + "Glow"))
         channel += 1
-    if settings.tint or settings.saturation != 1.0:
+    if rig_plan.colours(settings):
         colour = _adjustment(rig.strips, base + "Colour", channel, staged, COLOUR)
         _compositor(scene, colour, "Colour", colour_group(settings, base + "Colour"))
         channel += 1
@@ -234,7 +234,7 @@ def _time_colour_partner(
 
 
 def _apply_look(scene: bpy.types.Scene, strip: bpy.types.Strip, settings: Settings, source: bpy.types.Strip) -> None:
-    if settings.look == "matte" or settings.pre_blur > 0:  # no blend does these: the compositor does the look
+    if rig_plan.composites_look(settings):
         modifier = _compositor(scene, strip, "Motion", motion_group(settings, strip.name + " Motion"))
         modifier.input_mask_type = "STRIP"
         modifier.mask_time = "ABSOLUTE"
