@@ -259,6 +259,26 @@ def test_a_rig_in_a_linked_scene_reads_its_librarys_media_and_is_not_changed(cli
 # --- 7. smaller things -------------------------------------------------------------------------------
 
 
+def test_a_source_that_does_not_fill_the_frame_gets_the_framing_note(png_files, tmp_path):
+    scene = new_scene()  # 160x90
+    portrait = write_png_sequence(SampleClip(width=108, height=192, frame_count=4, fps=24.0), tmp_path / "portrait")
+    shot = add_image_strip(scene, portrait, channel=1, start=1, name="shot")
+    note = ("'shot' (108x192) does not fill the 160x90 frame: the rig leaves transparent bars, which the exact engine "
+            "(at the clip's own size) has not")
+    scene.sequence_editor.active_strip = shot
+    assert note in drawn(scene)  # before Extract
+    found = build.build_rig(scene, shot, Settings(offset=1))
+    assert note in operators.rig_limits(scene, found)
+    scene.render.resolution_x, scene.render.resolution_y = 108, 192
+    assert not any("does not fill" in line for line in operators.rig_limits(scene, found))
+    filling = add_image_strip(scene, png_files, channel=2, start=1, name="filling")
+    scene.render.resolution_x, scene.render.resolution_y = 160, 90
+    assert checks.framing_note(filling, Settings()) is None
+    side = build.build_rig(scene, filling, Settings(offset=1, layout="side"))  # the layout's size check speaks
+    assert checks.framing_note(filling, Settings(layout="side")) is None
+    assert any(line.startswith("The side layout needs a 320x90 scene") for line in operators.rig_limits(scene, side))
+
+
 def test_a_strip_on_channel_128_blocks_nothing(png_files):
     scene = new_scene()
     top = add_image_strip(scene, png_files, channel=128, start=1, name="top")

@@ -55,7 +55,8 @@ def rig_limits(scene: bpy.types.Scene, found: bpy.types.MetaStrip) -> list[str]:
     source = record.rig_source(found)
     notes = [f"Approximate in the sequencer: {note}" for note in
              rig_plan.approximations(record.rig_settings(found), media_frame_count(source))]
-    notes += [note for note in (checks.media_problem(source), checks.framing_note(source)) if note]
+    framing = checks.framing_note(source, record.rig_settings(found))
+    notes += [note for note in (checks.media_problem(source), framing) if note]
     failed = align_keys.failed_frames(found)
     if failed:
         notes.append(f"Alignment failed on {len(failed)} frames (the first at {failed[0]}): they are compared as "

@@ -88,7 +88,7 @@ def planned_limits(group: bpy.types.PropertyGroup, strip: bpy.types.Strip | None
     if refusal:
         return [refusal]
     notes = rig_plan.approximations(settings, media_frame_count(strip))
-    framing = framing_note(strip)
+    framing = framing_note(strip, settings)
     return [f"Approximate in the sequencer: {note}" for note in notes] + ([framing] if framing else [])
 
 

@@ -328,8 +328,9 @@ def set_range(strip: bpy.types.Strip, start: int, end: int) -> None:
 
 
 def media_size(strip: bpy.types.Strip) -> tuple[int, int]:
-    """The pixel size (width, height) of a movie or image strip's media."""
-    element = strip.elements[0] if strip.type == "IMAGE" else None
+    """The pixel size (width, height) of a movie or image strip's media: the size Blender noted when it read it,
+    else read from the file."""
+    element = strip.elements[0] if len(strip.elements) else None
     if element is not None and element.orig_width and element.orig_height:
         return int(element.orig_width), int(element.orig_height)
     if strip.type == "MOVIE":

@@ -60,17 +60,28 @@ def media_problem(strip: bpy.types.Strip) -> str | None:
     return f"'{strip.name}': its media is missing ({missing[0]}{more}): relink it or put it back, then try again"
 
 
-def framing_note(source: bpy.types.Strip) -> str | None:
-    """Where the rig differs from the exact engine because the source does not fill the frame, or ``None``."""
+def framing_note(source: bpy.types.Strip, settings: Settings) -> str | None:
+    """Where the rig differs from the exact engine because the source does not fill the frame (it is moved,
+    scaled or cropped, or smaller than its scene), or ``None``."""
     move, crop = source.transform, source.crop
     placed = (move.offset_x, move.offset_y, move.rotation, move.scale_x - 1.0, move.scale_y - 1.0,
               crop.min_x, crop.max_x, crop.min_y, crop.max_y)
     animated = [fcurve for fcurve in strip_fcurves(source)
                 if animated_property(source, fcurve).startswith(("transform.", "crop."))]
-    if not any(placed) and not animated:
+    if any(placed) or animated:
+        return (f"'{source.name}' is moved, scaled or cropped in the frame: where that leaves the frame empty, the "
+                "rig is transparent and the exact engine sees black")
+    if settings.layout != "motion":
+        return None  # the layout's own size check (layout_problem) says what the scene needs
+    try:
+        width, height = media_size(source)
+    except RuntimeError:  # its media is missing: media_problem says so
         return None
-    return (f"'{source.name}' is moved, scaled or cropped in the frame: where that leaves the frame empty, the rig "
-            "is transparent and the exact engine sees black")
+    render = source.id_data.render
+    if width >= render.resolution_x and height >= render.resolution_y:
+        return None
+    return (f"'{source.name}' ({width}x{height}) does not fill the {render.resolution_x}x{render.resolution_y} "
+            "frame: the rig leaves transparent bars, which the exact engine (at the clip's own size) has not")
 
 
 def edit_problem(strip: bpy.types.Strip, settings: Settings) -> str | None:
