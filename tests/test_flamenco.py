@@ -149,7 +149,8 @@ def test_golden_submitted_from_blender_reads_the_packed_movie():
     assert [task["name"] for task in tasks] == ["render-0-11", "render-12-23", "render-24-25", "join"]
     assert tasks[3]["dependencies"] == ["render-0-11", "render-12-23", "render-24-25"]
     strip = 'bpy.data.scenes["Edit \\"1\\""].sequence_editor.strips_all["walk.mov"]'
-    find_input = f'import bpy, sys; a = sys.argv; a[a.index("--") + 1] = bpy.path.abspath({strip}.filepath)'
+    find_input = (f'import bpy, sys; a = sys.argv; a[a.index("--") + 1] = bpy.path.abspath({strip}.filepath, '
+                  f'library={strip}.id_data.library)')
     find_sound = find_input.replace('"--"', '"--audio-from"')
     assert tasks[2]["commands"] == [blender_render([
         "--python-exit-code", "1", "--python-expr", find_input, "--python", "S:/tools/scripts/motion_extract.py",
@@ -412,14 +413,26 @@ def _evaluate_every_setting(job_type: dict, settings) -> dict:
     return values
 
 
-@pytest.mark.parametrize("other_window_scene", [False, True], ids=["one-scene", "sequencer-scene-elsewhere"])
-def test_every_eval_returns_its_settings_type_in_bpy(tmp_path, other_window_scene):
+@pytest.mark.parametrize("where", ["one-scene", "sequencer-scene-elsewhere", "linked-scene"])
+def test_every_eval_returns_its_settings_type_in_bpy(tmp_path, where, monkeypatch):
     import bpy
 
     job_type = compile_job(**job_settings())["jobType"]
     movie = _saved_shot(tmp_path, SampleClip(128, 72, 20, 24.0), sound=False)
     edit = bpy.data.scenes["Edit"]
-    if other_window_scene:
+    if where == "linked-scene":  # the strip's //footage/walk.mkv is beside the library, not the open file
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        with bpy.data.libraries.load(str(tmp_path / "shot.blend"), link=True) as (_, linked):
+            linked.scenes = ["Edit"]
+        edit = linked.scenes[0]
+        (tmp_path / "elsewhere").mkdir()
+        bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "elsewhere" / "main.blend"))
+        job = compile_job(**job_settings(blendfile="main.blend", input_scene="Edit", input_strip="walk"))
+        args = job["tasks"][0]["commands"][0]["parameters"]["args"]
+        monkeypatch.setattr(sys, "argv", ["blender", "--", "typed"])
+        exec(args[args.index("--python-expr") + 1], {})  # what the worker runs to find the packed movie
+        assert os.path.normpath(sys.argv[2]) == str(movie)
+    if where != "one-scene":
         layout = bpy.data.scenes.new("Layout")
         bpy.context.window.scene = layout
         bpy.context.workspace.sequencer_scene = edit

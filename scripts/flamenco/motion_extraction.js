@@ -21,7 +21,7 @@ const JOB_TYPE = {
     settings: [
         // What to render.
         { key: "input", type: "string", subtype: "file_path", required: true,
-          eval: `str(abspath(${STRIP}.filepath))`,
+          eval: `str(abspath(bpy.path.abspath(${STRIP}.filepath, library=${STRIP}.id_data.library)))`,
           evalInfo: { showLinkButton: true, description: "The active strip's movie" },
           description: "The movie to extract motion from, as the workers see it (linked to the active strip: " +
                        "the copy Flamenco packs with the .blend)" },
@@ -126,12 +126,13 @@ function blenderPython(settings, script, replace, args, steps) {
     }, steps);
 }
 
-// Python (one line) that puts the packed movie's path after `flag` in Blender's command line.
+// Python (one line) that puts the packed movie's path after `flag` in Blender's command line (a strip of a linked
+// scene reads its movie from beside its library's .blend).
 function packedMovie(settings, flag) {
     const strip = `bpy.data.scenes[${JSON.stringify(settings.input_scene)}].sequence_editor` +
         `.strips_all[${JSON.stringify(settings.input_strip)}]`;
     return `import bpy, sys; a = sys.argv; a[a.index(${JSON.stringify(flag)}) + 1] = ` +
-        `bpy.path.abspath(${strip}.filepath)`;
+        `bpy.path.abspath(${strip}.filepath, library=${strip}.id_data.library)`;
 }
 
 // [first, stop) of a frame range in Flamenco's notation ("47", "10-19", "10..19", "10,11"); one unbroken range only.
