@@ -47,12 +47,15 @@ def amplify_table(settings: Settings) -> np.ndarray:
     return np.clip(amplified, 0, 255).astype(np.uint8)
 
 
-def _motion_table(look: str, mix: float) -> np.ndarray:
-    """Stage 1 (combine) of the contract as a (256, 256) uint8 table: ``table[A, B]`` is ``u``."""
+def _motion_table(look: str, mix: float, white: float = 255.0) -> np.ndarray:
+    """Stage 1 (combine) of the contract as a (256, 256) uint8 table: ``table[A, B]`` is ``u``.
+
+    ``white`` is what the gray look inverts against (``white - B``): 255 for RGB; :mod:`.planar` uses
+    the sum of black and white of a YCbCr plane, where the result is clipped to 0..255."""
     a = np.arange(256, dtype=np.float64)[:, None]
     b = np.arange(256, dtype=np.float64)[None, :]
     if look == "gray":
-        combined = round_half_up(a * (1.0 - mix) + (255.0 - b) * mix)
+        combined = np.clip(round_half_up(a * (1.0 - mix) + (white - b) * mix), 0, 255)
     elif look == "difference":
         combined = np.abs(a - b)
     elif look == "subtract":
@@ -95,7 +98,7 @@ def _opencv():
     return cv2
 
 
-def _opencv_motion(cv2, look: str, mix: float):
+def _opencv_motion(cv2, look: str, mix: float, white: float = 255.0):
     """An OpenCV function ``(A, B, out)`` for stage 1 of ``look``, or None where none is exact.
 
     ``absdiff`` and the saturating ``subtract`` are the contract by definition. The gray look is
@@ -107,7 +110,7 @@ def _opencv_motion(cv2, look: str, mix: float):
         return lambda a, b, out: cv2.absdiff(a, b, dst=out)
     if look == "subtract":
         return lambda a, b, out: cv2.subtract(a, b, dst=out)
-    offset = 255.0 * mix + (0.25 if mix == 0.5 else 0.0)
+    offset = white * mix + (0.25 if mix == 0.5 else 0.0)
     return lambda a, b, out: cv2.addWeighted(a, 1.0 - mix, b, -mix, offset, dst=out)
 
 
@@ -127,20 +130,21 @@ def _exact_everywhere(function, table: np.ndarray) -> bool:
     return np.array_equal(function(a4, b4, out4), table.reshape(-1, 4))
 
 
-_opencv_paths: dict[tuple[str, float], object] = {}
+_opencv_paths: dict[tuple[str, float, float], object] = {}
 
 
-def _opencv_path(look: str, mix: float):
-    """The verified OpenCV stage-1 function for ``look`` and ``mix``, or None (also without OpenCV)."""
-    key = (look, mix)
+def _opencv_path(look: str, mix: float, white: float = 255.0):
+    """The verified OpenCV stage-1 function for ``look``, ``mix`` and ``white`` (see :func:`_motion_table`), or
+    None (also without OpenCV)."""
+    key = (look, mix, white)
     if key not in _opencv_paths:
         cv2 = _opencv()
         if look == "matte":  # the reveal's multiplication, S * a / 255, rounded to nearest in float
             function = None if cv2 is None else lambda s, a, out: cv2.multiply(s, a, dst=out, scale=1.0 / 255.0)
             table = reveal_table()
         else:
-            function = None if cv2 is None else _opencv_motion(cv2, look, mix)
-            table = _motion_table(look, mix)
+            function = None if cv2 is None else _opencv_motion(cv2, look, mix, white)
+            table = _motion_table(look, mix, white)
         if function is not None and not _exact_everywhere(function, table):
             function = None
         _opencv_paths[key] = function
