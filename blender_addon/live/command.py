@@ -26,6 +26,7 @@ from ..cli import (
 from ..core.settings import Settings, SettingsError
 from ..media.paths import data_kind
 from .capture import open_live_source
+from .frequency import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW
 from .motion import DEFAULT_HISTORY, check_live
 from .pipeline import LivePipeline
 from .window import open_window, run_headless, run_window
@@ -41,6 +42,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _window_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value != 0 and not MIN_WINDOW <= value <= MAX_WINDOW:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or {MIN_WINDOW:g} to {MAX_WINDOW:g} seconds, not {text}")
     return value
 
 
@@ -61,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--history", type=_positive, default=DEFAULT_HISTORY, metavar="N",
         help=f"frames kept for the offset keys to reach back (memory: N+1 frames; default: {DEFAULT_HISTORY})",
+    )
+    parser.add_argument(
+        "--frequency-window", type=_window_seconds, metavar="SECONDS",
+        help=f"the rhythm readout: the dominant frequency of the whole frame (or of a rectangle dragged out with "
+        f"the mouse) over the last SECONDS, in the window; 0 turns it off (default: {DEFAULT_WINDOW:g})",
     )
     parser.add_argument("--no-window", action="store_true", help="run without a window (e.g. to record on a server)")
     parser.add_argument("--frames", type=_positive, metavar="N", help="stop after N processed frames")
@@ -102,6 +118,11 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
             data_kind(args.data)
         except media.MediaError as error:
             raise UsageError(str(error)) from None
+    rhythm_window = DEFAULT_WINDOW if args.frequency_window is None else args.frequency_window
+    if args.no_window:
+        if args.frequency_window:
+            raise UsageError("--frequency-window: the rhythm readout shows in the window, and --no-window has none")
+        rhythm_window = 0.0
     capacity = _checked_capacity(args, settings) if not settings.needs_rate else 0
     if not args.no_window:
         open_window()
@@ -123,6 +144,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
         source.capture, settings, capacity=capacity, source_fps=source.fps,
         pace=source.kind == "stream" or (source.kind == "file" and not args.no_window), keep_all=source.kind == "file",
         first_frame=source.first_frame, output_dir=args.output_dir, overwrite=args.overwrite,
+        rhythm_window=rhythm_window,
     )
     pipeline.record_info = {"command": getattr(args, "command", None), "source": args.source}
     interrupted = False

@@ -17,6 +17,7 @@ SETTINGS = "settings"
 RECORD = "record"
 DATA = "data"
 SNAPSHOT = "snapshot"
+WHOLE_FRAME = "whole frame"
 HELP = "help"
 QUIT = "quit"
 
@@ -68,6 +69,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("r", "start / stop recording", RECORD),
     Binding("d", "start / stop recording the motion data (CSV)", DATA),
     Binding("s", "save a PNG snapshot", SNAPSHOT),
+    Binding("w", "read the rhythm of the whole frame (drag a rectangle to read a region)", WHOLE_FRAME),
     Binding("h?", "show / hide this help", HELP),
     Binding("q" + ESCAPE, "quit", QUIT),
 )

@@ -22,7 +22,8 @@ from ..core.rates import DEFAULT_FPS
 from ..core.settings import Settings, SettingsError
 from ..media.data import DataWriter
 from .capture import CaptureThread, FrameReader, LatestFrame
-from .keys import DATA, RECORD, SETTINGS, SNAPSHOT, LiveState
+from .frequency import Region, RhythmReadout, region_text
+from .keys import DATA, RECORD, SETTINGS, SNAPSHOT, WHOLE_FRAME, LiveState
 from .motion import DEFAULT_HISTORY, LiveMotion
 from .status import FpsMeter, QuantityHistory, alignment_status, status_line
 
@@ -94,7 +95,8 @@ class LivePipeline:
     ``source_fps`` is the rate the source reports (None when it reports 0 or junk: then the
     rate is measured from arrival times). ``pace`` reads at that rate (files and streams, which
     OpenCV would otherwise read as fast as it can); ``keep_all`` processes every frame instead
-    of dropping (files). ``clock`` times arrivals and processing.
+    of dropping (files). ``clock`` times arrivals and processing. ``rhythm_window`` (seconds, 0: none) reads
+    the dominant frequency of the frames over that window (:mod:`.frequency`).
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class LivePipeline:
         clock: Callable[[], float] = time.monotonic,
         output_dir: Path = Path("."),
         overwrite: bool = False,
+        rhythm_window: float = 0.0,
     ) -> None:
         self.state = LiveState(settings, capacity)
         self.motion = LiveMotion(settings, capacity)
@@ -131,14 +134,19 @@ class LivePipeline:
         self.record_info: dict = {}  # what a data file's record tells about the run (command, source)
         self._data_started: float | None = None  # when the first frame recorded arrived
         self._measures: tuple[Settings, MotionMeasures] | None = None
+        self.rhythm = RhythmReadout(rhythm_window, lambda: self.source_rate, keep_all) if rhythm_window else None
 
     def __enter__(self) -> LivePipeline:
+        if self.rhythm is not None:
+            self.rhythm.start()
         self.capture.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         """Stop capturing; a recording is kept (stop = commit) unless an error other than Ctrl-C ended the run."""
         self.capture.stop()
+        if self.rhythm is not None:
+            self.rhythm.close()
         if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
             self.stop_recording()
         elif self.recorder is not None:
@@ -168,6 +176,8 @@ class LivePipeline:
         captured = self.slot.take(timeout)
         if captured is None:
             return None
+        if self.rhythm is not None:
+            self.rhythm.push(captured)
         measures = self._measures_for(captured.frame)
         output = self.motion.push(captured.frame, measures)
         if output is not None:
@@ -201,12 +211,22 @@ class LivePipeline:
                     self.state.message = f"recording the motion data to {self.start_data()}"
                 else:
                     self.state.message = f"saved {self.stop_data()}"
+            elif action == WHOLE_FRAME:
+                self.set_rhythm_region(None)
             elif action == SNAPSHOT:
                 path = self.snapshot()
                 self.state.message = f"saved {path}" if path else "no frame to save yet"
         except (media.MediaError, SettingsError) as error:
             self.state.message = str(error)
         return action
+
+    def set_rhythm_region(self, region: Region | None) -> None:
+        """Read the rhythm of ``region`` of the frame (None: the whole frame) from now on."""
+        if self.rhythm is None:
+            self.state.message = "the rhythm readout is off (--frequency-window 0)"
+            return
+        self.rhythm.set_region(region)
+        self.state.message = f"reading the rhythm of the {region_text(region)}"
 
     def start_recording(self, path: Path | None = None) -> Path:
         """Record each output frame processed from now on, to ``path`` or a new ``live-...mp4`` in the output folder."""

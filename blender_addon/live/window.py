@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -13,6 +13,7 @@ import numpy as np
 from ..cli import RunError
 from ..core.pixels import still_frame
 from ..core.settings import Settings
+from .frequency import Region, RegionDrag
 from .keys import QUIT, help_lines
 from .pipeline import LiveFrame, LivePipeline
 from .status import QuantityHistory
@@ -22,6 +23,7 @@ WINDOW_TITLE = "Motion Extraction (live)"
 TEXT_HEIGHT = 15  # pixels on the screen of a line of the overlay's text (capitals), whatever the window's scale
 GRAPH_SIZE = (300, 70)  # the quantity-of-motion graph on the screen: width, height in pixels
 GRAPH_COLOUR = (0, 230, 255)  # BGR: amber
+REGION_COLOUR = (255, 255, 0)  # BGR: cyan, the region whose rhythm is read
 
 
 def view_size(frame: LiveFrame, settings: Settings) -> tuple[int, int]:
@@ -33,11 +35,11 @@ def view_size(frame: LiveFrame, settings: Settings) -> tuple[int, int]:
 
 
 def compose(frame: LiveFrame, settings: Settings, lines: Sequence[str], history: QuantityHistory | None = None,
-            display_scale: float = 1.0) -> np.ndarray:
+            display_scale: float = 1.0, regions: Sequence[Region] = ()) -> np.ndarray:
     """What the window shows: original and motion side by side (unless the layout already holds the original),
     with ``lines`` of text over the top left and, given a ``history``, the quantity of motion as a moving graph
     at the bottom left; text and graph keep their size on the screen when the window shows the view at
-    ``display_scale``."""
+    ``display_scale``. Each of ``regions`` (rectangles of the frame) is outlined on the original and the motion."""
     if frame.output is None:
         view = np.hstack([frame.original, still_frame(settings, frame.original.shape)])
     elif settings.layout == "motion":
@@ -45,6 +47,7 @@ def compose(frame: LiveFrame, settings: Settings, lines: Sequence[str], history:
     else:
         view = frame.output.copy()
     unit = 1.0 / max(display_scale, 1e-3)  # view pixels per screen pixel
+    _draw_regions(view, regions, frame.original.shape, max(1, round(unit * 2)))
     font_scale = TEXT_HEIGHT * unit / 22.0  # FONT_HERSHEY_SIMPLEX's capitals are 22 pixels tall at scale 1
     thickness = max(1, round(unit * 1.2))
     line_height = round((TEXT_HEIGHT + 10) * unit)
@@ -58,6 +61,15 @@ def compose(frame: LiveFrame, settings: Settings, lines: Sequence[str], history:
     if history is not None:
         _draw_graph(view, history, unit, font_scale, thickness)
     return view
+
+
+def _draw_regions(view: np.ndarray, regions: Sequence[Region], shape: tuple[int, ...], thickness: int) -> None:
+    """Outline each region in every frame-sized tile of ``view`` (the original and the motion)."""
+    height, width = shape[:2]
+    for top in range(0, view.shape[0] - height + 1, height):
+        for left in range(0, view.shape[1] - width + 1, width):
+            for x, y, w, h in regions:
+                cv2.rectangle(view, (left + x, top + y), (left + x + w - 1, top + y + h - 1), REGION_COLOUR, thickness)
 
 
 def _wrapped(lines: Sequence[str], width: int, font_scale: float, thickness: int) -> list[str]:
@@ -109,6 +121,8 @@ def overlay_lines(pipeline: LivePipeline) -> list[str]:
     lines = [pipeline.status()]
     if pipeline.data is not None:
         lines[0] += f" | DATA {Path(pipeline.data.path).name}"
+    if pipeline.rhythm is not None:
+        lines.append(pipeline.rhythm.text())
     if state.message:
         lines.append(state.message)
     return lines + (help_lines() if state.show_help else ["h: help"])
@@ -132,6 +146,8 @@ def run_window(pipeline: LivePipeline, frames: int | None) -> None:
     """Show the pipeline in the window until q/Esc, the window is closed, the source ends or ``frames`` are done."""
     shown = False
     fitted, display_scale, screen = None, 1.0, screen_size()
+    drag = RegionDrag()
+    cv2.setMouseCallback(WINDOW_TITLE, mouse_handler(pipeline, drag))
     try:
         while not pipeline.finished and (frames is None or pipeline.processed < frames):
             pipeline.step(timeout=0.05)
@@ -140,7 +156,7 @@ def run_window(pipeline: LivePipeline, frames: int | None) -> None:
                 if size != fitted:  # the first frame, or a layout of another size: the window takes its size
                     fitted, display_scale = size, fit_window(size, screen)
                 view = compose(pipeline.latest, pipeline.state.settings, overlay_lines(pipeline), pipeline.history,
-                               display_scale)
+                               display_scale, drawn_regions(pipeline, drag))
                 cv2.imshow(WINDOW_TITLE, view)
                 shown = True
             if pipeline.handle_key(cv2.waitKey(1)) == QUIT:
@@ -149,6 +165,39 @@ def run_window(pipeline: LivePipeline, frames: int | None) -> None:
                 break  # closed with the mouse
     finally:
         cv2.destroyAllWindows()
+
+
+def frame_size(pipeline: LivePipeline) -> tuple[int, int] | None:
+    if pipeline.latest is None:
+        return None
+    height, width = pipeline.latest.original.shape[:2]
+    return width, height
+
+
+def drawn_regions(pipeline: LivePipeline, drag: RegionDrag) -> list[Region]:
+    """The rectangles to outline: the region whose rhythm is read and the one being dragged out."""
+    size = frame_size(pipeline)
+    regions = [pipeline.rhythm.region] if pipeline.rhythm is not None else []
+    if size is not None:
+        regions.append(drag.rectangle(size))
+    return [region for region in regions if region is not None]
+
+
+def mouse_handler(pipeline: LivePipeline, drag: RegionDrag) -> Callable[[int, int, int, int, object], None]:
+    """The window's mouse callback: a drag with the left button picks the region whose rhythm is read.
+    OpenCV gives the points in the view's pixels, however the window scales it."""
+    def on_mouse(event: int, x: int, y: int, flags: int, param: object) -> None:
+        if event == cv2.EVENT_LBUTTONDOWN:
+            drag.press(x, y)
+        elif event == cv2.EVENT_MOUSEMOVE:
+            drag.move(x, y)
+        elif event == cv2.EVENT_LBUTTONUP:
+            size = frame_size(pipeline)
+            region = drag.release(x, y, size) if size is not None else None
+            if region is not None:
+                pipeline.set_rhythm_region(region)
+
+    return on_mouse
 
 
 def screen_size() -> tuple[int, int] | None:
