@@ -21,10 +21,12 @@ from .props import (
 )
 
 
-def _editable_scene(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bpy.types.Scene | None:
+def _editable_scene(cls: type[bpy.types.Operator], context: bpy.types.Context,
+                    needs_strips: bool = True) -> bpy.types.Scene | None:
+    """The context's scene when the operator may change it, else None with the reason as the poll message."""
     scene = context_scene(context)
-    if scene is None or scene.sequence_editor is None:
-        cls.poll_message_set("The scene has no sequencer strips")
+    if scene is None or (needs_strips and scene.sequence_editor is None):
+        cls.poll_message_set("The scene has no sequencer strips" if needs_strips else "No scene")
         return None
     problem = scene_edit_problem(scene)
     if problem:
@@ -268,15 +270,7 @@ The preview keeps its own colour settings"""
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        scene = context_scene(context)
-        if scene is None:
-            cls.poll_message_set("No scene")
-            return False
-        problem = scene_edit_problem(scene)
-        if problem:
-            cls.poll_message_set(problem)
-            return False
-        return True
+        return _editable_scene(cls, context, needs_strips=False) is not None
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context_scene(context)
