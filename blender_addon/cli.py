@@ -535,6 +535,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if args.print_ffmpeg:
         if args.frames != (None, None):
             raise UsageError("--frames: --print-ffmpeg prints the command for the whole clip; leave --frames out")
+        if args.jobs > 1:
+            raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None

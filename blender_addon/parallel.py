@@ -51,6 +51,8 @@ from .media.paths import MediaError, cannot_write, create_temp_folder
 POLL_EVERY = 8  # frames between looks at whether a child has failed
 WAIT = 0.005  # seconds between looks at a chunk file that its child is still writing
 SPARE_BYTES = 256 << 20  # room left on the disk beyond the intermediates
+MIN_CHUNK = 5  # frames: a process starts Python, its libraries and the input before its first frame
+FULL_BYTES = 1 << 20  # less room than this beside a failed child's frames, and its disk is taken as full
 _PACKAGE = __name__.rpartition(".")[0]
 _BOOT = ("import sys; sys.path[:0] = {path!r}; from {package}.parallel import chunk_main; "
          "sys.exit(chunk_main(sys.argv[1:]))")
@@ -81,7 +83,10 @@ class _Child:
                 lines = [line.strip() for line in stream if line.strip()]
         except OSError:
             lines = []
-        reason = lines[-1].split(": error: ", 1)[-1] if lines else f"exit code {code}"
+        if lines:
+            reason = lines[-1].split(": error: ", 1)[-1]
+        else:  # a child that could not even write its error to the log beside its frames: the disk is full
+            reason = "the disk is full" if _disk_full(self.path) else f"exit code {code}"
         return f"{self.name} (a process of --jobs) failed: {reason}"
 
     def alignment(self) -> tuple[int, list]:
@@ -101,6 +106,13 @@ class _Child:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def useful_jobs(jobs: int, frames: int) -> int:
+    """The processes that help: at most two per core, each with :data:`MIN_CHUNK` frames or more (to pay for its
+    start); more only start processes."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(jobs, 2 * cores, frames // MIN_CHUNK))
 
 
 def _start_child(input_path: str, settings: Settings, first: int, stop: int, path: str, max_memory: int,
@@ -129,7 +141,7 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
     whichever process measured it (a child measures its chunk with the same regions and threshold).
     Close the iterator (or use it to the end) to stop the children and delete the work folder.
     """
-    chunks = split_for_jobs(settings, start, stop, jobs)
+    chunks = split_for_jobs(settings, start, stop, useful_jobs(jobs, stop - start))
     memory = max(0, max_memory // len(chunks))
     if len(chunks) == 1:
         yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=on_alignment,
@@ -162,6 +174,13 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
         for child in children:
             child.stop_now()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _disk_full(path: str) -> bool:
+    try:
+        return shutil.disk_usage(os.path.dirname(path) or ".").free < FULL_BYTES
+    except OSError:
+        return False
 
 
 def _check_room(folder: str, needed: int, fail: Callable[[str], Exception]) -> None:

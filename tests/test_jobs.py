@@ -78,6 +78,8 @@ def test_jobs_refusals(clip, tmp_path):
     assert code == 2 and "--jobs renders files with the exact engine, not with --engine vse" in errors
     code, errors = render("http://example.invalid/clip.mp4", "-o", tmp_path / "a.mkv", "--jobs", "2")
     assert code == 2 and "is a stream" in errors
+    code, errors = render(clip, "-o", tmp_path / "a.mkv", "--jobs", "2", "--print-ffmpeg")
+    assert code == 2 and "--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out" in errors
 
 
 def test_jobs_say_when_the_disk_cannot_hold_the_intermediates(clip, tmp_path, monkeypatch):
@@ -127,3 +129,29 @@ def test_a_failed_or_stopped_process_leaves_nothing_behind(tmp_path, victim):
         time.sleep(0.05)
     assert not any(os.path.exists(f"/proc/{child}") for child in children)
     assert os.listdir(output.parent) == []
+
+
+def test_a_process_that_fails_silently_on_a_full_disk_is_said_to_have_filled_it(tmp_path, monkeypatch):
+    log = tmp_path / "chunk10.log"
+    log.write_text("")  # the child could not write its error either
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    process.wait()
+    child = parallel._Child(process, str(tmp_path / "chunk10.raw"), 10, 20, str(log))
+    assert child.failure() == "chunk 10:20 (a process of --jobs) failed: exit code 1"
+    monkeypatch.setattr(parallel.shutil, "disk_usage", lambda folder: type("Usage", (), {"free": 4096})())
+    assert child.failure() == "chunk 10:20 (a process of --jobs) failed: the disk is full"
+
+
+def test_jobs_start_only_the_processes_that_help(clip, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores
+    assert [parallel.useful_jobs(jobs, frames) for jobs, frames in [(64, 50), (3, 30), (3, 21), (2, 9), (8, 4)]] == [
+        4, 3, 3, 1, 1]
+    started = []
+    start_child = parallel._start_child
+    monkeypatch.setattr(parallel, "_start_child", lambda *args: started.append(args) or start_child(*args))
+    one, many = tmp_path / "one.mkv", tmp_path / "many.mkv"
+    assert render(clip, "-o", one, "-q") == (0, "")
+    assert render(clip, "-o", many, "--jobs", "64", "-q") == (0, "")
+    assert len(started) == 3  # four processes, this one included
+    for index, (a, b) in enumerate(zip(decoded(one), decoded(many), strict=True)):
+        assert np.array_equal(a, b), f"frame {index}"
