@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import bpy
+import cv2
 import pytest
-from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
+from vse_helpers import FPS, HEIGHT, WIDTH, new_scene, sample_clip, select_only, write_ffv1
 
 from blender_addon import cli
+from blender_addon.core.frequency import CONFIDENT_STRENGTH
 from blender_addon.core.settings import LOOKS, MODES, OPTIONS_BY_NAME, Settings, acting_options
 from blender_addon.vse import motion_keys
 from blender_addon.vse.rig import record
 from blender_addon.vse.strips import channelbag
+from tests.frequency_helpers import Swing, swinging_clip
 
 pytestmark = pytest.mark.usefixtures("registered")  # the add-on, registered once per module (conftest)
 START = 10  # the scene frame where the clip starts
@@ -224,3 +228,62 @@ def test_key_motion_data_under_way_shows_progress_and_esc_leaves_the_keys(movie,
     expected = motion_keys.measure_plan(plan).values["motion_quantity"][5]
     assert strip["motion_quantity"] == pytest.approx(expected, abs=1e-5)
     assert abs(expected - quantity_before) > 0.01  # other settings, other values: the keys did change
+
+
+def swinging_movie(path: Path, hz: float, seconds: float) -> Path:
+    """A movie at the scene's rate whose textured patch swings at ``hz`` (lossless: FFV1)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), FPS, (WIDTH, HEIGHT))
+    for frame in swinging_clip([Swing(hz, 60, 25)], frames=int(seconds * FPS), fps=FPS, size=(HEIGHT, WIDTH),
+                               noise=3.0):
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def panel_labels(scene: bpy.types.Scene) -> list[str]:
+    """The rhythm lines the Motion panel draws for the active strip."""
+    from blender_addon.ui.panel import SEQUENCER_PT_motion_extraction
+
+    class Recorder:  # a UILayout stand-in that keeps the labels
+        def __init__(self, labels: list[str]) -> None:
+            self.__dict__["labels"] = labels
+
+        def label(self, text: str = "", **_: object) -> None:
+            self.labels.append(text)
+
+        def __getattr__(self, name: str):
+            return lambda *args, **kwargs: Recorder(self.labels)
+
+        def __setattr__(self, name: str, value: object) -> None:
+            pass
+
+    labels: list[str] = []
+    with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
+        SEQUENCER_PT_motion_extraction.draw(SimpleNamespace(layout=Recorder(labels)), bpy.context)
+    return [label for label in labels if label.startswith("Rhythm")]
+
+
+def test_the_rhythm_is_keyed_over_a_sliding_window_and_the_panel_shows_it(tmp_path):
+    seconds, window, hz = 7.0, 4.0, 1.35
+    scene = new_scene()
+    strip = add_movie(scene, swinging_movie(tmp_path / "swing.mkv", hz, seconds))
+    assert panel_labels(scene) == ["Rhythm: not keyed (Key Motion Data keys it)"]
+    assert bpy.ops.sequencer.motion_key(frequency_window=window) == {"FINISHED"}
+    keyed = keyed_properties(scene, strip)
+    frames = int(seconds * FPS)
+    first_reading = int(3 * FPS) - 1  # the window's first 3 s
+    assert keyed[motion_keys.STRENGTH] == frames - first_reading
+    assert keyed[motion_keys.FREQUENCY] == frames - first_reading  # a clear rhythm wherever it is read
+    for frame in range(int(window * FPS), frames, 7):  # once the window is full
+        scene.frame_set(START + frame)
+        assert strip[motion_keys.FREQUENCY] == pytest.approx(hz, rel=0.01), frame
+        assert strip[motion_keys.STRENGTH] >= CONFIDENT_STRENGTH
+    (label,) = panel_labels(scene)
+    found = strip[motion_keys.FREQUENCY]
+    assert label == f"Rhythm: {found:.3g} Hz, {60 * found:.1f} per minute (from Key Motion Data's keys)"
+    assert "clear rhythm" in strip.id_properties_ui(motion_keys.STRENGTH).as_dict()["description"]
+
+    # Keyed again without the rhythm: its keys go with the others'.
+    assert bpy.ops.sequencer.motion_key(frequency_window=0) == {"FINISHED"}
+    assert not {motion_keys.FREQUENCY, motion_keys.STRENGTH} & set(keyed_properties(scene, strip))
+    assert panel_labels(scene) == ["Rhythm: not keyed (Key Motion Data keys it)"]  # no stale reading

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import bpy
 
 from ..core.settings import Settings
@@ -14,15 +16,19 @@ from .registration import classes_with_strip_menu
 
 class SEQUENCER_OT_motion_key(PlanJobOperator, bpy.types.Operator):
     """Measure the motion of the active rig or strip with the exact engine and key it on the strip's custom \
-properties (motion_quantity, motion_x, ...), one key per frame it shows, for drivers; keying again replaces the \
-keys. Esc cancels"""
+properties (motion_quantity, motion_x, ..., and the rhythm: motion_frequency_hz), one key per frame it shows, for \
+drivers; keying again replaces the keys. Esc cancels"""
 
     bl_idname = "sequencer.motion_key"
     bl_label = "Key Motion Data"
     bl_options = {"REGISTER", "UNDO"}
     cancelled_text = "Key Motion Data cancelled: the keys are as they were"
     # Every setting, as Extract Motion and Bake Motion take them; options not given are the strip's, rig's or panel's.
-    __annotations__ = settings_annotations()
+    __annotations__ = settings_annotations() | {"frequency_window": bpy.props.FloatProperty(
+        name="Frequency Window", default=motion_keys.FREQUENCY_WINDOW, min=0.0, max=60.0, unit="TIME_ABSOLUTE",
+        description="Seconds before each frame whose rhythm (the dominant frequency of the whole picture's "
+        "back-and-forth motion) is keyed as motion_frequency_hz and motion_frequency_strength; 0: no rhythm keys",
+    )}
 
     # Greyed out for the reasons Bake Motion is, told as this operator's own message.
     poll = classmethod(SEQUENCER_OT_motion_bake.poll.__func__)
@@ -38,7 +44,7 @@ keys. Esc cancels"""
         manager = context.window_manager
         manager.progress_begin(0, plan.frame_count)
         try:
-            measured = motion_keys.measure_plan(plan, manager.progress_update)
+            measured = motion_keys.measure_plan(plan, manager.progress_update, frequency_window=self.frequency_window)
         except bake.BakeError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
@@ -48,7 +54,8 @@ keys. Esc cancels"""
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         fill_unset_properties(self, getattr(_settings_owner(context_scene(context)), PROPERTY_NAME))
-        return self.start_job(context, motion_keys.measure_plan, "Measuring motion")
+        work = functools.partial(motion_keys.measure_plan, frequency_window=self.frequency_window)
+        return self.start_job(context, work, "Measuring motion")
 
     def finish(self, context: bpy.types.Context, plan: bake.BakePlan,
                measured: motion_keys.MeasuredFrames) -> set[str]:

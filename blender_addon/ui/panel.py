@@ -5,8 +5,9 @@ from __future__ import annotations
 import bpy
 
 from ..core import rig_plan
+from ..core.frequency import CONFIDENT_STRENGTH
 from ..core.settings import OPTIONS, SettingsError, acting_options
-from ..vse import colors
+from ..vse import colors, motion_keys
 from ..vse.rig.checks import edit_problem, framing_note, layout_problem, media_problem, rig_problem, source_problem
 from ..vse.rig.record import rig_of
 from ..vse.strips import active_strip, context_scene, media_frame_count
@@ -102,6 +103,18 @@ def draw_notes(layout: bpy.types.UILayout, notes: list[str], fix_layout: bool) -
         box.operator(SEQUENCER_OT_motion_extract_fit_layout.bl_idname, icon="FULLSCREEN_ENTER")
 
 
+def draw_rhythm(layout: bpy.types.UILayout, strip: bpy.types.Strip) -> None:
+    """The rhythm Key Motion Data keyed on ``strip`` at the current frame, or how to get it."""
+    hz, strength = strip.get(motion_keys.FREQUENCY), strip.get(motion_keys.STRENGTH)
+    if strength is None:
+        layout.label(text="Rhythm: not keyed (Key Motion Data keys it)", icon="IPO_SINE")
+    elif strength < CONFIDENT_STRENGTH or hz is None:
+        layout.label(text="Rhythm: none clear here (from Key Motion Data's keys)", icon="IPO_SINE")
+    else:
+        layout.label(text=f"Rhythm: {hz:.3g} Hz, {60 * hz:.1f} per minute (from Key Motion Data's keys)",
+                     icon="IPO_SINE")
+
+
 class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
     bl_space_type = "SEQUENCE_EDITOR"
     bl_region_type = "UI"
@@ -120,6 +133,7 @@ class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
         draw_presets(layout)
         if found is not None:
             layout.label(text=found.name, icon="META_DATA")
+            draw_rhythm(layout, found)
             draw_settings(layout.column(), getattr(found, PROPERTY_NAME))
             row = layout.row(align=True)
             row.operator(SEQUENCER_OT_motion_extract_update.bl_idname, text="Update", icon="FILE_REFRESH")
@@ -134,6 +148,8 @@ class SEQUENCER_PT_motion_extraction(bpy.types.Panel):
         else:
             problem = source_problem(strip)
             layout.label(text=problem or strip.name, icon="INFO" if problem else "SEQUENCE")
+            if strip is not None and (not problem or motion_keys.STRENGTH in strip):
+                draw_rhythm(layout, strip)
             group = getattr(scene, PROPERTY_NAME)
             draw_settings(layout.column(), group)
             layout.operator(SEQUENCER_OT_motion_extract.bl_idname, icon="MOD_WAVE")

@@ -4,7 +4,9 @@ The strip a bake would go above (the rig, a plain movie or image strip, or a bak
 key per frame the sequencer shows of it, at the scene frame where it shows it, on these custom
 properties (the columns of ``core.measures``): ``motion_quantity``, ``motion_active``,
 ``motion_x``, ``motion_y``, ``motion_box_x``, ``motion_box_y``, ``motion_box_width``,
-``motion_box_height`` and, with the flow look, ``motion_speed`` and ``motion_direction``. A driver
+``motion_box_height`` and, with the flow look, ``motion_speed`` and ``motion_direction``; and the
+rhythm of the whole picture over the last seconds (:class:`FrameRhythm`): ``motion_frequency_hz`` where it
+is a clear rhythm, ``motion_frequency_strength`` wherever the window holds enough frames. A driver
 that reads ``strips_all["Name"]["motion_quantity"]`` then follows the motion. A frame without a
 value (no centroid in a still frame) gets no key, so the curve holds its last value. Keying again
 replaces every key of every ``motion_*`` property of the strip.
@@ -22,7 +24,8 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..core.engine import SourceEndedEarly, extract_motion
+from ..core.engine import FrameSource, SourceEndedEarly, extract_motion
+from ..core.frequency import CONFIDENT_STRENGTH, Peak, RegionDisplacement, SlidingFrequency
 from ..core.measures import FLOW_COLUMNS, MOTION_COLUMNS, MotionMeasures
 from ..core.settings import SettingsError
 from ..core.timing import plan_frame
@@ -37,8 +40,16 @@ PROPERTIES = {
     "box_height": "motion_box_height", "flow_speed": "motion_speed", "flow_direction": "motion_direction",
 }
 assert set(PROPERTIES) == {column.name for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)}, "a measure has no property"
+FREQUENCY_WINDOW = 10.0  # seconds the keyed rhythm looks back, by default
+FIRST_READING = 3.0  # seconds of frames before the first reading (the whole window when it is shorter)
+FREQUENCY, STRENGTH = "motion_frequency_hz", "motion_frequency_strength"
 DESCRIPTIONS = {PROPERTIES[column.name]: f"{column.description} ({column.unit}; keyed by Key Motion Data)"
-                for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)}
+                for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)} | {
+    FREQUENCY: "dominant frequency of the whole picture's back-and-forth motion over the seconds before this frame, "
+               "where it is a clear rhythm (Hz; times 60: per minute; keyed by Key Motion Data)",
+    STRENGTH: "how far that frequency's peak stands above the spectrum around it "
+              f"({CONFIDENT_STRENGTH:g} and more: a clear rhythm; keyed by Key Motion Data)",
+}
 
 
 @dataclass
@@ -49,9 +60,43 @@ class MeasuredFrames:
     values: dict[str, list[float | None]]  # property -> one value (or None) per frame
 
 
+class FrameRhythm:
+    """The dominant frequency of the whole picture over the last ``seconds`` at each frame shown (no bpy): the
+    source's frames, read from ``first`` by a head of their own, give their displacement (``core.frequency``)
+    to a sliding window that is refitted at every frame."""
+
+    def __init__(self, source: FrameSource, rate: float, first: int, seconds: float) -> None:
+        self._source, self._next = source, first
+        self._frames = source.read_from(first)
+        self._displacement = RegionDisplacement((source.height, source.width), [(0, 0, source.width, source.height)])
+        self._sliding = SlidingFrequency(rate, seconds, min(FIRST_READING, seconds))
+
+    def at(self, frame: int) -> Peak | None:
+        """The reading over the frames up to ``frame`` (frames are asked for in order); None until the window
+        holds enough of them."""
+        while self._next <= frame:
+            picture = next(self._frames, None)
+            if picture is None:
+                raise SourceEndedEarly(self._next, self._source.frame_count)
+            self._sliding.add(self._displacement.add(picture)[0])
+            self._next += 1
+        return self._sliding.current()
+
+    def values(self, frame: int) -> dict[str, float | None]:
+        """The keyed properties' values at ``frame``: the frequency only where the rhythm is clear."""
+        peak = self.at(frame)
+        return {FREQUENCY: peak.hz if peak is not None and peak.confident else None,
+                STRENGTH: None if peak is None else peak.strength}
+
+    def close(self) -> None:
+        self._frames.close()
+
+
 def measure_plan(plan: BakePlan, progress: Callable[[int], None] | None = None,
-                 cancelled: threading.Event | None = None) -> MeasuredFrames:
-    """The measures of the plan's frames, by the exact engine (no bpy, any thread).
+                 cancelled: threading.Event | None = None, frequency_window: float = FREQUENCY_WINDOW
+                 ) -> MeasuredFrames:
+    """The measures of the plan's frames, by the exact engine, and their rhythm over the last
+    ``frequency_window`` seconds (0: none) (no bpy, any thread).
 
     ``progress`` hears the frames done; ``cancelled`` stops it (:class:`~.bake.BakeCancelled`).
     Raises :class:`~.bake.BakeError` with one line when the file cannot be read.
@@ -67,18 +112,24 @@ def measure_plan(plan: BakePlan, progress: Callable[[int], None] | None = None,
     start, stop = plan.frames
     first = plan_frame(settings, source.frame_count, start).frame
     names = [PROPERTIES[column.name] for column in measures.columns()[2:]]
-    found = MeasuredFrames([], {name: [] for name in names})
+    rhythm = FrameRhythm(source, float(source.rate), first, frequency_window) if frequency_window > 0 else None
+    found = MeasuredFrames([], {name: [] for name in [*names, *([FREQUENCY, STRENGTH] if rhythm else [])]})
     try:
         for index, _ in enumerate(extract_motion(source, settings, start, stop, measure=measures), start=start):
             if cancelled is not None and cancelled.is_set():
                 raise BakeCancelled
-            found.frames.append(plan.scene_start + plan_frame(settings, source.frame_count, index).frame - first)
-            for name, value in zip(names, measures.values, strict=True):
+            shown = plan_frame(settings, source.frame_count, index).frame
+            found.frames.append(plan.scene_start + shown - first)
+            values = dict(zip(names, measures.values, strict=True)) | (rhythm.values(shown) if rhythm else {})
+            for name, value in values.items():
                 found.values[name].append(value)
             if progress is not None:
                 progress(index - start + 1)
     except SourceEndedEarly as error:
         raise BakeError(f"{plan.input_path}: the video is truncated or corrupt ({error})") from None
+    finally:
+        if rhythm is not None:
+            rhythm.close()
     return found
 
 
@@ -88,6 +139,11 @@ def key_measures(scene: bpy.types.Scene, plan: BakePlan, measured: MeasuredFrame
     if strip is None:
         raise BakeError(f"'{plan.anchor}' is gone")
     clear_keys(scene, strip)
+    measured = MeasuredFrames(measured.frames, {name: values for name, values in measured.values.items()
+                                                if any(value is not None for value in values)})  # no empty curves
+    for name in (FREQUENCY, STRENGTH):
+        if name not in measured.values and name in strip:
+            del strip[name]  # a rhythm not read this time is not left to be shown
     for name, values in measured.values.items():
         first = next((value for value in values if value is not None), 0.0)
         strip[name] = float(first)
