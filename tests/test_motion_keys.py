@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import bpy
 import cv2
 import pytest
-from vse_helpers import FPS, HEIGHT, WIDTH, new_scene, sample_clip, select_only, write_ffv1
+from vse_helpers import FPS, HEIGHT, WIDTH, LabelLayout, new_scene, sample_clip, select_only, write_ffv1
 
 from blender_addon import cli
 from blender_addon.core.frequency import CONFIDENT_STRENGTH
@@ -244,22 +244,9 @@ def panel_labels(scene: bpy.types.Scene) -> list[str]:
     """The rhythm lines the Motion panel draws for the active strip."""
     from blender_addon.ui.panel import SEQUENCER_PT_motion_extraction
 
-    class Recorder:  # a UILayout stand-in that keeps the labels
-        def __init__(self, labels: list[str]) -> None:
-            self.__dict__["labels"] = labels
-
-        def label(self, text: str = "", **_: object) -> None:
-            self.labels.append(text)
-
-        def __getattr__(self, name: str):
-            return lambda *args, **kwargs: Recorder(self.labels)
-
-        def __setattr__(self, name: str, value: object) -> None:
-            pass
-
     labels: list[str] = []
     with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
-        SEQUENCER_PT_motion_extraction.draw(SimpleNamespace(layout=Recorder(labels)), bpy.context)
+        SEQUENCER_PT_motion_extraction.draw(SimpleNamespace(layout=LabelLayout(labels)), bpy.context)
     return [label for label in labels if label.startswith("Rhythm")]
 
 

@@ -15,6 +15,7 @@ import pytest
 from edit_helpers import engine_frames, places, render_alone, reports, run, two_shots_and_a_title
 from vse_helpers import (
     FRAMES,
+    LabelLayout,
     add_image_strip,
     max_mean_difference,
     new_scene,
@@ -128,22 +129,6 @@ def test_a_rig_reopened_without_its_movie_says_so_and_renders_right_once_it_is_b
 # --- 6. the panel never raises ---------------------------------------------------------------------
 
 
-class Layout:
-    """A stand-in for ``bpy.types.UILayout`` that records the labels drawn (every other call is accepted)."""
-
-    def __init__(self, labels: list[str]) -> None:
-        self.__dict__["labels"] = labels
-
-    def label(self, text: str = "", **_: object) -> None:
-        self.labels.append(text)
-
-    def __getattr__(self, name: str):
-        return lambda *args, **kwargs: Layout(self.labels)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        pass
-
-
 def motion_panels() -> list[type]:
     """Every panel of the sidebar's Motion tab (the add-on's own and its sub-panels)."""
     found = [cls for cls in bpy.types.Panel.__subclasses__() if getattr(cls, "bl_category", None) == "Motion"]
@@ -157,7 +142,7 @@ def drawn(scene: bpy.types.Scene) -> list[str]:
     with bpy.context.temp_override(scene=scene, sequencer_scene=scene):
         for cls in motion_panels():
             if not hasattr(cls, "poll") or cls.poll(bpy.context):
-                cls.draw(SimpleNamespace(layout=Layout(labels)), bpy.context)
+                cls.draw(SimpleNamespace(layout=LabelLayout(labels)), bpy.context)
     return labels
 
 

@@ -184,3 +184,19 @@ def user_scripts_in(folder: Path) -> Iterator[Path]:
             del os.environ["BLENDER_USER_SCRIPTS"]
         else:
             os.environ["BLENDER_USER_SCRIPTS"] = previous
+
+
+class LabelLayout:
+    """A stand-in for ``bpy.types.UILayout`` that records the labels drawn (every other call is accepted)."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.__dict__["labels"] = labels
+
+    def label(self, text: str = "", **_: object) -> None:
+        self.labels.append(text)
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: LabelLayout(self.labels)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        pass
