@@ -10,6 +10,11 @@ pair in one of two ways, with byte-identical results:
   mode), a second read head runs |N| frames behind (or ahead of) the first, or sits on the
   reference frame, so only two frames are held (one more head per extra time-colour lag).
 
+With ``planar=True`` (:mod:`.planar`) the frames are never expanded: the look runs on the source's
+compact 4:2:0 planes and the engine yields compact I420 buffers, for an encoder that takes them as
+they are. Only a source whose heads yield planes (``yields_planes``) and settings that need no RGB
+stage (:func:`.planar.rgb_reasons`) go that way.
+
 Nothing here knows about files or Blender; the readers live in ``media``.
 """
 
@@ -26,6 +31,7 @@ import numpy as np
 from .effect import MotionEffect
 from .measures import Measure
 from .plan import ResolvedPlan, resolve
+from .planar import PlanarEffect
 from .settings import Settings
 from .timing import FramePlan
 
@@ -225,6 +231,7 @@ def extract_motion(
     stats: EngineStats | None = None,
     measure: Measure | None = None,
     on_alignment: Callable[[FramePlan, tuple[Alignment, ...]], None] | None = None,
+    planar: bool = False,
 ) -> Iterator[np.ndarray]:
     """Yield output frames ``start`` to ``stop - 1`` of the motion clip.
 
@@ -237,10 +244,19 @@ def extract_motion(
     With ``settings.align``, each partner is aligned onto its frame first (:mod:`.align`), and
     ``on_alignment`` hears each yielded frame's plan and the alignments of its partners (none for
     an edge frame without partners), before the frame is yielded.
+    ``planar``: the planar path (see the module's notes), yielding compact I420 buffers; ValueError where the
+    source or the settings need the RGB path, or with ``measure``.
     """
     stats = stats if stats is not None else EngineStats()
     resolved = resolve(settings, (source.height, source.width), source.frame_count)
     stop = resolved.frame_range(start, stop).stop
+    if planar:
+        if not getattr(source, "yields_planes", False):
+            raise ValueError("the planar path needs a source whose read heads yield 4:2:0 planes")
+        if measure is not None:
+            raise ValueError("the measures are defined on the RGB motion frame: the planar path has none")
+        yield from _planar_motion(source, resolved, start, stop, max_memory, stats)
+        return
     effect = MotionEffect(resolved)
     aligner = _aligner(settings)
     pairs = _frame_pairs(source, resolved, max(0, start - resolved.warmup), stop, max_memory, stats)
@@ -258,6 +274,20 @@ def extract_motion(
             if plan.index >= start:
                 stats.frames_out += 1
                 yield result
+            del result
+
+
+def _planar_motion(source: FrameSource, resolved: ResolvedPlan, start: int, stop: int, max_memory: int,
+                   stats: EngineStats) -> Iterator[np.ndarray]:
+    """Output buffers ``start`` to ``stop - 1`` on the planar path (no warm-up: nothing there carries state)."""
+    effect = PlanarEffect(resolved)
+    pairs = _frame_pairs(source, resolved, start, stop, max_memory, stats, expand=False)
+    with contextlib.closing(pairs):
+        for plan, frame, partners in pairs:
+            result = effect.render(frame, partners, plan.fill)
+            del frame, partners
+            stats.frames_out += 1
+            yield result
             del result
 
 
@@ -288,22 +318,25 @@ def _aligner(settings: Settings) -> Aligner | None:
 
 def _frame_pairs(
     source: FrameSource, resolved: ResolvedPlan, start: int, stop: int | None, max_memory: int, stats: EngineStats,
+    expand: bool = True,
 ) -> Iterator[tuple[FramePlan, np.ndarray, tuple[np.ndarray, ...] | None]]:
     """Each plan of output frames ``start`` to ``stop - 1`` (to the end for None) with its current frame and
-    partners, expanded."""
+    partners, expanded (as the heads yield them with ``expand=False``)."""
     plans = resolved.frames(start, stop)
     plan: FramePlan | None = next(plans)
     stats.strategy = choose_strategy(resolved, source, max_memory)
     fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
     fetcher = fetcher_type(source, resolved, plan, stats)
-    expand = _Expander(source)
+    expander = _Expander(source) if expand else None
     try:
         while plan is not None:
             frame, partners = fetcher.fetch(plan)
-            # Partners first: at N=1 this frame's partner is the last frame's current, still expanded.
-            if partners is not None:
-                partners = tuple(expand(index, partner) for index, partner in zip(plan.partners, partners, strict=True))
-            frame = expand(plan.frame, frame)
+            if expander is not None:
+                # Partners first: at N=1 this frame's partner is the last frame's current, still expanded.
+                if partners is not None:
+                    partners = tuple(expander(index, partner)
+                                     for index, partner in zip(plan.partners, partners, strict=True))
+                frame = expander(plan.frame, frame)
             yield plan, frame, partners
             del frame, partners
             plan = next(plans, None)

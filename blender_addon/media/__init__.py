@@ -31,10 +31,12 @@ from .paths import (
     float_images_error,
     image_sequence_files,
     is_url,
+    movie_codec,
     output_kind,
 )
 
 if TYPE_CHECKING:
+    from ..core.settings import Settings
     from .encode import MovieWriter
     from .movie import MovieSource
     from .sequence import ImageSequence
@@ -59,7 +61,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "MOVIE_FORMATS", "READ_AHEAD", "WRITE_BEHIND", "FrameWriter", "ImageSequence",
     "MediaError", "MovieSource", "MovieWriter", "SoundClip", "VideoSource", "check_encoder_options",
-    "open_source", "open_writer", "output_kind",
+    "open_source", "open_writer", "output_kind", "planar_reasons",
 ]
 
 
@@ -117,6 +119,7 @@ def open_writer(
     encoder_options: dict[str, str] | None = None,
     whole: bool = False,
     metadata: dict[str, str] | None = None,
+    planes: bool = False,
 ) -> FrameWriter:
     """A :class:`FrameWriter` for ``path``; use it as a context manager.
 
@@ -130,7 +133,8 @@ def open_writer(
     takes each frame's time, and ``start`` is the time that becomes 0), ``sound`` the source's
     audio for the rendered range. ``whole``: this is a whole render, so overwriting a numbered
     sequence also removes the old render's frames of other numbers. ``metadata``: tags written into a
-    movie's container (image sequences have none).
+    movie's container (image sequences have none). ``planes``: the writer takes the engine's planar path's compact
+    I420 buffers (a movie of a codec in ``encode.PLANAR_CODECS`` only).
     """
     text = os.fspath(path)
     kind = output_kind(text)
@@ -151,8 +155,34 @@ def open_writer(
             numbers = range(first_number, 1 << 62)
     check_output(text, list(protect), overwrite, numbers)
     if kind == "sequence":
+        if planes:
+            raise ValueError(f"{text}: an image sequence does not take 4:2:0 planes")
         return SequenceWriter(text, width, height, first_number, overwrite, whole)
     return MovieWriter(
         text, width, height, rate, codec, crf, encoder_preset, sound, time_base, start, overwrite, encoder_options,
-        metadata,
+        metadata, planes,
     )
+
+
+def planar_reasons(source: VideoSource, output: str | os.PathLike | None, codec: str | None = None,
+                   settings: Settings | None = None) -> list[str]:
+    """Why rendering ``source`` to ``output`` (with ``codec``; ``None``: no output, a null sink) needs the RGB path
+    (empty: the reader's 4:2:0 planes go through the look, ``core.planar``, to the writer as they are), with
+    what ``settings`` need (:func:`..core.planar.rgb_reasons`) when given."""
+    from ..core.planar import rgb_reasons
+    from .encode import PLANAR_CODECS
+
+    reasons = []
+    if not getattr(source, "yields_planes", False):
+        reasons.append("an input read as RGB (an RGB, gray or transparent picture, or a rotated movie)")
+    if output is not None:
+        text = os.fspath(output)
+        if output_kind(text) != "movie":
+            reasons.append("an image-sequence output")
+        else:
+            chosen = movie_codec(text, codec)
+            if chosen not in PLANAR_CODECS:
+                reasons.append(f"the {chosen} codec (not 8-bit limited-range 4:2:0)")
+    if settings is not None:
+        reasons += rgb_reasons(settings, source.width, source.height)
+    return reasons

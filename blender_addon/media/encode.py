@@ -9,6 +9,9 @@ ProRes (4:2:2 10-bit) and MJPG (full-range 4:2:0) are converted by swscale with 
 matrix; FFV1 stores BGR losslessly. H.264, HEVC, AV1 and VP9 need an even frame size: an odd
 last row or column is repeated (the movie is one line larger).
 
+With ``planes=True`` a writer of those four codecs and MPEG-4 part 2 takes the engine's planar path's
+compact I420 buffers (:mod:`..core.planar`, padded to the stored size) as they are: no conversion.
+
 Sound (:class:`~.sound.SoundClip`, carried by :mod:`.sound`): the source's first audio stream, cut
 to the rendered range and shifted with the pictures, copied or re-encoded (AAC in MP4, PCM in MOV,
 FLAC in MKV, Opus in WebM).
@@ -46,6 +49,7 @@ QSCALE = 3  # MPEG-4 part 2 and MJPG quality (2 best .. 31 worst)
 PRORES_HQ = 3
 _SMPTE170M, _BT709, _MPEG_RANGE, _JPEG_RANGE = 6, 1, 1, 2
 _EVEN_SIZE_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4", "mjpeg", "prores")
+PLANAR_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4")  # 8-bit limited-range 4:2:0, BT.601: the planar path's
 
 
 def check_encoder_options(path: str, codec: str | None, crf: int | None, preset: str | None) -> str:
@@ -78,16 +82,20 @@ class MovieWriter(FrameWriter):
     """A movie through PyAV; see the module's notes. ``time`` of :meth:`write` is seconds from ``start``.
 
     ``metadata``: tags for the container (such as a chunk's record, which ``join`` reads back).
+    ``planes``: :meth:`write` takes compact I420 buffers (see the module's notes); ValueError for other codecs.
     """
 
     def __init__(
         self, path: str, width: int, height: int, rate: Fraction, codec: str | None = None, crf: int | None = None,
         encoder_preset: str | None = None, sound: SoundClip | None = None, time_base: Fraction | None = None,
         start: Fraction = Fraction(0), overwrite: bool = False, encoder_options: dict[str, str] | None = None,
-        metadata: dict[str, str] | None = None,
+        metadata: dict[str, str] | None = None, planes: bool = False,
     ) -> None:
         super().__init__(path, width, height, overwrite)
         self.codec = check_encoder_options(path, codec, crf, encoder_preset)
+        if planes and self.codec not in PLANAR_CODECS:
+            raise ValueError(f"{path}: {self.codec} does not take 4:2:0 planes as they are")
+        self.planes = planes
         self._format = MOVIE_FORMATS[extension(path)]
         self._rate = Fraction(rate)
         self._start = Fraction(start)
@@ -96,6 +104,8 @@ class MovieWriter(FrameWriter):
         self._time_base = Fraction(time_base) if variable else 1 / self._rate
         self._last_pts = -1
         self._stored_width, self._stored_height = padded_size(self.codec, width, height)
+        if planes:
+            self.frame_shape = (self._stored_height * 3 // 2, self._stored_width)
         self._temp = create_temp_file(path)
         self._container: av.container.OutputContainer | None = None
         self._sound: SoundMuxer | None = None
@@ -136,7 +146,7 @@ class MovieWriter(FrameWriter):
                 options.update({"b": "0", "row-mt": "1", "deadline": "good"})
             if codec == "h265":
                 options["x265-params"] = "log-level=error"
-        if codec in ("h264", "h265", "av1", "vp9", "mpeg4"):
+        if codec in PLANAR_CODECS:
             stream.pix_fmt = "yuv420p"
             self._tag(context, _MPEG_RANGE)
         elif codec == "mjpeg":
@@ -164,14 +174,14 @@ class MovieWriter(FrameWriter):
         context.color_trc = _BT709
 
     def _picture(self, frame: np.ndarray) -> av.VideoFrame:
+        if self.planes:
+            return self._tagged(av.VideoFrame.from_ndarray(frame, format="yuv420p"))
         pad_rows, pad_columns = self._stored_height - self.height, self._stored_width - self.width
         if pad_rows or pad_columns:
             frame = cv2.copyMakeBorder(frame, 0, pad_rows, 0, pad_columns, cv2.BORDER_REPLICATE)
-        if self.codec in ("h264", "h265", "av1", "vp9", "mpeg4"):
-            picture = av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
-            picture.color_range = _MPEG_RANGE
-            picture.colorspace = _SMPTE170M
-            return picture
+        if self.codec in PLANAR_CODECS:
+            planes = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
+            return self._tagged(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
         picture = av.VideoFrame.from_ndarray(frame, format="bgr24")
         if self.codec == "ffv1":
             return picture.reformat(format="bgr0")
@@ -186,6 +196,12 @@ class MovieWriter(FrameWriter):
         converted.color_primaries = _BT709
         converted.color_trc = _BT709
         return converted
+
+    @staticmethod
+    def _tagged(picture: av.VideoFrame) -> av.VideoFrame:
+        picture.color_range = _MPEG_RANGE
+        picture.colorspace = _SMPTE170M
+        return picture
 
     def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
         picture = self._picture(frame)

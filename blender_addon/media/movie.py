@@ -189,6 +189,7 @@ class MovieSource(VideoSource):
         self._picture = picture
         if picture.compact:
             self.frame_bytes = picture.compact_shape[0] * picture.compact_shape[1]
+            self.yields_planes = True
 
     def expand(self, frame: np.ndarray) -> np.ndarray:
         return self._picture.expand(frame)

@@ -133,6 +133,9 @@ class VideoSource(ABC):
         self.fps_guessed = fps_guessed  # the file had no usable rate: DEFAULT_FPS was assumed
         self.timestamps = timestamps
         self.frame_bytes = width * height * 3  # bytes of one frame as the read heads hold it
+        # The heads yield compact I420 buffers (8-bit limited range, BT.601 as ``expand`` converts them), padded to
+        # even: the engine's planar path (core.planar) can take them as they are.
+        self.yields_planes = False
         self.has_audio = False
         self.has_alpha = False  # transparent areas are flattened over black
         self.warnings: list[str] = []  # what the user should hear about the input, one line each
@@ -195,6 +198,7 @@ class FrameWriter(ABC):
         self.overwrite = overwrite  # publishing may replace a file that appeared at path meanwhile
         self.width = width
         self.height = height
+        self.frame_shape: tuple[int, ...] = (height, width, 3)  # what write takes
         self.frames_written = 0
         self._closed = False
         self._queue: queue.Queue = queue.Queue(maxsize=WRITE_BEHIND)
@@ -208,17 +212,15 @@ class FrameWriter(ABC):
         """Queue ``frame``; ``time`` is its presentation time in seconds (default: its index over the rate)."""
         if self._closed:
             raise ValueError(f"{self.path}: the writer is closed")
-        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
-            raise ValueError(
-                f"{self.path}: expected ({self.height}, {self.width}, 3) uint8 frames, got {frame.shape} {frame.dtype}"
-            )
+        if frame.shape != self.frame_shape or frame.dtype != np.uint8:
+            raise ValueError(f"{self.path}: expected {self.frame_shape} uint8 frames, got {frame.shape} {frame.dtype}")
         self._raise_error()
         if self._thread is None:
             self._thread = threading.Thread(target=self._encode_queued, name="media writer", daemon=True)
             self._thread.start()
         if self._buffers <= WRITE_BEHIND:  # one more than the queue holds: that one is being encoded
             self._buffers += 1
-            buffer = np.empty((self.height, self.width, 3), dtype=np.uint8)
+            buffer = np.empty(self.frame_shape, dtype=np.uint8)
         else:
             buffer = self._free.get()
         np.copyto(buffer, frame)

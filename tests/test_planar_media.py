@@ -1,0 +1,100 @@
+"""The planar path through the engine and the media: movies decoded to 4:2:0 planes, the look on them, and the
+encoder taking them as they are; against the RGB path as the encoder would store it."""
+
+from __future__ import annotations
+
+import subprocess
+
+import av
+import cv2
+import numpy as np
+import pytest
+from media_helpers import noise_frames, smooth_frames, write_frames
+
+from blender_addon import media
+from blender_addon.core.engine import extract_motion
+from blender_addon.core.settings import Settings
+
+
+def _as_stored(frame: np.ndarray) -> np.ndarray:
+    """An RGB path frame as the H.264 writer stores it: padded to even by repeating, then OpenCV's I420."""
+    height, width = frame.shape[:2]
+    frame = cv2.copyMakeBorder(frame, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
+
+
+@pytest.fixture(scope="module", params=[(64, 48), (63, 47)], ids=["even", "odd"])
+def movie(request, tmp_path_factory):
+    width, height = request.param
+    path = tmp_path_factory.mktemp("planar") / "smooth.mp4"
+    return write_frames(path, smooth_frames(12, width, height), crf=10)
+
+
+@pytest.mark.parametrize("settings", [
+    Settings(), Settings(mode="freeze", reference=3), Settings(mix=0.3, offset=-2), Settings(edges="source"),
+    Settings(edges="trim", offset=2), Settings(layout="stacked"), Settings(layout="side"),
+], ids=["default", "freeze", "mix-back", "edges-source", "trim", "stacked", "side"])
+def test_the_engines_planar_path_is_within_a_level_of_the_rgb_path(movie, settings):
+    source = media.open_source(movie)
+    assert source.yields_planes
+    if settings.layout == "side" and source.width % 2 or settings.layout == "stacked" and source.height % 2:
+        with pytest.raises(ValueError, match="odd-sized"):
+            next(extract_motion(source, settings, planar=True))
+        return
+    planar = [frame.copy() for frame in extract_motion(source, settings, planar=True)]
+    rgb = [_as_stored(frame) for frame in extract_motion(source, settings)]
+    assert len(planar) == len(rgb)
+    apart = np.abs(np.array(planar, np.int16) - np.array(rgb))
+    assert apart.max() <= 1 and apart.mean() <= 0.2
+
+
+def test_a_chunk_equals_the_whole_render(movie):
+    source = media.open_source(movie)
+    whole = [frame.copy() for frame in extract_motion(source, Settings(offset=3), planar=True)]
+    chunk = [frame.copy() for frame in extract_motion(source, Settings(offset=3), 5, 9, planar=True)]
+    np.testing.assert_array_equal(np.array(chunk), np.array(whole[5:9]))
+
+
+def test_the_planar_path_refuses_measures_and_rgb_inputs(tmp_path, movie):
+    source = media.open_source(movie)
+    with pytest.raises(ValueError, match="measures"):
+        next(extract_motion(source, Settings(), planar=True, measure=lambda motion, flow: None))
+    rgb = media.open_source(write_frames(tmp_path / "rgb.mkv", noise_frames(4)))
+    assert not rgb.yields_planes
+    with pytest.raises(ValueError, match="4:2:0 planes"):
+        next(extract_motion(rgb, Settings(), planar=True))
+
+
+@pytest.mark.parametrize(("width", "height"), [(64, 48), (63, 47)])
+def test_the_writer_takes_planes_as_they_are(tmp_path, width, height):
+    rng = np.random.default_rng(5)
+    shape = ((height + height % 2) * 3 // 2, width + width % 2)
+    buffers = [rng.integers(16, 236, shape, dtype=np.uint8) for _ in range(3)]
+    path = tmp_path / "planes.mp4"
+    with media.open_writer(path, 25, width, height, crf=0, planes=True, encoder_options={"qp": "0"}) as writer:
+        assert writer.frame_shape == shape
+        with pytest.raises(ValueError, match="expected"):
+            writer.write(np.zeros((height, width, 3), np.uint8))
+        for buffer in buffers:
+            writer.write(buffer)
+    stream = av.open(str(path)).streams.video[0]
+    assert (stream.width, stream.height, stream.format.name) == (shape[1], shape[0] * 2 // 3, "yuv420p")
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+                         check=True, capture_output=True).stdout
+    stored = np.frombuffer(raw, np.uint8).reshape(-1, *shape)
+    np.testing.assert_array_equal(stored, np.array(buffers))  # x264 at QP 0 is lossless
+
+
+def test_only_4_2_0_movies_take_planes(tmp_path, movie):
+    for name in ("out.mkv", "out.mov", "out_####.png"):
+        with pytest.raises(ValueError, match="planes"):
+            media.open_writer(tmp_path / name, 25, 64, 48, planes=True)
+    source = media.open_source(movie)
+    assert media.planar_reasons(source, tmp_path / "out.mp4") == []
+    assert media.planar_reasons(source, tmp_path / "out.mp4", "mpeg4") == []
+    assert media.planar_reasons(source, tmp_path / "out.avi") == ["the mjpeg codec (not 8-bit limited-range 4:2:0)"]
+    assert "image-sequence" in media.planar_reasons(source, tmp_path / "out_####.png")[0]
+    assert media.planar_reasons(source, None) == []  # a null sink
+    assert media.planar_reasons(source, tmp_path / "out.mp4", settings=Settings(glow=1.0)) == ["glow"]
+    rgb = media.open_source(write_frames(tmp_path / "rgb.mkv", noise_frames(2)))
+    assert "RGB" in media.planar_reasons(rgb, tmp_path / "out.mp4")[0]
