@@ -45,6 +45,7 @@ from .streams import VideoSource, _FramePool
 # which deadlocks when a decoder is freed while one of them logs.
 
 _LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
+_TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
               -180: cv2.ROTATE_180, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE}
@@ -183,6 +184,7 @@ class MovieSource(VideoSource):
         self.pts = pts  # presentation time stamps of the frames, in time_base units
         self._keyframes = packets.keyframes
         self._seekable = packets.stamped  # a seek could not be placed without timestamps
+        self._indexed = packets.indexed
         self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
         self.has_audio = audio_streams > 0
         self.has_alpha = picture.alpha
@@ -213,14 +215,14 @@ class MovieSource(VideoSource):
         """Timestamps to seek to for frame ``start``, the likeliest first.
 
         The frame's own time: a container with an index of keyframes lands on the keyframe before
-        it. Then just before the last two keyframes at or before it, by their decode time: in a file
-        without an index (MPEG-TS) a seek lands on the packet of that time, wherever it is, and decoding
-        starts at the next keyframe.
+        it. Just before the last two keyframes at or before it, by their decode time: in a file
+        without an index (MPEG-TS, MPEG-PS) a seek lands on the packet of that time, wherever it is,
+        and decoding starts at the next keyframe: only those are tried there.
         """
         if start == 0 or not self._seekable:
             return []
-        keys = [dts - 1 for index, dts in self._keyframes if 0 < index <= start]
-        return [self.pts[start], *reversed(keys[-2:])]
+        keys = [dts - 1 for index, dts in self._keyframes if 0 < index <= start][-2:][::-1]
+        return [self.pts[start], *keys] if self._indexed else keys
 
     def _decode_from(self, start: int, seek_to: int | None) -> Iterator[np.ndarray]:
         """Frames ``start`` on, after a seek to timestamp ``seek_to``, or counted from frame 0 when it is ``None``.
@@ -351,6 +353,7 @@ class _Packets:
     keyframes: list[tuple[int, int]]
     first: av.VideoFrame | None = None  # the first frame decoded, when asked for
     stamped: bool = True  # False: the packets' times are missing, and these count frames
+    indexed: bool = True  # False: the container keeps no index of keyframes (its times may jump)
 
 
 class _FirstFrame:
@@ -431,7 +434,7 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
         step = sorted(b - a for a, b in itertools.pairwise(known))[len(known) // 2]
         known = [known[0] - step * count for count in range(unknown, 0, -1)] + known
     keyframes = sorted((bisect.bisect_left(known, pts), dts) for pts, dts in keys)
-    return _Packets(known, keyframes, frame)
+    return _Packets(known, keyframes, frame, indexed=not container.format.flags & _TS_DISCONT)
 
 
 def video_frame_count(path: str) -> int:
