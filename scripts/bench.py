@@ -10,10 +10,14 @@ prints a markdown table of frames per second and peak RSS, then issue 9's target
 matplotlib is installed (requirements.txt). Cases:
 
 - decode alone: ``ffmpeg -f null`` (the null-sink target's yardstick), our reader (PyAV to
-  BGR, as the engine reads) and an OpenCV read loop;
+  4:2:0 planes, as the planar path reads; and to BGR, as the RGB path reads) and an OpenCV read loop;
+- a plain transcode of the source (ffmpeg, the same x264 settings, no filter): context, not a ceiling
+  (the mostly gray motion is cheaper to encode than the source);
 - the exact engine: null sink; to H.264 with x264 at ``veryfast``, CRF 20, GOP 250, 3 B-frames;
   to MPEG-4 part 2 (``--codec mpeg4`` in an .mp4, what the best OpenCV tool writes as mp4v);
-  each at N=1 and N=30;
+  each at N=1 and N=30, on the path the command line chooses (the planar path for these: the
+  gray look on the decoded 4:2:0 planes, ``core.planar``), and the null sink and H.264 also on the
+  RGB path (``--math rgb``);
 - ffmpeg's ``split/tpad/negate/blend`` graph to x264 at exactly those settings, in RGB
   (``format=gbrp`` first: the same math as ours) and in YUV (cheaper math, not the same pixels:
   the stretch anchor);
@@ -51,7 +55,12 @@ Engine, reader and OpenCV rows time the work inside their process (imports exclu
 the clip included); ffmpeg rows use ffmpeg's own ``-benchmark`` real time; the command-line rows
 are whole processes. The table also shows every row's whole-process fps. ffmpeg rows run with
 ``-an``, as the engine rows write no sound. Slow rows (the sequencer, tmix) run on the shortest
-clip only unless ``--all-lengths``. ``--quick`` runs the 10 s clip only (every target but the
+clip only unless ``--all-lengths``.
+
+``--sizes 1080p 2160p`` adds the 4K rows (issue 23's scale rows: a 3840x2160 10 s clip; the longer clips stay
+1080p) and checks issue 23's targets at each size. ``--profile`` prints only the per-frame cost of each stage
+at each of ``--sizes`` (decode, window, look, encode hand-off; from the clip and from frames in memory), and
+exits. ``--quick`` runs the 10 s clip only (every target but the
 60 s / 10 s memory one), for iteration. This process imports only the standard library and
 leaves clips and the engines-agree check to children of its own: on Linux a child's peak RSS
 starts at its parent's size, so the parent stays small (the floor is printed).
@@ -111,15 +120,19 @@ class Case:
 
 CASES = [
     Case("decode-ffmpeg", "decode alone, ffmpeg -f null", "ffmpeg", False),
+    Case("decode-planes", "decode alone, our reader (PyAV to 4:2:0 planes)", "worker", False),
     Case("decode-pyav", "decode alone, our reader (PyAV to BGR)", "worker", False),
+    Case("ffmpeg-transcode-x264", "plain transcode of the source, ffmpeg, same x264 (context)", "ffmpeg", False),
     Case("decode-opencv", "decode alone, OpenCV loop", "worker", False),
-    Case("engine-null", "exact engine, null sink", "worker", True),
-    Case("engine-h264", f"exact engine to H.264 ({X264_LABEL})", "worker", True),
+    Case("engine-null", "exact engine, null sink (planar path)", "worker", True),
+    Case("engine-null-rgb", "exact engine, null sink, --math rgb", "worker", True),
+    Case("engine-h264", f"exact engine to H.264 ({X264_LABEL}; planar path)", "worker", True),
+    Case("engine-h264-rgb", "exact engine to H.264, --math rgb", "worker", True),
     Case("ffmpeg-rgb-x264", "ffmpeg split/tpad/negate/blend, format=gbrp (RGB), same x264", "ffmpeg", True),
     Case("ffmpeg-yuv-x264", "ffmpeg split/tpad/negate/blend in YUV, same x264", "ffmpeg", True),
     Case("cli-default", "motion_extract.py clip.mp4 -o out.mp4 (default engine, whole process)", "cli", False),
     Case("cli-vse", "motion_extract.py --engine vse, to .mp4 (whole process)", "cli", False, slow=True),
-    Case("engine-mpeg4", "exact engine, MPEG-4 part 2 writer (--codec mpeg4)", "worker", True),
+    Case("engine-mpeg4", "exact engine, MPEG-4 part 2 writer (--codec mpeg4; planar path)", "worker", True),
     Case("competitor", "Gabriel-Kahen/motion-extraction (mp4v)", "worker", True),
     # Opt-in rows (--extra).
     Case("engine-mpeg4-lean", "exact engine, MPEG-4 part 2, max_memory=0 (two heads)", "worker", True,
@@ -141,6 +154,8 @@ LOOKS = "looks"  # issue 15's per-frame costs of the blur and colour looks (--lo
 MOTION = "motion"  # issue 13's measures and flow look (--motion, scripts/bench_motion.py): not a timed row
 ALIGN = "align"  # issue 11's handheld footage against vid.stab (--align, scripts/bench_align.py): not a timed row
 LOOK_TARGET_MS, LIVE_TARGET_FPS = 25.0, 25.0
+PROFILE = "profile"  # issue 23's per-stage costs (--profile): not a timed row
+YUV_TARGET, NULL_TARGET, RSS_BUDGET_MB = 1.0, 0.6, 250.0
 
 
 # --- clips -------------------------------------------------------------------------------------
@@ -223,7 +238,7 @@ def _preload(case: str) -> None:
     import cv2  # noqa: F401
     import numpy  # noqa: F401
 
-    if case.startswith(("engine", "decode-pyav")):
+    if case.startswith(("engine", "decode-pyav", "decode-planes")):
         import av  # noqa: F401
 
         from blender_addon import media
@@ -252,15 +267,16 @@ def _decode_opencv(clip: Path) -> int:
     return frames
 
 
-def _decode_pyav(clip: Path) -> int:
+def _decode_pyav(clip: Path, planes: bool = False) -> int:
     from blender_addon import media
 
     source = media.open_source(clip)
-    return sum(1 for _ in source.read_from(0))
+    return sum(1 for _ in source.read_from(0, compact=planes))
 
 
-def _engine(clip: Path, offset: int, output: str | None, max_memory: int | None = None,
+def _engine(clip: Path, offset: int, output: str | None, max_memory: int | None = None, rgb: bool = False,
             **writer_options) -> int | tuple[int, dict]:
+    """The engine on the path the command line chooses (``rgb``: the RGB path, as ``--math rgb``)."""
     from blender_addon import media
     from blender_addon.core.engine import DEFAULT_MAX_MEMORY, extract_motion
     from blender_addon.core.settings import Settings
@@ -268,18 +284,22 @@ def _engine(clip: Path, offset: int, output: str | None, max_memory: int | None 
     source = media.open_source(clip)
     memory = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
     frames = 0
-    motion = extract_motion(source, Settings(offset=offset), max_memory=memory)
+    settings = Settings(offset=offset)
+    planar = not rgb and not media.planar_reasons(source, None if output is None else f"out{output}",
+                                                  writer_options.get("codec"), settings)
+    motion = extract_motion(source, settings, max_memory=memory, planar=planar)
     if output is None:
         for _ in motion:
             frames += 1
-        return frames
+        return frames, {"path": "planar" if planar else "rgb"}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"out{output}"
-        with media.open_writer(path, source.rate, source.width, source.height, **writer_options) as writer:
+        with media.open_writer(path, source.rate, source.width, source.height, planes=planar,
+                               **writer_options) as writer:
             for frame in motion:
                 writer.write(frame)
                 frames += 1
-        return frames, {"x264": x264_settings(path)}
+        return frames, {"x264": x264_settings(path), "path": "planar" if planar else "rgb"}
 
 
 def _competitor(clip: Path, offset: int, folder: Path) -> int:
@@ -392,6 +412,8 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         return {"versions": library_versions()}
     if case == LOOKS:
         return look_costs()
+    if case.startswith(PROFILE):
+        return stage_costs(case.partition(":")[2])
     if case.startswith(RIG):
         return rig_costs(int(case.partition(":")[2] or 3))
     if case == ALIGN:
@@ -407,10 +429,12 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         return _timed(lambda: _decode_opencv(clip))
     if case == "decode-pyav":
         return _timed(lambda: _decode_pyav(clip))
-    if case == "engine-null":
-        return _timed(lambda: _engine(clip, offset, None))
-    if case == "engine-h264":
-        return _timed(lambda: _engine(clip, offset, ".mp4", **OUR_X264))
+    if case == "decode-planes":
+        return _timed(lambda: _decode_pyav(clip, planes=True))
+    if case in ("engine-null", "engine-null-rgb"):
+        return _timed(lambda: _engine(clip, offset, None, rgb=case.endswith("rgb")))
+    if case in ("engine-h264", "engine-h264-rgb"):
+        return _timed(lambda: _engine(clip, offset, ".mp4", rgb=case.endswith("rgb"), **OUR_X264))
     if case in ("engine-mpeg4", "engine-mpeg4-lean"):
         memory = LEAN_MEMORY if case.endswith("lean") else None
         return _timed(lambda: _engine(clip, offset, ".mp4", memory, codec="mpeg4"))
@@ -446,6 +470,8 @@ def ffmpeg_command(case: str, clip: Path, offset: int, output: Path) -> list[str
     command += ["-i", str(clip)]
     if graph is not None:
         command += ["-filter_complex", graph]
+    if case == "ffmpeg-transcode-x264":
+        command += ["-map", "0:v"]
     if case.endswith("x264"):
         return command + FFMPEG_X264 + [str(output)]
     return command + ["-an", "-f", "null", "-"]
@@ -524,6 +550,7 @@ def median_of(runs: list[dict]) -> dict:
         "process_fps": statistics.median(run["process_fps"] for run in runs),
         "rss_mb": statistics.median(run["rss_mb"] for run in runs),
         "x264": runs[0].get("x264"),
+        "path": runs[0].get("path"),
     }
 
 
@@ -567,6 +594,87 @@ def look_costs(frames: int = 16) -> list[dict]:
     rows.append({"look": "live view, glow preset (fps)", "fps": frames / (time.perf_counter() - began),
                  "target": LIVE_TARGET_FPS})
     return rows
+
+
+def stage_costs(size: str, frames: int = 60) -> dict:
+    """Median ms per frame of each stage on ``size``'s 10 s clip: decoding (to planes, to BGR), the window and
+    Python around the look (the planar null sink less decoding and the look), the look on the planes and in
+    RGB, the RGB path's conversions, and the hand-off to the encoder (the writer's copy and PyAV's frame)."""
+    import av
+    import cv2
+    import numpy as np
+
+    from blender_addon import media
+    from blender_addon.core.engine import extract_motion
+    from blender_addon.core.pixels import Combiner
+    from blender_addon.core.plan import resolve
+    from blender_addon.core.planar import PlanarEffect
+    from blender_addon.core.settings import Settings
+    from blender_addon.core.timing import COMBINE
+
+    clip = Path(prepare_clip(size, 10)["path"])
+    source = media.open_source(clip)
+    count = source.frame_count
+
+    def per_frame_of(run) -> float:
+        began = time.perf_counter()
+        run()
+        return 1000 * (time.perf_counter() - began) / count
+
+    def drain(frames) -> None:
+        for _ in frames:
+            pass
+
+    decode_planes = per_frame_of(lambda: drain(source.read_from(0, compact=True)))
+    decode_bgr = per_frame_of(lambda: drain(source.read_from(0)))
+    null_planar = per_frame_of(lambda: drain(extract_motion(source, Settings(), planar=True)))
+    null_rgb = per_frame_of(lambda: drain(extract_motion(source, Settings())))
+    heads = source.read_from(0, compact=True)
+    buffers = [next(heads).copy() for _ in range(3)]
+    heads.close()
+    bgr = [source.expand(buffer).copy() for buffer in buffers]
+
+    def median_ms(function) -> float:
+        function()  # tables, checks and buffers made once
+        times = []
+        for _ in range(frames):
+            began = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - began)
+        return 1000 * statistics.median(times)
+
+    settings = Settings()
+    planar = PlanarEffect(resolve(settings, (source.height, source.width), count))
+    combiner = Combiner(settings, bgr[0].shape)
+    out = np.empty_like(bgr[0])
+    spare = np.empty_like(buffers[0])
+    look_planar = median_ms(lambda: planar.render(buffers[1], (buffers[0],), COMBINE))
+    return {
+        "size": size, "clip": clip.name, "frames": count,
+        "decode to planes": decode_planes, "decode to BGR (RGB path)": decode_bgr,
+        "planes to BGR, each frame (RGB path)": median_ms(lambda: cv2.cvtColor(buffers[0], cv2.COLOR_YUV2BGR_I420)),
+        "look on the planes": look_planar,
+        "look in BGR (RGB path)": median_ms(lambda: combiner.combine(bgr[1], bgr[0], out)),
+        "BGR to planes for the encoder (RGB path)": median_ms(lambda: cv2.cvtColor(out, cv2.COLOR_BGR2YUV_I420)),
+        "hand-off: the writer's copy of the planes": median_ms(lambda: np.copyto(spare, buffers[0])),
+        "hand-off: PyAV frame from the planes": median_ms(lambda: av.VideoFrame.from_ndarray(buffers[0],
+                                                                                            format="yuv420p")),
+        "null sink, planar path (decode, window, look)": null_planar,
+        "window and Python around the look (planar null sink - decode - look)":
+            null_planar - decode_planes - look_planar,
+        "null sink, RGB path": null_rgb,
+    }
+
+
+def print_stage_costs(profiles: list[dict]) -> None:
+    print(f"load average: {load()}\n")
+    sizes = [profile["size"] for profile in profiles]
+    print("| stage (ms per frame, gray look N=1) | " + " | ".join(sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for key in profiles[0]:
+        if key in ("size", "clip", "frames"):
+            continue
+        print(f"| {key} | " + " | ".join(f"{profile[key]:.2f}" for profile in profiles) + " |")
 
 
 def print_look_costs(rows: list[dict]) -> None:
@@ -897,6 +1005,53 @@ def targets(results: dict, agreement: list[dict] | None, size: str, lengths: lis
     return board, notes
 
 
+def scale_targets(results: dict, sizes: list[str], lengths: list[int], offsets: list[int]) -> Targets:
+    """Issue 23's targets: the default path against ffmpeg's YUV graph and the null sink against ``ffmpeg -f null``
+    at every size, and the peak RSS budget of N=30 to MPEG-4 at 1080p, flat with clip length."""
+    def get(size, seconds, case, offset=0):
+        result = results.get((size, seconds, case, offset))
+        return result if isinstance(result, dict) else None
+
+    board, shortest = Targets(), min(lengths)
+    for size in sizes:
+        where = f"{size} {shortest} s"
+        yuv_one = get(size, shortest, "ffmpeg-yuv-x264", 1)
+        for offset in offsets:
+            ours, yuv = get(size, shortest, "engine-h264", offset), get(size, shortest, "ffmpeg-yuv-x264", offset)
+            name = "23a. exact engine to H.264 (planar path) / ffmpeg YUV graph, same x264"
+            if ours and yuv:
+                board.check(name, where, offset, f"{_fps(ours)} ({ours.get('path')})", _fps(yuv),
+                            ours["fps"] / yuv["fps"], YUV_TARGET)
+            else:
+                board.missing(name, where, offset, "engine-h264 or ffmpeg-yuv-x264 was not run")
+            null, decode = get(size, shortest, "engine-null", offset), get(size, shortest, "decode-ffmpeg")
+            name = "23b. null sink / ffmpeg -f null"
+            if null and decode:
+                board.check(name, where, offset, f"{_fps(null)} ({null.get('path')})", _fps(decode),
+                            null["fps"] / decode["fps"], NULL_TARGET)
+            else:
+                board.missing(name, where, offset, "engine-null or decode-ffmpeg was not run")
+        default = get(size, shortest, "cli-default")
+        if default and yuv_one:
+            board.check("23c. motion_extract.py clip.mp4 (whole process) / ffmpeg YUV graph (whole process)", where,
+                        1, f"{default['process_fps']:.1f} fps", f"{yuv_one['process_fps']:.1f} fps",
+                        default["process_fps"] / yuv_one["process_fps"], YUV_TARGET)
+    high = 30 if 30 in offsets else max(offsets)
+    for seconds in lengths:
+        mpeg4 = get("1080p", seconds, "engine-mpeg4", high)
+        name = "23d. peak RSS, N=30 to the MPEG-4 writer (MB)"
+        if mpeg4:
+            board.check(name, f"1080p {seconds} s", high, _rss(mpeg4), "budget", mpeg4["rss_mb"], RSS_BUDGET_MB,
+                        at_least=False)
+        else:
+            board.missing(name, f"1080p {seconds} s", high, "engine-mpeg4 was not run")
+    short, long = get("1080p", min(lengths), "engine-mpeg4", high), get("1080p", max(lengths), "engine-mpeg4", high)
+    if short and long and max(lengths) != min(lengths):
+        board.check(f"23e. peak RSS {max(lengths)} s / {min(lengths)} s, MPEG-4 writer", "1080p", high, _rss(long),
+                    _rss(short), long["rss_mb"] / short["rss_mb"], 1.10, at_least=False)
+    return board
+
+
 def _compare_x264(ours: str, theirs: str) -> list[str]:
     """Notes on how the two x264 streams were configured: a difference other than threading is a warning."""
     def parse(text: str) -> tuple[str, dict[str, str]]:
@@ -973,6 +1128,8 @@ def plan(args: argparse.Namespace) -> list[tuple]:
     cases = selected(args)
     for size in args.sizes:
         for seconds in args.seconds:
+            if seconds != shortest and size != "1080p":  # the scale rows: the longer clips stay 1080p
+                continue
             for case in cases:
                 if seconds != shortest and (case.short_only or (case.slow and not args.all_lengths)):
                     continue
@@ -1029,6 +1186,8 @@ def main() -> int:
     parser.add_argument("--install-ffmpeg", action="store_true", help="apt-get install Debian's ffmpeg if missing")
     parser.add_argument("--rig", action="store_true", help="only Extract Motion and Update against Blender's "
                         "new_movie on a 4K movie (issue 21's target), --repeat rounds (at least 3), and exit")
+    parser.add_argument("--profile", action="store_true", help="only the per-frame cost of each stage (decode, "
+                        "window, look, encode hand-off) at each of --sizes (issue 23), and exit")
     parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
     parser.add_argument("--motion", action="store_true", help="only what the motion measures cost a 1080p render and "
                         "the flow look's speed (issue 13's targets; scripts/bench_motion.py), and exit")
@@ -1045,6 +1204,9 @@ def main() -> int:
         return 0
     if args.looks:
         print_look_costs(call_worker(LOOKS))
+        return 0
+    if args.profile:
+        print_stage_costs([call_worker(f"{PROFILE}:{size}") for size in args.sizes])
         return 0
     if args.rig:
         print_rig_costs(call_worker(f"{RIG}:{max(args.repeat, 3)}"))
@@ -1107,6 +1269,10 @@ def main() -> int:
     print(f"\ntargets (issue 9; {X264_LABEL} on both sides of 1.):\n")
     print("\n".join(board.lines))
     print(f"\n{board.summary()}")
+    scale = scale_targets(results, args.sizes, sorted(set(args.seconds)), args.offsets)
+    print("\ntargets (issue 23: the planar path, at every size):\n")
+    print("\n".join(scale.lines))
+    print(f"\n{scale.summary()}")
     if notes:
         print("\nnotes:")
         print("\n".join(f"- {note}" for note in notes))
