@@ -36,6 +36,9 @@ matplotlib is installed (requirements.txt). Cases:
 ``--motion`` prints only issue 13's figures (scripts/bench_motion.py): what the motion measures cost a
 1080p render to H.264, and the flow look's frames per second at 1080p and 640x360, with the profile.
 
+``--rhythm`` prints only what the rhythm costs (scripts/bench_rhythm.py): the displacement per frame and a
+window's refit, the live viewer's display thread with and without the readout, Key Motion Data's rhythm keys.
+
 ``--align`` prints only issue 11's figures (scripts/bench_align.py): ``--align`` on real footage shaken
 by a known path against ffmpeg's vid.stab (deviation from gray and whole-process time), and 1080p fps per model.
 
@@ -151,6 +154,7 @@ AGREE = "agree"  # the engines-agree check: not a timed row
 RIG = "rig"  # issue 21's Extract Motion and Update against new_movie on a 4K movie (--rig): not a timed row
 RIG_TARGET = 1.5  # times new_movie's time
 LOOKS = "looks"  # issue 15's per-frame costs of the blur and colour looks (--looks): not a timed row
+RHYTHM = "rhythm"  # the live readout's and Key Motion Data's rhythm (--rhythm, scripts/bench_rhythm.py)
 MOTION = "motion"  # issue 13's measures and flow look (--motion, scripts/bench_motion.py): not a timed row
 ALIGN = "align"  # issue 11's handheld footage against vid.stab (--align, scripts/bench_align.py): not a timed row
 LOOK_TARGET_MS, LIVE_TARGET_FPS = 25.0, 25.0
@@ -420,6 +424,10 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         from bench_align import align_figures
 
         return align_figures()
+    if case == RHYTHM:
+        from bench_rhythm import rhythm_figures
+
+        return rhythm_figures()
     if case == MOTION:
         from bench_motion import motion_figures
 
@@ -1191,6 +1199,8 @@ def main() -> int:
     parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
     parser.add_argument("--motion", action="store_true", help="only what the motion measures cost a 1080p render and "
                         "the flow look's speed (issue 13's targets; scripts/bench_motion.py), and exit")
+    parser.add_argument("--rhythm", action="store_true", help="only what the rhythm costs: the live readout's "
+                        "display thread, its refits, Key Motion Data's rhythm keys (scripts/bench_rhythm.py)")
     parser.add_argument("--align", action="store_true", help="only handheld footage: --align against ffmpeg's "
                         "vid.stab on real shaken footage, and 1080p fps per model (issue 11; scripts/bench_align.py)")
     parser.add_argument("--jobs-speedup", action="store_true", help="only --jobs 2 against --jobs 1 on CPU-bound "
@@ -1218,6 +1228,11 @@ def main() -> int:
         from bench_align import print_align_figures
 
         print_align_figures(call_worker(ALIGN), load())
+        return 0
+    if args.rhythm:
+        from bench_rhythm import print_rhythm_figures
+
+        print_rhythm_figures(call_worker(RHYTHM), load())
         return 0
     if args.motion:
         from bench_motion import print_motion_figures
