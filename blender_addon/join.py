@@ -2,7 +2,7 @@
 
 ``scripts/join_chunks.py`` is a thin wrapper around :func:`main`. A chunk is a movie that
 ``motion_extract.py --frames A:B`` wrote: the command line tags every movie it writes with a
-*record* (:func:`chunk_tags`: the output frames it holds, the whole render's length, its place in
+*record* (``render.chunk_record``: the output frames it holds, the whole render's length, its place in
 time, frame rate, size, input and settings), so the join knows each chunk's range without
 trusting file names. Before writing anything the join refuses:
 
@@ -24,94 +24,35 @@ keyframes and rate control), so frames near the seams differ by the codec's loss
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import TextIO
 
-from .cli import (
-    ALL_CODECS,
-    RunError,
-    UsageError,
-    _media,
-    _progress,
-    add_progress_arguments,
-    option_flag,
-    report,
-    run_command,
-)
 from .core.chunks import CoverageError, check_coverage
 from .core.rates import rate_text
 from .core.settings import OPTIONS_BY_NAME
 from .core.timing import Span
+from .frontend import (
+    ALL_CODECS,
+    OneLineParser,
+    RunError,
+    UsageError,
+    add_progress_arguments,
+    option_flag,
+    progress_line,
+    report,
+    run_command,
+)
 from .media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
+from .render import load_media
+from .render.chunk_record import ChunkRecord
 
 PROG = "join_chunks"
-TAG = "motion_extraction"  # the container tag that holds a chunk's record (Matroska stores it in capitals)
-RECORD_VERSION = 1
 LOSSLESS_CODECS = ("ffv1",)
 INTERRUPTED = f"\n{PROG}: interrupted: no output was written\n"
-
-
-def _fraction(value: Fraction) -> str:
-    return f"{value.numerator}/{value.denominator}"
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """What a chunk movie says of itself: the output frames ``[first, stop)`` of a render of ``total`` frames."""
-
-    first: int
-    stop: int
-    total: int
-    begin: Fraction  # seconds from the input's first frame to the chunk's first frame
-    end: Fraction  # ... to the end of its last frame
-    rate: Fraction
-    time_base: Fraction | None  # the input's, when its frame rate varies
-    width: int
-    height: int
-    input_name: str
-    input_frames: int
-    settings: dict
-
-    def to_tags(self) -> dict[str, str]:
-        record = {
-            "version": RECORD_VERSION, "frames": [self.first, self.stop], "total": self.total,
-            "begin": _fraction(self.begin), "end": _fraction(self.end), "rate": _fraction(self.rate),
-            "time_base": None if self.time_base is None else _fraction(self.time_base),
-            "size": [self.width, self.height], "input": {"name": self.input_name, "frames": self.input_frames},
-            "settings": self.settings,
-        }
-        return {TAG: json.dumps(record, separators=(",", ":"))}
-
-    @classmethod
-    def from_tags(cls, tags: dict[str, str]) -> ChunkRecord | None:
-        """The record in a movie's tags (names in lower case); ``None`` when it has none or an unknown one."""
-        try:
-            record = json.loads(tags[TAG])
-            if record.get("version") != RECORD_VERSION:
-                return None
-            return cls(
-                record["frames"][0], record["frames"][1], record["total"], Fraction(record["begin"]),
-                Fraction(record["end"]), Fraction(record["rate"]),
-                None if record["time_base"] is None else Fraction(record["time_base"]),
-                record["size"][0], record["size"][1], record["input"]["name"], record["input"]["frames"],
-                record["settings"],
-            )
-        except (KeyError, IndexError, TypeError, ValueError):
-            return None
-
-
-def chunk_tags(settings, source, first: int, stop: int, total: int, begin: Fraction, end: Fraction,
-               width: int, height: int) -> dict[str, str]:
-    """The tags the command line writes into a movie of output frames ``[first, stop)`` of ``source``."""
-    time_base = getattr(source, "time_base", None) if source.timestamps is not None else None
-    return ChunkRecord(first, stop, total, begin, end, source.rate, time_base, width, height,
-                       os.path.basename(str(source.path)), source.frame_count, settings.to_dict()).to_tags()
 
 
 @dataclass(frozen=True)
@@ -129,7 +70,7 @@ class Chunk:
 
 def open_chunk(path: str) -> Chunk:
     """The chunk at ``path``; :class:`RunError` for a temporary, a render under way, no record, or missing frames."""
-    media = _media()
+    media = load_media()
     from .media.concat import movie_info
 
     if is_temporary(path):
@@ -222,9 +163,11 @@ def _sound(media, audio_from: str | None, chunks: list[Chunk], no_audio_note: Te
 
 def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec: str | None = None,
          crf: int | None = None, encoder_preset: str | None = None, overwrite: bool = False,
-         stream_copy: bool = False, stderr: TextIO | None = None, progress=None) -> None:
-    """Join the chunk movies ``paths`` into ``output``; see the module's notes. Errors are :class:`RunError`."""
-    media = _media()
+         stream_copy: bool = False, stderr: TextIO | None = None,
+         progress: Callable[[int, int], object] | None = None) -> None:
+    """Join the chunk movies ``paths`` into ``output``; see the module's notes. Errors are :class:`RunError`;
+    ``progress`` hears the frames written and the total, as a render's does."""
+    media = load_media()
     if len(set(map(os.path.realpath, paths))) != len(paths):
         raise UsageError("a chunk is given twice")
     chunks = check_chunks([open_chunk(path) for path in paths], lossless=not stream_copy)
@@ -253,8 +196,6 @@ def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, enc
                  protect: list[str], progress) -> None:
     """Decode the lossless chunks in order into one writer, each frame at its time in a whole render."""
     first = chunks[0].record
-    if progress is not None:
-        progress.total = first.total
     done = 0
     with media.open_writer(
         output, first.rate, first.width, first.height, overwrite=overwrite, protect=protect, codec=codec, crf=crf,
@@ -275,15 +216,13 @@ def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, enc
                 writer.write(frame, record.begin + shown)
                 decoded += 1
                 if progress is not None:
-                    progress.update(done + decoded)
+                    progress(done + decoded, first.total)
             done += decoded
             if decoded != record.stop - record.first:
                 raise RunError(f"{chunk.path}: decoded {decoded} of its {record.stop - record.first} frames")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import OneLineParser
-
     parser = OneLineParser(
         prog=PROG,
         description="Join the chunk movies of one motion_extract.py render (--frames A:B) into the final movie: "
@@ -313,7 +252,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     def work() -> None:
         args = build_parser().parse_args(argv)
         join(args.chunks, args.output, args.audio_from, args.codec, args.crf, args.encoder_preset, args.overwrite,
-             args.stream_copy, None if args.quiet else stderr, _progress(args, stderr))
+             args.stream_copy, None if args.quiet else stderr, progress_line(args, stderr).update)
         if not args.quiet:
             report(stdout, f"wrote {Path(args.output)}\n")
 

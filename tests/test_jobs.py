@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from chunk_helpers import decoded, durations, write_clip
 
-from blender_addon import cli, parallel
+from blender_addon import cli
 from blender_addon.core.sample_clip import SampleClip
+from blender_addon.render import jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "motion_extract.py"
@@ -83,7 +84,7 @@ def test_jobs_refusals(clip, tmp_path):
 
 
 def test_jobs_say_when_the_disk_cannot_hold_the_intermediates(clip, tmp_path, monkeypatch):
-    monkeypatch.setattr(parallel.shutil, "disk_usage", lambda folder: type("Usage", (), {"free": 1000})())
+    monkeypatch.setattr(jobs.shutil, "disk_usage", lambda folder: type("Usage", (), {"free": 1000})())
     code, errors = render(clip, "-o", tmp_path / "a.mkv", "--jobs", "2")
     assert code == 1 and "--jobs needs 0.3 GB free beside the output for its intermediate frames" in errors, errors
     assert os.listdir(tmp_path) == []
@@ -136,19 +137,19 @@ def test_a_process_that_fails_silently_on_a_full_disk_is_said_to_have_filled_it(
     log.write_text("")  # the child could not write its error either
     process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
     process.wait()
-    child = parallel._Child(process, str(tmp_path / "chunk10.raw"), 10, 20, str(log))
+    child = jobs._Child(process, str(tmp_path / "chunk10.raw"), 10, 20, str(log))
     assert child.failure() == "chunk 10:20 (a process of --jobs) failed: exit code 1"
-    monkeypatch.setattr(parallel.shutil, "disk_usage", lambda folder: type("Usage", (), {"free": 4096})())
+    monkeypatch.setattr(jobs.shutil, "disk_usage", lambda folder: type("Usage", (), {"free": 4096})())
     assert child.failure() == "chunk 10:20 (a process of --jobs) failed: the disk is full"
 
 
 def test_jobs_start_only_the_processes_that_help(clip, tmp_path, monkeypatch):
-    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores
-    assert [parallel.useful_jobs(jobs, frames) for jobs, frames in [(64, 50), (3, 30), (3, 21), (2, 9), (8, 4)]] == [
+    monkeypatch.setattr(jobs.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores
+    assert [jobs.useful_jobs(count, frames) for count, frames in [(64, 50), (3, 30), (3, 21), (2, 9), (8, 4)]] == [
         4, 3, 3, 1, 1]
     started = []
-    start_child = parallel._start_child
-    monkeypatch.setattr(parallel, "_start_child", lambda *args: started.append(args) or start_child(*args))
+    start_child = jobs._start_child
+    monkeypatch.setattr(jobs, "_start_child", lambda *args: started.append(args) or start_child(*args))
     one, many = tmp_path / "one.mkv", tmp_path / "many.mkv"
     assert render(clip, "-o", one, "-q") == (0, "")
     assert render(clip, "-o", many, "--jobs", "64", "-q") == (0, "")

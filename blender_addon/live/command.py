@@ -12,19 +12,20 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import media
-from ..cli import (
+from ..core.settings import Settings, SettingsError
+from ..frontend import (
     REPO_ROOT,
     OneLineParser,
     RunError,
     UsageError,
-    _in_frames,
     add_settings_arguments,
+    logging_to,
     preset_listing,
     run_command,
     settings_from_args,
 )
-from ..core.settings import Settings, SettingsError
 from ..media.paths import data_kind
+from ..render import RequestError, in_frames
 from .capture import open_live_source
 from .frequency import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW
 from .motion import DEFAULT_HISTORY, check_live
@@ -135,9 +136,9 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
             if source.fps is None:
                 raise UsageError(f"{args.source} reports no frame rate, so times in seconds cannot become frames: "
                                  "give them in frames")
-            settings = _in_frames(settings, source.fps, sys.stderr, args.quiet)
+            settings = in_frames(settings, source.fps)
             capacity = _checked_capacity(args, settings)
-        except (UsageError, SettingsError) as error:
+        except (RequestError, SettingsError) as error:
             source.capture.release()
             raise UsageError(str(error)) from None
     pipeline = LivePipeline(
@@ -174,6 +175,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     def work() -> None:
         args = build_parser().parse_args(argv)
         args.command = ["python", str(REPO_ROOT / "scripts" / "live.py"), *(argv or [])]  # for a data file's record
-        run(args, stdout)
+        with logging_to(stderr, PROG, args.quiet):
+            run(args, stdout)
 
     return run_command(PROG, work, stderr, f"\n{PROG}: interrupted\n")

@@ -10,9 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..cli import RunError
 from ..core.pixels import still_frame
 from ..core.settings import Settings
+from ..frontend import RunError
 from .frequency import Region, RegionDrag
 from .keys import QUIT, help_lines
 from .pipeline import LiveFrame, LivePipeline

@@ -3,7 +3,7 @@
 A bake has three steps, so that the render can run off Blender's main thread:
 
 1. :func:`plan_bake` (main thread, reads the scene): which file, which frames, where the movie goes;
-2. :func:`render_bake` (any thread, no bpy): the command line's exact render (``cli.render_exact``)
+2. :func:`render_bake` (any thread, no bpy): the exact render (``render.render``)
    writes the movie through a temporary that only a finished render publishes, so a cancelled or
    failed bake leaves no file; :class:`BakeJob` runs it on a thread;
 3. :func:`place_bake` (main thread): adds the movie strip above the source (or the rig), or updates
@@ -16,7 +16,6 @@ them is on screen. It reads the strip's file: the strip's own modifiers are not 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import threading
@@ -27,10 +26,11 @@ from pathlib import Path
 
 import bpy
 
-from .. import cli
 from ..core.settings import Settings, SettingsError
 from ..core.timing import Span, output_frame_count, output_range, plan_frame
 from ..media.paths import MediaError, bake_output
+from ..render import EncodeOptions, RenderCancelled, RenderError, RenderRequest, RequestError, render
+from ..render.request import output_tag
 from .compat import timing
 from .rig.checks import media_problem, rig_problem
 from .rig.record import SOURCE_TYPES, RigError, rig_of, rig_source
@@ -155,7 +155,8 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     if not shown:
         raise BakeError(f"'{source.name}': none of the frames it shows has a partner (offset {frames.offset})")
     span = (None, None) if (shown.start, shown.stop) == (0, total) else (shown.start, shown.stop)
-    name = cli.default_output(Path(input_path), settings, span, sample=False).with_suffix(extension).name
+    read = Path(input_path)  # a movie file, or an image sequence's folder
+    name = f"{read.name if read.is_dir() else read.stem}{output_tag(settings, span)}{extension}"
     made_from = json.dumps([os.path.abspath(input_path), settings.to_dict(), sound], sort_keys=True)
     shown_file = absolute_path(target, target.filepath) if target is not None else ""
     output = bake_output(bpy.data.filepath, input_path, name, made_from, shown_file)
@@ -172,20 +173,6 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
                     anchor.name, target.name if target is not None else None, warnings, sound)
 
 
-class _Progress(cli.Progress):
-    """The render's progress, passed on; raises :class:`BakeCancelled` once ``cancelled`` is set."""
-
-    def __init__(self, report: Callable[[int], None] | None, cancelled: threading.Event | None) -> None:
-        super().__init__(0, enabled=False, stream=io.StringIO())
-        self.report, self.cancelled = report, cancelled
-
-    def update(self, done: int, total: int | None = None) -> None:
-        if self.cancelled is not None and self.cancelled.is_set():
-            raise BakeCancelled
-        if self.report is not None:
-            self.report(done)
-
-
 def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
                 cancelled: threading.Event | None = None) -> list[str]:
     """Write the plan's movie with the exact engine (no bpy: any thread); returns its notes (such as warnings).
@@ -193,16 +180,15 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
     ``progress`` is told the frames done; setting ``cancelled`` stops the render and leaves no file
     (:class:`BakeCancelled`). Raises :class:`BakeError` when the render fails.
     """
-    start, stop = plan.frames
-    sound = [] if plan.sound else ["--no-audio"]
-    args = cli.build_parser().parse_args(["-o", plan.output, "--frames", f"{start}:{stop}", *sound, "--overwrite"])
-    tracker = _Progress(progress, cancelled)
+    request = RenderRequest(plan.input_path, Path(plan.output), plan.settings, plan.frames, EncodeOptions(),
+                            sound=plan.sound, overwrite=True, fps=plan.fps)
     try:
-        cli.render_exact(args, plan.settings, plan.input_path, Path(plan.output), tracker, plan.fps)
-    except (cli.UsageError, cli.RunError) as error:
+        result = render(request, None if progress is None else lambda done, total: progress(done), cancelled)
+    except RenderCancelled:
+        raise BakeCancelled from None
+    except (RequestError, RenderError) as error:
         raise BakeError(str(error)) from None
-    prefix = f"{cli.PROG}: "
-    return [line.removeprefix(prefix) for line in tracker.stream.getvalue().splitlines() if line.strip()]
+    return list(result.warnings)
 
 
 # The work a job runs: the plan, a progress callback (frames done) and the cancel event; returns its result.

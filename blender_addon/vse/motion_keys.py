@@ -27,8 +27,9 @@ import bpy
 from ..core.engine import FrameSource, SourceEndedEarly, extract_motion
 from ..core.frequency import CONFIDENT_STRENGTH, Peak, RegionDisplacement, SlidingFrequency
 from ..core.measures import FLOW_COLUMNS, MOTION_COLUMNS, MotionMeasures
-from ..core.settings import SettingsError
 from ..core.timing import plan_frame
+from ..render import RenderError, RequestError, in_frames, load_media
+from ..render.exact import truncated
 from .bake import BakeCancelled, BakeError, BakePlan
 from .strips import channelbag, fill_curve
 
@@ -101,13 +102,15 @@ def measure_plan(plan: BakePlan, progress: Callable[[int], None] | None = None,
     ``progress`` hears the frames done; ``cancelled`` stops it (:class:`~.bake.BakeCancelled`).
     Raises :class:`~.bake.BakeError` with one line when the file cannot be read.
     """
-    from .. import media  # PyAV and OpenCV: the extension's bundled wheels
-
     try:
-        source = media.open_source(plan.input_path, plan.fps)
-        settings = plan.settings.in_frames(source.rate)
+        media = load_media()  # PyAV and OpenCV: the extension's bundled wheels
+        try:
+            source = media.open_source(plan.input_path, plan.fps)
+        except media.MediaError as error:
+            raise RenderError(str(error)) from None
+        settings = in_frames(plan.settings, source.rate)
         measures = MotionMeasures(settings, (source.height, source.width))
-    except (media.MediaError, SettingsError, ValueError) as error:
+    except (RenderError, RequestError, ValueError) as error:
         raise BakeError(str(error)) from None
     start, stop = plan.frames
     first = plan_frame(settings, source.frame_count, start).frame
@@ -126,7 +129,7 @@ def measure_plan(plan: BakePlan, progress: Callable[[int], None] | None = None,
             if progress is not None:
                 progress(index - start + 1)
     except SourceEndedEarly as error:
-        raise BakeError(f"{plan.input_path}: the video is truncated or corrupt ({error})") from None
+        raise BakeError(str(truncated(plan.input_path, error))) from None
     finally:
         if rhythm is not None:
             rhythm.close()

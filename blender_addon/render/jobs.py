@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -41,20 +43,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core.chunks import split_for_jobs
-from .core.engine import SourceEndedEarly, extract_motion
-from .core.measures import MotionMeasures, Region
-from .core.settings import Settings
-from .core.timing import output_size
-from .media.paths import MediaError, cannot_write, create_temp_folder
+from ..core.chunks import split_for_jobs
+from ..core.engine import SourceEndedEarly, extract_motion
+from ..core.measures import MotionMeasures, Region
+from ..core.settings import Settings
+from ..core.timing import output_size
+from ..media.paths import MediaError, cannot_write, create_temp_folder
+from .log import collected
+from .request import RenderError, RequestError
 
+logger = logging.getLogger(__name__)
 POLL_EVERY = 8  # frames between looks at whether a child has failed
 WAIT = 0.005  # seconds between looks at a chunk file that its child is still writing
 SPARE_BYTES = 256 << 20  # room left on the disk beyond the intermediates
 MIN_CHUNK = 5  # frames: a process starts Python, its libraries and the input before its first frame
 FULL_BYTES = 1 << 20  # less room than this beside a failed child's frames, and its disk is taken as full
-_PACKAGE = __name__.rpartition(".")[0]
-_BOOT = ("import sys; sys.path[:0] = {path!r}; from {package}.parallel import chunk_main; "
+_PACKAGE = __name__.rpartition(".")[0]  # this module's package, whatever the add-on is installed as
+_BOOT = ("import sys; sys.path[:0] = {path!r}; from {package}.jobs import chunk_main; "
          "sys.exit(chunk_main(sys.argv[1:]))")
 
 
@@ -89,14 +94,14 @@ class _Child:
             reason = "the disk is full" if _disk_full(self.path) else f"exit code {code}"
         return f"{self.name} (a process of --jobs) failed: {reason}"
 
-    def alignment(self) -> tuple[int, list]:
-        """The child's count of aligned frame pairs and its unaligned ones, from its last words on stderr."""
+    def report(self) -> dict:
+        """What the child's chunk did, from its last words on stderr: frame pairs aligned, those that could not
+        be (``[output frame, why]`` each), and the warnings it logged."""
         with open(self.log, encoding="utf-8", errors="replace") as stream:
             for line in stream:
-                if line.startswith(ALIGNMENT_LINE):
-                    found = json.loads(line[len(ALIGNMENT_LINE):])
-                    return found["pairs"], found["failed"]
-        return 0, []
+                if line.startswith(REPORT_LINE):
+                    return json.loads(line[len(REPORT_LINE):])
+        return {"pairs": 0, "failed": [], "warnings": []}
 
     def stop_now(self) -> None:
         if self.process.poll() is None:
@@ -127,13 +132,13 @@ def _start_child(input_path: str, settings: Settings, first: int, stop: int, pat
 
 
 def parallel_frames(source, input_path: str, settings: Settings, start: int, stop: int, jobs: int, output: str,
-                    max_memory: int, fail: Callable[[str], Exception],
+                    max_memory: int,
                     on_alignment: Callable | None = None,
                     on_child_alignment: Callable[[int, list], None] | None = None,
                     measures: MotionMeasures | None = None) -> Iterator[np.ndarray]:
     """Output frames ``start`` to ``stop - 1`` of ``source``, rendered by ``jobs`` processes; see the module's notes.
 
-    ``fail(message)`` makes the exception raised for a child's failure or too little disk space.
+    A child's failure or too little disk space is a :class:`RenderError`.
     With ``settings.align``, ``on_alignment`` is :func:`extract_motion`'s for this process's chunk, and
     ``on_child_alignment(pairs, failed)`` hears, for each child's chunk in turn, how many frame pairs
     were aligned and which could not be (``[output frame, why]`` each).
@@ -151,7 +156,7 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
     work = create_temp_folder(output)
     children: list[_Child] = []
     try:
-        _check_room(work, (stop - chunks[0][1]) * int(np.prod(shape)), fail)
+        _check_room(work, (stop - chunks[0][1]) * int(np.prod(shape)))
         for first, end in chunks[1:]:
             path, log = os.path.join(work, f"chunk{first}.raw"), os.path.join(work, f"chunk{first}.log")
             children.append(_start_child(str(input_path), settings, first, end, path, memory, log, measures))
@@ -160,15 +165,18 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
             if done % POLL_EVERY == 0:
                 for child in children:
                     if (message := child.failure()) is not None:
-                        raise fail(message)
+                        raise RenderError(message)
             yield frame
         for child in children:
-            yield from _follow(child, shape, fail, measures)
+            yield from _follow(child, shape, measures)
             child.process.wait()  # every frame is in; the chunk counts only if its process ends well too
             if (message := child.failure()) is not None:
-                raise fail(message)
+                raise RenderError(message)
+            report = child.report()
+            for warning in report["warnings"]:
+                logger.warning("%s", warning)
             if on_child_alignment is not None:
-                on_child_alignment(*child.alignment())
+                on_child_alignment(report["pairs"], report["failed"])
             os.remove(child.path)
     finally:
         for child in children:
@@ -183,16 +191,15 @@ def _disk_full(path: str) -> bool:
         return False
 
 
-def _check_room(folder: str, needed: int, fail: Callable[[str], Exception]) -> None:
+def _check_room(folder: str, needed: int) -> None:
     free = shutil.disk_usage(folder).free
     if free < needed + SPARE_BYTES:
-        raise fail(f"--jobs needs {(needed + SPARE_BYTES) / 1e9:.1f} GB free beside the output for its intermediate "
-                   f"frames, and {folder and os.path.dirname(folder) or '.'} has {free / 1e9:.1f} GB: use fewer "
-                   "frames per render (--frames) or no --jobs")
+        raise RenderError(f"--jobs needs {(needed + SPARE_BYTES) / 1e9:.1f} GB free beside the output for its "
+                          f"intermediate frames, and {folder and os.path.dirname(folder) or '.'} has "
+                          f"{free / 1e9:.1f} GB: use fewer frames per render (--frames) or no --jobs")
 
 
-def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Exception],
-            measures: MotionMeasures | None = None) -> Iterator[np.ndarray]:
+def _follow(child: _Child, shape: tuple[int, ...], measures: MotionMeasures | None = None) -> Iterator[np.ndarray]:
     """The frames of a child's chunk, each as soon as the child has written it (one buffer, reused), with
     ``measures`` holding its measures as the child wrote them."""
     frame = np.empty(shape, dtype=np.uint8)
@@ -204,9 +211,9 @@ def _follow(child: _Child, shape: tuple[int, ...], fail: Callable[[str], Excepti
         for index in range(child.stop - child.first):
             while stream is None or os.fstat(stream.fileno()).st_size < (index + 1) * size:
                 if (message := child.failure()) is not None:
-                    raise fail(message)
+                    raise RenderError(message)
                 if child.process.poll() == 0 and stream is not None:
-                    raise fail(f"{child.name} (a process of --jobs) ended after {index} of its "
+                    raise RenderError(f"{child.name} (a process of --jobs) ended after {index} of its "
                                f"{child.stop - child.first} frames")
                 if stream is None and os.path.exists(child.path):
                     stream = open(child.path, "rb", buffering=0)  # noqa: SIM115 (closed below)
@@ -266,24 +273,24 @@ class _MeasuresReader:
             self.stream.close()
 
 
-ALIGNMENT_LINE = "alignment: "  # how a child tells the parent what ``--align`` did in its chunk (on stderr)
+REPORT_LINE = "chunk report: "  # how a child tells the parent, on stderr, what ``--align`` did and what it logged
 
 
 def chunk_main(argv: list[str]) -> int:
     """A child of :func:`parallel_frames`: renders one chunk into its raw file; returns the exit code."""
-    from .cli import RunError, _AlignmentLog, _media, run_command
+    from .exact import AlignmentLog, load_media, truncated
 
     input_path, path, first, stop, settings_json, max_memory, parent, measuring = argv
     first, stop, parent, measuring = int(first), int(stop), int(parent), json.loads(measuring)
     name = f"motion_extract chunk {first}:{stop}"
 
-    def work() -> None:
-        media = _media()
+    def work() -> AlignmentLog:
+        media = load_media()
         settings = Settings.from_mapping(json.loads(settings_json))
         try:
             with open(path, "wb", buffering=0) as out, contextlib.ExitStack() as files:
                 source = media.open_source(input_path)
-                count = _AlignmentLog(source, settings)
+                count = AlignmentLog(source, settings)
                 measures = measured = None
                 if measuring is not None:
                     measures = MotionMeasures(settings, (source.height, source.width),
@@ -293,7 +300,7 @@ def chunk_main(argv: list[str]) -> int:
                 for frame in extract_motion(source, settings, first, stop, max_memory=int(max_memory),
                                             on_alignment=count.heard, measure=measures):
                     if os.getppid() != parent:
-                        raise RunError("the render that started this chunk has ended")
+                        raise RenderError("the render that started this chunk has ended")
                     if measured is not None:
                         _write_measures(measured, measures)
                         measured.flush()  # on disk before the frame that tells the parent it is there
@@ -301,12 +308,22 @@ def chunk_main(argv: list[str]) -> int:
                     while view:
                         view = view[out.write(view):]
         except OSError as error:
-            raise RunError(cannot_write(os.path.dirname(path), error)) from None
+            raise RenderError(cannot_write(os.path.dirname(path), error)) from None
         except MediaError as error:
-            raise RunError(str(error)) from None
+            raise RenderError(str(error)) from None
         except SourceEndedEarly as error:
-            raise RunError(f"{input_path}: the video is truncated or corrupt ({error})") from None
-        if settings.align != "none":
-            sys.stderr.write(ALIGNMENT_LINE + json.dumps({"pairs": count.pairs, "failed": count.failed}) + "\n")
+            raise truncated(input_path, error) from None
+        return count
 
-    return run_command(name, work, sys.stderr, f"\n{name}: interrupted\n")
+    try:
+        with collected() as warnings:
+            count = work()
+    except (RenderError, RequestError) as error:  # the parent reads the last line after ": error: "
+        sys.stderr.write(f"{name}: error: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"\n{name}: interrupted\n")
+        return 128 + signal.SIGINT
+    sys.stderr.write(REPORT_LINE + json.dumps({"pairs": count.pairs, "failed": count.failed, "warnings": warnings})
+                     + "\n")
+    return 0

@@ -2,25 +2,18 @@
 
 These are outputs of a render, not options of the effect (they change no pixel), so they live
 here rather than in the settings table: their arguments, the checks made before the input is
-opened, and :func:`recorded`, which feeds a render's measures (``core.measures``) to the writers
-of ``media.data`` frame by frame. The exact engine makes them (with ``--jobs``, each process measures
-its chunk and this one records them in order: ``parallel``).
+opened, and the :class:`~..render.DataRequest` they make (``render.recording`` writes them).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Iterator, Sequence
-from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
-
-from .core.measures import DEFAULT_THRESHOLD, MotionMeasures, Region, parse_region
-from .core.settings import Settings
-from .core.timing import plan_frame
-from .media.paths import MediaError, check_picture, data_kind
+from ..core.measures import DEFAULT_THRESHOLD, Region, parse_region
+from ..core.settings import Settings
+from ..media.paths import MediaError, check_picture, data_kind
+from ..render import DataRequest
 
 DATA_FLAGS = ("--data", "--motiongram", "--plot")
 
@@ -102,65 +95,12 @@ def refusal(args: argparse.Namespace, engine: str, print_ffmpeg: bool) -> str | 
     return None
 
 
-def recorder(args: argparse.Namespace, settings: Settings, source, input_path: Path | str, output: Path,
-             start: int) -> object | None:
-    """The :class:`~.media.data.MotionRecorder` these arguments ask for (``None`` for none): files checked
-    and opened (as temporaries), regions checked against the frame (``ValueError``)."""
-    if not wanted(args):
-        return None
-    from .media.data import MotionRecorder
-
-    regions: Sequence[Region] = getattr(args, "roi", None) or []
-    threshold = getattr(args, "motion_threshold", None)
-    measures = MotionMeasures(settings, (source.height, source.width), regions,
-                              DEFAULT_THRESHOLD if threshold is None else threshold)
-    first = plan_frame(settings, source.frame_count, start).frame
-    protect = [input_path, output]
-    return MotionRecorder(
-        measures, record(args, settings, source, input_path, measures), data=getattr(args, "data", None),
-        motiongram=getattr(args, "motiongram", None), plot=getattr(args, "plot", None), rate=float(source.rate),
-        first_time=float(source.time_of(first)), overwrite=args.overwrite,
-        protect=[path for path in protect if not isinstance(path, str)],
-    )
-
-
-def record(args: argparse.Namespace, settings: Settings, source, input_path: Path | str,
-           measures: MotionMeasures) -> dict:
-    """How a data file was made: the exact command, the settings and the measuring options."""
+def data_request(args: argparse.Namespace) -> DataRequest:
+    """What the motion-data arguments ask of a render, with the exact command for a data file's record."""
     command = getattr(args, "command", None)
-    return {
-        "tool": "motion_extract",
-        "command": command,
-        "working_directory": os.getcwd(),
-        "input": str(input_path),
-        "frame_rate": _rate_text(source.rate),
-        "input_frames": source.frame_count,
-        "frame_size": [source.width, source.height],
-        "settings": settings.to_dict(),
-        "motion_threshold": measures.threshold,
-        "regions": [{"name": region.name, "x": region.x, "y": region.y, "width": region.width,
-                     "height": region.height} for region in measures.regions[1:]],
-    }
-
-
-def _rate_text(rate: Fraction) -> str:
-    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
-
-
-def recorded(frames: Iterator[np.ndarray], recorder, settings: Settings, source, start: int) -> Iterator[np.ndarray]:
-    """``frames`` (output frames from ``start``, measured into ``recorder.measures``) with each frame's
-    measures recorded as it passes; the files are published when the frames run out, discarded if
-    the render stops before."""
-    try:
-        with recorder:
-            for index, frame in enumerate(frames, start=start):
-                time = float(source.time_of(plan_frame(settings, source.frame_count, index).frame))
-                recorder.add(index, time)
-                yield frame
-    finally:
-        close = getattr(frames, "close", None)
-        if close is not None:
-            close()
+    return DataRequest(getattr(args, "data", None), getattr(args, "motiongram", None), getattr(args, "plot", None),
+                       tuple(getattr(args, "roi", None) or ()), getattr(args, "motion_threshold", None),
+                       None if command is None else tuple(command))
 
 
 def look_refusal(settings: Settings, engine: str, print_ffmpeg: bool) -> str | None:

@@ -1,0 +1,133 @@
+"""The command line's arguments: the parser, its value types, and the names it offers (engines, samples, codecs)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..core.engine import DEFAULT_MAX_MEMORY
+from ..frontend import ALL_CODECS, REPO_ROOT, OneLineParser, add_progress_arguments, add_settings_arguments
+from ..media.paths import MOVIE_FORMATS
+from . import data_arguments
+
+PROG = "motion_extract"
+# The built-in sample clips, written on first use: the tripod shot and the same filmed handheld.
+SAMPLES = {"tripod": REPO_ROOT / ".cache" / "sample_clip.mkv", "handheld": REPO_ROOT / ".cache" / "sample_handheld.mkv"}
+DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
+ENGINES = ("auto", "exact", "vse")
+# The movie extensions each engine writes.
+MOVIE_OUTPUTS = {"exact": tuple(MOVIE_FORMATS), "vse": (".mp4", ".mov", ".mkv")}
+MOVIE_OUTPUTS["auto"] = MOVIE_OUTPUTS["exact"]
+INTERRUPTED = f"\n{PROG}: interrupted: no output was written\n"
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``512M``, ``1G``, ``1.5GiB``, ``800000`` (binary units)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r} (use e.g. 512M or 2G)")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    return int(number * 1024 ** " kmgt".index(unit or " "))
+
+
+def parse_frame_range(text: str) -> tuple[int | None, int | None]:
+    """``A:B`` (either end may be left out) as a half-open range of output frames."""
+    match = re.fullmatch(r"\s*(\d*)\s*:\s*(\d*)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"invalid frame range {text!r} (use A:B, A: or :B)")
+    start, stop = (int(group) if group else None for group in match.groups())
+    if stop is not None and stop <= (start or 0):
+        raise argparse.ArgumentTypeError(f"empty frame range {text!r}: B must be greater than A")
+    return start, stop
+
+
+def parse_jobs(text: str) -> int:
+    """A number of processes, 1 or more."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid number of jobs {text!r} (use 1 or more)")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROG,
+        description=(
+            "Motion extraction: compare every frame of a clip with a shifted (or frozen) copy of itself, "
+            "so still areas cancel to flat gray and everything that moved lights up."
+        ),
+        epilog=(
+            "Outputs, written by the exact engine with the input's sound: .mp4 (H.264), .mov (ProRes 422 HQ), "
+            ".mkv (lossless FFV1), .webm (VP9), .avi (MJPG), or image sequences such as out/%05d.png. "
+            "Exit codes: 0 success, 1 input or output failed, 2 bad arguments."
+        ),
+    )
+    parser.add_argument("input", nargs="?", help="movie file, image folder, or image pattern such as frames/%%05d.png")
+    parser.add_argument(
+        "--sample", nargs="?", const="tripod", choices=tuple(SAMPLES), metavar="NAME",
+        help="use a built-in synthetic sample clip as input: tripod (the default) or handheld (the same scene "
+        "filmed through a known shaky camera path, for --align)",
+    )
+    parser.add_argument(
+        "--blend", metavar="FILE.blend",
+        help="instead of an INPUT, render the sequencer of this .blend as it is, with Blender (the effect "
+        "options do not apply; default output: <stem>_render.mp4 beside it)",
+    )
+    parser.add_argument(
+        "-o", "--output",
+        help="output path (default: <input stem>_motion_<look>_<mode><N>.<ext> next to the input; "
+        "for --sample, in ./out/)",
+    )
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="exact: the core engine with FFmpeg's libraries (fast, the reference); "
+        "vse: the Blender rig rendered by Blender's sequencer (.mp4, .mov, .mkv, PNG sequences); "
+        "auto: exact (default: auto)",
+    )
+    add_settings_arguments(parser)
+    movie = parser.add_argument_group("movie output (exact engine)")
+    movie.add_argument(
+        "--codec", choices=ALL_CODECS,
+        help="video codec: .mp4 h264 (default), h265, av1, mpeg4; .mov prores (default), h264, h265; "
+        ".mkv ffv1 (default), h264, h265, av1, vp9; .webm vp9 (default), av1; .avi mjpeg",
+    )
+    movie.add_argument(
+        "--crf", type=int, metavar="N",
+        help="quality of h264/h265 (0-51, default 20/24), av1/vp9 (0-63, default 32): lower is better and bigger",
+    )
+    movie.add_argument(
+        "--encoder-preset", metavar="NAME",
+        help="encoder speed: x264/x265 preset names (ultrafast ... veryslow; default veryfast), "
+        "SVT-AV1 0-13 (default 10), VP9 cpu-used 0-8 (default 5)",
+    )
+    movie.add_argument("--no-audio", action="store_true", help="leave the input's sound out of a movie output")
+    data_arguments.add_data_arguments(parser)
+    parser.add_argument(
+        "--align-report", metavar="FILE.csv",
+        help="with --align: write per output frame the estimated transform of each partner onto its frame and "
+        "how well it fit (see the README for the columns)",
+    )
+    parser.add_argument(
+        "--print-ffmpeg", action="store_true",
+        help="print an ffmpeg command that reproduces these settings on INPUT (notes on what ffmpeg cannot "
+        "do go to stderr) and exit without rendering",
+    )
+    parser.add_argument(
+        "--frames", type=parse_frame_range, metavar="A:B", default=(None, None),
+        help="render only output frames A to B-1 (half-open, like a Python slice; either end may be "
+        "left out); each frame equals the same frame of a whole render, so chunks can be split across machines",
+    )
+    parser.add_argument(
+        "--jobs", type=parse_jobs, metavar="N", default=1,
+        help="exact engine: render in N processes at once, each a chunk of the frames, joined in order into the "
+        "same output (the same frames as one process; for looks that keep one core busy, such as a screen overlay, "
+        "on a machine with N cores; --max-memory is shared between them) (default: 1)",
+    )
+    parser.add_argument(
+        "--max-memory", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_MEMORY,
+        help="exact engine: memory for buffered frames; above it a second reader follows N frames behind "
+        "instead (default: 1G)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
+    add_progress_arguments(parser)
+    return parser

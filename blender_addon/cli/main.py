@@ -1,0 +1,275 @@
+"""The command line's run: arguments to an output path, the checks made before anything renders, and
+which engine renders (see the package's notes)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import urllib.parse
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import TextIO
+
+from ..core.ffmpeg_graph import ffmpeg_command
+from ..core.rates import exact_rate
+from ..core.settings import OPTIONS_BY_NAME, Option, Settings, SettingsError
+from ..frontend import (
+    REPO_ROOT,
+    UNIT_OPTIONS,
+    RunError,
+    UsageError,
+    explicit_options,
+    has_own_flag,
+    logging_to,
+    option_flag,
+    preset_listing,
+    progress_line,
+    report,
+    run_command,
+    settings_from_args,
+    unfold,
+)
+from ..media.paths import ffmpeg_input_arguments, is_url
+from ..render import EncodeOptions, RenderRequest, in_frames, load_media, render
+from ..render.request import chunk_tag, in_flag_terms, output_tag
+from . import data_arguments
+from .arguments import DEFAULT_OUTPUT_DIR_FOR_SAMPLE, INTERRUPTED, MOVIE_OUTPUTS, PROG, SAMPLES, build_parser
+from .blender import _render_with_blender, _vse_batch, _vse_can_render
+
+
+def default_output(input_path: Path, settings: Settings, frame_range: tuple, sample: bool,
+                   engine: str = "auto") -> Path:
+    """``<stem>_motion_<look>_<mode><N>[_framesA-B].<ext>`` beside the input (in ./out for the sample).
+
+    A movie keeps its extension when ``engine`` writes it, else becomes ``.mp4``; image folders
+    and patterns become a lossless ``.mkv`` beside the folder; a stream URL, ``.mp4`` in the
+    current folder.
+    """
+    name = output_tag(settings, frame_range)
+    if sample:
+        prefix = "sample" if sample in (True, "tripod") else f"sample_{sample}"
+        return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"{prefix}{name}.mp4"
+    if is_url(str(input_path)):
+        parts = urllib.parse.urlsplit(str(input_path))  # the path's last name, not the query's or the fragment's
+        last = urllib.parse.unquote(parts.path.rstrip("/").rsplit("/", 1)[-1]) or parts.hostname or ""
+        stem = re.sub(r"[^\w.-]+", "_", last) or "stream"
+        return Path(f"{Path(stem).stem}{name}.mp4")
+    if input_path.is_file():
+        suffix = input_path.suffix.lower()
+        extension = suffix if suffix in MOVIE_OUTPUTS[engine] else ".mp4"
+        return input_path.parent / f"{input_path.stem}{name}{extension}"
+    # An image folder or pattern: write a lossless movie beside the folder.
+    folder = input_path if input_path.is_dir() else input_path.parent
+    folder = folder.resolve()
+    return folder.parent / f"{folder.name}{name}.mkv"
+
+
+def choose_engine(requested: str, args: argparse.Namespace) -> str:
+    """The engine: ``auto`` is the exact engine, for every output."""
+    engine = "exact" if requested == "auto" else requested
+    if engine == "vse":
+        given = [flag for flag, value in (("--codec", args.codec), ("--crf", args.crf),
+                                          ("--encoder-preset", args.encoder_preset)) if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: the exact engine's movie options; --engine vse uses Blender's "
+                             "encoder settings")
+    return engine
+
+
+def ensure_sample_clip(name: str = "tripod") -> Path:
+    """Write the built-in sample clip ``name`` on first use and return its path: FFV1 pictures, a tick every second."""
+    path = SAMPLES[name]
+    if path.exists():
+        return path
+    from ..core.sample_clip import HandheldClip, SampleClip, write_tick_track
+
+    media = load_media()
+    clip = HandheldClip() if name == "handheld" else SampleClip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+        ticks = Path(folder) / "ticks.wav"
+        write_tick_track(ticks, clip.frame_count / clip.fps)
+        rate = exact_rate(clip.fps)
+        sound = media.SoundClip(str(ticks), Fraction(0), Fraction(0), clip.frame_count / rate)
+        with media.open_writer(path, rate, clip.width, clip.height, sound=sound, overwrite=True) as writer:
+            for frame in clip.read_from(0):
+                writer.write(frame)
+    return path
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None:
+    """Do what the arguments ask; returns the path written, or ``None`` when nothing was rendered."""
+    if args.list_presets:
+        stdout.write(preset_listing())
+        return None
+    if args.blend is not None:
+        return _run_blend(args, stderr)
+    settings = settings_from_args(args)
+    if args.sample and args.input:
+        raise UsageError("give an INPUT or --sample, not both")
+    if not args.sample and not args.input:
+        raise UsageError("no input given: name a video, an image folder or pattern, or use --sample (or --blend)")
+    # A stream URL stays text: as a Path, "http://host/a" would become "http:/host/a".
+    input_path = SAMPLES[args.sample] if args.sample else args.input if is_url(args.input) else Path(args.input)
+    _refuse_options_that_do_nothing(args, settings)
+    output = Path(args.output) if args.output else default_output(
+        input_path, settings, args.frames, args.sample, args.engine
+    )
+    if _same_path(output, input_path):
+        raise UsageError(f"output {output} is the input: choose another output path")
+    problem = data_arguments.refusal(args, args.engine, args.print_ffmpeg) or data_arguments.look_refusal(
+        settings, args.engine, args.print_ffmpeg)
+    if problem:
+        raise UsageError(problem)
+    if args.print_ffmpeg:
+        if args.frames != (None, None):
+            raise UsageError("--frames: --print-ffmpeg prints the command for the whole clip; leave --frames out")
+        if args.jobs > 1:
+            raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
+        _print_ffmpeg(settings, input_path, output, stdout, stderr)
+        return None
+    batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
+    if batch is not None and isinstance(input_path, str):
+        raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
+    if args.jobs > 1 and (batch is not None or isinstance(input_path, str)):
+        raise UsageError("--jobs renders files with the exact engine" + (
+            ", not with --engine vse" if batch is not None else f"; {input_path} is a stream"))
+    _check_align_report(args, settings, batch is not None, output, input_path)
+    if args.sample:
+        ensure_sample_clip(args.sample)
+    progress = progress_line(args, stderr)
+    if batch is not None:
+        _render_with_blender(
+            batch, stderr, batch.render_with_vse, input_path, output, settings, args.frames[0] or 0, args.frames[1],
+            progress=progress.update, overwrite=args.overwrite, expected_frames=_vse_can_render(input_path),
+            report=None if args.quiet else lambda line: stderr.write(f"{PROG}: {line}\n"),
+        )
+    else:
+        render(request_from_args(args, settings, input_path, output), progress.update)
+    return output
+
+
+def request_from_args(args: argparse.Namespace, settings: Settings, input_path: Path | str,
+                      output: Path) -> RenderRequest:
+    """The render the arguments ask of the exact engine."""
+    return RenderRequest(
+        input_path, output, settings, args.frames, EncodeOptions(args.codec, args.crf, args.encoder_preset),
+        sound=not args.no_audio, jobs=args.jobs, max_memory=args.max_memory,
+        data=data_arguments.data_request(args),
+        align_report=args.align_report, overwrite=args.overwrite,
+    )
+
+
+def _check_align_report(args: argparse.Namespace, settings: Settings, vse: bool, output: Path,
+                        input_path: Path | str) -> None:
+    """Refuse an ``--align-report`` that would not be written, or would replace the output or the input."""
+    if args.align_report is None:
+        return
+    if settings.align == "none":
+        raise UsageError("--align-report reports --align: give --align shift, similarity or perspective")
+    if vse or args.jobs > 1:
+        raise UsageError("--align-report is written by the exact engine in one process: leave out "
+                         + ("--engine vse" if vse else "--jobs"))
+    report = Path(args.align_report)
+    if report.suffix.lower() != ".csv":
+        raise UsageError(f"{report}: --align-report writes a .csv file")
+    for name, path in (("output", output), ("input", input_path)):
+        if _same_path(report, path):
+            raise UsageError(f"{report}: the report would replace the {name}")
+
+
+def _refuse_options_that_do_nothing(args: argparse.Namespace, settings: Settings) -> None:
+    """An option given where it does nothing (the option table's ``applies_with``: ``--mix`` with another look than
+    gray, ``--glow-radius`` without ``--glow``): say so rather than ignore it. Values from a preset, and switching
+    an on/off option off, are let be."""
+
+    def flag(option: Option) -> str:
+        return option_flag(option) if has_own_flag(option) else option.label.lower()
+
+    given = unfold({option.name: getattr(args, option.name) for option in explicit_options(args)})
+    for name, value in given.items():
+        unmet = () if value is False or name in UNIT_OPTIONS else OPTIONS_BY_NAME[name].unmet(settings)
+        if unmet:
+            needed = OPTIONS_BY_NAME[unmet[0].name]
+            have = getattr(settings, needed.name)
+            have = ("on" if have else "off") if needed.kind is bool else f"{have:g}" if needed.kind is float else have
+            raise UsageError(in_flag_terms(f"{name} applies with {' and '.join(when.text(flag) for when in unmet)} "
+                                           f"only; this render has {flag(needed)} {have}"))
+
+
+def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:
+    media = load_media()
+    try:
+        source = media.open_source(input_path)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+    settings = in_frames(settings, source.rate)
+    try:
+        settings.validate_for_clip(source.frame_count)
+    except SettingsError as error:
+        raise UsageError(f"{input_path}: {error}") from None
+    files = getattr(source, "files", None)
+    try:
+        input_arguments = None if files is None else ffmpeg_input_arguments(str(input_path), list(files), source.rate)
+    except media.MediaError as error:
+        raise RunError(str(error)) from None
+    try:
+        command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
+                                 input_arguments, (source.width, source.height))
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    stdout.write(command.shell() + "\n")
+    for note in command.notes:
+        stderr.write(f"{PROG}: note: {note}\n")
+
+
+def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
+    """``--blend FILE.blend``: render the file's sequencer as it is."""
+    given = explicit_options(args)
+    if given:
+        flags = ", ".join(option_flag(option) for option in given)
+        raise UsageError(
+            f"{flags}: effect options do not apply to --blend, which renders the file's sequencer as it is "
+            "(its rigs keep their own settings)"
+        )
+    if args.input or args.sample:
+        raise UsageError("give one of INPUT, --sample or --blend")
+    if args.engine == "exact":
+        raise UsageError("--blend renders with Blender's sequencer: use --engine vse (or auto), not exact")
+    blend = Path(args.blend)
+    output = Path(args.output) if args.output else blend.parent / f"{blend.stem}_render{chunk_tag(args.frames)}.mp4"
+    if _same_path(output, blend):
+        raise UsageError(f"output {output} is the input: choose another output path")
+    batch = _vse_batch()
+    _render_with_blender(
+        batch, stderr, batch.render_blend_file, blend, output, args.frames[0] or 0, args.frames[1],
+        progress=progress_line(args, stderr).update, overwrite=args.overwrite,
+    )
+    return output
+
+
+def _same_path(output: Path, input_path: Path | str) -> bool:
+    if isinstance(input_path, str):  # a stream URL
+        return False
+    try:
+        return output.resolve() == input_path.resolve() or (output.exists() and output.samefile(input_path))
+    except OSError:
+        return False
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """Run the command line; returns the exit code."""
+
+    def work() -> None:
+        args = build_parser().parse_args(argv)
+        # The exact command, for the record a data file keeps (main always gets the script's arguments).
+        args.command = ["python", str(REPO_ROOT / "scripts" / "motion_extract.py"), *(argv or [])]
+        with logging_to(stderr, PROG, args.quiet):
+            output = run(args, stdout, stderr)
+        if output is not None and not args.quiet:
+            report(stdout, f"wrote {output}\n")
+
+    return run_command(PROG, work, stderr, INTERRUPTED)

@@ -1,0 +1,26 @@
+"""The render service beneath every front end: a :class:`RenderRequest` in, a :class:`RenderResult` out.
+
+``render(request, progress=None, cancelled=None)`` is the one exact render (``exact``); ``--jobs`` splits it
+over processes (``jobs``); every movie it writes carries its chunk record (``chunk_record``); its motion
+data is recorded frame by frame (``recording``); its warnings go through ``logging`` and into its result
+(``log``). It imports ``core`` and ``media`` only (PyAV and OpenCV once a render starts), never a front end.
+"""
+
+from .exact import in_frames, load_media, render
+from .request import (
+    AlignmentSummary,
+    DataRequest,
+    EncodeOptions,
+    RenderCancelled,
+    RenderError,
+    RenderRequest,
+    RenderResult,
+    RequestError,
+    in_flag_terms,
+    option_flag,
+)
+
+__all__ = [
+    "AlignmentSummary", "DataRequest", "EncodeOptions", "RenderCancelled", "RenderError", "RenderRequest",
+    "RenderResult", "RequestError", "in_flag_terms", "in_frames", "load_media", "option_flag", "render",
+]

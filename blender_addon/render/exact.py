@@ -1,0 +1,238 @@
+"""The one exact render: :func:`render` takes a :class:`~.request.RenderRequest` and gives a
+:class:`~.request.RenderResult`, for every front end (the command line, Bake Motion, a farm task).
+
+Decode, the effect, the measures and the encoder run here (through ``core.engine`` and ``media``),
+in this process or, with ``jobs``, in several (``render.jobs``). Progress is a callable
+``(done, total)``; cancelling is a :class:`threading.Event`, looked at before each frame. Whatever
+way a render ends early (an error, a cancel, an exception from ``progress``), it leaves no file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from types import ModuleType
+
+from ..core.engine import SourceEndedEarly, extract_motion
+from ..core.settings import Settings, SettingsError
+from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
+from . import recording
+from .chunk_record import chunk_tags
+from .log import collected
+from .request import (
+    AlignmentSummary,
+    RenderCancelled,
+    RenderError,
+    RenderRequest,
+    RenderResult,
+    RequestError,
+    in_flag_terms,
+)
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], object]
+
+
+def load_media() -> ModuleType:
+    """The ``media`` package, once PyAV and OpenCV are known to import (:class:`RenderError` otherwise)."""
+    try:
+        from .. import media
+
+        media.MovieWriter  # noqa: B018 (imports PyAV and OpenCV now, so a missing one is reported here)
+    except ImportError as error:
+        raise RenderError(
+            f"the exact engine needs PyAV, OpenCV and numpy ({error}); install them with "
+            "'pip install -r requirements.txt'"
+        ) from None
+    return media
+
+
+def truncated(path: object, error: SourceEndedEarly) -> RenderError:
+    """The failure of a render whose input ended before the frames its length promised."""
+    return RenderError(f"{path}: the video is truncated or corrupt ({error})")
+
+
+def in_frames(settings: Settings, rate: Fraction) -> Settings:
+    """``settings`` with its times in seconds turned into frames at ``rate``; what each became is logged as a note."""
+    try:
+        frames = settings.in_frames(rate)
+    except SettingsError as error:
+        raise RequestError(in_flag_terms(str(error))) from None
+    for line in settings.seconds_in_frames(rate):
+        logger.info("%s", line)
+    return frames
+
+
+def render(request: RenderRequest, progress: Progress | None = None,
+           cancelled: threading.Event | None = None) -> RenderResult:
+    """Render ``request`` with the exact engine; see the module's notes.
+
+    Raises :class:`RequestError` for a request it cannot honour, :class:`RenderError` when the render
+    fails, :class:`RenderCancelled` once ``cancelled`` is set. The result's warnings are the notes and
+    warnings this render logged (on this thread), in order.
+    """
+    with collected() as messages:
+        frames, alignment = _render(request, progress, cancelled)
+    written = (request.output, *map(Path, request.data.paths),
+               *(() if request.align_report is None else (Path(request.align_report),)))
+    return RenderResult(written, frames, tuple(messages), alignment)
+
+
+def _render(request: RenderRequest, progress: Progress | None,
+            cancelled: threading.Event | None) -> tuple[tuple[int, int], AlignmentSummary | None]:
+    media = load_media()
+    output, encode = request.output, request.encode
+    try:  # what the output can be is known before the input is opened: a bad name or option is a request error
+        kind = media.output_kind(output)
+        if kind == "movie":
+            media.check_encoder_options(str(output), encode.codec, encode.crf, encode.encoder_preset)
+        elif encode.given:
+            raise media.MediaError(f"{output}: --codec, --crf and --encoder-preset apply to movie outputs")
+    except media.MediaError as error:
+        raise RequestError(str(error)) from None
+    try:
+        source = media.open_source(request.input, request.fps)
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+    if source.timestamps is not None and kind == "movie" and output.suffix.lower() == ".avi":
+        logger.warning("%s: AVI stores a constant frame rate, so %s's variable timing is lost and its sound "
+                       "drifts; .mp4, .mov, .mkv and .webm keep it", output.name, source.path)
+    settings = in_frames(request.settings, source.rate)
+    try:
+        settings.validate_for_clip(source.frame_count)
+    except SettingsError as error:
+        raise RequestError(f"{source.path}: {error}") from None
+    for warning in source.warnings:
+        logger.warning("%s", warning)
+
+    total = output_frame_count(settings, source.frame_count)
+    try:
+        frames = frame_range(total, request.frames[0] or 0, request.frames[1])
+    except FrameRangeError as error:
+        raise RequestError(str(error)) from None
+    start, stop = frames.start, frames.stop
+
+    def input_frame(index: int) -> int:
+        return plan_frame(settings, source.frame_count, index).frame
+
+    # The output's time runs with the input frames it shows; the sound is cut to the same span.
+    first, last = input_frame(start), input_frame(stop - 1)
+    begin = source.time_of(first)
+    end = source.time_of(last + 1) if last + 1 < source.frame_count else source.time_of(last) + 1 / source.rate
+    sound = None
+    if getattr(source, "has_audio", False) and request.sound and kind == "movie":
+        sound = media.SoundClip(source.path, source.start_time, begin, end)
+
+    width, height = output_size(settings, source.width, source.height)
+    metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)
+    alignments = AlignmentLog(source, settings)
+    try:
+        with _align_report(request) as report, media.open_writer(
+            output, source.rate, width, height, overwrite=request.overwrite, protect=[request.input],
+            first_number=start, frame_count=stop - start, codec=encode.codec, crf=encode.crf,
+            encoder_preset=encode.encoder_preset, sound=sound, whole=(start, stop) == (0, total),
+            time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
+            metadata=metadata,
+        ) as writer, contextlib.closing(
+            _frames(request, source, settings, start, stop, alignments if alignments else None)
+        ) as frames:
+            alignments.report = report
+            for done, frame in enumerate(frames, start=1):
+                if cancelled is not None and cancelled.is_set():
+                    raise RenderCancelled
+                writer.write(frame, source.time_of(input_frame(start + done - 1)))
+                if progress is not None:
+                    progress(done, stop - start)
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+    except SourceEndedEarly as error:
+        raise truncated(source.path, error) from None
+    if not alignments:
+        return (start, stop), None
+    for warning in alignments.warnings():
+        logger.warning("%s", warning)
+    return (start, stop), AlignmentSummary(alignments.pairs, tuple((frame, why) for frame, why in alignments.failed))
+
+
+class AlignmentLog:
+    """What ``--align`` did, frame by frame: rows for ``--align-report`` and the pairs it could not align."""
+
+    def __init__(self, source, settings: Settings) -> None:
+        self.active = settings.align != "none"
+        self._source = source
+        self.report = None  # a csv writer once the report is open
+        self.failed: list[list] = []  # [output frame, why]
+        self.pairs = 0
+
+    def __bool__(self) -> bool:
+        return self.active
+
+    def heard(self, plan, alignments: tuple) -> None:
+        self.pairs += len(alignments)
+        self.failed += [[plan.index, alignment.failure] for alignment in alignments if alignment.failure]
+        if self.report is not None:
+            from ..core.align import report_row
+
+            time = float(self._source.time_of(plan.frame))
+            for partner, alignment in zip(plan.partners or (None,), alignments or (None,), strict=True):
+                self.report.writerow(report_row(plan.index, time, plan.frame, partner, alignment))
+
+    def merge(self, pairs: int, failed: list) -> None:
+        """What ``--jobs`` processes report of their chunks (see ``render.jobs``): pairs, and [frame, why] unaligned."""
+        self.pairs += pairs
+        self.failed += failed
+
+    def warnings(self) -> list[str]:
+        if not self.failed:
+            return []
+        first = ", ".join(f"{frame} ({why})" for frame, why in self.failed[:3])
+        more = "" if len(self.failed) <= 3 else ", ..."
+        return [f"alignment failed for {len(self.failed)} of {self.pairs} frame pairs, which are compared as they "
+                f"are: output frame {first}{more}"]
+
+
+@contextlib.contextmanager
+def _align_report(request: RenderRequest) -> Iterator:
+    """A csv writer for ``--align-report`` with its header written (``None`` without one); the file appears
+    only when the render succeeds."""
+    if request.align_report is None:
+        yield None
+        return
+    import csv
+
+    from ..core.align import REPORT_COLUMNS
+    from ..media.text_output import text_output
+
+    with text_output(request.align_report, [request.input, request.output], request.overwrite) as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(REPORT_COLUMNS)
+        yield writer
+
+
+def _frames(request: RenderRequest, source, settings: Settings, start: int, stop: int,
+            alignments: AlignmentLog | None = None) -> Iterator:
+    """The output frames ``[start, stop)``, from this process or from ``jobs`` processes; ``alignments`` hears
+    what ``--align`` did."""
+    try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
+        recorder = recording.recorder(request.data, settings, source, request.input, request.output, start,
+                                      request.overwrite)
+    except ValueError as error:
+        raise RequestError(f"{source.path}: {error}") from None
+    measures = None if recorder is None else recorder.measures
+    heard = None if alignments is None else alignments.heard
+    if request.jobs == 1:
+        frames = extract_motion(source, settings, start, stop, max_memory=request.max_memory, on_alignment=heard,
+                                measure=measures)
+    else:
+        from .jobs import parallel_frames
+
+        frames = parallel_frames(source, str(request.input), settings, start, stop, request.jobs,
+                                 str(request.output), request.max_memory, on_alignment=heard,
+                                 on_child_alignment=None if alignments is None else alignments.merge,
+                                 measures=measures)
+    return frames if recorder is None else recording.recorded(frames, recorder, settings, source, start)

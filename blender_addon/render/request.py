@@ -1,0 +1,134 @@
+"""What a render is asked (:class:`RenderRequest`), what it gives back (:class:`RenderResult`), and how it fails.
+
+A front end (the command line, Bake Motion, a farm task) turns its own input into a request; the
+errors name options by their command-line flags (``--glow-radius``), the one spelling every front
+end shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ..core.engine import DEFAULT_MAX_MEMORY
+from ..core.measures import Region
+from ..core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings
+
+
+class RequestError(Exception):
+    """A request the render cannot honour (a bad option, name or frame range): a front end's exit code 2."""
+
+
+class RenderError(Exception):
+    """The render failed (an unreadable input, an unwritable output, a failed process): exit code 1."""
+
+
+class RenderCancelled(Exception):
+    """The render was cancelled through its event; it left nothing behind."""
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """A movie output's encoder options; ``None`` is the container's default."""
+
+    codec: str | None = None
+    crf: int | None = None
+    encoder_preset: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return (self.codec, self.crf, self.encoder_preset) != (None, None, None)
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """The motion data a render also writes (``--data``, ``--motiongram``, ``--plot``), what it measures
+    (regions, threshold) and ``command``, the record a data file keeps of how it was made."""
+
+    data: str | None = None
+    motiongram: str | None = None
+    plot: str | None = None
+    regions: tuple[Region, ...] = ()
+    threshold: int | None = None
+    command: tuple[str, ...] | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return any((self.data, self.motiongram, self.plot))
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(path for path in (self.data, self.motiongram, self.plot) if path)
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One exact render: ``input`` (a file, folder, pattern or stream URL) with ``settings`` into ``output``.
+
+    ``frames`` is a half-open range of output frames (either end ``None``); ``fps`` replaces the input's
+    frame rate (Blender's scene rate for an image sequence); ``jobs`` processes share ``max_memory``.
+    """
+
+    input: Path | str
+    output: Path
+    settings: Settings
+    frames: tuple[int | None, int | None] = (None, None)
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    sound: bool = True
+    jobs: int = 1
+    max_memory: int = DEFAULT_MAX_MEMORY
+    data: DataRequest = field(default_factory=DataRequest)
+    align_report: str | None = None
+    overwrite: bool = False
+    fps: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class AlignmentSummary:
+    """What ``--align`` did: the frame pairs aligned, and those it could not (``(output frame, why)`` each)."""
+
+    pairs: int
+    failed: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render wrote: the paths it was asked for (the output first, then its data files and alignment
+    report, as named in the request), its output frames ``[start, stop)``, the notes and warnings it logged
+    (in order), and with ``--align``, what the alignment did."""
+
+    written: tuple[Path, ...]
+    frames: tuple[int, int]
+    warnings: tuple[str, ...]
+    alignment: AlignmentSummary | None = None
+
+
+# Options reached through another option's flag: a time in seconds (``--offset 0.5s`` sets
+# ``offset_seconds`` and its unit) and a value of an on/off flag (``--tint orange``).
+SECONDS_OWNERS = {option.seconds: option for option in OPTIONS if option.seconds}
+
+
+def option_flag(option: Option) -> str:
+    """The command-line flag of a setting: ``glow_radius`` -> ``--glow-radius``."""
+    return "--" + option.name.replace("_", "-")
+
+
+def in_flag_terms(message: str) -> str:
+    """A settings message told with the flag of the option it starts with (``glow_radius`` -> ``--glow-radius``)."""
+    name = message.split(" ", 1)[0]
+    if name in SECONDS_OWNERS:
+        return option_flag(SECONDS_OWNERS[name]) + " (in seconds)" + message[len(name):]
+    if name in OPTIONS_BY_NAME and OPTIONS_BY_NAME[name].value_of:  # tint_colour -> --tint COLOUR
+        return f"{option_flag(OPTIONS_BY_NAME[OPTIONS_BY_NAME[name].value_of])} COLOUR{message[len(name):]}"
+    return option_flag(OPTIONS_BY_NAME[name]) + message[len(name):] if name in OPTIONS_BY_NAME else message
+
+
+def output_tag(settings: Settings, frames: tuple[int | None, int | None] = (None, None)) -> str:
+    """What a default output name adds to its input's: ``_motion_<look>_<mode><N>[_framesA-B]``."""
+    return f"_motion_{settings.describe()}{chunk_tag(frames)}"
+
+
+def chunk_tag(frames: tuple[int | None, int | None]) -> str:
+    """``_framesA-B`` for a range of output frames, empty for the whole render."""
+    return "" if frames == (None, None) else f"_frames{frames[0] or 0}-{frames[1] or 'end'}"
