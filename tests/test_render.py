@@ -4,7 +4,9 @@ warnings; and no module outside the command line imports it."""
 from __future__ import annotations
 
 import ast
+import json
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from media_helpers import smooth_frames, write_frames
 
 from blender_addon.core.settings import Settings
-from blender_addon.render import RenderCancelled, RenderRequest, render
+from blender_addon.render import RenderCancelled, RenderRequest, jobs, render
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,3 +122,22 @@ def test_no_module_outside_the_command_line_imports_it():
                  if _imports_cli(_imports(path.read_text(encoding="utf-8"),
                                           ".".join(path.relative_to(ROOT).parts[:-1])))]
     assert offenders == []
+
+
+def test_a_jobs_child_hands_its_warnings_back(clip, tmp_path, monkeypatch, capsys):
+    """A ``--jobs`` child renders outside this process: what it logs comes back on its report line, which the
+    parent reads (and logs again, into its own render's result)."""
+    real = jobs.extract_motion
+
+    def warning_extract(*args, **kwargs):
+        logging.getLogger("blender_addon.core.engine").warning("a chunk's own warning")
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "extract_motion", warning_extract)
+    raw = tmp_path / "chunk.raw"
+    argv = [str(clip), str(raw), "2", "5", json.dumps(Settings().to_dict()), str(1 << 28), str(os.getppid()), "null"]
+    assert jobs.chunk_main(argv) == 0
+    log = tmp_path / "chunk.log"
+    log.write_text(capsys.readouterr().err, encoding="utf-8")
+    child = jobs._Child(None, str(raw), 2, 5, str(log))
+    assert child.report() == {"pairs": 0, "failed": [], "warnings": ["a chunk's own warning"]}

@@ -32,6 +32,7 @@ from ..frontend import (
     add_progress_arguments,
     add_settings_arguments,
     explicit_options,
+    has_own_flag,
     option_flag,
     preset_listing,
     report,
@@ -56,6 +57,7 @@ __all__ = [
     "ALL_CODECS", "ENGINES", "EXIT_FAILED", "EXIT_OK", "EXIT_SIGNAL", "EXIT_USAGE", "MOVIE_OUTPUTS", "PROG",
     "REPO_ROOT", "SAMPLES", "OneLineParser", "Progress", "RunError", "Settings", "UsageError",
     "add_progress_arguments", "add_settings_arguments", "build_parser", "choose_engine", "default_output",
-    "ensure_sample_clip", "explicit_options", "main", "option_flag", "parse_frame_range", "parse_jobs", "parse_size",
-    "preset_listing", "report", "request_from_args", "run", "run_command", "script_arguments", "settings_from_args",
+    "ensure_sample_clip", "explicit_options", "has_own_flag", "main", "option_flag", "parse_frame_range",
+    "parse_jobs", "parse_size", "preset_listing", "report", "request_from_args", "run", "run_command",
+    "script_arguments", "settings_from_args",
 ]
