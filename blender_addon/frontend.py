@@ -326,3 +326,13 @@ def script_arguments(argv: Sequence[str]) -> list[str]:
     if "bpy" in sys.modules and "--" in argv:
         return list(argv[argv.index("--") + 1 :])
     return list(argv[1:])
+
+
+def command_line(argv: Sequence[str] | None, script: str) -> tuple[list[str], list[str]]:
+    """A front end's arguments and, for the record a data file keeps, the command that gave them: ``argv``
+    from the script ``scripts/SCRIPT`` beside the package, or (``None``) this process's own, as an installed
+    command such as ``motion-extract`` (pyproject.toml's entry points) is run."""
+    if argv is None:
+        arguments = script_arguments(sys.argv)
+        return arguments, [os.path.basename(sys.argv[0]), *arguments]
+    return list(argv), ["python", str(REPO_ROOT / "scripts" / script), *argv]

@@ -4,11 +4,13 @@ gives the three commands, working without the repository on sys.path."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import shutil
 import site
 import subprocess
+import sys
 import tomllib
 import venv
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from blender_addon import media
+from blender_addon.frontend import command_line
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -58,6 +61,14 @@ def test_each_command_is_a_front_ends_main():
         module, _, name = target.partition(":")
         function = getattr(importlib.import_module(module), name)
         assert callable(function) and name == "main", command
+
+
+def test_a_command_run_as_installed_reads_and_records_its_own_arguments(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/motion-extract", "in.mkv", "-o", "out.mkv"])
+    assert command_line(None, "motion_extract.py") == (["in.mkv", "-o", "out.mkv"],
+                                                       ["motion-extract", "in.mkv", "-o", "out.mkv"])
+    arguments, command = command_line(["in.mkv"], "motion_extract.py")  # as the script beside the package calls it
+    assert arguments == ["in.mkv"] and command == ["python", str(ROOT / "scripts" / "motion_extract.py"), "in.mkv"]
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +115,12 @@ def test_the_installed_command_renders(installed, tmp_path, small_clip):
     with media.open_writer(clip, small_clip.fps, small_clip.width, small_clip.height) as writer:
         for index in range(4):
             writer.write(small_clip.frame(index))
-    result = run(installed, "motion-extract", clip, "-o", "motion.mkv", cwd=tmp_path)
+    result = run(installed, "motion-extract", clip, "-o", "motion.mkv", "--data", "motion.csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "wrote motion.mkv"
     assert media.open_source(tmp_path / "motion.mkv").frame_count == 4
+    record = json.loads((tmp_path / "motion.csv.json").read_text())
+    assert record["command"] == ["motion-extract", str(clip), "-o", "motion.mkv", "--data", "motion.csv"]
 
 
 def test_the_package_holds_the_whole_add_on_and_nothing_else(installed):

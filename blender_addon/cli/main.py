@@ -17,10 +17,10 @@ from ..core.ffmpeg_graph import ffmpeg_command
 from ..core.rates import exact_rate
 from ..core.settings import OPTIONS_BY_NAME, Option, Settings, SettingsError
 from ..frontend import (
-    REPO_ROOT,
     UNIT_OPTIONS,
     RunError,
     UsageError,
+    command_line,
     explicit_options,
     has_own_flag,
     logging_to,
@@ -261,12 +261,12 @@ def _same_path(output: Path, input_path: Path | str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line on ``argv`` (``None``: this process's arguments); returns the exit code."""
+    arguments, command = command_line(argv, "motion_extract.py")
 
     def work() -> None:
-        args = build_parser().parse_args(argv)
-        # The exact command, for the record a data file keeps (main always gets the script's arguments).
-        args.command = ["python", str(REPO_ROOT / "scripts" / "motion_extract.py"), *(argv or [])]
+        args = build_parser().parse_args(arguments)
+        args.command = command
         with logging_to(stderr, PROG, args.quiet):
             output = run(args, stdout, stderr)
         if output is not None and not args.quiet:

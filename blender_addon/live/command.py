@@ -14,11 +14,11 @@ from typing import TextIO
 from .. import media
 from ..core.settings import Settings, SettingsError
 from ..frontend import (
-    REPO_ROOT,
     OneLineParser,
     RunError,
     UsageError,
     add_settings_arguments,
+    command_line,
     logging_to,
     preset_listing,
     run_command,
@@ -170,11 +170,13 @@ def run(args: argparse.Namespace, stdout: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
-    """Run the live viewer; returns the exit code."""
+    """Run the live viewer on ``argv`` (``None``: this process's arguments); returns the exit code."""
+    arguments, command = command_line(argv, "live.py")
+
     # Ctrl-C before the source delivered: nothing to keep (a recording is kept by the pipeline).
     def work() -> None:
-        args = build_parser().parse_args(argv)
-        args.command = ["python", str(REPO_ROOT / "scripts" / "live.py"), *(argv or [])]  # for a data file's record
+        args = build_parser().parse_args(arguments)
+        args.command = command
         with logging_to(stderr, PROG, args.quiet):
             run(args, stdout)
 
