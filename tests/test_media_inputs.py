@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from chunk_helpers import decoded
-from media_helpers import ffmpeg, media_threads, read_all
+from media_helpers import ffmpeg, ffprobe, media_threads, read_all
 
 from blender_addon import cli
 from blender_addon.media import open_source
@@ -178,3 +178,15 @@ def test_the_flow_look_renders_frames_smaller_than_the_flow_takes(tmp_path, size
     assert render(source, "-o", flow, "--look", "flow", "--data", tmp_path / "flow.csv", "-q") == (0, "")
     frames = decoded(flow)
     assert len(frames) == 10 and frames[0].shape == (int(height), int(width), 3)
+
+
+def test_a_stream_copied_cut_holds_the_frames_its_edit_list_shows_without_a_false_warning(tmp_path):
+    whole, cut = tmp_path / "whole.mp4", tmp_path / "cut.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=6", "-c:v", "libx264", "-g", "50", whole)
+    ffmpeg("-ss", "2.3", "-i", whole, "-c", "copy", cut)  # starts at the keyframe at 2 s; the edit list hides 0.3 s
+    shown = int(ffprobe(cut, "-count_frames", "-select_streams", "v", "-show_entries",
+                        "stream=nb_read_frames")["streams"][0]["nb_read_frames"])
+    assert shown == 92
+    code, message = render(cut, "-o", tmp_path / "out.mkv")
+    assert code == 0 and "promises" not in message, message
+    assert open_source(tmp_path / "out.mkv").frame_count == shown

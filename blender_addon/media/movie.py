@@ -297,11 +297,11 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         picture = _Picture(packets.first)
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
+        promised = _promised_frames(container, stream, file_rate, packets.discarded)
         if not packets.stamped:  # the frames at the file's rate
             step = 1 / ((rate or file_rate or Fraction(DEFAULT_FPS)) * time_base)
             packets = _Packets([round(index * step) for index in range(len(packets.pts))], [], packets.first, False)
         pts = packets.pts
-        promised = _promised_frames(container, stream, file_rate)
     finally:
         container.close()
     if rate is not None:
@@ -325,10 +325,11 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
 
 
 def _promised_frames(container: av.container.InputContainer, stream: av.VideoStream,
-                     rate: Fraction | None) -> int | None:
-    """The frame count the file's headers promise: the stream's count, else its duration times its rate."""
+                     rate: Fraction | None, discarded: int = 0) -> int | None:
+    """The frame count the file's headers promise: the stream's count (less the ``discarded`` frames an edit list
+    hides), else its duration times its rate."""
     if stream.frames:
-        return stream.frames
+        return stream.frames - discarded
     if rate is None:
         return None
     if stream.duration and stream.time_base:
@@ -354,6 +355,7 @@ class _Packets:
     first: av.VideoFrame | None = None  # the first frame decoded, when asked for
     stamped: bool = True  # False: the packets' times are missing, and these count frames
     indexed: bool = True  # False: the container keeps no index of keyframes (its times may jump)
+    discarded: int = 0  # packets decoded but not shown: the container's frame count includes them
 
 
 class _FirstFrame:
@@ -409,12 +411,16 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     with ``decode_first``, the first frame: a file with negative timestamps or a pipe cannot seek back to it)."""
     times: list[int | None] = []
     keys = []
+    discarded = 0
     first = _FirstFrame(stream) if decode_first else None
     try:
         for packet in container.demux(stream):
             if first is not None:
                 first.feed(packet)
-            if packet.size == 0 or packet.is_discard:
+            if packet.size == 0:
+                continue
+            if packet.is_discard:  # decoded for the frames after it, not shown (an edit list cut it off)
+                discarded += 1
                 continue
             times.append(packet.pts if packet.pts is not None else packet.dts)
             if packet.is_keyframe and packet.pts is not None:
@@ -434,7 +440,7 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
         step = sorted(b - a for a, b in itertools.pairwise(known))[len(known) // 2]
         known = [known[0] - step * count for count in range(unknown, 0, -1)] + known
     keyframes = sorted((bisect.bisect_left(known, pts), dts) for pts, dts in keys)
-    return _Packets(known, keyframes, frame, indexed=not container.format.flags & _TS_DISCONT)
+    return _Packets(known, keyframes, frame, indexed=not container.format.flags & _TS_DISCONT, discarded=discarded)
 
 
 def video_frame_count(path: str) -> int:
