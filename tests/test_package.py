@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from blender_addon import media
+from blender_addon.cli.arguments import sample_folder
 from blender_addon.frontend import command_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,8 +97,8 @@ def installed(tmp_path_factory) -> Path:
     return env_dir
 
 
-def run(env_dir: Path, command: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+def run(env_dir: Path, command: str, *args: str | Path, cwd: Path, **variables: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"} | variables
     return subprocess.run([env_dir / "bin" / command, *map(str, args)], capture_output=True, text=True,
                           timeout=120, cwd=cwd, env=environment)
 
@@ -121,6 +122,21 @@ def test_the_installed_command_renders(installed, tmp_path, small_clip):
     assert media.open_source(tmp_path / "motion.mkv").frame_count == 4
     record = json.loads((tmp_path / "motion.csv.json").read_text())
     assert record["command"] == ["motion-extract", str(clip), "-o", "motion.mkv", "--data", "motion.csv"]
+
+
+def test_sample_clips_stay_in_a_checkout_or_go_to_the_users_cache(tmp_path, monkeypatch):
+    assert sample_folder(ROOT) == ROOT / ".cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert sample_folder(tmp_path / "site-packages") == tmp_path / "cache" / "motion-extraction"
+
+
+def test_the_installed_command_keeps_the_sample_clip_in_the_users_cache(installed, tmp_path):
+    environment = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = run(installed, "motion-extract", "--sample", "-o", "sample.mkv", "--frames", "0:2", cwd=tmp_path,
+                 **environment)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cache" / "motion-extraction" / "sample_clip.mkv").is_file()
+    assert not list(installed.glob("lib/python3*/site-packages/.cache"))
 
 
 def test_the_package_holds_the_whole_add_on_and_nothing_else(installed):

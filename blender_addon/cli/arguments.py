@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -12,8 +13,18 @@ from ..media.paths import MOVIE_FORMATS
 from . import data_arguments
 
 PROG = "motion_extract"
+
+
+def sample_folder(root: Path = REPO_ROOT) -> Path:
+    """Where the sample clips are kept: a checkout's ``.cache/`` (where its tests and scripts find them), else, for
+    the package installed by pip, the user's cache (never inside the installed package)."""
+    if (root / "scripts").is_dir():
+        return root / ".cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "motion-extraction"
+
+
 # The built-in sample clips, written on first use: the tripod shot and the same filmed handheld.
-SAMPLES = {"tripod": REPO_ROOT / ".cache" / "sample_clip.mkv", "handheld": REPO_ROOT / ".cache" / "sample_handheld.mkv"}
+SAMPLES = {"tripod": sample_folder() / "sample_clip.mkv", "handheld": sample_folder() / "sample_handheld.mkv"}
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
 # The movie extensions each engine writes.
