@@ -379,3 +379,30 @@ def test_sound_that_starts_late_stays_in_sync_copied_or_re_encoded(late_sound, t
 def test_a_bad_output_name_is_one_line_whether_or_not_the_input_has_sound(late_sound, tmp_path, name):
     assert_one_line_failure(run_cli(late_sound, "-o", tmp_path / name))
     assert run_cli(late_sound, "-o", tmp_path / name).returncode == 2
+
+
+# --- outputs of one render publish together ------------------------------------------------------
+
+
+def test_a_full_disk_on_the_align_report_publishes_no_movie(clip, tmp_path, monkeypatch):
+    """The report is the last output to finish: when it cannot be flushed, the movie and data stay unpublished."""
+    from blender_addon.core.settings import Settings
+    from blender_addon.render import DataRequest, RenderError, RenderRequest, render
+
+    flush = paths.flush_to_disk
+
+    def flush_all_but_the_report(path: str) -> None:
+        if "report.csv" in os.path.basename(path):
+            raise media.MediaError(f"{path}: the disk is full")
+        flush(path)
+
+    monkeypatch.setattr(paths, "flush_to_disk", flush_all_but_the_report)
+    request = RenderRequest(clip, tmp_path / "out.mp4", Settings(align="shift"),
+                            align_report=str(tmp_path / "report.csv"),
+                            data=DataRequest(data=str(tmp_path / "data.csv")))
+    with pytest.raises(RenderError, match="the disk is full"):
+        render(request)
+    assert os.listdir(tmp_path) == []
+    monkeypatch.undo()
+    render(request)
+    assert sorted(os.listdir(tmp_path)) == ["data.csv", "data.csv.json", "out.mp4", "report.csv"]

@@ -30,7 +30,16 @@ import av
 import cv2
 import numpy as np
 
-from .paths import MOVIE_FORMATS, MediaError, create_temp_file, extension, flush_to_disk, movie_codec, publish
+from .paths import (
+    MOVIE_FORMATS,
+    MediaError,
+    create_temp_file,
+    extension,
+    flush_to_disk,
+    movie_codec,
+    publish,
+    publish_when_done,
+)
 from .sound import SoundClip, SoundMuxer
 from .streams import FrameWriter
 
@@ -257,7 +266,7 @@ class MovieWriter(FrameWriter):
             self._discard()
 
     def _publish(self) -> None:
-        publish(self._temp, self.path, self.overwrite)
+        publish_when_done(lambda: publish(self._temp, self.path, self.overwrite), self._discard)
 
     def _discard(self) -> None:
         try:

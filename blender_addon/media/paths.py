@@ -11,11 +11,13 @@ neither OpenCV nor bpy, nor FFmpeg.
   (:data:`MOVIE_FORMATS`), or a numbered image sequence whose file numbers are output frame
   indices, so the chunks of one render fit side by side.
 - Writing: a hidden temporary beside the output (:func:`temp_path_for`), published into place
-  by :func:`publish`, which never replaces a file that appeared meanwhile unless asked to.
+  by :func:`publish`, which never replaces a file that appeared meanwhile unless asked to; within
+  :func:`published_together`, the outputs of one render are published together once all are finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -23,7 +25,8 @@ import re
 import secrets
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -455,23 +458,77 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
     os.remove(temp)
 
 
+# The outputs finished inside published_together(), each as (publish it, discard it), in order.
+_TOGETHER: ContextVar[list[tuple[Callable[[], None], Callable[[], None]]] | None] = ContextVar(
+    "published_together", default=None)
+
+
+def publish_when_done(action: Callable[[], None], discard: Callable[[], None]) -> None:
+    """Publish a finished output by ``action`` now or, inside :func:`published_together`, when its block ends
+    without an exception (``discard`` removes the temporary instead when it does not)."""
+    group = _TOGETHER.get()
+    if group is None:
+        action()
+    else:
+        group.append((action, discard))
+
+
+@contextlib.contextmanager
+def published_together() -> Iterator[None]:
+    """The outputs finished in the block (a movie, its data, plot, motiongrams, report) are published when
+    the block ends without an exception, and none otherwise: a full disk on the last leaves no first one
+    published. Each is finished and flushed before it waits, so publishing is only renaming. Nested
+    blocks belong to the outermost."""
+    if _TOGETHER.get() is not None:
+        yield
+        return
+    group: list[tuple[Callable[[], None], Callable[[], None]]] = []
+    token = _TOGETHER.set(group)
+    try:
+        yield
+    except BaseException:
+        _discard_all(group)
+        raise
+    finally:
+        _TOGETHER.reset(token)
+    for index, (action, _) in enumerate(group):
+        try:
+            action()
+        except BaseException:
+            _discard_all(group[index:])
+            raise
+
+
+def _discard_all(group: list[tuple[Callable[[], None], Callable[[], None]]]) -> None:
+    for _, discard in group:
+        with contextlib.suppress(OSError):
+            discard()
+
+
 class PendingFile:
     """A file written to a temporary beside ``path`` (:attr:`temp`) and published by :meth:`commit`.
 
     Checked like every output first (:func:`check_output`): never one of ``protect``, never an
-    existing file without ``overwrite``. :meth:`discard` removes the temporary (after a commit, nothing).
+    existing file without ``overwrite``. :meth:`discard` removes the temporary (after a commit, nothing:
+    within :func:`published_together` the block publishes or discards it).
     """
 
     def __init__(self, path: str, overwrite: bool, protect: Sequence[str | os.PathLike]) -> None:
         check_output(path, list(protect), overwrite)
         self.path, self.overwrite = path, overwrite
         self.temp = create_temp_file(path)
+        self._committed = False
 
     def commit(self) -> None:
         flush_to_disk(self.temp)
-        publish(self.temp, self.path, self.overwrite)
+        publish_when_done(lambda: publish(self.temp, self.path, self.overwrite), self._remove)
+        self._committed = True
 
     def discard(self) -> None:
+        if not self._committed:
+            self._remove()
+
+    def _remove(self) -> None:
         try:
             os.remove(self.temp)
         except FileNotFoundError:

@@ -29,6 +29,7 @@ from .paths import (
     os_error,
     png_cut_short,
     publish,
+    publish_when_done,
     remove_other_frames,
 )
 from .streams import FrameWriter, VideoSource
@@ -221,6 +222,9 @@ class SequenceWriter(FrameWriter):
         pass  # each frame is a complete file once written
 
     def _publish(self) -> None:
+        publish_when_done(self._publish_frames, self._discard)
+
+    def _publish_frames(self) -> None:
         numbers = range(self._first, self._first + self.frames_written)
         if not self.overwrite:
             appeared = next((number for number in numbers if os.path.lexists(self._numbered.path(number))), None)

@@ -20,6 +20,7 @@ from types import ModuleType
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
+from ..media.paths import MediaError, published_together
 from . import recording
 from .chunk_record import chunk_tags
 from .log import collected
@@ -76,8 +77,11 @@ def render(request: RenderRequest, progress: Progress | None = None,
     fails, :class:`RenderCancelled` once ``cancelled`` is set. The result's warnings are the notes and
     warnings this render logged (on this thread), in order.
     """
-    with collected() as messages:
-        frames, alignment = _render(request, progress, cancelled)
+    try:
+        with collected() as messages, published_together():  # the movie and its side files appear together or none
+            frames, alignment = _render(request, progress, cancelled)
+    except MediaError as error:  # publishing, once every output is finished
+        raise RenderError(str(error)) from None
     written = (request.output, *map(Path, request.data.paths),
                *(() if request.align_report is None else (Path(request.align_report),)))
     return RenderResult(written, frames, tuple(messages), alignment)
