@@ -8,8 +8,12 @@ trusting file names. Before writing anything the join refuses:
 
 - a gap, an overlap, or frames missing at either end (``core.chunks.check_coverage`` names them);
 - chunks of different sizes, rates, inputs or settings (the differing flag is named);
+- chunks of two different inputs, even when they share a name and length (the record's fingerprint of
+  the input), and an ``--audio-from`` file that is not the chunks' input;
 - a chunk still being written (a render's hidden ``.partial-`` temporary, or a live render to
   that path) and one whose file holds fewer frames than its record (never finalised, or cut short);
+- a damaged chunk, naming it and its frame: FFV1 chunks by their slice checksums, and with
+  ``--stream-copy`` every chunk is decoded first with FFmpeg's error detection on;
 - lossy chunks, unless ``--stream-copy``: only lossless ones (FFV1) make the exact join.
 
 The exact join decodes the chunks in order and encodes once, with the same writer and options
@@ -85,18 +89,26 @@ def open_chunk(path: str) -> Chunk:
         raise RunError(f"{path}: not a movie; chunks are movies written by motion_extract.py --frames A:B "
                        "(image-sequence chunks of one render already fit side by side, numbered by output frame)")
     try:
-        info = movie_info(path)
+        info = movie_info(path, checksums=True)  # this product's FFV1 always carries slice checksums
     except media.MediaError as error:
         raise RunError(str(error)) from None
     record = ChunkRecord.from_tags(info.tags)
     if record is None:
-        raise RunError(f"{path}: has no chunk record; render chunks with motion_extract.py --frames A:B "
-                       "(any movie output carries one)")
+        raise RunError(f"{path}: has no chunk record; render chunks with motion_extract.py --frames A:B and the "
+                       "exact engine (its movies carry one; the vse engine's do not)")
     expected = record.stop - record.first
     if info.packets != expected:
         raise RunError(f"{path}: holds {info.packets} of its {expected} frames ({record.first} to {record.stop - 1}): "
                        "it is incomplete (still being written, never finalised, or cut short)")
+    if info.damaged is not None and info.codec == "ffv1":
+        raise RunError(damaged_chunk(path, record, info.damaged, "its FFV1 slice checksums do not match"))
     return Chunk(path, record, info.codec)
+
+
+def damaged_chunk(path: str, record: ChunkRecord, frame: int, why: str) -> str:
+    """The one line that refuses a damaged chunk, naming it, its frame and the render's frame."""
+    return (f"{path}: is damaged at its frame {frame} (output frame {record.first + frame}): {why}; "
+            "render this chunk again")
 
 
 def _setting_text(name: str, value: object) -> str:
@@ -130,6 +142,9 @@ def check_chunks(chunks: Sequence[Chunk], lossless: bool) -> list[Chunk]:
                            "render share its frame rate")
         if a.total != b.total:
             raise RunError(f"{other} belongs to a render of {b.total} frames, {name} to one of {a.total}")
+        if a.input_fingerprint != b.input_fingerprint:
+            raise RunError(f"{other} and {name} were rendered from two different files named {a.input_name} "
+                           f"({a.input_frames} frames each): chunks of one render share its input")
     if lossless:
         lossy = next((chunk for chunk in chunks if chunk.codec not in LOSSLESS_CODECS), None)
         if lossy is not None:
@@ -154,6 +169,16 @@ def _sound(media, audio_from: str | None, chunks: list[Chunk], no_audio_note: Te
     if source.frame_count != first.input_frames:
         raise RunError(f"{audio_from}: has {source.frame_count} frames, but the chunks were rendered from "
                        f"{first.input_name} of {first.input_frames}")
+    if first.input_fingerprint is not None:
+        from .media.fingerprint import fingerprint
+
+        try:
+            same = fingerprint(audio_from) == first.input_fingerprint
+        except media.MediaError as error:
+            raise RunError(str(error)) from None
+        if not same:
+            raise RunError(f"{audio_from}: is not the file the chunks were rendered from ({first.input_name} of "
+                           f"{first.input_frames} frames: its size, streams or first pictures differ)")
     if not getattr(source, "has_audio", False):
         if no_audio_note is not None:
             no_audio_note.write(f"{PROG}: note: {audio_from} has no sound; the output has none\n")
@@ -181,7 +206,13 @@ def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec
         media.check_encoder_options(output, codec, crf, encoder_preset)
         sound = _sound(media, audio_from, chunks, stderr)
         if stream_copy:
-            from .media.concat import concat_movies
+            from .media.concat import DamagedMovie, check_decodes, concat_movies
+
+            for chunk in chunks:  # a copy carries damage along unseen: decode each chunk first
+                try:
+                    check_decodes(chunk.path, checksums=chunk.codec == "ffv1")
+                except DamagedMovie as damage:
+                    raise RunError(damaged_chunk(chunk.path, chunk.record, damage.frame, damage.why)) from None
 
             base = chunks[0].record.begin
             concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite,

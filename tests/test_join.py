@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from chunk_helpers import decoded, durations, write_clip
+from media_helpers import noise_frames, write_frames
 
 from blender_addon import cli, join, media
 from blender_addon.core.chunks import CoverageError, check_coverage, preroll_cost, split_for_jobs
@@ -195,7 +196,8 @@ def chunk_set(clip, tmp_path_factory) -> dict[str, Path]:
     (["a", "wide", "c"], "wide.mkv is 200x90, chunk-0-9.mkv 160x90"),
     (["a", "fast", "c"], "fast.mkv runs at 30 fps, chunk-0-9.mkv at 24"),
     (["a", "lossy", "c"], "lossy.mp4: is h264, not lossless"),
-    (["a", "plain", "c"], "plain.mkv: has no chunk record"),
+    (["a", "plain", "c"], "plain.mkv: has no chunk record; render chunks with motion_extract.py --frames A:B and "
+                          "the exact engine (its movies carry one; the vse engine's do not)"),
     (["a", "cut", "c"], "cut.mkv: holds"),
 ])
 def test_join_refuses_chunks_that_do_not_make_one_render(chunk_set, tmp_path, names, message):
@@ -250,3 +252,59 @@ def test_a_variable_frame_rate_keeps_its_times_to_the_millisecond(tmp_path):
     expected, got = media.open_source(whole), media.open_source(output)
     assert got.timestamps is not None
     assert all(abs(got.time_of(index) - expected.time_of(index)) <= Fraction(1, 1000) for index in range(30))
+
+
+# --- damaged chunks and other sources -------------------------------------------------------------
+
+
+def damage(chunk: Path, copy: Path, frame: int, at: int | None = None) -> Path:
+    """``chunk`` copied to ``copy`` with 16 bytes of frame ``frame``'s packet flipped, from its middle or ``at``
+    (from its end when negative)."""
+    import av
+
+    with av.open(str(chunk)) as container:
+        stream = container.streams.video[0]
+        packet = [packet for packet in container.demux(stream) if packet.size][frame]
+        where = packet.pos + (packet.size // 2 if at is None else at % packet.size)
+    data = bytearray(chunk.read_bytes())
+    data[where:where + 16] = bytes(value ^ 0xFF for value in data[where:where + 16])
+    copy.write_bytes(bytes(data))
+    return copy
+
+
+@pytest.mark.parametrize("stream_copy", [False, True], ids=["exact", "stream copy"])
+def test_join_refuses_a_damaged_chunk_naming_it_and_its_frame(chunk_set, tmp_path, stream_copy):
+    damaged = damage(chunk_set["b"], tmp_path / "chunk-10-19.mkv", 5)
+    output = tmp_path / "out.mkv"
+    code, errors = join_chunks(chunk_set["a"], damaged, chunk_set["c"], "-o", output,
+                               *(["--stream-copy"] if stream_copy else []))
+    assert code == 1, errors
+    assert (f"{damaged}: is damaged at its frame 5 (output frame 15): its FFV1 slice checksums do not match"
+            in errors), errors
+    assert errors.count("\n") == 1 and sorted(os.listdir(tmp_path)) == ["chunk-10-19.mkv"]
+
+
+def test_stream_copy_decodes_what_it_copies(clip, tmp_path):
+    """H.264 has no checksums: damage the decoder notices (here the end of a frame's slice) is refused."""
+    chunks = render_chunks(clip, tmp_path, [0, 15, 30], extension=".mp4")
+    damaged = damage(chunks[1], tmp_path / "damaged.mp4", 1, at=-40)
+    code, errors = join_chunks(chunks[0], damaged, "-o", tmp_path / "out.mp4", "--stream-copy")
+    assert code == 1 and f"{damaged}: is damaged at its frame 1 (output frame 16): the decoder fails" in errors, errors
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_join_refuses_chunks_and_sound_of_another_file_with_the_same_name_and_length(chunk_set, clip, tmp_path):
+    other = write_frames(tmp_path / "walk.mkv", noise_frames(30, 160, 90), fps=24)  # walk.mkv, 30 frames too
+    stranger = tmp_path / "chunk-10-19.mkv"
+    render(other, "-o", stranger, "--frames", "10:20", *OPTIONS, "-q")
+    code, errors = join_chunks(chunk_set["a"], stranger, chunk_set["c"], "-o", tmp_path / "out.mkv")
+    assert code == 1 and (f"{stranger.name} and chunk-0-9.mkv were rendered from two different files named "
+                          "walk.mkv (30 frames each)") in errors, errors
+    chunks = [chunk_set[name] for name in "abc"]
+    code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mkv", "--audio-from", other)
+    assert code == 1 and f"{other}: is not the file the chunks were rendered from (walk.mkv of 30 frames" in errors
+    copy = tmp_path / "copy" / "walk.mkv"
+    copy.parent.mkdir()
+    shutil.copy(clip, copy)  # the same file elsewhere (another machine's path) is the same source
+    code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mkv", "--audio-from", copy)
+    assert code == 0, errors

@@ -1,5 +1,6 @@
 """A chunk's record: what a movie of output frames ``[first, stop)`` says of itself, so the chunk join
-(``join``) knows each chunk's range, place in time, size, input and settings without trusting file names.
+(``join``) knows each chunk's range, place in time, size, input (its name, length and fingerprint) and
+settings without trusting file names.
 
 Every movie the exact render writes carries one, in a container tag.
 """
@@ -35,13 +36,15 @@ class ChunkRecord:
     input_name: str
     input_frames: int
     settings: dict
+    input_fingerprint: str | None = None  # media.fingerprint's, of the input (records written before it: None)
 
     def to_tags(self) -> dict[str, str]:
         record = {
             "version": RECORD_VERSION, "frames": [self.first, self.stop], "total": self.total,
             "begin": _fraction(self.begin), "end": _fraction(self.end), "rate": _fraction(self.rate),
             "time_base": None if self.time_base is None else _fraction(self.time_base),
-            "size": [self.width, self.height], "input": {"name": self.input_name, "frames": self.input_frames},
+            "size": [self.width, self.height], "input": {"name": self.input_name, "frames": self.input_frames,
+                                                            "fingerprint": self.input_fingerprint},
             "settings": self.settings,
         }
         return {TAG: json.dumps(record, separators=(",", ":"))}
@@ -58,15 +61,18 @@ class ChunkRecord:
                 Fraction(record["end"]), Fraction(record["rate"]),
                 None if record["time_base"] is None else Fraction(record["time_base"]),
                 record["size"][0], record["size"][1], record["input"]["name"], record["input"]["frames"],
-                record["settings"],
+                record["settings"], record["input"].get("fingerprint"),
             )
-        except (KeyError, IndexError, TypeError, ValueError):
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             return None
 
 
 def chunk_tags(settings, source, first: int, stop: int, total: int, begin: Fraction, end: Fraction,
                width: int, height: int) -> dict[str, str]:
     """The tags a render writes into a movie of output frames ``[first, stop)`` of ``source``."""
+    from ..media.fingerprint import fingerprint
+
     time_base = getattr(source, "time_base", None) if source.timestamps is not None else None
     return ChunkRecord(first, stop, total, begin, end, source.rate, time_base, width, height,
-                       os.path.basename(str(source.path)), source.frame_count, settings.to_dict()).to_tags()
+                       os.path.basename(str(source.path)), source.frame_count, settings.to_dict(),
+                       fingerprint(source.path)).to_tags()
