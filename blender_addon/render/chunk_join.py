@@ -1,0 +1,240 @@
+"""The chunk join: chunks of one render checked and joined into the final movie (one encode, or a stream copy).
+
+The engine beneath ``join`` (``scripts/join_chunks.py``) and the cluster's join task. A chunk is a movie
+the exact render wrote with ``frames`` A:B: every movie it writes carries a *record*
+(``chunk_record``: the output frames it holds, the whole render's length, its place in time, frame
+rate, size, input and settings), so the join knows each chunk's range without trusting file names.
+Before writing anything the join refuses:
+
+- a gap, an overlap, or frames missing at either end (``core.chunks.check_coverage`` names them);
+- chunks of different sizes, rates, inputs or settings (the differing flag is named);
+- chunks of two different inputs, even when they share a name and length (the record's fingerprint of
+  the input), and an ``--audio-from`` file that is not the chunks' input;
+- a chunk still being written (a render's hidden ``.partial-`` temporary, or a live render to
+  that path) and one whose file holds fewer frames than its record (never finalised, or cut short);
+- a damaged chunk, naming it and its frame: FFV1 chunks by their slice checksums, and with
+  ``--stream-copy`` every chunk is decoded first with FFmpeg's error detection on;
+- lossy chunks, unless ``--stream-copy``: only lossless ones (FFV1) make the exact join.
+
+The exact join decodes the chunks in order and encodes once, with the same writer and options
+as the command line (``--codec``, ``--crf``, ``--encoder-preset``), every frame at the time a
+whole render gives it, with ``--audio-from INPUT``'s sound cut to the covered range: its decoded
+frames equal those of a whole render with the same output settings. ``--stream-copy`` joins
+chunks that are already in the final codec (such as H.264 ``.mp4`` chunks) packet for packet
+instead: fast, but not a whole render's bytes, since each chunk was encoded on its own (its own
+keyframes and rate control), so frames near the seams differ by the codec's loss.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..core.chunks import CoverageError, check_coverage
+from ..core.rates import rate_text
+from ..core.settings import OPTIONS_BY_NAME
+from ..core.timing import Span
+from ..media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
+from .chunk_record import ChunkRecord
+from .exact import load_media
+from .request import RenderError, RequestError, option_flag
+
+LOSSLESS_CODECS = ("ffv1",)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk movie, checked to be finished: its record, video codec and frame count."""
+
+    path: str
+    record: ChunkRecord
+    codec: str
+
+    @property
+    def span(self) -> Span:
+        return Span(self.record.first, self.record.stop, os.path.basename(self.path))
+
+
+def open_chunk(path: str) -> Chunk:
+    """The chunk at ``path``; :class:`RenderError` for a temporary, a render under way, no record, or missing frames."""
+    media = load_media()
+    from ..media.concat import movie_info
+
+    if is_temporary(path):
+        raise RenderError(f"{path}: is a render's temporary (still being written, or left by a killed render), "
+                          "not a finished chunk")
+    if not os.path.lexists(path):
+        pid = render_under_way(path)
+        if pid is not None:
+            raise RenderError(f"{path}: is still being written (by process {pid}); join it once its render has "
+                              "finished")
+        raise RenderError(f"{path}: no such file")
+    if extension(path) not in MOVIE_FORMATS:
+        raise RenderError(f"{path}: not a movie; chunks are movies written by motion_extract.py --frames A:B "
+                          "(image-sequence chunks of one render already fit side by side, numbered by output frame)")
+    try:
+        info = movie_info(path, checksums=True)  # this product's FFV1 always carries slice checksums
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+    record = ChunkRecord.from_tags(info.tags)
+    if record is None:
+        raise RenderError(f"{path}: has no chunk record; render chunks with motion_extract.py --frames A:B and the "
+                          "exact engine (its movies carry one; the vse engine's do not)")
+    expected = record.stop - record.first
+    if info.packets != expected:
+        raise RenderError(f"{path}: holds {info.packets} of its {expected} frames ({record.first} to "
+                          f"{record.stop - 1}): it is incomplete (still being written, never finalised, or cut short)")
+    if info.damaged is not None and info.codec == "ffv1":
+        raise RenderError(damaged_chunk(path, record, info.damaged, "its FFV1 slice checksums do not match"))
+    return Chunk(path, record, info.codec)
+
+
+def damaged_chunk(path: str, record: ChunkRecord, frame: int, why: str) -> str:
+    """The one line that refuses a damaged chunk, naming it, its frame and the render's frame."""
+    return (f"{path}: is damaged at its frame {frame} (output frame {record.first + frame}): {why}; "
+            "render this chunk again")
+
+
+def _setting_text(name: str, value: object) -> str:
+    option = OPTIONS_BY_NAME.get(name)
+    if option is None:
+        return f"{name} {value}"
+    if option.kind is bool:
+        return option_flag(option) if value else "--no-" + option_flag(option)[2:]
+    return f"{option_flag(option)} {value}"
+
+
+def check_chunks(chunks: Sequence[Chunk], lossless: bool) -> list[Chunk]:
+    """The chunks in frame order, once they are known to make one whole render; :class:`RenderError` otherwise."""
+    first = chunks[0]
+    name = os.path.basename(first.path)
+    for chunk in chunks[1:]:
+        a, b, other = first.record, chunk.record, os.path.basename(chunk.path)
+        if (a.input_name, a.input_frames) != (b.input_name, b.input_frames):
+            raise RenderError(f"{other} was rendered from {b.input_name} ({b.input_frames} frames), {name} from "
+                              f"{a.input_name} ({a.input_frames} frames): chunks of one render share its input")
+        if a.settings != b.settings:
+            differ = next(key for key in sorted(set(a.settings) | set(b.settings))
+                          if a.settings.get(key) != b.settings.get(key))
+            raise RenderError(f"{other} was rendered with {_setting_text(differ, b.settings.get(differ))}, {name} "
+                              f"with {_setting_text(differ, a.settings.get(differ))}: chunks of one render share its "
+                              "settings")
+        if (a.width, a.height) != (b.width, b.height):
+            raise RenderError(f"{other} is {b.width}x{b.height}, {name} {a.width}x{a.height}: chunks of one render "
+                              "share its size")
+        if (a.rate, a.time_base) != (b.rate, b.time_base):
+            raise RenderError(f"{other} runs at {rate_text(b.rate)} fps, {name} at {rate_text(a.rate)}: chunks of one "
+                              "render share its frame rate")
+        if a.total != b.total:
+            raise RenderError(f"{other} belongs to a render of {b.total} frames, {name} to one of {a.total}")
+        if a.input_fingerprint != b.input_fingerprint:
+            raise RenderError(f"{other} and {name} were rendered from two different files named {a.input_name} "
+                              f"({a.input_frames} frames each): chunks of one render share its input")
+    if lossless:
+        lossy = next((chunk for chunk in chunks if chunk.codec not in LOSSLESS_CODECS), None)
+        if lossy is not None:
+            raise RenderError(f"{lossy.path}: is {lossy.codec}, not lossless: render chunks to .mkv (FFV1) for an "
+                              "exact join, or join these by --stream-copy (not byte-equal to a whole render)")
+    try:
+        check_coverage([chunk.span for chunk in chunks], 0, first.record.total)
+    except CoverageError as error:
+        raise RenderError(str(error)) from None
+    return sorted(chunks, key=lambda chunk: (chunk.record.first, chunk.record.stop))
+
+
+def _sound(media, audio_from: str | None, chunks: list[Chunk], note: Callable[[str], object] | None):
+    """The input's sound for the chunks' frames (``None`` without ``--audio-from`` or when it has none)."""
+    if audio_from is None:
+        return None
+    first, last = chunks[0].record, chunks[-1].record
+    try:
+        source = media.open_source(audio_from)
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+    if source.frame_count != first.input_frames:
+        raise RenderError(f"{audio_from}: has {source.frame_count} frames, but the chunks were rendered from "
+                          f"{first.input_name} of {first.input_frames}")
+    if first.input_fingerprint is not None:
+        from ..media.fingerprint import fingerprint
+
+        try:
+            same = fingerprint(audio_from) == first.input_fingerprint
+        except media.MediaError as error:
+            raise RenderError(str(error)) from None
+        if not same:
+            raise RenderError(f"{audio_from}: is not the file the chunks were rendered from ({first.input_name} of "
+                              f"{first.input_frames} frames: its size, streams or first pictures differ)")
+    if not getattr(source, "has_audio", False):
+        if note is not None:
+            note(f"{audio_from} has no sound; the output has none")
+        return None
+    return media.SoundClip(source.path, source.start_time, first.begin, last.end)
+
+
+def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec: str | None = None,
+         crf: int | None = None, encoder_preset: str | None = None, overwrite: bool = False,
+         stream_copy: bool = False, note: Callable[[str], object] | None = None,
+         progress: Callable[[int, int], object] | None = None) -> None:
+    """Join the chunk movies ``paths`` into ``output``; see the module's notes. Errors are :class:`RenderError`
+    (:class:`RequestError` for bad arguments); ``note`` hears a note; ``progress`` hears the frames written and
+    the total, as a render's does."""
+    media = load_media()
+    if len(set(map(os.path.realpath, paths))) != len(paths):
+        raise RequestError("a chunk is given twice")
+    chunks = check_chunks([open_chunk(path) for path in paths], lossless=not stream_copy)
+    protect = [*paths, *([audio_from] if audio_from else [])]
+    try:
+        if media.output_kind(output) != "movie":
+            raise RenderError(f"{output}: the join writes a movie ({', '.join(MOVIE_FORMATS)})")
+        if stream_copy and (codec, crf, encoder_preset) != (None, None, None):
+            raise RequestError("--codec, --crf and --encoder-preset do not apply to --stream-copy, which keeps "
+                               "the chunks' own pictures")
+        media.check_encoder_options(output, codec, crf, encoder_preset)
+        sound = _sound(media, audio_from, chunks, note)
+        if stream_copy:
+            from ..media.concat import DamagedMovie, check_decodes, concat_movies
+
+            for chunk in chunks:  # a copy carries damage along unseen: decode each chunk first
+                try:
+                    check_decodes(chunk.path, checksums=chunk.codec == "ffv1")
+                except DamagedMovie as damage:
+                    raise RenderError(damaged_chunk(chunk.path, chunk.record, damage.frame, damage.why)) from None
+
+            base = chunks[0].record.begin
+            concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite,
+                          protect)
+            return
+        _encode_once(media, chunks, output, sound, codec, crf, encoder_preset, overwrite, protect, progress)
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+
+
+def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, encoder_preset, overwrite: bool,
+                 protect: list[str], progress) -> None:
+    """Decode the lossless chunks in order into one writer, each frame at its time in a whole render."""
+    first = chunks[0].record
+    done = 0
+    with media.open_writer(
+        output, first.rate, first.width, first.height, overwrite=overwrite, protect=protect, codec=codec, crf=crf,
+        encoder_preset=encoder_preset, sound=sound, time_base=first.time_base, start=first.begin,
+    ) as writer:
+        for chunk in chunks:
+            source = media.open_source(chunk.path)
+            if (source.width, source.height) != (first.width, first.height):
+                raise RenderError(f"{chunk.path}: is {source.width}x{source.height}, but its record says "
+                                  f"{first.width}x{first.height}")
+            record = chunk.record
+            decoded = 0
+            for frame in source.read_from(0):
+                if record.time_base is None:  # a constant rate: frame i of the chunk is i frames after its start
+                    shown = decoded / record.rate
+                else:  # a variable one: the chunk's own times (Matroska keeps them to the millisecond)
+                    shown = (source.pts[decoded] - source.pts[0]) * source.time_base
+                writer.write(frame, record.begin + shown)
+                decoded += 1
+                if progress is not None:
+                    progress(done + decoded, first.total)
+            done += decoded
+            if decoded != record.stop - record.first:
+                raise RenderError(f"{chunk.path}: decoded {decoded} of its {record.stop - record.first} frames")
