@@ -49,3 +49,19 @@ def swinging_clip(swings: Sequence[Swing], frames: int = 300, fps: float = 30.0,
             frame += rng.normal(0, noise, frame.shape).astype(np.float32)
         gray = np.clip(frame, 0, 255).astype(np.uint8)
         yield cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+def write_swinging_clip(path, swings: Sequence[Swing], frames: int = 300, fps: int = 30,
+                        size: tuple[int, int] = (120, 160), noise: float = 0.0) -> None:
+    """:func:`swinging_clip` as a lossless FFV1 movie."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = size[1], size[0], "bgr0"
+        for frame in swinging_clip(swings, frames, fps, size, noise):
+            picture = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(format="bgr0")
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())

@@ -1,8 +1,10 @@
-"""The command line's motion data: ``--data``, ``--roi``, ``--motiongram``, ``--plot``, ``--motion-threshold``.
+"""The command line's motion data: ``--data``, ``--roi``, ``--motiongram``, ``--plot``, ``--motion-threshold``,
+and its frequency: ``--spectrum``, ``--spectrum-plot``, ``--frequency-map``, ``--band``.
 
 These are outputs of a render, not options of the effect (they change no pixel), so they live
 here rather than in the settings table: their arguments, the checks made before the input is
-opened, and the :class:`~..render.DataRequest` they make (``render.recording`` writes them).
+opened, and the :class:`~..render.DataRequest` and :class:`~..render.FrequencyRequest` they make
+(``render.recording`` and ``render.frequency`` write them).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from pathlib import Path
 
 from ..core.measures import DEFAULT_THRESHOLD, Region, parse_region
 from ..core.settings import Settings
-from ..media.paths import MediaError, check_picture, data_kind
-from ..render import DataRequest
+from ..media.paths import MediaError, check_picture, data_kind, extension
+from ..render import DataRequest, FrequencyRequest
 
 DATA_FLAGS = ("--data", "--motiongram", "--plot")
+FREQUENCY_FLAGS = ("--spectrum", "--spectrum-plot", "--frequency-map")
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +35,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--roi", metavar="NAME=x,y,w,h", action="append", type=_region, default=[],
         help="measure this region too (pixels of the input frame, from its top-left corner), as columns "
-        "NAME_quantity, ...; repeatable",
+        "NAME_quantity, ... (and its own spectrum with --spectrum); repeatable",
     )
     group.add_argument(
         "--motiongram", metavar="FILE.png",
@@ -47,6 +50,28 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--motion-threshold", metavar="N", type=_threshold, default=None,
         help=f"motion (in levels, 0-255) above which a pixel counts as moving for the active share and the "
         f"bounding box (default: {DEFAULT_THRESHOLD})",
+    )
+    frequency = parser.add_argument_group(
+        "motion frequency (exact engine; how to read it: docs/frequency.md)"
+    )
+    frequency.add_argument(
+        "--spectrum", metavar="FILE.json|FILE.csv",
+        help="write, for the whole frame and each --roi, the spectrum of its back-and-forth motion over the "
+        "rendered frames and its dominant frequency (Hz and per minute) with a strength (its peak against the "
+        "power around it; 30 or more is a clear rhythm)",
+    )
+    frequency.add_argument(
+        "--spectrum-plot", metavar="FILE.png", help="draw each region's spectrum, its dominant frequency marked",
+    )
+    frequency.add_argument(
+        "--frequency-map", metavar="FILE.png",
+        help="draw the clip's first frame with each block coloured by its dominant frequency (a legend in Hz) "
+        "and faded where it has no clear rhythm",
+    )
+    frequency.add_argument(
+        "--band", metavar="LO:HI", type=_band,
+        help="look for the dominant frequency between LO and HI Hz only (default: from two cycles over the "
+        "clip, up to a minute, to half the frame rate)",
     )
 
 
@@ -63,6 +88,17 @@ def _threshold(text: str) -> int:
     return int(text)
 
 
+def _band(text: str) -> tuple[float, float]:
+    low, colon, high = text.partition(":")
+    try:
+        band = float(low), float(high)
+    except ValueError:
+        band = None
+    if not colon or band is None or not 0 <= band[0] < band[1]:
+        raise argparse.ArgumentTypeError(f"invalid band {text!r} (use LO:HI in Hz, such as 0.5:3)")
+    return band
+
+
 def wanted(args: argparse.Namespace) -> bool:
     """Whether the arguments ask for any motion data output."""
     return any(getattr(args, name, None) for name in ("data", "motiongram", "plot"))
@@ -70,29 +106,46 @@ def wanted(args: argparse.Namespace) -> bool:
 
 def refusal(args: argparse.Namespace, engine: str, print_ffmpeg: bool) -> str | None:
     """Why these motion-data arguments cannot be honoured by this render, or ``None``."""
-    given = [flag for flag in DATA_FLAGS if getattr(args, flag[2:], None)]
-    extras = [flag for flag, present in (("--roi", getattr(args, "roi", None)),
-                                         ("--motion-threshold", getattr(args, "motion_threshold", None) is not None))
-              if present]
+    measured = [flag for flag in DATA_FLAGS if _given(args, flag)]
+    rhythm = [flag for flag in FREQUENCY_FLAGS if _given(args, flag)]
+    given = measured + rhythm
+    if getattr(args, "band", None) is not None and not rhythm:
+        return "--band: the band limits --spectrum, --spectrum-plot and --frequency-map: add one"
+    if getattr(args, "motion_threshold", None) is not None and not measured:
+        return "--motion-threshold: measures only go to --data, --motiongram or --plot: add one"
+    if getattr(args, "roi", None) and not given:
+        return "--roi: measures only go to --data, --motiongram, --plot or --spectrum: add one"
     if not given:
-        return f"{', '.join(extras)}: measures only go to --data, --motiongram or --plot: add one" if extras else None
+        return None
     what = ", ".join(given)
     if print_ffmpeg:
         return f"{what}: --print-ffmpeg renders nothing, so there is no motion to measure"
     if engine == "vse":
         return f"{what}: motion data is measured by the exact engine: use --engine exact (or auto)"
-    paths = [Path(getattr(args, flag[2:])) for flag in given]
+    paths = [Path(_given(args, flag)) for flag in given]
     if len({path.resolve() for path in paths}) < len(paths):
         return f"{what}: give each output its own file"
     try:  # the names are known before the input is opened
         if getattr(args, "data", None):
             data_kind(args.data)
-        for name in ("motiongram", "plot"):
+        if getattr(args, "spectrum", None) and extension(args.spectrum) not in (".csv", ".json"):
+            return f"{args.spectrum}: a spectrum is written as .csv or .json"
+        for name in ("motiongram", "plot", "spectrum_plot", "frequency_map"):
             if getattr(args, name, None):
                 check_picture(getattr(args, name))
     except MediaError as error:
         return str(error)
     return None
+
+
+def _given(args: argparse.Namespace, flag: str) -> str | None:
+    return getattr(args, flag[2:].replace("-", "_"), None)
+
+
+def frequency_request(args: argparse.Namespace) -> FrequencyRequest:
+    """What the frequency arguments ask of a render."""
+    return FrequencyRequest(getattr(args, "spectrum", None), getattr(args, "spectrum_plot", None),
+                            getattr(args, "frequency_map", None), getattr(args, "band", None))
 
 
 def data_request(args: argparse.Namespace) -> DataRequest:

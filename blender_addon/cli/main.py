@@ -131,6 +131,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
             raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
+    if isinstance(input_path, str) and data_arguments.frequency_request(args).wanted:
+        raise UsageError(f"{input_path}: the motion frequency reads the input a second time, and a stream is read "
+                         "once: save it to a file first")
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
     if batch is not None and isinstance(input_path, str):
         raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
@@ -158,7 +161,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, input_path: 
     return RenderRequest(
         input_path, output, settings, args.frames, EncodeOptions(args.codec, args.crf, args.encoder_preset),
         sound=not args.no_audio, jobs=args.jobs, max_memory=args.max_memory,
-        data=data_arguments.data_request(args),
+        data=data_arguments.data_request(args), frequency=data_arguments.frequency_request(args),
         align_report=args.align_report, overwrite=args.overwrite,
     )
 

@@ -29,6 +29,7 @@ MIN_SEGMENT_FRAMES = 16
 MIN_CYCLES = 2  # the lowest frequency looked for completes this many cycles in a segment
 BACKGROUND_STEPS = 6  # a peak is measured against the power up to this many resolution steps away
 MIN_PROMINENCE = 8.0  # a peak that stands less above the power around it is taken for noise
+MIN_SHARE = 0.1  # nor is a peak under this share of the band's highest power a rhythm of the region
 CONFIDENT_STRENGTH = 30.0  # a peak this many times the power around it is a clear rhythm
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
 WORK_WIDTH = 320  # frames are compared at about this width
@@ -153,8 +154,8 @@ class Spectra:
     def dominant(self) -> tuple[np.ndarray, np.ndarray]:
         """Each signal's dominant frequency in the band (NaN where nothing moves) and its strength: the strongest
         peak that stands clear of the power around it (a summed displacement drifts, which gives the lowest
-        frequencies a broad hump that is no rhythm), placed between grid points by a parabola through the top
-        three; without such a peak, the most prominent one."""
+        frequencies a broad hump that is no rhythm) and is not a ripple under the band's highest power, placed
+        between grid points by a parabola through the top three; without such a peak, the most prominent one."""
         power = self.power()
         inside = self._inside()
         hz, strength = np.full(self.signals, np.nan), np.zeros(self.signals)
@@ -162,7 +163,8 @@ class Spectra:
             part = power[:, first:first + _SIGNALS_AT_ONCE]
             prominence = part / _background(part, self.oversample)
             for column in range(part.shape[1]):
-                found = _peak(self.grid, part[:, column], prominence[:, column], inside)
+                found = _peak(self.grid, part[:, column], prominence[:, column], inside, self.rate / 2,
+                              self.rate / self.length)
                 if found is not None:
                     hz[first + column], strength[first + column] = found
         return np.clip(hz, *self.band), strength
@@ -179,13 +181,16 @@ class Spectra:
         return (self.grid >= self.band[0] - 1e-9) & (self.grid <= self.band[1] + 1e-9)
 
 
-def _peak(grid: np.ndarray, power: np.ndarray, prominence: np.ndarray,
-          inside: np.ndarray) -> tuple[float, float] | None:
+def _peak(grid: np.ndarray, power: np.ndarray, prominence: np.ndarray, inside: np.ndarray, nyquist: float,
+          resolution: float) -> tuple[float, float] | None:
     if not inside.any() or power[inside].max() <= 0:
         return None
     tops = np.flatnonzero(inside[1:-1] & (power[1:-1] >= power[:-2]) & (power[1:-1] >= power[2:])) + 1
-    clear = tops[prominence[tops] >= MIN_PROMINENCE]
-    index = int(clear[np.argmax(power[clear])] if len(clear) else np.flatnonzero(inside)[np.argmax(prominence[inside])])
+    tops = tops[grid[tops] < nyquist - resolution]  # the grid mirrors there: a peak of no motion
+    clear = tops[(prominence[tops] >= MIN_PROMINENCE) & (power[tops] >= MIN_SHARE * power[inside].max())]
+    if not len(tops):
+        return None
+    index = int(clear[np.argmax(power[clear])] if len(clear) else tops[np.argmax(prominence[tops])])
     hz = float(grid[index])
     if 0 < index < len(power) - 1:
         left, top, right = np.log(np.maximum(power[index - 1:index + 2], 1e-300))

@@ -2,8 +2,9 @@
 
 ``render(request, progress=None, cancelled=None)`` is the one exact render (``exact``); ``--jobs`` splits it
 over processes (``jobs``); every movie it writes carries its chunk record (``chunk_record``); its motion
-data is recorded frame by frame (``recording``); its warnings go through ``logging`` and into its result
-(``log``). It imports ``core`` and ``media`` only (PyAV and OpenCV once a render starts), never a front end.
+data is recorded frame by frame (``recording``), and how fast things move back and forth (``frequency``);
+its warnings go through ``logging`` and into its result (``log``). It imports ``core`` and ``media`` only
+(PyAV and OpenCV once a render starts), never a front end.
 """
 
 from .exact import in_frames, load_media, render
@@ -11,6 +12,7 @@ from .request import (
     AlignmentSummary,
     DataRequest,
     EncodeOptions,
+    FrequencyRequest,
     RenderCancelled,
     RenderError,
     RenderRequest,
@@ -21,6 +23,7 @@ from .request import (
 )
 
 __all__ = [
-    "AlignmentSummary", "DataRequest", "EncodeOptions", "RenderCancelled", "RenderError", "RenderRequest",
-    "RenderResult", "RequestError", "in_flag_terms", "in_frames", "load_media", "option_flag", "render",
+    "AlignmentSummary", "DataRequest", "EncodeOptions", "FrequencyRequest", "RenderCancelled", "RenderError",
+    "RenderRequest", "RenderResult", "RequestError", "in_flag_terms", "in_frames", "load_media", "option_flag",
+    "render",
 ]

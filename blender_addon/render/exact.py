@@ -77,18 +77,19 @@ def render(request: RenderRequest, progress: Progress | None = None,
     fails, :class:`RenderCancelled` once ``cancelled`` is set. The result's warnings are the notes and
     warnings this render logged (on this thread), in order.
     """
+    found: list = []  # the frequency report, when one is asked for
     try:
         with collected() as messages, published_together():  # the movie and its side files appear together or none
-            frames, alignment = _render(request, progress, cancelled)
+            frames, alignment = _render(request, progress, cancelled, found)
     except MediaError as error:  # publishing, once every output is finished
         raise RenderError(str(error)) from None
-    written = (request.output, *map(Path, request.data.paths),
+    written = (request.output, *map(Path, request.data.paths), *map(Path, request.frequency.paths),
                *(() if request.align_report is None else (Path(request.align_report),)))
-    return RenderResult(written, frames, tuple(messages), alignment)
+    return RenderResult(written, frames, tuple(messages), alignment, found[0] if found else None)
 
 
-def _render(request: RenderRequest, progress: Progress | None,
-            cancelled: threading.Event | None) -> tuple[tuple[int, int], AlignmentSummary | None]:
+def _render(request: RenderRequest, progress: Progress | None, cancelled: threading.Event | None,
+            found: list) -> tuple[tuple[int, int], AlignmentSummary | None]:
     media = load_media()
     output, encode = request.output, request.encode
     try:  # what the output can be is known before the input is opened: a bad name or option is a request error
@@ -143,7 +144,7 @@ def _render(request: RenderRequest, progress: Progress | None,
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
             metadata=metadata,
         ) as writer, contextlib.closing(
-            _frames(request, source, settings, start, stop, alignments if alignments else None)
+            _frames(request, source, settings, start, stop, alignments if alignments else None, found)
         ) as frames:
             alignments.report = report
             for done, frame in enumerate(frames, start=1):
@@ -219,9 +220,9 @@ def _align_report(request: RenderRequest) -> Iterator:
 
 
 def _frames(request: RenderRequest, source, settings: Settings, start: int, stop: int,
-            alignments: AlignmentLog | None = None) -> Iterator:
+            alignments: AlignmentLog | None = None, found: list | None = None) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``jobs`` processes; ``alignments`` hears
-    what ``--align`` did."""
+    what ``--align`` did; with a frequency output, its report is appended to ``found`` once the frames end."""
     try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
         recorder = recording.recorder(request.data, settings, source, request.input, request.output, start,
                                       request.overwrite)
@@ -239,4 +240,10 @@ def _frames(request: RenderRequest, source, settings: Settings, start: int, stop
                                  str(request.output), request.max_memory, on_alignment=heard,
                                  on_child_alignment=None if alignments is None else alignments.merge,
                                  measures=measures)
-    return frames if recorder is None else recording.recorded(frames, recorder, settings, source, start)
+    if recorder is not None:
+        frames = recording.recorded(frames, recorder, settings, source, start)
+    if request.frequency.wanted:
+        from .frequency import FrequencyRecorder, recorded
+
+        frames = recorded(frames, FrequencyRecorder(request, settings, source, start, stop), start, found)
+    return frames

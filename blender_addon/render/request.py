@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..core.engine import DEFAULT_MAX_MEMORY
+from ..core.frequency import FrequencyReport
 from ..core.measures import Region
 from ..core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings
 
@@ -63,6 +64,26 @@ class DataRequest:
 
 
 @dataclass(frozen=True)
+class FrequencyRequest:
+    """How fast things move back and forth, which a render also writes: ``spectrum`` (each region's spectrum and
+    dominant frequency, .json or .csv), ``spectrum_plot`` and ``frequency_map`` (.png), within ``band`` (Hz;
+    ``None``: all a segment can show). The regions are the motion data's (``DataRequest.regions``)."""
+
+    spectrum: str | None = None
+    spectrum_plot: str | None = None
+    frequency_map: str | None = None
+    band: tuple[float, float] | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return any(self.paths)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(path for path in (self.spectrum, self.spectrum_plot, self.frequency_map) if path)
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     """One exact render: ``input`` (a file, folder, pattern or stream URL) with ``settings`` into ``output``.
 
@@ -79,6 +100,7 @@ class RenderRequest:
     jobs: int = 1
     max_memory: int = DEFAULT_MAX_MEMORY
     data: DataRequest = field(default_factory=DataRequest)
+    frequency: FrequencyRequest = field(default_factory=FrequencyRequest)
     align_report: str | None = None
     overwrite: bool = False
     fps: Fraction | None = None
@@ -96,12 +118,13 @@ class AlignmentSummary:
 class RenderResult:
     """What a render wrote: the paths it was asked for (the output first, then its data files and alignment
     report, as named in the request), its output frames ``[start, stop)``, the notes and warnings it logged
-    (in order), and with ``--align``, what the alignment did."""
+    (in order), with ``--align``, what the alignment did, and with a frequency output, what it found."""
 
     written: tuple[Path, ...]
     frames: tuple[int, int]
     warnings: tuple[str, ...]
     alignment: AlignmentSummary | None = None
+    frequency: FrequencyReport | None = None  # with a frequency output: each region's dominant frequency
 
 
 # Options reached through another option's flag: a time in seconds (``--offset 0.5s`` sets

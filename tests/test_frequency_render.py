@@ -1,0 +1,83 @@
+"""--spectrum, --spectrum-plot, --frequency-map and --band through the command line and the render service."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from blender_addon import cli
+from blender_addon.core.settings import Settings
+from blender_addon.render import FrequencyRequest, RenderRequest, render
+from tests.frequency_helpers import Swing, write_swinging_clip
+
+
+def run(*argv: str) -> tuple[int, str]:
+    stderr = io.StringIO()
+    code = cli.main([str(arg) for arg in argv], stdout=io.StringIO(), stderr=stderr)
+    return code, stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def swinging(tmp_path_factory):
+    path = tmp_path_factory.mktemp("swing") / "swing.mkv"
+    write_swinging_clip(path, [Swing(0.9, 20, 40), Swing(2.4, 100, 40, amplitude=3)], frames=240, noise=3.0)
+    return path
+
+
+def test_spectrum_of_each_region_through_the_command_line(swinging, tmp_path):
+    spectrum = tmp_path / "s.json"
+    code, stderr = run(swinging, "-o", tmp_path / "m.mp4", "--spectrum", spectrum, "--spectrum-plot",
+                       tmp_path / "s.png", "--frequency-map", tmp_path / "map.png", "--roi", "left=0,0,80,120",
+                       "--roi", "right=80,0,80,120")
+    assert code == 0, stderr
+    regions = json.loads(spectrum.read_text())["regions"]
+    assert abs(regions["left"]["dominant_hz"] - 0.9) <= 0.02 and regions["left"]["confident"]
+    assert abs(regions["right"]["dominant_hz"] - 2.4) <= 0.024 and regions["right"]["confident"]
+    assert "frequency: left: 0.9 Hz (54 per minute)" in stderr
+    for name in ("s.png", "map.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_jobs_and_one_process_find_the_same_frequency(swinging, tmp_path):
+    found = []
+    for jobs in ("1", "2"):
+        spectrum = tmp_path / f"s{jobs}.json"
+        code, stderr = run(swinging, "-o", tmp_path / f"m{jobs}.mkv", "--jobs", jobs, "--spectrum", spectrum)
+        assert code == 0, stderr
+        found.append(json.loads(spectrum.read_text()))
+    assert found[0] == found[1]
+
+
+def test_the_result_carries_the_report_and_a_band_limits_it(swinging, tmp_path):
+    request = RenderRequest(swinging, tmp_path / "m.mkv", Settings(),
+                            frequency=FrequencyRequest(spectrum=str(tmp_path / "s.csv"), band=(1.5, 5.0)))
+    result = render(request)
+    assert abs(result.frequency.peaks["frame"].hz - 2.4) <= 0.024
+    assert result.frequency.band == (1.5, 5.0)
+    assert tmp_path / "s.csv" in result.written
+    assert (tmp_path / "s.csv").read_text().startswith("region,hz,per_minute,power,dominant_hz,strength,confident\n")
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--band", "1:3"], "--band: the band limits --spectrum"),
+    (["--spectrum", "s.txt"], "a spectrum is written as .csv or .json"),
+    (["--frequency-map", "m.jpg"], ".png"),
+    (["--spectrum", "s.json", "--band", "3:1"], "invalid band"),
+    (["--spectrum", "s.json", "--band", "40:50"], "--band: band 40:50 Hz is outside"),
+    (["--spectrum", "same.png", "--spectrum-plot", "same.png"], "own file"),
+    (["--spectrum", "s.json", "--engine", "vse"], "exact engine"),
+    (["--spectrum", "s.json", "--print-ffmpeg"], "--print-ffmpeg renders nothing"),
+])
+def test_frequency_refusals_are_one_line_and_leave_nothing(swinging, tmp_path, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    code, stderr = run(swinging, "-o", tmp_path / "m.mkv", *arguments)
+    assert code == 2, stderr
+    assert message in stderr and stderr.count("\n") == 1, stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_stream_is_not_read_twice(tmp_path):
+    code, stderr = run("http://127.0.0.1:9/none.mp4", "-o", tmp_path / "m.mkv", "--spectrum", tmp_path / "s.json")
+    assert code == 2 and "read once" in stderr
