@@ -81,3 +81,15 @@ def test_frequency_refusals_are_one_line_and_leave_nothing(swinging, tmp_path, m
 def test_a_stream_is_not_read_twice(tmp_path):
     code, stderr = run("http://127.0.0.1:9/none.mp4", "-o", tmp_path / "m.mkv", "--spectrum", tmp_path / "s.json")
     assert code == 2 and "read once" in stderr
+
+
+def test_the_pendulum_sample_reads_its_known_rate(tmp_path):
+    from blender_addon.cli.arguments import PENDULUM_HZ
+
+    spectrum = tmp_path / "p.json"
+    code, stderr = run("--sample", "pendulum", "-o", tmp_path / "p.mkv", "--spectrum", spectrum,
+                       "--roi", "pendulum=200,60,240,280")
+    assert code == 0, stderr
+    for name in ("frame", "pendulum"):
+        peak = json.loads(spectrum.read_text())["regions"][name]
+        assert abs(peak["dominant_hz"] - PENDULUM_HZ) <= 0.02 and peak["confident"], (name, peak)

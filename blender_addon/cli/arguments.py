@@ -23,8 +23,12 @@ def sample_folder(root: Path = REPO_ROOT) -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "motion-extraction"
 
 
-# The built-in sample clips, written on first use: the tripod shot and the same filmed handheld.
-SAMPLES = {"tripod": sample_folder() / "sample_clip.mkv", "handheld": sample_folder() / "sample_handheld.mkv"}
+# The built-in sample clips, written on first use: the tripod shot, the same filmed handheld, and a longer take
+# whose pendulum swings at a known rate (for the motion frequency).
+SAMPLES = {"tripod": sample_folder() / "sample_clip.mkv", "handheld": sample_folder() / "sample_handheld.mkv",
+           "pendulum": sample_folder() / "sample_pendulum.mkv"}
+PENDULUM_HZ = 0.8
+SAMPLE_CLIPS = {"pendulum": {"frame_count": 300, "swing_hz": PENDULUM_HZ}}  # how each differs from the tripod shot
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
 # The movie extensions each engine writes.
@@ -76,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", nargs="?", help="movie file, image folder, or image pattern such as frames/%%05d.png")
     parser.add_argument(
         "--sample", nargs="?", const="tripod", choices=tuple(SAMPLES), metavar="NAME",
-        help="use a built-in synthetic sample clip as input: tripod (the default) or handheld (the same scene "
-        "filmed through a known shaky camera path, for --align)",
+        help="use a built-in synthetic sample clip as input: tripod (the default), handheld (the same scene "
+        "filmed through a known shaky camera path, for --align) or pendulum (10 s of the tripod shot, its pendulum "
+        f"swinging {PENDULUM_HZ:g} times a second, for --spectrum)",
     )
     parser.add_argument(
         "--blend", metavar="FILE.blend",

@@ -36,7 +36,15 @@ from ..media.paths import ffmpeg_input_arguments, is_url
 from ..render import EncodeOptions, RenderRequest, in_frames, load_media, render
 from ..render.request import chunk_tag, in_flag_terms, output_tag
 from . import data_arguments
-from .arguments import DEFAULT_OUTPUT_DIR_FOR_SAMPLE, INTERRUPTED, MOVIE_OUTPUTS, PROG, SAMPLES, build_parser
+from .arguments import (
+    DEFAULT_OUTPUT_DIR_FOR_SAMPLE,
+    INTERRUPTED,
+    MOVIE_OUTPUTS,
+    PROG,
+    SAMPLE_CLIPS,
+    SAMPLES,
+    build_parser,
+)
 from .blender import _render_with_blender, _vse_batch, _vse_can_render
 
 
@@ -87,7 +95,7 @@ def ensure_sample_clip(name: str = "tripod") -> Path:
     from ..core.sample_clip import HandheldClip, SampleClip, write_tick_track
 
     media = load_media()
-    clip = HandheldClip() if name == "handheld" else SampleClip()
+    clip = HandheldClip() if name == "handheld" else SampleClip(**SAMPLE_CLIPS.get(name, {}))
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as folder:
         ticks = Path(folder) / "ticks.wav"

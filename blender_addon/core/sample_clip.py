@@ -113,7 +113,7 @@ class SampleClip:
     """The synthetic clip, generated on demand; also a ``FrameSource`` for the exact engine."""
 
     def __init__(self, width: int = 640, height: int = 360, frame_count: int = 90, fps: float = 30.0, seed: int = 0,
-                 pebbles: bool = False):
+                 pebbles: bool = False, swing_hz: float | None = None):
         if frame_count < 1 or frame_count > MAX_FRAMES:
             raise ValueError(f"frame_count must be between 1 and {MAX_FRAMES}")
         self.width, self.height, self.frame_count, self.fps = width, height, frame_count, fps
@@ -124,7 +124,8 @@ class SampleClip:
         self.square_size = max(8, height // 6)
         self.slide_speed = max(1, width // 160)  # pixels per frame
         self.disc_radius = max(4, height // 12)
-        self.swing_period = max(2, round(4 * fps))  # frames per full swing
+        # Frames per full swing: a slow one (4 s), or ``swing_hz`` swings a second.
+        self.swing_period = fps / swing_hz if swing_hz else max(2, round(4 * fps))
 
     def _draw_background(self, rng: np.random.Generator) -> np.ndarray:
         y = np.linspace(0.0, 1.0, self.height)[:, None]
