@@ -36,6 +36,8 @@ matplotlib is installed (requirements.txt). Cases:
 ``--motion`` prints only issue 13's figures (scripts/bench_motion.py): what the motion measures cost a
 1080p render to H.264, and the flow look's frames per second at 1080p and 640x360, with the profile.
 
+``--frequency`` prints only what ``--spectrum`` and ``--frequency-map`` add to a 1080p render (time, peak RSS;
+scripts/bench_frequency.py).
 ``--rhythm`` prints only what the rhythm costs (scripts/bench_rhythm.py): the displacement per frame and a
 window's refit, the live viewer's display thread with and without the readout, Key Motion Data's rhythm keys.
 
@@ -1199,6 +1201,8 @@ def main() -> int:
     parser.add_argument("--looks", action="store_true", help="only the per-frame costs of issue 15's looks, and exit")
     parser.add_argument("--motion", action="store_true", help="only what the motion measures cost a 1080p render and "
                         "the flow look's speed (issue 13's targets; scripts/bench_motion.py), and exit")
+    parser.add_argument("--frequency", action="store_true", help="only what --spectrum and --frequency-map add to a "
+                        "1080p render, 10 s and 60 s, time and peak RSS (scripts/bench_frequency.py)")
     parser.add_argument("--rhythm", action="store_true", help="only what the rhythm costs: the live readout's "
                         "display thread, its refits, Key Motion Data's rhythm keys (scripts/bench_rhythm.py)")
     parser.add_argument("--align", action="store_true", help="only handheld footage: --align against ffmpeg's "
@@ -1228,6 +1232,13 @@ def main() -> int:
         from bench_align import print_align_figures
 
         print_align_figures(call_worker(ALIGN), load())
+        return 0
+    if args.frequency:
+        from bench_frequency import frequency_rows, print_frequency_figures
+
+        before = load()
+        clips = {seconds: Path(call_worker(f"prepare:1080p:{seconds}")["path"]) for seconds in (10, 60)}
+        print_frequency_figures(frequency_rows(clips, CLI, args.repeat, run_child), before, load())
         return 0
     if args.rhythm:
         from bench_rhythm import print_rhythm_figures
