@@ -7,7 +7,8 @@ its warnings go through ``logging`` and into its result (``log``). It imports ``
 (PyAV and OpenCV once a render starts), never a front end.
 """
 
-from .exact import in_frames, load_media, render
+from .exact import render
+from .inputs import in_frames, load_media
 from .request import (
     AlignmentSummary,
     DataRequest,

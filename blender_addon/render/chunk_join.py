@@ -37,7 +37,7 @@ from ..core.settings import OPTIONS_BY_NAME
 from ..core.timing import Span
 from ..media.paths import MOVIE_FORMATS, extension, is_temporary, render_under_way
 from .chunk_record import ChunkRecord
-from .exact import load_media
+from .inputs import load_media
 from .request import RenderError, RequestError, option_flag
 
 LOSSLESS_CODECS = ("ffv1",)

@@ -13,16 +13,16 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from pathlib import Path
-from types import ModuleType
 
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from ..media.paths import MediaError, published_together
 from . import recording
+from .alignment import AlignmentLog
 from .chunk_record import chunk_tags
+from .inputs import in_frames, load_media, truncated
 from .log import collected
 from .request import (
     AlignmentSummary,
@@ -31,42 +31,11 @@ from .request import (
     RenderRequest,
     RenderResult,
     RequestError,
-    in_flag_terms,
 )
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], object]
-
-
-def load_media() -> ModuleType:
-    """The ``media`` package, once PyAV and OpenCV are known to import (:class:`RenderError` otherwise)."""
-    try:
-        from .. import media
-
-        media.MovieWriter  # noqa: B018 (imports PyAV and OpenCV now, so a missing one is reported here)
-    except ImportError as error:
-        raise RenderError(
-            f"the exact engine needs PyAV, OpenCV and numpy ({error}); install them with "
-            "'pip install -r requirements.txt'"
-        ) from None
-    return media
-
-
-def truncated(path: object, error: SourceEndedEarly) -> RenderError:
-    """The failure of a render whose input ended before the frames its length promised."""
-    return RenderError(f"{path}: the video is truncated or corrupt ({error})")
-
-
-def in_frames(settings: Settings, rate: Fraction) -> Settings:
-    """``settings`` with its times in seconds turned into frames at ``rate``; what each became is logged as a note."""
-    try:
-        frames = settings.in_frames(rate)
-    except SettingsError as error:
-        raise RequestError(in_flag_terms(str(error))) from None
-    for line in settings.seconds_in_frames(rate):
-        logger.info("%s", line)
-    return frames
 
 
 def render(request: RenderRequest, progress: Progress | None = None,
@@ -162,43 +131,6 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     for warning in alignments.warnings():
         logger.warning("%s", warning)
     return (start, stop), AlignmentSummary(alignments.pairs, tuple((frame, why) for frame, why in alignments.failed))
-
-
-class AlignmentLog:
-    """What ``--align`` did, frame by frame: rows for ``--align-report`` and the pairs it could not align."""
-
-    def __init__(self, source, settings: Settings) -> None:
-        self.active = settings.align != "none"
-        self._source = source
-        self.report = None  # a csv writer once the report is open
-        self.failed: list[list] = []  # [output frame, why]
-        self.pairs = 0
-
-    def __bool__(self) -> bool:
-        return self.active
-
-    def heard(self, plan, alignments: tuple) -> None:
-        self.pairs += len(alignments)
-        self.failed += [[plan.index, alignment.failure] for alignment in alignments if alignment.failure]
-        if self.report is not None:
-            from ..core.align import report_row
-
-            time = float(self._source.time_of(plan.frame))
-            for partner, alignment in zip(plan.partners or (None,), alignments or (None,), strict=True):
-                self.report.writerow(report_row(plan.index, time, plan.frame, partner, alignment))
-
-    def merge(self, pairs: int, failed: list) -> None:
-        """What ``--jobs`` processes report of their chunks (see ``render.jobs``): pairs, and [frame, why] unaligned."""
-        self.pairs += pairs
-        self.failed += failed
-
-    def warnings(self) -> list[str]:
-        if not self.failed:
-            return []
-        first = ", ".join(f"{frame} ({why})" for frame, why in self.failed[:3])
-        more = "" if len(self.failed) <= 3 else ", ..."
-        return [f"alignment failed for {len(self.failed)} of {self.pairs} frame pairs, which are compared as they "
-                f"are: output frame {first}{more}"]
 
 
 @contextlib.contextmanager

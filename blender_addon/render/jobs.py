@@ -278,7 +278,8 @@ REPORT_LINE = "chunk report: "  # how a child tells the parent, on stderr, what 
 
 def chunk_main(argv: list[str]) -> int:
     """A child of :func:`parallel_frames`: renders one chunk into its raw file; returns the exit code."""
-    from .exact import AlignmentLog, load_media, truncated
+    from .alignment import AlignmentLog
+    from .inputs import load_media, truncated
 
     input_path, path, first, stop, settings_json, max_memory, parent, measuring = argv
     first, stop, parent, measuring = int(first), int(stop), int(parent), json.loads(measuring)

@@ -29,7 +29,7 @@ from ..core.frequency import CONFIDENT_STRENGTH, Peak, RegionDisplacement, Slidi
 from ..core.measures import FLOW_COLUMNS, MOTION_COLUMNS, MotionMeasures
 from ..core.timing import plan_frame
 from ..render import RenderError, RequestError, in_frames, load_media
-from ..render.exact import truncated
+from ..render.inputs import truncated
 from .bake import BakeCancelled, BakeError, BakePlan
 from .strips import channelbag, fill_curve
 
