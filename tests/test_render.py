@@ -3,7 +3,6 @@ warnings; and no module outside the command line imports it."""
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import os
@@ -11,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from import_scan import imports
 from media_helpers import smooth_frames, write_frames
 
 from blender_addon.core.settings import Settings
@@ -86,31 +86,15 @@ def test_renders_on_two_threads_each_collect_only_their_own_warnings(clip, tmp_p
                        "b": ("offset 0.3 s = 3 frames at 10 fps", "b: first frame")}
 
 
-def _imports(source: str, package: str) -> list[str]:
-    """The modules ``source`` (a module of ``package``) imports, relative ones resolved, at any depth (inside
-    functions too)."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
-            found += [base, *(f"{base}.{alias.name}" for alias in node.names)]
-    return found
-
-
 def _imports_cli(names: list[str]) -> bool:
     return any(name == "blender_addon.cli" or name.startswith("blender_addon.cli.") for name in names)
 
 
 def test_the_import_scan_sees_imports_inside_functions():
     hidden = "def late():\n    from .. import cli\n    return cli\n"
-    assert _imports_cli(_imports(hidden, "blender_addon.vse"))
-    assert _imports_cli(_imports("from .cli.main import run\n", "blender_addon"))
-    assert not _imports_cli(_imports("from . import cli\n", "blender_addon.render"))  # blender_addon.render.cli
+    assert _imports_cli(imports(hidden, "blender_addon.vse"))
+    assert _imports_cli(imports("from .cli.main import run\n", "blender_addon"))
+    assert not _imports_cli(imports("from . import cli\n", "blender_addon.render"))  # blender_addon.render.cli
 
 
 def test_no_module_outside_the_command_line_imports_it():
@@ -119,7 +103,7 @@ def test_no_module_outside_the_command_line_imports_it():
                and path != ROOT / "scripts" / "motion_extract.py"]  # the command line's own entry point
     assert len(outside) > 20
     offenders = [str(path.relative_to(ROOT)) for path in outside
-                 if _imports_cli(_imports(path.read_text(encoding="utf-8"),
+                 if _imports_cli(imports(path.read_text(encoding="utf-8"),
                                           ".".join(path.relative_to(ROOT).parts[:-1])))]
     assert offenders == []
 
