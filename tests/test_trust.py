@@ -406,3 +406,24 @@ def test_a_full_disk_on_the_align_report_publishes_no_movie(clip, tmp_path, monk
     monkeypatch.undo()
     render(request)
     assert sorted(os.listdir(tmp_path)) == ["data.csv", "data.csv.json", "out.mp4", "report.csv"]
+
+
+@pytest.mark.parametrize("flag", ["--plot", "--motiongram", "--spectrum-plot", "--frequency-map"])
+def test_a_side_file_never_joins_or_replaces_an_input_image_sequence(tmp_path, flag):
+    clip = SampleClip(128, 72, frame_count=6, fps=25.0)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index, frame in enumerate(clip.read_from(0)):
+        assert cv2.imwrite(str(folder / f"{index:05d}.png"), frame)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    joins = "would be read as a frame of the input image sequence"
+    for given, side, message in ((folder, folder / "00003.png", joins), (folder, folder / "chart.png", joins),
+                                 (folder / "%05d.png", folder / "00003.png", "would overwrite the input"),
+                                 (folder / "%05d.png", folder / "00009.png", joins)):
+        output = tmp_path / "out.mkv"
+        result = run_cli(given, "-o", output, flag, side, "--overwrite")
+        assert_one_line_failure(result, message)
+        assert not output.exists()
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    beside = run_cli(folder / "%05d.png", "-o", tmp_path / "out.mkv", flag, folder / "chart_00003.png")
+    assert beside.returncode == 0, beside.stderr  # another numbering in the folder is not the input's

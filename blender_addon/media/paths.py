@@ -287,6 +287,8 @@ def check_output(
             numbered is not None and os.path.isdir(protected) and same_file(numbered.folder or ".", protected)
         ) or (protected_numbered is not None and _share_a_file(targets, protected_numbered)):
             raise MediaError(f"{text}: the output would overwrite the input")
+        if any(_joins_sequence(target, protected, protected_numbered) for target in targets):
+            raise MediaError(f"{text}: the output would be read as a frame of the input image sequence {protected}")
     if numbered is None and os.path.isdir(text):
         raise MediaError(f"{text}: is a folder")
     present = [target for target in targets if os.path.lexists(target)]
@@ -302,6 +304,19 @@ def check_output(
             raise MediaError(cannot_write(folder, exc)) from None
     if not os.access(folder or ".", os.W_OK):
         raise MediaError(cannot_write(folder, PermissionError()))
+
+
+def _joins_sequence(target: str, protected: str, numbered: NumberedName | None) -> bool:
+    """Whether a file written at ``target`` would become one of an image-sequence input's frames: any visible
+    image in an input folder, any number of an input pattern (a new number too: it lengthens the sequence)."""
+    folder, name = os.path.split(target)
+    if os.path.isdir(protected):
+        return (not name.startswith(".") and extension(name) in IMAGE_EXTENSIONS | FLOAT_IMAGE_EXTENSIONS
+                and same_file(folder or ".", protected))
+    if numbered is None:
+        return False
+    digits = re.compile(re.escape(numbered.prefix) + r"\d+" + re.escape(numbered.suffix), re.ASCII)
+    return digits.fullmatch(name) is not None and same_file(folder or ".", numbered.folder or ".")
 
 
 def _share_a_file(targets: list[str], numbered: NumberedName) -> bool:
