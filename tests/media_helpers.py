@@ -50,6 +50,18 @@ def write_frames(path: Path | str, frames: list[np.ndarray], fps: float | Fracti
     return Path(path)
 
 
+def yuv420p_movie(path, frames: list[np.ndarray]):
+    """A lossless 8-bit 4:2:0 movie (FFV1 in yuv420p, which takes odd sizes) of BGR ``frames``, converted by swscale."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(format="yuv420p")))
+        container.mux(stream.encode(None))
+    return path
+
+
 def read_all(source: VideoSource, start: int = 0) -> list[np.ndarray]:
     """Every frame from ``start`` as (H, W, 3) BGR, each a copy of its own."""
     return [source.expand(frame).copy() for frame in source.read_from(start)]

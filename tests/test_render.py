@@ -119,7 +119,8 @@ def test_a_jobs_child_hands_its_warnings_back(clip, tmp_path, monkeypatch, capsy
 
     monkeypatch.setattr(jobs, "extract_motion", warning_extract)
     raw = tmp_path / "chunk.raw"
-    argv = [str(clip), str(raw), "2", "5", json.dumps(Settings().to_dict()), str(1 << 28), str(os.getppid()), "null"]
+    argv = [str(clip), str(raw), "2", "5", json.dumps(Settings().to_dict()), str(1 << 28), str(os.getppid()), "null",
+            "rgb"]
     assert jobs.chunk_main(argv) == 0
     log = tmp_path / "chunk.log"
     log.write_text(capsys.readouterr().err, encoding="utf-8")

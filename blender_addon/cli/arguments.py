@@ -10,6 +10,7 @@ from pathlib import Path
 from ..core.engine import DEFAULT_MAX_MEMORY
 from ..frontend import ALL_CODECS, REPO_ROOT, OneLineParser, add_progress_arguments, add_settings_arguments
 from ..media.paths import MOVIE_FORMATS
+from ..render.request import MATHS
 from . import data_arguments
 
 PROG = "motion_extract"
@@ -143,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-memory", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_MEMORY,
         help="exact engine: memory for buffered frames; above it a second reader follows N frames behind "
         "instead (default: 1G)",
+    )
+    parser.add_argument(
+        "--math", choices=MATHS, default="auto",
+        help="exact engine: how the look is computed. auto: on the decoded 4:2:0 planes as they are (the planar "
+        "path: a movie to H.264, HEVC, AV1, VP9 or MPEG-4, the gray look, amplify 1, nothing else that needs RGB), "
+        "else in RGB; rgb: always in RGB, the reference (the planar path is within 1 level of it where colours lie "
+        "inside RGB); planar: the planar path, or an error saying why not (default: auto)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     add_progress_arguments(parser)

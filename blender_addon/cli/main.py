@@ -33,7 +33,7 @@ from ..frontend import (
     unfold,
 )
 from ..media.paths import ffmpeg_input_arguments, is_url
-from ..render import EncodeOptions, RenderRequest, in_frames, load_media, render
+from ..render import EncodeOptions, RenderRequest, RenderResult, in_frames, load_media, render
 from ..render.request import chunk_tag, in_flag_terms, output_tag
 from . import data_arguments
 from .arguments import (
@@ -137,6 +137,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
             raise UsageError("--frames: --print-ffmpeg prints the command for the whole clip; leave --frames out")
         if args.jobs > 1:
             raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
+        if args.math != "auto":
+            raise UsageError("--math: --print-ffmpeg prints ffmpeg's own graph; leave --math out")
         _print_ffmpeg(settings, input_path, output, stdout, stderr)
         return None
     if isinstance(input_path, str) and data_arguments.frequency_request(args).wanted:
@@ -145,6 +147,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
     if batch is not None and isinstance(input_path, str):
         raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
+    if batch is not None and args.math != "auto":
+        raise UsageError("--math chooses how the exact engine computes the look; leave it out with --engine vse")
     if args.jobs > 1 and (batch is not None or isinstance(input_path, str)):
         raise UsageError("--jobs renders files with the exact engine" + (
             ", not with --engine vse" if batch is not None else f"; {input_path} is a stream"))
@@ -159,8 +163,19 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
             report=None if args.quiet else lambda line: stderr.write(f"{PROG}: {line}\n"),
         )
     else:
-        render(request_from_args(args, settings, input_path, output), progress.update)
+        result = render(request_from_args(args, settings, input_path, output), progress.update)
+        if not args.quiet:
+            stderr.write(f"{PROG}: {summary(result)}\n")
     return output
+
+
+def summary(result: RenderResult) -> str:
+    """The render's summary line: its frames and the path its look took (and what sent it to the RGB path)."""
+    count = result.frames[1] - result.frames[0]
+    if result.math == "planar":
+        return f"rendered {count} frames on the planar path (the look on the 4:2:0 planes as decoded)"
+    why = f": {', '.join(result.rgb_reasons)}" if result.rgb_reasons else " (--math rgb)"
+    return f"rendered {count} frames on the RGB path{why}"
 
 
 def request_from_args(args: argparse.Namespace, settings: Settings, input_path: Path | str,
@@ -170,7 +185,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, input_path: 
         input_path, output, settings, args.frames, EncodeOptions(args.codec, args.crf, args.encoder_preset),
         sound=not args.no_audio, jobs=args.jobs, max_memory=args.max_memory,
         data=data_arguments.data_request(args), frequency=data_arguments.frequency_request(args),
-        align_report=args.align_report, overwrite=args.overwrite,
+        align_report=args.align_report, overwrite=args.overwrite, math=args.math,
     )
 
 

@@ -120,6 +120,9 @@ def check_chunks(chunks: Sequence[Chunk], lossless: bool) -> list[Chunk]:
             raise RenderError(f"{other} was rendered with {_setting_text(differ, b.settings.get(differ))}, {name} "
                               f"with {_setting_text(differ, a.settings.get(differ))}: chunks of one render share its "
                               "settings")
+        if a.math != b.math:
+            raise RenderError(f"{other} was rendered on the {b.math} path, {name} on the {a.math} path (--math): "
+                              "chunks of one render share its path")
         if (a.width, a.height) != (b.width, b.height):
             raise RenderError(f"{other} is {b.width}x{b.height}, {name} {a.width}x{a.height}: chunks of one render "
                               "share its size")

@@ -37,6 +37,7 @@ class ChunkRecord:
     input_frames: int
     settings: dict
     input_fingerprint: str | None = None  # media.fingerprint's, of the input (records written before it: None)
+    math: str = "rgb"  # the path the look took (RenderRequest.math); records without it were rendered in RGB
 
     def to_tags(self) -> dict[str, str]:
         record = {
@@ -47,6 +48,8 @@ class ChunkRecord:
                                                             "fingerprint": self.input_fingerprint},
             "settings": self.settings,
         }
+        if self.math != "rgb":  # the RGB path's record stays as it was before the planar path
+            record["math"] = self.math
         return {TAG: json.dumps(record, separators=(",", ":"))}
 
     @classmethod
@@ -61,18 +64,19 @@ class ChunkRecord:
                 Fraction(record["end"]), Fraction(record["rate"]),
                 None if record["time_base"] is None else Fraction(record["time_base"]),
                 record["size"][0], record["size"][1], record["input"]["name"], record["input"]["frames"],
-                record["settings"], record["input"].get("fingerprint"),
+                record["settings"], record["input"].get("fingerprint"), record.get("math", "rgb"),
             )
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             return None
 
 
 def chunk_tags(settings, source, first: int, stop: int, total: int, begin: Fraction, end: Fraction,
-               width: int, height: int) -> dict[str, str]:
-    """The tags a render writes into a movie of output frames ``[first, stop)`` of ``source``."""
+               width: int, height: int, math: str = "rgb") -> dict[str, str]:
+    """The tags a render writes into a movie of output frames ``[first, stop)`` of ``source``, the look computed
+    on the ``math`` path."""
     from ..media.fingerprint import fingerprint
 
     time_base = getattr(source, "time_base", None) if source.timestamps is not None else None
     return ChunkRecord(first, stop, total, begin, end, source.rate, time_base, width, height,
                        os.path.basename(str(source.path)), source.frame_count, settings.to_dict(),
-                       fingerprint(source.path)).to_tags()
+                       fingerprint(source.path), math).to_tags()

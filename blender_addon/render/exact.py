@@ -25,6 +25,7 @@ from .chunk_record import chunk_tags
 from .inputs import in_frames, load_media, truncated
 from .log import collected
 from .request import (
+    MATHS,
     AlignmentSummary,
     RenderCancelled,
     RenderError,
@@ -49,16 +50,34 @@ def render(request: RenderRequest, progress: Progress | None = None,
     found: list = []  # the frequency report, when one is asked for
     try:
         with collected() as messages, published_together():  # the movie and its side files appear together or none
-            frames, alignment = _render(request, progress, cancelled, found)
+            frames, alignment, math, reasons = _render(request, progress, cancelled, found)
     except MediaError as error:  # publishing, once every output is finished
         raise RenderError(str(error)) from None
     written = (request.output, *map(Path, request.data.paths), *map(Path, request.frequency.paths),
                *(() if request.align_report is None else (Path(request.align_report),)))
-    return RenderResult(written, frames, tuple(messages), alignment, found[0] if found else None)
+    return RenderResult(written, frames, tuple(messages), alignment, found[0] if found else None, math, reasons)
+
+
+def choose_math(request: RenderRequest, source, settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """The path the look takes (``"planar"`` or ``"rgb"``) for ``request`` on ``source`` with ``settings`` (in
+    frames), and what sends it to the RGB path (empty when ``math="rgb"`` asked for it); :class:`RequestError` for
+    ``math="planar"`` where something needs RGB."""
+    from .. import media
+
+    if request.math == "rgb":
+        return "rgb", ()
+    reasons = media.planar_reasons(source, request.output, request.encode.codec, settings)
+    if request.data.wanted:
+        reasons.append("motion data (measured on the RGB motion frame)")
+    if reasons and request.math == "planar":
+        raise RequestError(f"--math planar: {request.output.name} needs the RGB path for {', '.join(reasons)}")
+    return ("rgb", tuple(reasons)) if reasons else ("planar", ())
 
 
 def _render(request: RenderRequest, progress: Progress | None, cancelled: threading.Event | None,
-            found: list) -> tuple[tuple[int, int], AlignmentSummary | None]:
+            found: list) -> tuple[tuple[int, int], AlignmentSummary | None, str, tuple[str, ...]]:
+    if request.math not in MATHS:
+        raise RequestError(f"--math is one of {', '.join(MATHS)}, not {request.math}")
     media = load_media()
     output, encode = request.output, request.encode
     try:  # what the output can be is known before the input is opened: a bad name or option is a request error
@@ -102,8 +121,9 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     if getattr(source, "has_audio", False) and request.sound and kind == "movie":
         sound = media.SoundClip(source.path, source.start_time, begin, end)
 
+    math, reasons = choose_math(request, source, settings)
     width, height = output_size(settings, source.width, source.height)
-    metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height)
+    metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height, math)
     alignments = AlignmentLog(source, settings)
     try:
         with _align_report(request) as report, media.open_writer(
@@ -111,9 +131,10 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
             first_number=start, frame_count=stop - start, codec=encode.codec, crf=encode.crf,
             encoder_preset=encode.encoder_preset, sound=sound, whole=(start, stop) == (0, total),
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
-            metadata=metadata,
+            metadata=metadata, planes=math == "planar",
         ) as writer, contextlib.closing(
-            _frames(request, source, settings, start, stop, alignments if alignments else None, found)
+            _frames(request, source, settings, start, stop, alignments if alignments else None, found,
+                    math == "planar")
         ) as frames:
             alignments.report = report
             for done, frame in enumerate(frames, start=1):
@@ -127,10 +148,11 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     except SourceEndedEarly as error:
         raise truncated(source.path, error) from None
     if not alignments:
-        return (start, stop), None
+        return (start, stop), None, math, reasons
     for warning in alignments.warnings():
         logger.warning("%s", warning)
-    return (start, stop), AlignmentSummary(alignments.pairs, tuple((frame, why) for frame, why in alignments.failed))
+    summary = AlignmentSummary(alignments.pairs, tuple((frame, why) for frame, why in alignments.failed))
+    return (start, stop), summary, math, reasons
 
 
 @contextlib.contextmanager
@@ -152,9 +174,10 @@ def _align_report(request: RenderRequest) -> Iterator:
 
 
 def _frames(request: RenderRequest, source, settings: Settings, start: int, stop: int,
-            alignments: AlignmentLog | None = None, found: list | None = None) -> Iterator:
+            alignments: AlignmentLog | None = None, found: list | None = None, planar: bool = False) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``jobs`` processes; ``alignments`` hears
-    what ``--align`` did; with a frequency output, its report is appended to ``found`` once the frames end."""
+    what ``--align`` did; with a frequency output, its report is appended to ``found`` once the frames end;
+    ``planar``: on the planar path, as compact 4:2:0 buffers."""
     try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
         recorder = recording.recorder(request.data, settings, source, request.input, request.output, start,
                                       request.overwrite)
@@ -164,14 +187,14 @@ def _frames(request: RenderRequest, source, settings: Settings, start: int, stop
     heard = None if alignments is None else alignments.heard
     if request.jobs == 1:
         frames = extract_motion(source, settings, start, stop, max_memory=request.max_memory, on_alignment=heard,
-                                measure=measures)
+                                measure=measures, planar=planar)
     else:
         from .jobs import parallel_frames
 
         frames = parallel_frames(source, str(request.input), settings, start, stop, request.jobs,
                                  str(request.output), request.max_memory, on_alignment=heard,
                                  on_child_alignment=None if alignments is None else alignments.merge,
-                                 measures=measures)
+                                 measures=measures, planar=planar)
     if recorder is not None:
         frames = recording.recorded(frames, recorder, settings, source, start)
     if request.frequency.wanted:

@@ -2,7 +2,8 @@
 
 This process renders the first chunk and hands its frames straight to the output's writer, while
 N-1 child processes render the other chunks, each into a lossless intermediate: the raw BGR bytes
-of its frames, one after another, in a file of a hidden work folder beside the output. Once its own
+of its frames, one after another, in a file of a hidden work folder beside the output (on the planar
+path, ``core.planar``, the compact 4:2:0 buffers: half the bytes). Once its own
 chunk is written, this process appends the children's frames, in order, to the same writer, reading
 each chunk's file as its child writes it: the output is encoded once, with the same frames and
 times as one process gives it. Chunk boundaries give every process the same work, pre-roll
@@ -46,6 +47,7 @@ import numpy as np
 from ..core.chunks import split_for_jobs
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.measures import MotionMeasures, Region
+from ..core.planar import buffer_shape
 from ..core.settings import Settings
 from ..core.timing import output_size
 from ..media.paths import MediaError, cannot_write, create_temp_folder
@@ -121,10 +123,10 @@ def useful_jobs(jobs: int, frames: int) -> int:
 
 
 def _start_child(input_path: str, settings: Settings, first: int, stop: int, path: str, max_memory: int,
-                 log: str, measures: MotionMeasures | None) -> _Child:
+                 log: str, measures: MotionMeasures | None, planar: bool) -> _Child:
     boot = _BOOT.format(path=[entry for entry in sys.path if entry], package=_PACKAGE)
     arguments = [input_path, path, str(first), str(stop), json.dumps(settings.to_dict()), str(max_memory),
-                 str(os.getpid()), json.dumps(_measuring(measures))]
+                 str(os.getpid()), json.dumps(_measuring(measures)), "planar" if planar else "rgb"]
     with open(log, "wb") as errors:
         process = subprocess.Popen([sys.executable, "-c", boot, *arguments], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=errors)
@@ -135,9 +137,11 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
                     max_memory: int,
                     on_alignment: Callable | None = None,
                     on_child_alignment: Callable[[int, list], None] | None = None,
-                    measures: MotionMeasures | None = None) -> Iterator[np.ndarray]:
+                    measures: MotionMeasures | None = None, planar: bool = False) -> Iterator[np.ndarray]:
     """Output frames ``start`` to ``stop - 1`` of ``source``, rendered by ``jobs`` processes; see the module's notes.
 
+    ``planar``: every process takes the planar path (:func:`extract_motion`'s), and the frames are compact 4:2:0
+    buffers.
     A child's failure or too little disk space is a :class:`RenderError`.
     With ``settings.align``, ``on_alignment`` is :func:`extract_motion`'s for this process's chunk, and
     ``on_child_alignment(pairs, failed)`` hears, for each child's chunk in turn, how many frame pairs
@@ -150,18 +154,20 @@ def parallel_frames(source, input_path: str, settings: Settings, start: int, sto
     memory = max(0, max_memory // len(chunks))
     if len(chunks) == 1:
         yield from extract_motion(source, settings, start, stop, max_memory=max_memory, on_alignment=on_alignment,
-                                  measure=measures)
+                                  measure=measures, planar=planar)
         return
-    shape = (*reversed(output_size(settings, source.width, source.height)), 3)  # (height, width, 3)
+    width, height = output_size(settings, source.width, source.height)
+    shape = buffer_shape(width, height) if planar else (height, width, 3)
     work = create_temp_folder(output)
     children: list[_Child] = []
     try:
         _check_room(work, (stop - chunks[0][1]) * int(np.prod(shape)))
         for first, end in chunks[1:]:
             path, log = os.path.join(work, f"chunk{first}.raw"), os.path.join(work, f"chunk{first}.log")
-            children.append(_start_child(str(input_path), settings, first, end, path, memory, log, measures))
+            children.append(_start_child(str(input_path), settings, first, end, path, memory, log, measures, planar))
         for done, frame in enumerate(extract_motion(source, settings, *chunks[0], max_memory=memory,
-                                                    on_alignment=on_alignment, measure=measures), start=1):
+                                                    on_alignment=on_alignment, measure=measures, planar=planar),
+                                     start=1):
             if done % POLL_EVERY == 0:
                 for child in children:
                     if (message := child.failure()) is not None:
@@ -281,7 +287,7 @@ def chunk_main(argv: list[str]) -> int:
     from .alignment import AlignmentLog
     from .inputs import load_media, truncated
 
-    input_path, path, first, stop, settings_json, max_memory, parent, measuring = argv
+    input_path, path, first, stop, settings_json, max_memory, parent, measuring, math = argv
     first, stop, parent, measuring = int(first), int(stop), int(parent), json.loads(measuring)
     name = f"motion_extract chunk {first}:{stop}"
 
@@ -299,7 +305,7 @@ def chunk_main(argv: list[str]) -> int:
                                               measuring["threshold"], measuring["flow"])
                     measured = files.enter_context(open(path + MEASURES, "wb"))
                 for frame in extract_motion(source, settings, first, stop, max_memory=int(max_memory),
-                                            on_alignment=count.heard, measure=measures):
+                                            on_alignment=count.heard, measure=measures, planar=math == "planar"):
                     if os.getppid() != parent:
                         raise RenderError("the render that started this chunk has ended")
                     if measured is not None:

@@ -63,6 +63,9 @@ class DataRequest:
         return tuple(path for path in (self.data, self.motiongram, self.plot) if path)
 
 
+MATHS = ("auto", "rgb", "planar")  # how the look is computed: see RenderRequest.math
+
+
 @dataclass(frozen=True)
 class FrequencyRequest:
     """How fast things move back and forth, which a render also writes: ``spectrum`` (each region's spectrum and
@@ -89,6 +92,9 @@ class RenderRequest:
 
     ``frames`` is a half-open range of output frames (either end ``None``); ``fps`` replaces the input's
     frame rate (Blender's scene rate for an image sequence); ``jobs`` processes share ``max_memory``.
+    ``math``: ``"auto"`` computes the look on the decoded 4:2:0 planes where nothing needs RGB (the planar path,
+    ``core.planar``), else in RGB; ``"rgb"`` always in RGB, the reference; ``"planar"`` refuses a render that
+    cannot take the planar path.
     """
 
     input: Path | str
@@ -104,6 +110,7 @@ class RenderRequest:
     align_report: str | None = None
     overwrite: bool = False
     fps: Fraction | None = None
+    math: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,17 @@ class AlignmentSummary:
 class RenderResult:
     """What a render wrote: the paths it was asked for (the output first, then its data files and alignment
     report, as named in the request), its output frames ``[start, stop)``, the notes and warnings it logged
-    (in order), with ``--align``, what the alignment did, and with a frequency output, what it found."""
+    (in order), with ``--align``, what the alignment did, with a frequency output, what it found; ``math``, the path
+    the look took (``"planar"`` or ``"rgb"``), and ``rgb_reasons``, what sent it to the RGB path (empty when it was
+    asked for)."""
 
     written: tuple[Path, ...]
     frames: tuple[int, int]
     warnings: tuple[str, ...]
     alignment: AlignmentSummary | None = None
     frequency: FrequencyReport | None = None  # with a frequency output: each region's dominant frequency
+    math: str = "rgb"
+    rgb_reasons: tuple[str, ...] = ()
 
 
 # Options reached through another option's flag: a time in seconds (``--offset 0.5s`` sets
