@@ -22,14 +22,14 @@ from typing import TextIO
 
 from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
 from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
-from .media.paths import MOVIE_FORMATS
+from .media.formats import CODECS
 from .render.log import notes_enabled
 from .render.request import SECONDS_OWNERS, RenderError, RequestError, in_flag_terms, option_flag
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = 128  # plus the signal's number when a render is interrupted, as a shell reports it
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ALL_CODECS = tuple(dict.fromkeys(codec for movie in MOVIE_FORMATS.values() for codec in movie.codecs))
+ALL_CODECS = tuple(CODECS)
 
 
 class UsageError(RequestError):

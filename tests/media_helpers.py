@@ -136,7 +136,7 @@ def ffmpeg_i420(path: Path | str, width: int, height: int) -> list[np.ndarray]:
 
 def run_printed_command(settings, source: Path, output: Path, clip) -> list[np.ndarray]:
     """Run the command ``--print-ffmpeg`` prints for ``settings`` on ``clip``, and read back its frames."""
-    from blender_addon.core.ffmpeg_graph import ffmpeg_command
+    from blender_addon.media.ffmpeg_command import ffmpeg_command
 
     command = ffmpeg_command(settings, str(source), str(output), clip.frame_count, clip.fps)
     arguments = shlex.split(command.shell())

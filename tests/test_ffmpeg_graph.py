@@ -13,8 +13,8 @@ import pytest
 from media_helpers import run_printed_command
 
 from blender_addon.core.engine import extract_motion
-from blender_addon.core.ffmpeg_graph import ffmpeg_command
 from blender_addon.core.settings import Settings
+from blender_addon.media.ffmpeg_command import ffmpeg_command
 
 EXACT = [
     Settings(),

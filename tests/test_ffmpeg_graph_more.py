@@ -15,9 +15,9 @@ from media_helpers import run_printed_command
 
 from blender_addon import cli, media
 from blender_addon.core.engine import extract_motion
-from blender_addon.core.ffmpeg_graph import ffmpeg_command
 from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
+from blender_addon.media.ffmpeg_command import ffmpeg_command
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..core.engine import DEFAULT_MAX_MEMORY
 from ..frontend import ALL_CODECS, REPO_ROOT, OneLineParser, add_progress_arguments, add_settings_arguments
-from ..media.paths import MOVIE_FORMATS
+from ..media import formats
+from ..media.formats import BLENDER_MOVIES, MOVIE_FORMATS
 from ..render.request import MATHS
 from . import data_arguments
 
@@ -33,7 +34,7 @@ SAMPLE_CLIPS = {"pendulum": {"frame_count": 300, "swing_hz": PENDULUM_HZ}}  # ho
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
 # The movie extensions each engine writes.
-MOVIE_OUTPUTS = {"exact": tuple(MOVIE_FORMATS), "vse": (".mp4", ".mov", ".mkv")}
+MOVIE_OUTPUTS = {"exact": tuple(MOVIE_FORMATS), "vse": BLENDER_MOVIES}
 MOVIE_OUTPUTS["auto"] = MOVIE_OUTPUTS["exact"]
 INTERRUPTED = f"\n{PROG}: interrupted: no output was written\n"
 
@@ -104,19 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_arguments(parser)
     movie = parser.add_argument_group("movie output (exact engine)")
     movie.add_argument(
-        "--codec", choices=ALL_CODECS,
-        help="video codec: .mp4 h264 (default), h265, av1, mpeg4; .mov prores (default), h264, h265; "
-        ".mkv ffv1 (default), h264, h265, av1, vp9; .webm vp9 (default), av1; .avi mjpeg",
-    )
-    movie.add_argument(
-        "--crf", type=int, metavar="N",
-        help="quality of h264/h265 (0-51, default 20/24), av1/vp9 (0-63, default 32): lower is better and bigger",
-    )
-    movie.add_argument(
-        "--encoder-preset", metavar="NAME",
-        help="encoder speed: x264/x265 preset names (ultrafast ... veryslow; default veryfast), "
-        "SVT-AV1 0-13 (default 10), VP9 cpu-used 0-8 (default 5)",
-    )
+        "--codec", choices=ALL_CODECS, help=formats.codec_help())
+    movie.add_argument("--crf", type=int, metavar="N", help=formats.crf_help())
+    movie.add_argument("--encoder-preset", metavar="NAME", help=formats.preset_help())
     movie.add_argument("--no-audio", action="store_true", help="leave the input's sound out of a movie output")
     data_arguments.add_data_arguments(parser)
     parser.add_argument(

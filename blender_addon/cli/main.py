@@ -13,7 +13,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TextIO
 
-from ..core.ffmpeg_graph import ffmpeg_command
 from ..core.rates import exact_rate
 from ..core.settings import OPTIONS_BY_NAME, Option, Settings, SettingsError
 from ..frontend import (
@@ -32,6 +31,7 @@ from ..frontend import (
     settings_from_args,
     unfold,
 )
+from ..media.ffmpeg_command import ffmpeg_command
 from ..media.paths import ffmpeg_input_arguments, is_url
 from ..render import EncodeOptions, RenderRequest, RenderResult, in_frames, load_media, render
 from ..render.request import chunk_tag, in_flag_terms, output_tag
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
             raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
         if args.math != "auto":
             raise UsageError("--math: --print-ffmpeg prints ffmpeg's own graph; leave --math out")
-        _print_ffmpeg(settings, input_path, output, stdout, stderr)
+        _print_ffmpeg(settings, input_path, output, stdout, stderr, (args.codec, args.crf, args.encoder_preset))
         return None
     if isinstance(input_path, str) and data_arguments.frequency_request(args).wanted:
         raise UsageError(f"{input_path}: the motion frequency reads the input a second time, and a stream is read "
@@ -226,7 +226,8 @@ def _refuse_options_that_do_nothing(args: argparse.Namespace, settings: Settings
                                            f"only; this render has {flag(needed)} {have}"))
 
 
-def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO) -> None:
+def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO,
+                  encoder: tuple[str | None, int | None, str | None] = (None, None, None)) -> None:
     media = load_media()
     try:
         source = media.open_source(input_path)
@@ -244,8 +245,8 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
         raise RunError(str(error)) from None
     try:
         command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
-                                 input_arguments, (source.width, source.height))
-    except SettingsError as error:
+                                 input_arguments, (source.width, source.height), *encoder)
+    except (SettingsError, media.MediaError) as error:
         raise UsageError(str(error)) from None
     stdout.write(command.shell() + "\n")
     for note in command.notes:

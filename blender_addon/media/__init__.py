@@ -4,7 +4,7 @@
   of images or a numbered pattern such as ``frames/%05d.png`` as a
   :class:`~.streams.VideoSource`, the ``FrameSource`` of ``core.engine``.
 - :func:`open_writer` writes a movie (``.mp4``, ``.mov``, ``.mkv``, ``.webm``, ``.avi``; see
-  ``paths.MOVIE_FORMATS``) or a numbered image sequence (``.png``, ``.jpg``, ``.tif``) to a
+  ``formats.MOVIE_FORMATS``) or a numbered image sequence (``.png``, ``.jpg``, ``.tif``) to a
   hidden temporary beside the output, published only when the ``with`` block ends cleanly.
 
 Frames are (H, W, 3) BGR uint8 arrays once expanded (see ``streams``). Every failure the user
@@ -22,16 +22,15 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..core.rates import exact_rate, usable_fps
+from .formats import MOVIE_FORMATS, PLANAR_CODECS, check_encoder_options, movie_codec
 from .paths import (
     FLOAT_IMAGE_EXTENSIONS,
-    MOVIE_FORMATS,
     MediaError,
     check_output,
     extension,
     float_images_error,
     image_sequence_files,
     is_url,
-    movie_codec,
     output_kind,
 )
 
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
 # The readers and writers import PyAV and OpenCV on first use, so that ``media.paths`` serves
 # the sequencer engine in a Blender that has neither.
 _LAZY = {
-    "MovieWriter": "encode", "SoundClip": "sound", "check_encoder_options": "encode", "MovieSource": "movie",
+    "MovieWriter": "encode", "SoundClip": "sound", "MovieSource": "movie",
     "ImageSequence": "sequence", "FrameWriter": "streams", "VideoSource": "streams", "READ_AHEAD": "streams",
     "WRITE_BEHIND": "streams",
 }
@@ -134,14 +133,14 @@ def open_writer(
     audio for the rendered range. ``whole``: this is a whole render, so overwriting a numbered
     sequence also removes the old render's frames of other numbers. ``metadata``: tags written into a
     movie's container (image sequences have none). ``planes``: the writer takes the engine's planar path's compact
-    I420 buffers (a movie of a codec in ``encode.PLANAR_CODECS`` only).
+    I420 buffers (a movie of a codec in ``formats.PLANAR_CODECS`` only).
     """
     text = os.fspath(path)
     kind = output_kind(text)
     rate = exact_rate(fps)
     if rate <= 0 or width <= 0 or height <= 0:
         raise ValueError(f"{text}: invalid frame rate or size {fps} fps, {width}x{height}")
-    from .encode import MovieWriter, check_encoder_options
+    from .encode import MovieWriter
     from .sequence import SequenceWriter
 
     if kind == "movie":
@@ -170,7 +169,6 @@ def planar_reasons(source: VideoSource, output: str | os.PathLike | None, codec:
     (empty: the reader's 4:2:0 planes go through the look, ``core.planar``, to the writer as they are), with
     what ``settings`` need (:func:`..core.planar.rgb_reasons`) when given."""
     from ..core.planar import rgb_reasons
-    from .encode import PLANAR_CODECS
 
     reasons = []
     if not getattr(source, "yields_planes", False):
@@ -180,7 +178,7 @@ def planar_reasons(source: VideoSource, output: str | os.PathLike | None, codec:
         if output_kind(text) != "movie":
             reasons.append("an image-sequence output")
         else:
-            chosen = movie_codec(text, codec)
+            chosen = movie_codec(text, codec).name
             if chosen not in PLANAR_CODECS:
                 reasons.append(f"the {chosen} codec (not 8-bit limited-range 4:2:0)")
     if settings is not None:

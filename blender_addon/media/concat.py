@@ -23,8 +23,9 @@ from fractions import Fraction
 import av
 
 from .encode import _close_quietly, _media_error
+from .formats import MOVIE_FORMATS
 from .movie import open_container
-from .paths import MOVIE_FORMATS, MediaError, PendingFile, extension
+from .paths import MediaError, PendingFile, extension
 from .sound import SoundClip, SoundMuxer
 
 

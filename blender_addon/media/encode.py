@@ -1,13 +1,14 @@
 """Movie files written with FFmpeg's own libraries (PyAV): H.264, HEVC, AV1, VP9, ProRes, FFV1 and MJPG, with sound.
 
-The extension picks the container and its default codec (``media.paths.MOVIE_FORMATS``);
-``codec`` overrides it where the container takes another. Colour: the engine's BGR frames go to
-8-bit 4:2:0 with OpenCV's BT.601 limited-range ``COLOR_BGR2YUV_I420`` (the inverse of how
-frames are read, so a round trip keeps levels), and the stream is tagged BT.601 matrix,
-limited range, BT.709 primaries and transfer, so players show the levels the engine computed.
-ProRes (4:2:2 10-bit) and MJPG (full-range 4:2:0) are converted by swscale with the same
-matrix; FFV1 stores BGR losslessly. H.264, HEVC, AV1 and VP9 need an even frame size: an odd
-last row or column is repeated (the movie is one line larger).
+The extension picks the container and its default codec, and the codec every encoder setting
+(``media.formats``); ``codec`` overrides the default where the container takes another.
+Colour: the engine's BGR frames go to 8-bit 4:2:0 with OpenCV's BT.601 limited-range
+``COLOR_BGR2YUV_I420`` (the inverse of how frames are read, so a round trip keeps levels), and
+the stream is tagged BT.601 matrix, limited range, BT.709 primaries and transfer, so players
+show the levels the engine computed. ProRes (4:2:2 10-bit) and MJPG (full-range 4:2:0) are
+converted by swscale with the same matrix; FFV1 stores BGR losslessly. Every codec but FFV1
+needs an even frame size (``Codec.even_size``): an odd last row or column is repeated (the movie
+is one line larger).
 
 With ``planes=True`` a writer of those four codecs and MPEG-4 part 2 takes the engine's planar path's
 compact I420 buffers (:mod:`..core.planar`, padded to the stored size) as they are: no conversion.
@@ -30,59 +31,28 @@ import av
 import cv2
 import numpy as np
 
-from .paths import (
+from .formats import (
+    COLOUR_MATRIX,
+    COLOUR_PRIMARIES,
+    COLOUR_TRANSFER,
     MOVIE_FORMATS,
-    MediaError,
-    create_temp_file,
-    extension,
-    flush_to_disk,
-    movie_codec,
-    publish,
-    publish_when_done,
+    PLANAR_CODECS,
+    Codec,
+    check_encoder_options,
+    encoder_options,
 )
+from .paths import MediaError, create_temp_file, extension, flush_to_disk, publish, publish_when_done
 from .sound import SoundClip, SoundMuxer
 from .streams import FrameWriter
 
-ENCODERS = {
-    "h264": "libx264", "h265": "libx265", "av1": "libsvtav1", "vp9": "libvpx-vp9",
-    "mpeg4": "mpeg4", "prores": "prores_ks", "ffv1": "ffv1", "mjpeg": "mjpeg",
-}
-DEFAULT_CRF = {"h264": 20, "h265": 24, "av1": 32, "vp9": 32}
-CRF_RANGE = {"h264": (0, 51), "h265": (0, 51), "av1": (0, 63), "vp9": (0, 63)}
-DEFAULT_ENCODER_PRESET = {"h264": "veryfast", "h265": "veryfast", "av1": "10", "vp9": "5"}
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
-ENCODER_PRESETS = {"h264": X264_PRESETS, "h265": X264_PRESETS, "av1": tuple(str(n) for n in range(14)),
-                   "vp9": tuple(str(n) for n in range(9))}
-QSCALE = 3  # MPEG-4 part 2 and MJPG quality (2 best .. 31 worst)
-PRORES_HQ = 3
-_SMPTE170M, _BT709, _MPEG_RANGE, _JPEG_RANGE = 6, 1, 1, 2
-_EVEN_SIZE_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4", "mjpeg", "prores")
-PLANAR_CODECS = ("h264", "h265", "av1", "vp9", "mpeg4")  # 8-bit limited-range 4:2:0, BT.601: the planar path's
+# FFmpeg's colour tags by name (AVColorSpace, AVColorPrimaries, AVColorTransferCharacteristic, AVColorRange)
+_COLOUR_NUMBERS = {"smpte170m": 6, "bt709": 1, "tv": 1, "pc": 2}
+_SMPTE170M, _MPEG_RANGE = _COLOUR_NUMBERS[COLOUR_MATRIX], _COLOUR_NUMBERS["tv"]
 
 
-def check_encoder_options(path: str, codec: str | None, crf: int | None, preset: str | None) -> str:
-    """The codec ``path`` gets; :class:`MediaError` for a codec, CRF or preset it does not take."""
-    chosen = movie_codec(path, codec)
-    if crf is not None:
-        if chosen not in CRF_RANGE:
-            raise MediaError(f"{path}: --crf applies to h264, h265, av1 and vp9, not {chosen}")
-        low, high = CRF_RANGE[chosen]
-        if not low <= crf <= high:
-            raise MediaError(f"{path}: --crf for {chosen} is {low} to {high}, not {crf}")
-    if preset is not None:
-        if chosen not in ENCODER_PRESETS:
-            raise MediaError(f"{path}: --encoder-preset applies to h264, h265, av1 and vp9, not {chosen}")
-        if preset not in ENCODER_PRESETS[chosen]:
-            raise MediaError(
-                f"{path}: --encoder-preset for {chosen} is one of {', '.join(ENCODER_PRESETS[chosen])}, not {preset}"
-            )
-    return chosen
-
-
-def padded_size(codec: str, width: int, height: int) -> tuple[int, int]:
-    """The stored frame size: even for the 4:2:0 and 4:2:2 codecs."""
-    if codec in _EVEN_SIZE_CODECS:
+def padded_size(codec: Codec, width: int, height: int) -> tuple[int, int]:
+    """The stored frame size: even where the codec needs it (``Codec.even_size``)."""
+    if codec.even_size:
         return width + width % 2, height + height % 2
     return width, height
 
@@ -101,7 +71,8 @@ class MovieWriter(FrameWriter):
         metadata: dict[str, str] | None = None, planes: bool = False,
     ) -> None:
         super().__init__(path, width, height, overwrite)
-        self.codec = check_encoder_options(path, codec, crf, encoder_preset)
+        self._codec = check_encoder_options(path, codec, crf, encoder_preset)
+        self.codec = self._codec.name
         if planes and self.codec not in PLANAR_CODECS:
             raise ValueError(f"{path}: {self.codec} does not take 4:2:0 planes as they are")
         self.planes = planes
@@ -112,7 +83,7 @@ class MovieWriter(FrameWriter):
         variable = time_base is not None and self._format.container != "avi"
         self._time_base = Fraction(time_base) if variable else 1 / self._rate
         self._last_pts = -1
-        self._stored_width, self._stored_height = padded_size(self.codec, width, height)
+        self._stored_width, self._stored_height = padded_size(self._codec, width, height)
         if planes:
             self.frame_shape = (self._stored_height * 3 // 2, self._stored_width)
         self._temp = create_temp_file(path)
@@ -134,53 +105,32 @@ class MovieWriter(FrameWriter):
             raise
 
     def _add_video(self, crf: int | None, preset: str | None, extra: dict[str, str]) -> av.VideoStream:
-        codec = self.codec
-        stream = self._container.add_stream(ENCODERS[codec], rate=self._rate)
+        codec = self._codec
+        stream = self._container.add_stream(codec.encoder, rate=self._rate)
         stream.width, stream.height = self._stored_width, self._stored_height
         stream.time_base = self._time_base
+        stream.pix_fmt = codec.pixel_format
         context = stream.codec_context
         context.time_base = self._time_base
         # Frame threads where the encoder has them (x264: as ffmpeg's command line; PyAV's default
         # would make x264 use slower slice threads), else slice threads (MPEG-4 part 2).
         context.thread_type = "AUTO"
         context.thread_count = 0  # the encoder's own choice for this machine
-        options: dict[str, str] = {}
-        if codec == "av1":
+        if codec.name == "av1":
             os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its settings to stderr unless told errors only
-        if codec in DEFAULT_CRF:
-            options["crf"] = str(DEFAULT_CRF[codec] if crf is None else crf)
-            chosen_preset = preset or DEFAULT_ENCODER_PRESET[codec]
-            options["cpu-used" if codec == "vp9" else "preset"] = chosen_preset
-            if codec == "vp9":
-                options.update({"b": "0", "row-mt": "1", "deadline": "good"})
-            if codec == "h265":
-                options["x265-params"] = "log-level=error"
-        if codec in PLANAR_CODECS:
-            stream.pix_fmt = "yuv420p"
-            self._tag(context, _MPEG_RANGE)
-        elif codec == "mjpeg":
-            stream.pix_fmt = "yuvj420p"
-            self._tag(context, _JPEG_RANGE)
-        elif codec == "prores":
-            stream.pix_fmt = "yuv422p10le"
-            context.profile = "HQ"
-            self._tag(context, _MPEG_RANGE)
-        elif codec == "ffv1":
-            stream.pix_fmt = "bgr0"
-            slices = "4" if min(self._stored_width, self._stored_height) > 1 else "1"  # FFV1 cannot slice a line
-            options.update({"level": "3", "slices": slices, "slicecrc": "1"})
-        if codec in ("mpeg4", "mjpeg"):
-            context.qscale = QSCALE
+        if codec.colour_range is not None:
+            context.colorspace = _COLOUR_NUMBERS[COLOUR_MATRIX]
+            context.color_range = _COLOUR_NUMBERS[codec.colour_range]
+            context.color_primaries = _COLOUR_NUMBERS[COLOUR_PRIMARIES]
+            context.color_trc = _COLOUR_NUMBERS[COLOUR_TRANSFER]
+        options = encoder_options(codec, crf, preset, (self._stored_width, self._stored_height))
+        if codec.qscale is not None:
+            # ffmpeg's -q:v sets each frame's quality, which PyAV cannot: the quantiser's bounds fix it instead.
+            context.qscale = True
+            options.update(qmin=str(codec.qscale), qmax=str(codec.qscale))
         options.update(extra)
         stream.options = options
         return stream
-
-    @staticmethod
-    def _tag(context: av.VideoCodecContext, color_range: int) -> None:
-        context.colorspace = _SMPTE170M
-        context.color_range = color_range
-        context.color_primaries = _BT709
-        context.color_trc = _BT709
 
     def _picture(self, frame: np.ndarray) -> av.VideoFrame:
         if self.planes:
@@ -188,22 +138,20 @@ class MovieWriter(FrameWriter):
         pad_rows, pad_columns = self._stored_height - self.height, self._stored_width - self.width
         if pad_rows or pad_columns:
             frame = cv2.copyMakeBorder(frame, 0, pad_rows, 0, pad_columns, cv2.BORDER_REPLICATE)
-        if self.codec in PLANAR_CODECS:
+        codec = self._codec
+        if codec.name in PLANAR_CODECS:
             planes = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
             return self._tagged(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
         picture = av.VideoFrame.from_ndarray(frame, format="bgr24")
-        if self.codec == "ffv1":
-            return picture.reformat(format="bgr0")
-        full = self.codec == "mjpeg"
-        converted = picture.reformat(
-            format=self._stream.pix_fmt, dst_colorspace=_SMPTE170M,
-            dst_color_range=_JPEG_RANGE if full else _MPEG_RANGE,
-        )
-        converted.color_range = _JPEG_RANGE if full else _MPEG_RANGE
+        if codec.colour_range is None:
+            return picture.reformat(format=codec.pixel_format)
+        colour_range = _COLOUR_NUMBERS[codec.colour_range]
+        converted = picture.reformat(format=codec.pixel_format, dst_colorspace=_SMPTE170M, dst_color_range=colour_range)
+        converted.color_range = colour_range
         converted.colorspace = _SMPTE170M
         # ProRes writes its frame header's tags from the frame, not the stream.
-        converted.color_primaries = _BT709
-        converted.color_trc = _BT709
+        converted.color_primaries = _COLOUR_NUMBERS[COLOUR_PRIMARIES]
+        converted.color_trc = _COLOUR_NUMBERS[COLOUR_TRANSFER]
         return converted
 
     @staticmethod

@@ -30,6 +30,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .errors import MediaError, cannot_write, os_error
+from .formats import BLENDER_MOVIES, BLENDER_SEQUENCES, MOVIE_FORMATS
+
 # Still images both engines read as frames (8-bit; EXR and other float formats are left out, as
 # the effect is defined on display-referred 8-bit values).
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
@@ -39,44 +42,11 @@ FLOAT_IMAGE_EXTENSIONS = frozenset({".exr", ".hdr"})
 SEQUENCE_KINDS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".tif": "tif", ".tiff": "tif"}
 
 
-@dataclass(frozen=True)
-class MovieFormat:
-    """What a movie extension is written as: its container, video codecs and audio handling."""
-
-    container: str  # FFmpeg's muxer name
-    codecs: tuple[str, ...]  # the --codec choices; the first is the default
-    audio_copy: frozenset[str]  # audio codecs the container takes as they are
-    audio_encoder: str  # what other audio is re-encoded to
-    description: str
-
-
-_PCM = frozenset({"pcm_s16le", "pcm_s24le", "pcm_f32le"})
-MOVIE_FORMATS = {
-    ".mp4": MovieFormat("mp4", ("h264", "h265", "av1", "mpeg4"),
-                        frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus"}),
-                        "aac", "H.264 (or --codec h265, av1, mpeg4) with AAC sound"),
-    ".mov": MovieFormat("mov", ("prores", "h264", "h265"),
-                        frozenset({"aac", "alac", "pcm_s16be", "pcm_s24be"}) | _PCM,
-                        "pcm_s16le", "ProRes 422 HQ with PCM sound"),
-    ".mkv": MovieFormat("matroska", ("ffv1", "h264", "h265", "av1", "vp9"),
-                        frozenset({"aac", "mp3", "ac3", "eac3", "flac", "opus", "vorbis", "alac"}) | _PCM,
-                        "flac", "lossless FFV1 with the source's sound"),
-    ".webm": MovieFormat("webm", ("vp9", "av1"), frozenset({"opus", "vorbis"}),
-                         "libopus", "VP9 (or AV1) with Opus sound"),
-    # AVI does not store where its sound starts, so copied packets could not be cut to the frame.
-    ".avi": MovieFormat("avi", ("mjpeg",), frozenset(),
-                        "pcm_s16le", "Motion JPEG with PCM sound"),
-}
-
 _PRINTF_NUMBER = re.compile(r"%(0(\d+))?d")
 _HASHES = re.compile(r"#+")
 _DIGITS = re.compile(r"(\d+)", re.ASCII)
 _TEMP_MARK = ".partial-"
 _TEMP_TAIL = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")  # the process id, group 1
-
-
-class MediaError(Exception):
-    """A file cannot be read or written; the one-line message names the file and the problem."""
 
 
 def extension(path: str | os.PathLike) -> str:
@@ -219,15 +189,22 @@ def ffmpeg_input_arguments(path: str, files: list[str], rate: Fraction) -> list[
     return ["-framerate", rate_text, "-pattern_type", "glob", "-i", glob]
 
 
-def output_kind(path: str | os.PathLike) -> str:
-    """``"movie"`` or ``"sequence"`` for an output path; :class:`MediaError` for names nothing writes."""
+def output_kind(path: str | os.PathLike, blender: bool = False) -> str:
+    """``"movie"`` or ``"sequence"`` for an output path; :class:`MediaError` for names nothing writes.
+
+    ``blender``: only the outputs Blender's own FFmpeg writes (the sequencer engine).
+    """
     text = os.fspath(path)
     suffix = extension(text)
     if os.path.isdir(text):
         raise MediaError(f"{text}: is a folder; name a file in it, such as {os.path.join(text, 'motion.mp4')}")
+    numbered = NumberedName.parse(text) is not None
+    if blender and not (suffix in BLENDER_SEQUENCES if numbered else suffix in BLENDER_MOVIES):
+        movies = ", ".join(f"{name} ({MOVIE_FORMATS[name].default_codec.label})" for name in BLENDER_MOVIES)
+        raise MediaError(f"{text}: the VSE engine writes {movies} or a numbered PNG sequence such as frames/%05d.png")
     if suffix in MOVIE_FORMATS:  # one file, whatever its name holds (take#1.mp4, 50%done.mp4)
         return "movie"
-    if NumberedName.parse(text) is not None:
+    if numbered:
         if suffix in SEQUENCE_KINDS:
             return "sequence"
         raise MediaError(
@@ -239,16 +216,6 @@ def output_kind(path: str | os.PathLike) -> str:
         f"{text}: cannot write {suffix or 'a file without an extension'}; use "
         f"{', '.join(MOVIE_FORMATS)} or a numbered image sequence such as frames/%05d.png"
     )
-
-
-def movie_codec(path: str | os.PathLike, codec: str | None) -> str:
-    """The video codec for a movie output: ``codec`` when its container takes it, else the container's default."""
-    movie = MOVIE_FORMATS[extension(path)]
-    if codec is None:
-        return movie.codecs[0]
-    if codec not in movie.codecs:
-        raise MediaError(f"{os.fspath(path)}: {extension(path)} takes --codec {', '.join(movie.codecs)}, not {codec}")
-    return codec
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -596,22 +563,6 @@ def incomplete_reason(folder: str) -> str:
     except OSError:
         free = None
     return "the disk is full" if free is not None and free < (1 << 20) else "the file was left incomplete"
-
-
-def os_error(path: str, exc: OSError) -> MediaError:
-    return MediaError(f"{path}: {(exc.strerror or str(exc)).lower()}")
-
-
-def cannot_write(folder: str, exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        reason = "permission denied"
-    elif isinstance(exc, (FileExistsError, NotADirectoryError)):
-        reason = "a file is in the way of this folder"
-    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        reason = "the disk is full"
-    else:
-        reason = (exc.strerror or str(exc)).lower()
-    return f"cannot write to {folder or '.'}: {reason}"
 
 
 BAKE_FOLDER = "motion"  # Bake Motion's movies: in this folder beside the .blend

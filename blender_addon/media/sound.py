@@ -29,8 +29,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from .formats import MovieFormat
 from .movie import open_container
-from .paths import MovieFormat
 
 # Channel layouts kept as they are when sound is re-encoded (others are mixed down to stereo)
 _NAMED_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)", "6.1", "7.1")
@@ -171,7 +171,7 @@ class SoundMuxer:
             self._items = self._input.demux(self._in_stream)
         else:
             self._layout, self._order = _take_layout(self._in_stream)
-            rate = 48000 if movie_format.audio_encoder == "libopus" else self._in_stream.codec_context.sample_rate
+            rate = movie_format.audio_rate or self._in_stream.codec_context.sample_rate
             self._out_stream = output.add_stream(movie_format.audio_encoder, rate=rate)
             channels = av.AudioLayout(self._layout).nb_channels
             # The source's channels as they are (5.1 stays 5.1) up to 7.1; an unnamed or larger layout is mixed down

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..media.paths import MOVIE_FORMATS
-from ..vse.bake import BAKE_FORMATS
+from ..media.formats import BAKE_FORMATS, MOVIE_FORMATS
 
 # The preferences belong to the add-on's own package (this module's parent), as Blender looks them up.
 ADDON_PACKAGE = __package__.rpartition(".")[0]

@@ -28,6 +28,7 @@ import bpy
 
 from ..core.settings import Settings, SettingsError
 from ..core.timing import Span, output_frame_count, output_range, plan_frame
+from ..media.formats import BAKE_FORMATS
 from ..media.paths import MediaError, bake_output
 from ..render import EncodeOptions, RenderCancelled, RenderError, RenderRequest, RequestError, render
 from ..render.request import output_tag
@@ -47,12 +48,6 @@ from .strips import (
 
 BAKE_KEY = "motion_extraction_bake"
 RECORD_VERSION = 1
-# The movies a bake can be (each in its container's default codec, which Blender reads back), best first.
-BAKE_FORMATS = {
-    ".mkv": "lossless: exactly the engine's frames, large files",
-    ".mov": "ProRes 422 HQ: near lossless",
-    ".mp4": "H.264: lossy, small files",
-}
 
 
 class BakeError(Exception):

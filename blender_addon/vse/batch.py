@@ -9,7 +9,7 @@ files numbered consecutively from the lowest number present; a missing number is
 Which files an input names, and which outputs may be written, is decided by ``media.paths``,
 as for the exact engine.
 
-Outputs (chosen by the file name):
+Outputs (chosen by the file name; ``media.formats`` says how Blender writes each):
 
 - ``.mp4``: H.264, with AAC audio when the input has audio;
 - ``.mov``: ProRes 422, with PCM audio;
@@ -48,6 +48,7 @@ import bpy
 from ..core.rates import DEFAULT_FPS, blender_fps
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_size
+from ..media.formats import BLENDER_SEQUENCES, MOVIE_FORMATS
 from ..media.paths import (
     MediaError,
     NumberedName,
@@ -58,6 +59,7 @@ from ..media.paths import (
     image_sequence_files,
     incomplete_reason,
     os_error,
+    output_kind,
     publish,
     remove_other_frames,
     same_file,
@@ -71,13 +73,6 @@ from .strips import absolute_path, media_frame_count
 
 Progress = Callable[[int, int], None]
 
-# extension -> (container, video codec, audio codec)
-MOVIE_FORMATS = {
-    ".mp4": ("MPEG4", "H264", "AAC"),
-    ".mov": ("QUICKTIME", "PRORES", "PCM"),
-    ".mkv": ("MKV", "FFV1", "FLAC"),
-}
-SEQUENCE_EXTENSIONS = {".png": "PNG"}
 # Clean-ups of the renders under way, for clean_up_before_exit().
 _PENDING_DISCARDS: list[Callable[[], None]] = []
 
@@ -115,19 +110,10 @@ def _media_errors() -> Iterator[None]:
         raise VseRenderError(str(error)) from None
 
 
-def output_kind(path: str | os.PathLike) -> str:
-    """``"movie"`` or ``"sequence"``; raises :class:`VseRenderError` for names the VSE cannot write."""
-    text = os.fspath(path)
-    suffix = extension(text)
-    numbered = NumberedName.parse(text) is not None
-    if suffix in MOVIE_FORMATS and not numbered:
-        return "movie"
-    if suffix in SEQUENCE_EXTENSIONS and numbered:
-        return "sequence"
-    raise VseRenderError(
-        f"{text}: the VSE engine writes .mp4 (H.264), .mov (ProRes), .mkv (FFV1) "
-        "or a numbered PNG sequence such as frames/%05d.png"
-    )
+def _output_kind(path: str | os.PathLike) -> str:
+    """``"movie"`` or ``"sequence"``; raises :class:`VseRenderError` for names Blender cannot write."""
+    with _media_errors():
+        return output_kind(path, blender=True)
 
 
 def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> None:
@@ -197,32 +183,33 @@ def _set_output(scene: bpy.types.Scene, kind: str, suffix: str, audio: bool) -> 
     render = scene.render
     settings = render.image_settings
     if kind == "movie":
-        container, codec, audio_codec = MOVIE_FORMATS[suffix]
+        blender = MOVIE_FORMATS[suffix].blender
         settings.media_type = "VIDEO"  # before file_format: Blender 5.0 filters formats by media type
         settings.file_format = "FFMPEG"
-        render.ffmpeg.format = container
-        render.ffmpeg.codec = codec
-        if codec == "H264":
-            render.ffmpeg.constant_rate_factor = "HIGH"
-            render.ffmpeg.ffmpeg_preset = "GOOD"
-        render.ffmpeg.audio_codec = audio_codec if audio else "NONE"
+        render.ffmpeg.format = blender.container
+        render.ffmpeg.codec = blender.codec
+        if blender.constant_rate_factor is not None:
+            render.ffmpeg.constant_rate_factor = blender.constant_rate_factor
+        if blender.preset is not None:
+            render.ffmpeg.ffmpeg_preset = blender.preset
+        render.ffmpeg.audio_codec = blender.audio_codec if audio else "NONE"
         if audio:
             render.ffmpeg.audio_channels = "STEREO"
             render.ffmpeg.audio_mixrate = 48000
     else:
         settings.media_type = "IMAGE"
-        settings.file_format = SEQUENCE_EXTENSIONS[suffix]
+        settings.file_format = BLENDER_SEQUENCES[suffix]
         settings.color_mode = "RGB"
         settings.color_depth = "8"
     render.use_file_extension = kind == "sequence"
 
 
 def _check_even_size(output: Path, kind: str, width: int, height: int) -> None:
-    """H.264 and ProRes store colour at half resolution: Blender refuses odd frame sizes for them."""
-    codec = MOVIE_FORMATS[extension(output)][1] if kind == "movie" else None
-    if codec in ("H264", "PRORES") and (width % 2 or height % 2):
+    """Blender refuses odd frame sizes for the codecs that need even ones (``Codec.even_size``)."""
+    movie = MOVIE_FORMATS[extension(output)] if kind == "movie" else None
+    if movie is not None and movie.default_codec.even_size and (width % 2 or height % 2):
         raise VseRenderError(
-            f"{output}: Blender's {codec} writer needs an even width and height, not "
+            f"{output}: Blender's {movie.blender.codec} writer needs an even width and height, not "
             f"{width}x{height} (use --engine exact, which pads the frame, or a .mkv or PNG sequence output)"
         )
 
@@ -366,7 +353,7 @@ def render_with_vse(
     """
     began = time.monotonic()
     source_path, output = Path(input_path), Path(output_path)
-    kind = output_kind(output)
+    kind = _output_kind(output)
     with _fresh_scene("Motion Extraction Render") as scene:
         strip = _add_source(scene, source_path)
         rate = float(strip.fps) if strip.type == "MOVIE" else float(fps or DEFAULT_FPS)
@@ -438,7 +425,7 @@ def render_blend_file(
     """
     began = time.monotonic()
     blend, output = Path(blend_path), Path(output_path)
-    kind = output_kind(output)
+    kind = _output_kind(output)
     if not blend.is_file():
         raise VseRenderError(f"{blend}: no such file")
     if same_file(output, blend):

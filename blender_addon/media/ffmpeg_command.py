@@ -1,4 +1,4 @@
-"""An ffmpeg command line that reproduces a settings object, for people who work in ffmpeg.
+"""An ffmpeg command line that reproduces a settings object, for people who work in ffmpeg (``--print-ffmpeg``).
 
 The graph works in planar RGB (``gbrp``) and spells the pixel contract out as ``blend``
 expressions, so the motion layer, amplify, edges, time colour, the matte look (a ``geq`` builds
@@ -7,6 +7,7 @@ the exact engine to the level. Glow and pre-blur use ffmpeg's ``gblur``, a diffe
 the engine's 8-bit one (``core.blur``), so they are close but not exact; trails use ``lagfun``,
 which only exists for the looks on black. What ffmpeg cannot do is listed in
 :attr:`FfmpegCommand.notes`. Times in seconds must be turned into frames first (``Settings.in_frames``).
+A movie is encoded with the exact engine's own settings (``media.formats``).
 """
 
 from __future__ import annotations
@@ -15,18 +16,12 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from .colour import LUMA_WEIGHTS
-from .rates import exact_rate
-from .settings import Settings, SettingsError, colour_levels
-from .timing import output_frame_count, output_size
-
-VIDEO_CODECS = {
-    ".mp4": ["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"],
-    ".mov": ["-c:v", "prores_ks", "-profile:v", "3"],
-    ".mkv": ["-c:v", "ffv1"],
-    ".avi": ["-c:v", "mjpeg", "-q:v", "2"],
-}
-EVEN_SIZE_EXTENSIONS = (".mp4", ".mov", ".avi")  # their codecs take even frame sizes only
+from ..core.colour import LUMA_WEIGHTS
+from ..core.rates import exact_rate
+from ..core.settings import Settings, SettingsError, colour_levels
+from ..core.timing import output_frame_count, output_size
+from . import formats
+from .formats import Codec, check_encoder_options, encoder_options
 
 
 @dataclass
@@ -90,15 +85,39 @@ def _colour_chains(settings: Settings, last: str) -> tuple[list[str], str]:
     return chains, last
 
 
+def encoder_arguments(codec: Codec, crf: int | None = None, preset: str | None = None,
+                      size: tuple[int, int] | None = None) -> list[str]:
+    """ffmpeg's output arguments that encode a picture of ``size`` as the engine's writer does (``media.formats``)."""
+    arguments = ["-c:v", codec.encoder]
+    for name, value in encoder_options(codec, crf, preset, size).items():
+        arguments += [f"-{name}:v", value]
+    arguments += ["-pix_fmt", codec.pixel_format]
+    if codec.qscale is not None:
+        arguments += ["-q:v", str(codec.qscale)]
+    return arguments
+
+
+def _colour_tags(codec: Codec | None) -> str:
+    """The graph's last filter: the frames converted to the codec's pixel format and tagged with the engine's
+    colours (encoders such as ProRes write the frame's tags, not the stream's)."""
+    if codec is None or codec.colour_range is None:
+        return "null"
+    return (f"format={codec.pixel_format},setparams=range={codec.colour_range}:colorspace={formats.COLOUR_MATRIX}:"
+            f"color_primaries={formats.COLOUR_PRIMARIES}:color_trc={formats.COLOUR_TRANSFER}")
+
+
 def ffmpeg_command(
     settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float,
     input_arguments: list[str] | None = None, size: tuple[int, int] | None = None,
+    codec: str | None = None, crf: int | None = None, encoder_preset: str | None = None,
 ) -> FfmpegCommand:
     """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``.
 
     ``input_arguments`` replace ``-i input_path`` (an image sequence needs its rate and pattern).
-    ``size`` (the input's width and height) makes an odd-sized picture even for the codecs that need
-    it, by repeating its last column or row, as the engine's writer does.
+    A movie output gets the engine's encoder settings for ``codec``, ``crf`` and ``encoder_preset``
+    (``None``: the container's defaults; a choice it does not take raises ``MediaError``). ``size``
+    (the input's width and height) makes an odd-sized picture even for the codecs that need it, by
+    repeating its last column or row, as the engine's writer does.
     """
     if settings.align != "none":
         raise SettingsError(
@@ -241,16 +260,20 @@ def ffmpeg_command(
         chains.append(f"[{original}][{last}]{stack}=shortest=1[laid]")
         last = "laid"
 
-    extension = PurePath(output_path).suffix.lower()
-    codec = VIDEO_CODECS.get(extension, [])
-    if size is not None and extension in EVEN_SIZE_EXTENSIONS:
-        width, height = output_size(settings, *size)
-        if width % 2 or height % 2:
+    chosen = stored = None
+    if PurePath(output_path).suffix.lower() in formats.MOVIE_FORMATS:
+        chosen = check_encoder_options(output_path, codec, crf, encoder_preset)
+    if size is not None and chosen is not None:
+        width, height = stored = output_size(settings, *size)
+        if chosen.even_size and (width % 2 or height % 2):
             chains.append(f"[{last}]pad=ceil(iw/2)*2:ceil(ih/2)*2,"
                           f"fillborders=right={width % 2}:bottom={height % 2}:mode=smear[even]")
             last = "even"
+            stored = width + width % 2, height + height % 2
     arguments = [
-        "ffmpeg", *(input_arguments or ["-i", input_path]), "-filter_complex", ";".join(chains) + f";[{last}]null[out]",
-        "-map", "[out]", "-map", "0:a?", "-frames:v", str(total), *codec, output_path,
+        "ffmpeg", *(input_arguments or ["-i", input_path]),
+        "-filter_complex", ";".join(chains) + f";[{last}]{_colour_tags(chosen)}[out]",
+        "-map", "[out]", "-map", "0:a?", "-frames:v", str(total),
+        *(encoder_arguments(chosen, crf, encoder_preset, stored) if chosen is not None else []), output_path,
     ]
     return FfmpegCommand(arguments, notes)

@@ -1,0 +1,205 @@
+"""The formats table: every movie the renders write, its codecs and every setting their encoders get.
+
+The one authority on containers and codecs. The exact engine's writer (``media.encode``) applies
+these settings, ``--print-ffmpeg`` (``media.ffmpeg_command``) prints the same ones, the sequencer
+engine and Bake Motion read which movies Blender's own FFmpeg writes and reads back, and the
+command line and the preferences list the choices from here. Plain data: no PyAV, no bpy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import MediaError
+
+# How the engine's colours are tagged (FFmpeg's names): BT.601 matrix (as OpenCV converts), BT.709
+# primaries and transfer; the range is the codec's (``Codec.colour_range``).
+COLOUR_MATRIX = "smpte170m"
+COLOUR_PRIMARIES = "bt709"
+COLOUR_TRANSFER = "bt709"
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
+@dataclass(frozen=True)
+class Codec:
+    """A video codec as the engine writes it: the encoder and every setting it gets."""
+
+    name: str  # the --codec name
+    label: str  # how people call it
+    encoder: str  # FFmpeg's encoder
+    pixel_format: str
+    colour_range: str | None  # "tv" (limited) or "pc" (full); None: RGB, untagged
+    crf: int | None = None  # the default quality (--crf)
+    crf_range: tuple[int, int] | None = None
+    preset_option: str | None = None  # the encoder's option that --encoder-preset sets
+    preset: str | None = None  # its default
+    presets: tuple[str, ...] = ()
+    qscale: int | None = None  # fixed quantiser (2 best .. 31 worst), for the codecs without a CRF
+    profile: str | None = None  # the encoder's profile option
+    options: tuple[tuple[str, str], ...] = ()  # further encoder options, as ffmpeg's -name value
+
+    @property
+    def even_size(self) -> bool:
+        """THE even-size rule: colour stored at half resolution (4:2:0, 4:2:2) needs an even width and height."""
+        return self.pixel_format.startswith(("yuv420p", "yuvj420p", "yuv422p"))
+
+
+def _codecs(*codecs: Codec) -> dict[str, Codec]:
+    return {codec.name: codec for codec in codecs}
+
+
+CODECS = _codecs(
+    Codec("h264", "H.264", "libx264", "yuv420p", "tv", crf=20, crf_range=(0, 51), preset_option="preset",
+          preset="veryfast", presets=X264_PRESETS),
+    Codec("h265", "HEVC", "libx265", "yuv420p", "tv", crf=24, crf_range=(0, 51), preset_option="preset",
+          preset="veryfast", presets=X264_PRESETS,
+          options=(("x265-params", "log-level=error"),)),
+    Codec("av1", "AV1", "libsvtav1", "yuv420p", "tv", crf=32, crf_range=(0, 63), preset_option="preset",
+          preset="10", presets=tuple(str(n) for n in range(14))),
+    Codec("vp9", "VP9", "libvpx-vp9", "yuv420p", "tv", crf=32, crf_range=(0, 63), preset_option="cpu-used",
+          preset="5", presets=tuple(str(n) for n in range(9)),
+          options=(("b", "0"), ("row-mt", "1"), ("deadline", "good"))),
+    Codec("mpeg4", "MPEG-4 part 2", "mpeg4", "yuv420p", "tv", qscale=2),
+    Codec("prores", "ProRes", "prores_ks", "yuv422p10le", "tv", profile="hq"),
+    Codec("ffv1", "FFV1", "ffv1", "bgr0", None, options=(("level", "3"), ("slices", "4"), ("slicecrc", "1"))),
+    Codec("mjpeg", "Motion JPEG", "mjpeg", "yuvj420p", "pc", qscale=2),
+)
+
+# 8-bit limited-range 4:2:0 as OpenCV's BT.601 conversion makes it: the codecs the engine's planar path writes to.
+PLANAR_CODECS = tuple(
+    name for name, codec in CODECS.items() if (codec.pixel_format, codec.colour_range) == ("yuv420p", "tv")
+)
+
+
+@dataclass(frozen=True)
+class BlenderMovie:
+    """How Blender's own FFmpeg writes a movie (the sequencer engine): its ``render.ffmpeg`` names and quality."""
+
+    container: str
+    codec: str
+    audio_codec: str
+    constant_rate_factor: str | None = None
+    preset: str | None = None
+
+
+@dataclass(frozen=True)
+class MovieFormat:
+    """What a movie extension is written as: its container, video codecs and audio handling."""
+
+    container: str  # FFmpeg's muxer name
+    codecs: tuple[str, ...]  # the --codec choices; the first is the default
+    audio_copy: frozenset[str]  # audio codecs the container takes as they are
+    audio_encoder: str  # what other audio is re-encoded to
+    description: str
+    blender: BlenderMovie | None = None  # how Blender writes it, when it can (in the default codec)
+    audio_rate: int | None = None  # the re-encoded sound's rate, where its encoder takes one only (else the source's)
+
+    @property
+    def default_codec(self) -> Codec:
+        return CODECS[self.codecs[0]]
+
+
+_PCM = frozenset({"pcm_s16le", "pcm_s24le", "pcm_f32le"})
+MOVIE_FORMATS = {
+    ".mp4": MovieFormat("mp4", ("h264", "h265", "av1", "mpeg4"),
+                        frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus"}),
+                        "aac", "H.264 (or --codec h265, av1, mpeg4) with AAC sound",
+                        BlenderMovie("MPEG4", "H264", "AAC", constant_rate_factor="HIGH", preset="GOOD")),
+    ".mov": MovieFormat("mov", ("prores", "h264", "h265"),
+                        frozenset({"aac", "alac", "pcm_s16be", "pcm_s24be"}) | _PCM,
+                        "pcm_s16le", "ProRes 422 HQ with PCM sound", BlenderMovie("QUICKTIME", "PRORES", "PCM")),
+    ".mkv": MovieFormat("matroska", ("ffv1", "h264", "h265", "av1", "vp9"),
+                        frozenset({"aac", "mp3", "ac3", "eac3", "flac", "opus", "vorbis", "alac"}) | _PCM,
+                        "flac", "lossless FFV1 with the source's sound", BlenderMovie("MKV", "FFV1", "FLAC")),
+    ".webm": MovieFormat("webm", ("vp9", "av1"), frozenset({"opus", "vorbis"}),
+                         "libopus", "VP9 (or AV1) with Opus sound", audio_rate=48000),
+    # AVI does not store where its sound starts, so copied packets could not be cut to the frame.
+    ".avi": MovieFormat("avi", ("mjpeg",), frozenset(),
+                        "pcm_s16le", "Motion JPEG with PCM sound"),
+}
+# The movies Blender's own FFmpeg writes (the sequencer engine), and its image sequences.
+BLENDER_MOVIES = tuple(extension for extension, movie in MOVIE_FORMATS.items() if movie.blender is not None)
+BLENDER_SEQUENCES = {".png": "PNG"}
+# The movies a bake can be (each in its container's default codec, which Blender reads back), best first.
+BAKE_FORMATS = {
+    ".mkv": "lossless: exactly the engine's frames, large files",
+    ".mov": "ProRes 422 HQ: near lossless",
+    ".mp4": "H.264: lossy, small files",
+}
+
+
+def codec_help() -> str:
+    """``--codec``'s help: each container's codecs, its default first."""
+    return "video codec: " + "; ".join(
+        f"{extension} {movie.codecs[0]}" + (" (default), " + ", ".join(movie.codecs[1:]) if movie.codecs[1:] else "")
+        for extension, movie in MOVIE_FORMATS.items()
+    )
+
+
+def crf_help() -> str:
+    """``--crf``'s help: each codec's range and default."""
+    ranges = ", ".join(f"{codec.name} ({codec.crf_range[0]}-{codec.crf_range[1]}, default {codec.crf})"
+                       for codec in CODECS.values() if codec.crf is not None)
+    return f"quality of {ranges}: lower is better and bigger"
+
+
+def preset_help() -> str:
+    """``--encoder-preset``'s help: each codec's presets and default."""
+    return "encoder speed: " + ", ".join(
+        f"{codec.name} {codec.preset_option} {codec.presets[0]} ... {codec.presets[-1]} (default {codec.preset})"
+        for codec in CODECS.values() if codec.preset is not None
+    )
+
+
+def movie_codec(path: str | os.PathLike, codec: str | None) -> Codec:
+    """The video codec of a movie output: ``codec`` when its container takes it, else the container's default."""
+    extension = os.path.splitext(os.fspath(path))[1].lower()
+    movie = MOVIE_FORMATS[extension]
+    if codec is None:
+        return movie.default_codec
+    if codec not in movie.codecs:
+        raise MediaError(f"{os.fspath(path)}: {extension} takes --codec {', '.join(movie.codecs)}, not {codec}")
+    return CODECS[codec]
+
+
+def check_encoder_options(path: str, codec: str | None, crf: int | None, preset: str | None) -> Codec:
+    """The codec ``path`` gets; :class:`MediaError` for a codec, CRF or preset it does not take."""
+    chosen = movie_codec(path, codec)
+    *others, last = (name for name, known in CODECS.items() if known.crf is not None)
+    takes_crf = f"{', '.join(others)} and {last}"
+    if crf is not None:
+        if chosen.crf_range is None:
+            raise MediaError(f"{path}: --crf applies to {takes_crf}, not {chosen.name}")
+        low, high = chosen.crf_range
+        if not low <= crf <= high:
+            raise MediaError(f"{path}: --crf for {chosen.name} is {low} to {high}, not {crf}")
+    if preset is not None:
+        if not chosen.presets:
+            raise MediaError(f"{path}: --encoder-preset applies to {takes_crf}, "
+                             f"not {chosen.name}")
+        if preset not in chosen.presets:
+            raise MediaError(
+                f"{path}: --encoder-preset for {chosen.name} is one of {', '.join(chosen.presets)}, not {preset}"
+            )
+    return chosen
+
+
+def encoder_options(codec: Codec, crf: int | None = None, preset: str | None = None,
+                    size: tuple[int, int] | None = None) -> dict[str, str]:
+    """The encoder's own options for ``codec`` at ``crf`` and ``preset`` (``None``: the defaults) for a picture of
+    ``size`` (the stored width and height), in the order ffmpeg's command line would give them; the pixel format,
+    colour tags and quantiser are :class:`Codec`'s fields."""
+    options = {}
+    if codec.crf is not None:
+        options["crf"] = str(codec.crf if crf is None else crf)
+    if codec.preset_option is not None:
+        options[codec.preset_option] = preset or codec.preset
+    if codec.profile is not None:
+        options["profile"] = codec.profile
+    options.update(codec.options)
+    if "slices" in options and size is not None and min(size) < 2:
+        options["slices"] = "1"  # FFV1 cannot slice a picture one line high or wide
+    return options
