@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from blender_addon import cli
-from blender_addon.media.encode import MovieWriter
+from blender_addon.media import open_writer
 from blender_addon.media.errors import MediaError
 from blender_addon.media.ffmpeg_command import encoder_arguments
 from blender_addon.media.formats import CODECS, MOVIE_FORMATS, check_encoder_options, encoder_options
@@ -33,7 +33,7 @@ WIDTH, HEIGHT = 97, 65  # odd, so both pad to even; SVT-AV1 takes 64 lines and m
 def clip(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("formats") / "clip.mkv")
     picture = np.random.default_rng(7).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-    with MovieWriter(path, WIDTH, HEIGHT, Fraction(25)) as writer:
+    with open_writer(path, Fraction(25), WIDTH, HEIGHT) as writer:
         for index in range(8):
             writer.write(np.roll(picture, 3 * index, axis=1))
     return path

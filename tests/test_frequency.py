@@ -169,7 +169,7 @@ def test_spectrum_files(tmp_path):
 
 
 def test_spectrum_files_refuse_other_names_and_leave_nothing_when_discarded(tmp_path):
-    from blender_addon.media.paths import MediaError
+    from blender_addon.media.errors import MediaError
     from blender_addon.media.spectrum import FrequencyMapWriter, SpectrumWriter
 
     with pytest.raises(MediaError, match="spectrum is written as .csv or .json"):

@@ -21,7 +21,7 @@ from blender_addon.core.chunks import CoverageError, check_coverage, preroll_cos
 from blender_addon.core.sample_clip import SampleClip
 from blender_addon.core.settings import Settings
 from blender_addon.core.timing import Span, trail_length
-from blender_addon.media.paths import temp_path_for
+from blender_addon.media.publish import temp_path_for
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--offset", "2", "--trails", "0.5", "--glow", "1", "--glow-radius", "3"]

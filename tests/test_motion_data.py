@@ -17,7 +17,8 @@ import pytest
 from blender_addon import media
 from blender_addon.core.measures import FLOW_COLUMNS, FRAME_COLUMNS, MOTION_COLUMNS
 from blender_addon.media.data import DataWriter
-from blender_addon.media.paths import MediaError, is_temporary
+from blender_addon.media.errors import MediaError
+from blender_addon.media.publish import is_temporary
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "motion_extract.py"

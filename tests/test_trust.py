@@ -15,7 +15,7 @@ import pytest
 
 from blender_addon import media
 from blender_addon.core.sample_clip import SampleClip
-from blender_addon.media import paths
+from blender_addon.media import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "motion_extract.py"
@@ -89,15 +89,13 @@ def test_a_render_that_fits_on_a_nearly_full_disk_is_complete(clip, full_disk):
 
 def test_a_writer_that_fails_part_way_publishes_nothing(tmp_path, monkeypatch):
     """Without a tmpfs: the container's trailer cannot be written (as on a full disk)."""
-    from blender_addon.media import encode
-
     clip = SampleClip(128, 72, frame_count=5, fps=25.0)
     writer = media.open_writer(tmp_path / "out.mp4", clip.fps, clip.width, clip.height)
     with pytest.raises(media.MediaError, match="the disk is full"):
         with writer:
             for frame in clip.read_from(0):
                 writer.write(frame)
-            monkeypatch.setattr(encode, "flush_to_disk", _raise_disk_full)
+            monkeypatch.setattr(publish, "flush_to_disk", _raise_disk_full)
     assert os.listdir(tmp_path) == []
 
 
@@ -130,9 +128,9 @@ def test_publishing_never_replaces_a_file_that_appeared_unless_overwrite(tmp_pat
     target = tmp_path / "x.mp4"
     target.write_bytes(b"someone else's")
     with pytest.raises(media.MediaError, match="appeared while rendering"):
-        paths.publish(str(temp), str(target), overwrite=False)
+        publish.publish(str(temp), str(target), overwrite=False)
     assert target.read_bytes() == b"someone else's" and temp.exists()
-    paths.publish(str(temp), str(target), overwrite=True)
+    publish.publish(str(temp), str(target), overwrite=True)
     assert target.read_bytes() == b"new" and not temp.exists()
 
 
@@ -389,14 +387,14 @@ def test_a_full_disk_on_the_align_report_publishes_no_movie(clip, tmp_path, monk
     from blender_addon.core.settings import Settings
     from blender_addon.render import DataRequest, RenderError, RenderRequest, render
 
-    flush = paths.flush_to_disk
+    flush = publish.flush_to_disk
 
     def flush_all_but_the_report(path: str) -> None:
         if "report.csv" in os.path.basename(path):
             raise media.MediaError(f"{path}: the disk is full")
         flush(path)
 
-    monkeypatch.setattr(paths, "flush_to_disk", flush_all_but_the_report)
+    monkeypatch.setattr(publish, "flush_to_disk", flush_all_but_the_report)
     request = RenderRequest(clip, tmp_path / "out.mp4", Settings(align="shift"),
                             align_report=str(tmp_path / "report.csv"),
                             data=DataRequest(data=str(tmp_path / "data.csv")))

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..core.measures import DEFAULT_THRESHOLD, Region, parse_region
 from ..core.settings import Settings
-from ..media.paths import MediaError, check_picture, data_kind, extension
+from ..media.errors import MediaError
+from ..media.names import check_picture, data_kind, extension
 from ..render import DataRequest, FrequencyRequest
 
 DATA_FLAGS = ("--data", "--motiongram", "--plot")

@@ -32,7 +32,7 @@ from ..frontend import (
     unfold,
 )
 from ..media.ffmpeg_command import ffmpeg_command
-from ..media.paths import ffmpeg_input_arguments, is_url
+from ..media.names import ffmpeg_input_arguments, is_url
 from ..render import EncodeOptions, RenderRequest, RenderResult, in_frames, load_media, render
 from ..render.request import chunk_tag, in_flag_terms, output_tag
 from . import data_arguments

@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from ..core.rates import usable_fps
-from ..media.paths import MediaError, is_url
+from ..media.errors import MediaError
+from ..media.names import is_url
 from ..media.sequence import opencv_quiet
 from .status import FpsMeter
 

@@ -24,7 +24,7 @@ from ..frontend import (
     run_command,
     settings_from_args,
 )
-from ..media.paths import data_kind
+from ..media.names import data_kind
 from ..render import RequestError, in_frames
 from .capture import open_live_source
 from .frequency import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW

@@ -8,8 +8,9 @@
   hidden temporary beside the output, published only when the ``with`` block ends cleanly.
 
 Frames are (H, W, 3) BGR uint8 arrays once expanded (see ``streams``). Every failure the user
-can cause raises :class:`MediaError` with a one-line message naming the file. File names and
-paths live in ``paths``, which the sequencer engine shares. Nothing here imports bpy.
+can cause raises :class:`MediaError` with a one-line message naming the file. File names live in
+``names``, the formats in ``formats``, and writing outputs whole (temporaries, pending files,
+publishing) in ``publish``: the sequencer engine shares all three. Nothing here imports bpy.
 """
 
 from __future__ import annotations
@@ -22,17 +23,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..core.rates import exact_rate, usable_fps
+from .errors import MediaError
 from .formats import MOVIE_FORMATS, PLANAR_CODECS, check_encoder_options, movie_codec
-from .paths import (
-    FLOAT_IMAGE_EXTENSIONS,
-    MediaError,
-    check_output,
-    extension,
-    float_images_error,
-    image_sequence_files,
-    is_url,
-    output_kind,
-)
+from .names import FLOAT_IMAGE_EXTENSIONS, extension, float_images_error, image_sequence_files, is_url, output_kind
+from .publish import PendingFile
 
 if TYPE_CHECKING:
     from ..core.settings import Settings
@@ -42,7 +36,7 @@ if TYPE_CHECKING:
     from .sound import SoundClip
     from .streams import FrameWriter, VideoSource
 
-# The readers and writers import PyAV and OpenCV on first use, so that ``media.paths`` serves
+# The readers and writers import PyAV and OpenCV on first use, so that ``media.names`` and ``media.publish`` serve
 # the sequencer engine in a Blender that has neither.
 _LAZY = {
     "MovieWriter": "encode", "SoundClip": "sound", "MovieSource": "movie",
@@ -149,18 +143,18 @@ def open_writer(
         raise MediaError(f"{text}: --codec, --crf and --encoder-preset apply to movie outputs, not image sequences")
     numbers = None
     if kind == "sequence":
-        numbers = range(first_number, first_number + frame_count) if frame_count is not None else None
-        if numbers is None:
-            numbers = range(first_number, 1 << 62)
-    check_output(text, list(protect), overwrite, numbers)
-    if kind == "sequence":
+        numbers = range(first_number, first_number + (1 << 62 if frame_count is None else frame_count))
         if planes:
             raise ValueError(f"{text}: an image sequence does not take 4:2:0 planes")
-        return SequenceWriter(text, width, height, first_number, overwrite, whole)
-    return MovieWriter(
-        text, width, height, rate, codec, crf, encoder_preset, sound, time_base, start, overwrite, encoder_options,
-        metadata, planes,
-    )
+    pending = PendingFile(text, overwrite, list(protect), numbers, whole)
+    try:
+        if kind == "sequence":
+            return SequenceWriter(pending, width, height, first_number)
+        return MovieWriter(pending, width, height, rate, codec, crf, encoder_preset, sound, time_base, start,
+                           encoder_options, metadata, planes)
+    except BaseException:
+        pending.discard()
+        raise
 
 
 def planar_reasons(source: VideoSource, output: str | os.PathLike | None, codec: str | None = None,

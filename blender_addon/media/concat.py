@@ -23,9 +23,11 @@ from fractions import Fraction
 import av
 
 from .encode import _close_quietly, _media_error
+from .errors import MediaError
 from .formats import MOVIE_FORMATS
 from .movie import open_container
-from .paths import MediaError, PendingFile, extension
+from .names import extension
+from .publish import PendingFile
 from .sound import SoundClip, SoundMuxer
 
 
@@ -141,7 +143,7 @@ def check_decodes(path: str, checksums: bool | None = None) -> int:
 def concat_movies(parts: list[tuple[str, Fraction]], output: str, sound: SoundClip | None = None,
                   overwrite: bool = False, protect: Sequence[str | os.PathLike] = ()) -> int:
     """Copy the video packets of each ``(path, offset)`` part into ``output``, shifted ``offset`` seconds.
-    ``output`` is checked and published as every output is (:class:`~.paths.PendingFile`), never one of ``protect``.
+    ``output`` is checked and published as every output is (:class:`~.publish.PendingFile`), never one of ``protect``.
 
     Returns the number of video packets written. Raises :class:`MediaError` for parts that do not
     fit together (codec, size or headers differ, a part that does not start with a keyframe,

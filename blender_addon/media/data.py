@@ -2,14 +2,14 @@
 
 - :class:`DataWriter` streams one row per frame (the columns of ``core.measures``) into a CSV or
   JSON file. A CSV's record (the settings, the exact command, the columns with their units) goes
-  in a sidecar beside it (``paths.sidecar_path``); a JSON file holds its record itself.
+  in a sidecar beside it (``names.sidecar_path``); a JSON file holds its record itself.
 - :class:`MotiongramWriter` keeps each frame's motiongram rows (the column and row means of the
   motion, ``width + height`` numbers a frame) and writes the motiongrams one pixel per frame, and a
   figure of both with their time axes in seconds.
 - :class:`PlotWriter` keeps each frame's quantity of motion per region and draws them over time.
 - :class:`MotionRecorder` feeds all of them from one :class:`~..core.measures.MotionMeasures`.
 
-Every file is written to a hidden temporary beside it and published (``paths.publish``) only when
+Every file is written to a hidden temporary beside it and published (its ``publish.PendingFile``) only when
 the render ends well; inputs are never overwritten, nor (without ``overwrite``) existing files.
 The plots use matplotlib's Agg canvas (no window, no global backend). No bpy.
 """
@@ -24,16 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..core.measures import Column, MotionMeasures
-from .paths import (
-    MediaError,
-    PendingFile,
-    check_picture,
-    data_kind,
-    motiongram_paths,
-    os_error,
-    pending_files,
-    sidecar_path,
-)
+from .errors import MediaError, os_error
+from .names import check_picture, data_kind, motiongram_paths, sidecar_path
+from .publish import PendingFile, pending_files
 
 DECIMALS = 6  # digits after the point in data files: a millionth of a level or pixel
 

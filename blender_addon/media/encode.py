@@ -17,8 +17,9 @@ Sound (:class:`~.sound.SoundClip`, carried by :mod:`.sound`): the source's first
 to the rendered range and shifted with the pictures, copied or re-encoded (AAC in MP4, PCM in MOV,
 FLAC in MKV, Opus in WebM).
 
-The file is written to a hidden temporary and published only once the container is finalised
-and its trailer written; any error on the way (a full disk included) deletes it.
+The file is written to its :class:`~.publish.PendingFile`'s hidden temporary and published only
+once the container is finalised and its trailer written; any error on the way (a full disk
+included) deletes it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import av
 import cv2
 import numpy as np
 
+from .errors import MediaError
 from .formats import (
     COLOUR_MATRIX,
     COLOUR_PRIMARIES,
@@ -41,7 +43,8 @@ from .formats import (
     check_encoder_options,
     encoder_options,
 )
-from .paths import MediaError, create_temp_file, extension, flush_to_disk, publish, publish_when_done
+from .names import extension
+from .publish import PendingFile
 from .sound import SoundClip, SoundMuxer
 from .streams import FrameWriter
 
@@ -65,34 +68,35 @@ class MovieWriter(FrameWriter):
     """
 
     def __init__(
-        self, path: str, width: int, height: int, rate: Fraction, codec: str | None = None, crf: int | None = None,
-        encoder_preset: str | None = None, sound: SoundClip | None = None, time_base: Fraction | None = None,
-        start: Fraction = Fraction(0), overwrite: bool = False, encoder_options: dict[str, str] | None = None,
-        metadata: dict[str, str] | None = None, planes: bool = False,
+        self, pending: PendingFile, width: int, height: int, rate: Fraction, codec: str | None = None,
+        crf: int | None = None, encoder_preset: str | None = None, sound: SoundClip | None = None,
+        time_base: Fraction | None = None, start: Fraction = Fraction(0),
+        encoder_options: dict[str, str] | None = None, metadata: dict[str, str] | None = None,
+        planes: bool = False,
     ) -> None:
-        super().__init__(path, width, height, overwrite)
-        self._codec = check_encoder_options(path, codec, crf, encoder_preset)
-        self.codec = self._codec.name
-        if planes and self.codec not in PLANAR_CODECS:
-            raise ValueError(f"{path}: {self.codec} does not take 4:2:0 planes as they are")
-        self.planes = planes
-        self._format = MOVIE_FORMATS[extension(path)]
-        self._rate = Fraction(rate)
-        self._start = Fraction(start)
-        # AVI stores a constant rate only: frames are numbered there.
-        variable = time_base is not None and self._format.container != "avi"
-        self._time_base = Fraction(time_base) if variable else 1 / self._rate
-        self._last_pts = -1
-        self._stored_width, self._stored_height = padded_size(self._codec, width, height)
-        if planes:
-            self.frame_shape = (self._stored_height * 3 // 2, self._stored_width)
-        self._temp = create_temp_file(path)
+        super().__init__(pending, width, height)
+        path = pending.path
         self._container: av.container.OutputContainer | None = None
         self._sound: SoundMuxer | None = None
         try:
+            self._codec = check_encoder_options(path, codec, crf, encoder_preset)
+            self.codec = self._codec.name
+            self._format = MOVIE_FORMATS[extension(path)]
+            self._rate = Fraction(rate)
+            self._start = Fraction(start)
+            # AVI stores a constant rate only: frames are numbered there.
+            variable = time_base is not None and self._format.container != "avi"
+            self._time_base = Fraction(time_base) if variable else 1 / self._rate
+            self._last_pts = -1
+            self._stored_width, self._stored_height = padded_size(self._codec, width, height)
+            if planes and self.codec not in PLANAR_CODECS:
+                raise ValueError(f"{path}: {self.codec} does not take 4:2:0 planes as they are")
+            self.planes = planes
+            if planes:
+                self.frame_shape = (self._stored_height * 3 // 2, self._stored_width)
             # MP4 and MOV keep tags of other names than their own only when asked to.
             options = {"movflags": "use_metadata_tags"} if metadata and self._format.container in ("mp4", "mov") else {}
-            self._container = av.open(self._temp, "w", format=self._format.container, options=options)
+            self._container = av.open(pending.temp, "w", format=self._format.container, options=options)
             self._container.metadata.update(metadata or {})
             self._stream = self._add_video(crf, encoder_preset, encoder_options or {})
             if sound is not None:
@@ -195,10 +199,8 @@ class MovieWriter(FrameWriter):
             container.close()  # writes the trailer (an MP4's index): a full disk fails here
         except (av.error.FFmpegError, OSError) as error:
             raise _media_error(self.path, error) from None
-        if not self._dropping and self.frames_written:
-            if os.path.getsize(self._temp) == 0:
-                raise MediaError(f"{self.path}: nothing was written (is the disk full?)")
-            flush_to_disk(self._temp)
+        if not self._dropping and self.frames_written and os.path.getsize(self._pending.temp) == 0:
+            raise MediaError(f"{self.path}: nothing was written (is the disk full?)")
 
     def _finish_quietly(self) -> None:
         if self._container is not None:
@@ -212,15 +214,6 @@ class MovieWriter(FrameWriter):
             self._finish_quietly()
         finally:
             self._discard()
-
-    def _publish(self) -> None:
-        publish_when_done(lambda: publish(self._temp, self.path, self.overwrite), self._discard)
-
-    def _discard(self) -> None:
-        try:
-            os.remove(self._temp)
-        except FileNotFoundError:
-            pass
 
 
 def _close_quietly(container: av.container.OutputContainer, sound: SoundMuxer | None) -> None:

@@ -14,8 +14,9 @@ import os
 
 import av
 
+from .errors import MediaError, os_error
 from .movie import open_container
-from .paths import MediaError, image_sequence_files, is_url, os_error
+from .names import image_sequence_files, is_url
 
 _PACKETS = 16  # the first video packets hashed: enough to tell recordings apart, cheap to read
 _IMAGE_BYTES = 1 << 20

@@ -36,7 +36,8 @@ import cv2
 import numpy as np
 
 from ..core.rates import DEFAULT_FPS, usable_fps
-from .paths import MediaError, is_url, os_error
+from .errors import MediaError, os_error
+from .names import is_url
 from .sequence import to_bgr8
 from .streams import VideoSource, _FramePool
 

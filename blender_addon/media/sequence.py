@@ -1,6 +1,7 @@
 """Image sequences with OpenCV: numbered or sorted still images read as frames, and written as numbered files.
 
-Which files make a sequence, and the names a sequence is written to, come from ``media.paths``.
+Which files make a sequence, and the names a sequence is written to, come from ``media.names``;
+writing them, from ``media.publish``.
 Images are read as 8-bit BGR (grayscale, alpha and 16-bit images are converted: alpha is
 flattened over black, as in a movie); EXIF orientation is ignored, as video frames have none.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import struct
 from collections.abc import Iterator
 from fractions import Fraction
@@ -19,19 +19,9 @@ import cv2
 import numpy as np
 
 from ..core.rates import DEFAULT_FPS
-from .paths import (
-    PNG_SIGNATURE,
-    MediaError,
-    NumberedName,
-    cannot_write,
-    create_temp_folder,
-    extension,
-    os_error,
-    png_cut_short,
-    publish,
-    publish_when_done,
-    remove_other_frames,
-)
+from .errors import MediaError, cannot_write, os_error
+from .names import PNG_SIGNATURE, extension, png_cut_short
+from .publish import PendingFile
 from .streams import FrameWriter, VideoSource
 
 _IMWRITE_PARAMS = {".png": [], ".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95],
@@ -193,54 +183,29 @@ def _header_size(file: str) -> tuple[int, int] | None:
 
 
 class SequenceWriter(FrameWriter):
-    """Numbered image files; a file's number is its output frame index, from ``first``."""
+    """Numbered image files; a file's number is its output frame index, from ``first``.
 
-    def __init__(self, path: str, width: int, height: int, first: int, overwrite: bool = False,
-                 whole: bool = False) -> None:
-        super().__init__(path, width, height, overwrite)
-        self._whole = whole  # a whole render: overwriting removes the old render's other numbers
-        numbered = NumberedName.parse(path)
-        assert numbered is not None, path
-        self._numbered = numbered
+    The frames go to the :class:`~.publish.PendingFile`'s temporary folder, published together at the end.
+    """
+
+    def __init__(self, pending: PendingFile, width: int, height: int, first: int) -> None:
+        super().__init__(pending, width, height)
         self._first = first
-        self._extension = extension(path)
+        self._extension = extension(pending.path)
         self._params = _IMWRITE_PARAMS[self._extension]
-        self._temp = create_temp_folder(path)
 
     def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
         ok, encoded = cv2.imencode(self._extension, frame, self._params)
         if not ok:
             raise MediaError(f"{self.path}: OpenCV cannot encode {self._extension} images")
-        name = self._numbered.name(self._first + index)
         try:
-            with open(os.path.join(self._temp, name), "wb") as stream:  # unlike tofile, says ENOSPC
+            with open(self._pending.frame_path(self._first + index), "wb") as stream:  # unlike tofile, says ENOSPC
                 stream.write(encoded.data)
         except OSError as exc:
-            raise MediaError(cannot_write(self._numbered.folder, exc)) from None
+            raise MediaError(cannot_write(self._pending.numbered.folder, exc)) from None
 
     def _finish(self) -> None:
         pass  # each frame is a complete file once written
 
     def _publish(self) -> None:
-        publish_when_done(self._publish_frames, self._discard)
-
-    def _publish_frames(self) -> None:
-        numbers = range(self._first, self._first + self.frames_written)
-        if not self.overwrite:
-            appeared = next((number for number in numbers if os.path.lexists(self._numbered.path(number))), None)
-            if appeared is not None:
-                raise MediaError(
-                    f"{self._numbered.path(appeared)} appeared while rendering (another render?); it was left as it is"
-                )
-        for number in numbers:
-            publish(os.path.join(self._temp, self._numbered.name(number)), self._numbered.path(number), self.overwrite)
-        os.rmdir(self._temp)
-        # Files of other numbers stay (they may be other chunks of the same render), unless this
-        # whole render replaces an old one: then no frame of the old one may stay beside it.
-        if self.overwrite and self._whole:
-            remove_other_frames(self._numbered, numbers)
-
-    def _discard(self) -> None:
-        shutil.rmtree(self._temp, ignore_errors=True)
-
-
+        self._pending.commit(range(self._first, self._first + self.frames_written))

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..core.frequency import CONFIDENT_STRENGTH, MIN_PROMINENCE, FrequencyReport
 from .data import _figure, _require_matplotlib, cell
-from .paths import MediaError, PendingFile, check_picture, data_kind, extension, os_error
+from .errors import MediaError, os_error
+from .names import check_picture, data_kind, extension
+from .publish import PendingFile
 
 CSV_COLUMNS = ("region", "hz", "per_minute", "power", "dominant_hz", "strength", "confident")
 

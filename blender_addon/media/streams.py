@@ -25,7 +25,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..core.rates import rate_text
-from .paths import MediaError
+from .errors import MediaError
+from .publish import PendingFile
 
 READ_AHEAD = 2  # decoded frames each read head queues ahead of its reader
 WRITE_BEHIND = 2  # frames a writer queues for its encoder (one more is being encoded)
@@ -185,7 +186,8 @@ class VideoSource(ABC):
 
 
 class FrameWriter(ABC):
-    """Writes frames to a hidden temporary beside the output and moves it into place on :meth:`commit`.
+    """Writes frames to a hidden temporary beside the output (its :class:`~.publish.PendingFile`) and moves it
+    into place on :meth:`commit`.
 
     Used as a context manager, a clean exit commits and any exception (KeyboardInterrupt
     included) aborts, leaving nothing at the output path. :meth:`write` copies the frame (the
@@ -193,9 +195,10 @@ class FrameWriter(ABC):
     thread is raised by the next :meth:`write` or by :meth:`commit`.
     """
 
-    def __init__(self, path: str, width: int, height: int, overwrite: bool = False) -> None:
-        self.path = path
-        self.overwrite = overwrite  # publishing may replace a file that appeared at path meanwhile
+    def __init__(self, pending: PendingFile, width: int, height: int) -> None:
+        self._pending = pending
+        self.path = pending.path
+        self.overwrite = pending.overwrite  # publishing may replace a file that appeared at path meanwhile
         self.width = width
         self.height = height
         self.frame_shape: tuple[int, ...] = (height, width, 3)  # what write takes
@@ -301,12 +304,12 @@ class FrameWriter(ABC):
     def _finish(self) -> None:
         """Flush and close the encoder; may run more than once."""
 
-    @abstractmethod
     def _publish(self) -> None:
         """Move the finished temporary into place."""
+        self._pending.commit()
 
-    @abstractmethod
     def _discard(self) -> None:
         """Delete the temporary, whatever state it is in."""
+        self._pending.discard()
 
 

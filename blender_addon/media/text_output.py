@@ -1,6 +1,6 @@
 """Text outputs beside a render (reports, data tables): written to a temporary, published whole.
 
-The same rules as every output (:class:`.paths.PendingFile`): never the input, never an existing
+The same rules as every output (:class:`.publish.PendingFile`): never the input, never an existing
 file without ``overwrite``, a full disk is an error, and a render that fails or is interrupted
 leaves no file behind.
 """
@@ -12,7 +12,8 @@ import os
 from collections.abc import Iterator
 from typing import TextIO
 
-from .paths import MediaError, PendingFile, cannot_write
+from .errors import MediaError, cannot_write
+from .publish import PendingFile
 
 
 @contextlib.contextmanager

@@ -36,7 +36,8 @@ from ..core.rates import rate_text
 from ..core.settings import OPTIONS_BY_NAME
 from ..core.timing import Span
 from ..media.formats import MOVIE_FORMATS
-from ..media.paths import extension, is_temporary, render_under_way
+from ..media.names import extension
+from ..media.publish import is_temporary, render_under_way
 from .chunk_record import ChunkRecord
 from .inputs import load_media
 from .request import RenderError, RequestError, option_flag

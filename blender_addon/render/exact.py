@@ -18,7 +18,8 @@ from pathlib import Path
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
-from ..media.paths import MediaError, published_together
+from ..media.errors import MediaError
+from ..media.publish import published_together
 from . import recording
 from .alignment import AlignmentLog
 from .chunk_record import chunk_tags

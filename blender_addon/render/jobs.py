@@ -50,7 +50,8 @@ from ..core.measures import MotionMeasures, Region
 from ..core.planar import buffer_shape
 from ..core.settings import Settings
 from ..core.timing import output_size
-from ..media.paths import MediaError, cannot_write, create_temp_folder
+from ..media.errors import MediaError, cannot_write
+from ..media.publish import create_temp_folder
 from .log import collected
 from .request import RenderError, RequestError
 

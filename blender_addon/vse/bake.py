@@ -28,8 +28,9 @@ import bpy
 
 from ..core.settings import Settings, SettingsError
 from ..core.timing import Span, output_frame_count, output_range, plan_frame
+from ..media.errors import MediaError
 from ..media.formats import BAKE_FORMATS
-from ..media.paths import MediaError, bake_output
+from ..media.names import bake_output
 from ..render import EncodeOptions, RenderCancelled, RenderError, RenderRequest, RequestError, render
 from ..render.request import output_tag
 from .compat import timing

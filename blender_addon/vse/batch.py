@@ -6,7 +6,7 @@ scene, adds the input's audio as a sound strip, and renders with Blender's own e
 
 Inputs: a movie, a folder of images, or a numbered pattern such as ``frames/%04d.png`` (the
 files numbered consecutively from the lowest number present; a missing number is an error).
-Which files an input names, and which outputs may be written, is decided by ``media.paths``,
+Which files an input names, and which outputs may be written, is decided by ``media.names``,
 as for the exact engine.
 
 Outputs (chosen by the file name; ``media.formats`` says how Blender writes each):
@@ -48,23 +48,10 @@ import bpy
 from ..core.rates import DEFAULT_FPS, blender_fps
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_size
+from ..media.errors import MediaError, cannot_write, os_error
 from ..media.formats import BLENDER_SEQUENCES, MOVIE_FORMATS
-from ..media.paths import (
-    MediaError,
-    NumberedName,
-    cannot_write,
-    check_output,
-    complete_png,
-    extension,
-    image_sequence_files,
-    incomplete_reason,
-    os_error,
-    output_kind,
-    publish,
-    remove_other_frames,
-    same_file,
-    temp_path_for,
-)
+from ..media.names import NumberedName, extension, image_sequence_files, output_kind, same_file
+from ..media.publish import check_output, complete_png, incomplete_reason, publish, remove_other_frames, temp_path_for
 from . import colors
 from .compat import timing
 from .rig.build import build_rig
@@ -103,7 +90,7 @@ class RenderSummary:
 
 @contextlib.contextmanager
 def _media_errors() -> Iterator[None]:
-    """Turn the :class:`MediaError` of ``media.paths`` into :class:`VseRenderError`, message unchanged."""
+    """Turn the :class:`MediaError` of ``media`` into :class:`VseRenderError`, message unchanged."""
     try:
         yield
     except MediaError as error:
@@ -117,7 +104,7 @@ def _output_kind(path: str | os.PathLike) -> str:
 
 
 def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> None:
-    """``media.paths.check_output`` (``numbers``: the file numbers a sequence output will write)."""
+    """``media.publish.check_output`` (``numbers``: the file numbers a sequence output will write)."""
     with _media_errors():
         check_output(output, inputs, overwrite, numbers)
 

@@ -15,7 +15,8 @@ from bpy_extras import anim_utils
 
 from ..core.rates import exact_rate, rate_of_blender_fps
 from ..core.timing import Span
-from ..media.paths import MediaError, image_sequence_files
+from ..media.errors import MediaError
+from ..media.names import image_sequence_files
 from .compat import PLACEMENT, is_deprecated, timing
 
 MAX_CHANNEL = 128
