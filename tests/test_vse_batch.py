@@ -174,3 +174,21 @@ def test_encode_with_sound_keeps_the_pictures_and_adds_the_sound(pattern, clip, 
     frames = read_movie(tmp_path / "clip.mkv")
     assert len(frames) == FRAMES
     assert all(np.array_equal(frame, clip.frame(index)) for index, frame in enumerate(frames))
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_the_engines_agree_within_one_level_on_bt709_tagged_and_untagged_movies(tmp_path, tagged):
+    """Blender's sequencer converts a movie by its tagged matrix (untagged: BT.601); so does the exact engine."""
+    import subprocess
+
+    from blender_addon import media
+
+    source = tmp_path / "colours.mp4"
+    tags = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"] if tagged else []
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=25", "-frames:v", "6",
+                    "-pix_fmt", "yuv420p", *tags, "-c:v", "libx264", "-qp", "0", str(source)], check=True, timeout=60)
+    settings = Settings(mix=0.0, offset=1)  # the frames pass through
+    batch.render_with_vse(source, tmp_path / "out_%05d.png", settings)
+    frames = [cv2.imread(str(path)) for path in sorted(tmp_path.glob("out_*.png"))]
+    expected = [frame.copy() for frame in extract_motion(media.open_source(source), settings)]
+    assert max_mean_difference(frames, expected)[0] <= 1

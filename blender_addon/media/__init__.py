@@ -167,6 +167,8 @@ def planar_reasons(source: VideoSource, output: str | os.PathLike | None, codec:
     reasons = []
     if not getattr(source, "yields_planes", False):
         reasons.append("an input read as RGB (an RGB, gray or transparent picture, or a rotated movie)")
+    if getattr(source, "matrix", "bt601") != "bt601":
+        reasons.append("an input whose planes are BT.709 (the planar path writes the planes it reads as BT.601)")
     if output is not None:
         text = os.fspath(output)
         if output_kind(text) != "movie":

@@ -4,8 +4,9 @@
 
 - 8-bit 4:2:0 (``yuv420p``, nearly every H.264/HEVC/AV1/VP9 file): the read heads keep FFmpeg's
   planes as they are (half the bytes of BGR) and :meth:`MovieSource.expand` converts a frame
-  with OpenCV's BT.601 ``COLOR_YUV2BGR_I420`` when it is used; an odd last row or column is
-  repeated for the conversion and cut off again;
+  when it is used, by the matrix the stream is tagged with: BT.709, or else (untagged too) BT.601
+  with OpenCV's ``COLOR_YUV2BGR_I420``, as Blender does; an odd last row or column is
+  repeated for the conversion and cut off again; BT.2020 and HDR (PQ, HLG) inputs get a warning;
 - other YUV formats (10-bit, 4:2:2, 4:4:4, full-range ``yuvj``) are first reduced once, by
   FFmpeg's swscale, to 8-bit 4:2:0, then converted the same way;
 - RGB and gray formats (FFV1, PNG or QuickTime RLE in a movie) are converted to BGR exactly;
@@ -46,6 +47,9 @@ from .streams import VideoSource, _FramePool
 # which deadlocks when a decoder is freed while one of them logs.
 
 _LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
+_BT709, _BT2020 = 1, (9, 10)  # FFmpeg's AVColorSpace: BT.709, BT.2020 (non-constant and constant luminance)
+_PQ, _HLG = 16, 18  # FFmpeg's AVColorTransferCharacteristic: SMPTE ST 2084 and ARIB STD-B67
+_KR_KB_709 = (0.2126, 0.0722)
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
@@ -109,6 +113,10 @@ class _Picture:
         self.compact = not self.rgb and self.rotation is None
         self.width, self.height = frame.width, frame.height
         self.even_width, self.even_height = frame.width + frame.width % 2, frame.height + frame.height % 2
+        # The tagged matrix converts the planes, as players and Blender's sequencer convert them; untagged is BT.601.
+        self.matrix = "bt709" if not self.rgb and frame.colorspace == _BT709 else "bt601"
+        self._from_709 = _limited_yuv_to_bgr(*_KR_KB_709) if self.matrix == "bt709" else None
+        self.unmanaged = _unmanaged_colours(frame) if not self.rgb else None
 
     @property
     def compact_shape(self) -> tuple[int, int]:
@@ -150,10 +158,48 @@ class _Picture:
     def expand(self, frame: np.ndarray) -> np.ndarray:
         if frame.ndim == 3:
             return frame
-        image = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
+        if self._from_709 is not None:
+            image = _convert_i420(frame, self._from_709)
+        else:
+            image = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
         if (self.even_height, self.even_width) != (self.height, self.width):
             image = np.ascontiguousarray(image[: self.height, : self.width])
         return image
+
+
+def _limited_yuv_to_bgr(kr: float, kb: float) -> np.ndarray:
+    """The 3x4 affine matrix from limited-range Y, U, V (one pixel's channels) to B, G, R for luma weights
+    ``kr`` and ``kb``."""
+    kg = 1 - kr - kb
+    luma, chroma = 255 / 219, 255 / 224
+    rows = [
+        [luma, chroma * 2 * (1 - kb), 0.0],
+        [luma, -chroma * 2 * (1 - kb) * kb / kg, -chroma * 2 * (1 - kr) * kr / kg],
+        [luma, 0.0, chroma * 2 * (1 - kr)],
+    ]
+    matrix = np.array([[*row, -16 * row[0] - 128 * (row[1] + row[2])] for row in rows], dtype=np.float64)
+    return matrix
+
+
+def _convert_i420(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Compact I420 planes to BGR by ``matrix`` (:func:`_limited_yuv_to_bgr`), each chroma sample covering its 2x2
+    pixels as OpenCV's ``COLOR_YUV2BGR_I420`` does; rounded and clipped to 8 bits."""
+    even_height, even_width = frame.shape[0] * 2 // 3, frame.shape[1]
+    size = (even_height // 2) * (even_width // 2)
+    flat = frame[even_height:].reshape(-1)
+    chroma = [cv2.resize(flat[start:start + size].reshape(even_height // 2, even_width // 2), (even_width, even_height),
+                         interpolation=cv2.INTER_NEAREST) for start in (0, size)]
+    return cv2.transform(cv2.merge([frame[:even_height], *chroma]), matrix)
+
+
+def _unmanaged_colours(frame: av.VideoFrame) -> str | None:
+    """What of a frame's tagged colours the 8-bit BT.601/BT.709 display conversion does not manage (``None``:
+    nothing): BT.2020 colours, PQ or HLG (HDR) light."""
+    if frame.color_trc in (_PQ, _HLG):
+        return f"HDR ({'PQ' if frame.color_trc == _PQ else 'HLG'})"
+    if frame.colorspace in _BT2020:
+        return "BT.2020"
+    return None
 
 
 def _reduce(frame: av.VideoFrame) -> av.VideoFrame:
@@ -189,6 +235,7 @@ class MovieSource(VideoSource):
         self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
         self.has_audio = audio_streams > 0
         self.has_alpha = picture.alpha
+        self.matrix = picture.matrix  # the YUV matrix the planes are converted by
         self._picture = picture
         if picture.compact:
             self.frame_bytes = picture.compact_shape[0] * picture.compact_shape[1]
@@ -312,6 +359,9 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         variable = not _evenly_spaced(pts, time_base, chosen)
         source = MovieSource(path, 0, picture, packets, time_base, chosen, file_rate is None and not variable, variable,
                              audio_streams)
+    if picture.unmanaged is not None:
+        source.warnings.append(f"{path}: the input is tagged {picture.unmanaged}, and the output is not colour-managed "
+                               "for it: it is read as SDR video (convert it to BT.709 SDR first)")
     if promised is not None and promised > source.frame_count:
         hole = _missing_frames(pts, time_base, chosen) if rate is None else None
         if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
