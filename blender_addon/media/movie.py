@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from ..core.rates import DEFAULT_FPS, usable_fps
+from .colour import BT709, convert_i420, limited_yuv_to_bgr, unmanaged_colours
 from .errors import MediaError, os_error
 from .names import is_url
 from .sequence import to_bgr8
@@ -47,9 +48,6 @@ from .streams import VideoSource, _FramePool
 # which deadlocks when a decoder is freed while one of them logs.
 
 _LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
-_BT709, _BT2020 = 1, (9, 10)  # FFmpeg's AVColorSpace: BT.709, BT.2020 (non-constant and constant luminance)
-_PQ, _HLG = 16, 18  # FFmpeg's AVColorTransferCharacteristic: SMPTE ST 2084 and ARIB STD-B67
-_KR_KB_709 = (0.2126, 0.0722)
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
@@ -114,9 +112,9 @@ class _Picture:
         self.width, self.height = frame.width, frame.height
         self.even_width, self.even_height = frame.width + frame.width % 2, frame.height + frame.height % 2
         # The tagged matrix converts the planes, as players and Blender's sequencer convert them; untagged is BT.601.
-        self.matrix = "bt709" if not self.rgb and frame.colorspace == _BT709 else "bt601"
-        self._from_709 = _limited_yuv_to_bgr(*_KR_KB_709) if self.matrix == "bt709" else None
-        self.unmanaged = _unmanaged_colours(frame) if not self.rgb else None
+        self.matrix = "bt709" if not self.rgb and frame.colorspace == BT709 else "bt601"
+        self._from_709 = limited_yuv_to_bgr(0.2126, 0.0722) if self.matrix == "bt709" else None
+        self.unmanaged = unmanaged_colours(frame) if not self.rgb else None
 
     @property
     def compact_shape(self) -> tuple[int, int]:
@@ -159,47 +157,12 @@ class _Picture:
         if frame.ndim == 3:
             return frame
         if self._from_709 is not None:
-            image = _convert_i420(frame, self._from_709)
+            image = convert_i420(frame, self._from_709)
         else:
             image = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
         if (self.even_height, self.even_width) != (self.height, self.width):
             image = np.ascontiguousarray(image[: self.height, : self.width])
         return image
-
-
-def _limited_yuv_to_bgr(kr: float, kb: float) -> np.ndarray:
-    """The 3x4 affine matrix from limited-range Y, U, V (one pixel's channels) to B, G, R for luma weights
-    ``kr`` and ``kb``."""
-    kg = 1 - kr - kb
-    luma, chroma = 255 / 219, 255 / 224
-    rows = [
-        [luma, chroma * 2 * (1 - kb), 0.0],
-        [luma, -chroma * 2 * (1 - kb) * kb / kg, -chroma * 2 * (1 - kr) * kr / kg],
-        [luma, 0.0, chroma * 2 * (1 - kr)],
-    ]
-    matrix = np.array([[*row, -16 * row[0] - 128 * (row[1] + row[2])] for row in rows], dtype=np.float64)
-    return matrix
-
-
-def _convert_i420(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Compact I420 planes to BGR by ``matrix`` (:func:`_limited_yuv_to_bgr`), each chroma sample covering its 2x2
-    pixels as OpenCV's ``COLOR_YUV2BGR_I420`` does; rounded and clipped to 8 bits."""
-    even_height, even_width = frame.shape[0] * 2 // 3, frame.shape[1]
-    size = (even_height // 2) * (even_width // 2)
-    flat = frame[even_height:].reshape(-1)
-    chroma = [cv2.resize(flat[start:start + size].reshape(even_height // 2, even_width // 2), (even_width, even_height),
-                         interpolation=cv2.INTER_NEAREST) for start in (0, size)]
-    return cv2.transform(cv2.merge([frame[:even_height], *chroma]), matrix)
-
-
-def _unmanaged_colours(frame: av.VideoFrame) -> str | None:
-    """What of a frame's tagged colours the 8-bit BT.601/BT.709 display conversion does not manage (``None``:
-    nothing): BT.2020 colours, PQ or HLG (HDR) light."""
-    if frame.color_trc in (_PQ, _HLG):
-        return f"HDR ({'PQ' if frame.color_trc == _PQ else 'HLG'})"
-    if frame.colorspace in _BT2020:
-        return "BT.2020"
-    return None
 
 
 def _reduce(frame: av.VideoFrame) -> av.VideoFrame:
