@@ -2,7 +2,8 @@
 
 :func:`render_with_vse` builds the same rig the artist gets from *Extract Motion* in a fresh
 scene, adds the input's audio as a sound strip, and renders with Blender's own encoders;
-:func:`render_blend_file` renders the sequencer of an existing ``.blend``.
+:func:`render_blend_file` renders the sequencer of an existing ``.blend``. The scene's set-up (the
+input as a strip, its sound and size, Blender's output format) is :mod:`.batch_scene`'s.
 
 Inputs: a movie, a folder of images, or a numbered pattern such as ``frames/%04d.png`` (the
 files numbered consecutively from the lowest number present; a missing number is an error).
@@ -39,7 +40,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,28 +49,31 @@ import bpy
 from ..core.rates import DEFAULT_FPS, blender_fps
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_size
-from ..media.errors import MediaError, cannot_write, os_error
-from ..media.formats import BLENDER_SEQUENCES, MOVIE_FORMATS
-from ..media.names import NumberedName, extension, image_sequence_files, output_kind, same_file
+from ..media.errors import cannot_write
+from ..media.names import NumberedName, extension, output_kind, same_file
 from ..media.publish import check_output, complete_png, incomplete_reason, publish, remove_other_frames, temp_path_for
 from . import colors
+from .batch_scene import (
+    VseRenderError,
+    VseSettingsError,
+    add_audio,
+    add_source,
+    check_even_size,
+    fresh_scene,
+    media_errors,
+    quiet_caches,
+    set_output,
+    source_size,
+)
 from .compat import timing
 from .rig.build import build_rig
 from .rig.record import RigError
-from .strips import absolute_path, media_frame_count
+from .strips import media_frame_count
 
 Progress = Callable[[int, int], None]
 
 # Clean-ups of the renders under way, for clean_up_before_exit().
 _PENDING_DISCARDS: list[Callable[[], None]] = []
-
-
-class VseRenderError(Exception):
-    """A render through the VSE cannot be done; the one-line message names the file and the problem."""
-
-
-class VseSettingsError(VseRenderError):
-    """The settings or the frame range do not fit the input (the caller's mistake, not a failure)."""
 
 
 @dataclass(frozen=True)
@@ -88,124 +92,16 @@ class RenderSummary:
 # --- file names --------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _media_errors() -> Iterator[None]:
-    """Turn the :class:`MediaError` of ``media`` into :class:`VseRenderError`, message unchanged."""
-    try:
-        yield
-    except MediaError as error:
-        raise VseRenderError(str(error)) from None
-
-
 def _output_kind(path: str | os.PathLike) -> str:
     """``"movie"`` or ``"sequence"``; raises :class:`VseRenderError` for names Blender cannot write."""
-    with _media_errors():
+    with media_errors():
         return output_kind(path, blender=True)
 
 
 def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> None:
     """``media.publish.check_output`` (``numbers``: the file numbers a sequence output will write)."""
-    with _media_errors():
+    with media_errors():
         check_output(output, inputs, overwrite, numbers)
-
-
-# --- scene set-up ------------------------------------------------------------------------------
-
-
-def _add_source(scene: bpy.types.Scene, input_path: Path) -> bpy.types.Strip:
-    strips = scene.sequence_editor.strips
-    text = os.fspath(input_path)
-    with _media_errors():
-        files = image_sequence_files(text)
-    if files is not None:
-        strip = strips.new_image(name="Source", filepath=files[0], channel=1, frame_start=1)
-        for file in files[1:]:
-            strip.elements.append(os.path.basename(file))
-        return strip
-    if not input_path.is_file():
-        raise VseRenderError(f"{text}: no such file")
-    try:
-        with open(input_path, "rb"):
-            pass
-    except OSError as error:
-        raise VseRenderError(str(os_error(text, error))) from None
-    try:
-        strip = strips.new_movie(name="Source", filepath=text, channel=1, frame_start=1)
-    except RuntimeError:
-        raise VseRenderError(f"{text}: Blender cannot decode this file") from None
-    # An unreadable file still makes a strip, one frame long with no rate and no size.
-    if strip.fps <= 0 or not strip.elements[0].orig_width:
-        raise VseRenderError(f"{text}: Blender cannot decode this file (not a video, or damaged)")
-    return strip
-
-
-def _add_audio(scene: bpy.types.Scene, input_path: Path, channel: int) -> bool:
-    """Add the movie's sound as a strip; ``False`` (and no strip) when it has none."""
-    strips = scene.sequence_editor.strips
-    try:
-        strip = strips.new_sound(name="Audio", filepath=os.fspath(input_path), channel=channel, frame_start=1)
-    except RuntimeError:
-        return False
-    if strip.sound.samplerate <= 0:  # a movie without an audio stream still makes an empty strip
-        strips.remove(strip)
-        return False
-    return True
-
-
-def _source_size(strip: bpy.types.Strip) -> tuple[int, int]:
-    element = strip.elements[0]
-    width, height = element.orig_width, element.orig_height
-    if not width or not height:
-        image = bpy.data.images.load(absolute_path(strip, os.path.join(strip.directory, element.filename)))
-        try:
-            width, height = image.size
-        finally:
-            bpy.data.images.remove(image)
-    if not width or not height:
-        raise VseRenderError(f"{strip.name}: cannot read the frame size")
-    return int(width), int(height)
-
-
-def _set_output(scene: bpy.types.Scene, kind: str, suffix: str, audio: bool) -> None:
-    render = scene.render
-    settings = render.image_settings
-    if kind == "movie":
-        blender = MOVIE_FORMATS[suffix].blender
-        settings.media_type = "VIDEO"  # before file_format: Blender 5.0 filters formats by media type
-        settings.file_format = "FFMPEG"
-        render.ffmpeg.format = blender.container
-        render.ffmpeg.codec = blender.codec
-        if blender.constant_rate_factor is not None:
-            render.ffmpeg.constant_rate_factor = blender.constant_rate_factor
-        if blender.preset is not None:
-            render.ffmpeg.ffmpeg_preset = blender.preset
-        render.ffmpeg.audio_codec = blender.audio_codec if audio else "NONE"
-        if audio:
-            render.ffmpeg.audio_channels = "STEREO"
-            render.ffmpeg.audio_mixrate = 48000
-    else:
-        settings.media_type = "IMAGE"
-        settings.file_format = BLENDER_SEQUENCES[suffix]
-        settings.color_mode = "RGB"
-        settings.color_depth = "8"
-    render.use_file_extension = kind == "sequence"
-
-
-def _check_even_size(output: Path, kind: str, width: int, height: int) -> None:
-    """Blender refuses odd frame sizes for the codecs that need even ones (``Codec.even_size``)."""
-    movie = MOVIE_FORMATS[extension(output)] if kind == "movie" else None
-    if movie is not None and movie.default_codec.even_size and (width % 2 or height % 2):
-        raise VseRenderError(
-            f"{output}: Blender's {movie.blender.codec} writer needs an even width and height, not "
-            f"{width}x{height} (use --engine exact, which pads the frame, or a .mkv or PNG sequence output)"
-        )
-
-
-def _quiet_caches(scene: bpy.types.Scene) -> None:
-    editor = scene.sequence_editor
-    editor.use_cache_raw = False
-    editor.use_cache_final = False
-    editor.use_prefetch = False
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -262,7 +158,7 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
             raise VseRenderError(f"{output}: Blender stopped after {done} of {count} frames")
         written = [scene.render.frame_path(frame=frame) for frame in (frames if kind == "sequence" else frames[:1])]
         _check_complete(output, kind, written, count)
-        with _media_errors():
+        with media_errors():
             if kind == "movie":
                 publish(scene.render.frame_path(frame=frames.start), os.fspath(output), overwrite)
             else:
@@ -341,8 +237,8 @@ def render_with_vse(
     began = time.monotonic()
     source_path, output = Path(input_path), Path(output_path)
     kind = _output_kind(output)
-    with _fresh_scene("Motion Extraction Render") as scene:
-        strip = _add_source(scene, source_path)
+    with fresh_scene("Motion Extraction Render") as scene:
+        strip = add_source(scene, source_path)
         rate = float(strip.fps) if strip.type == "MOVIE" else float(fps or DEFAULT_FPS)
         try:
             given, settings = settings, settings.in_frames(rate)
@@ -358,7 +254,7 @@ def render_with_vse(
         except SettingsError as error:
             raise VseSettingsError(f"{source_path}: {error}") from None
         scene.render.fps, scene.render.fps_base = blender_fps(rate)
-        source_width, source_height = _source_size(strip)
+        source_width, source_height = source_size(strip)
         width, height = output_size(settings, source_width, source_height)
         scene.render.resolution_x, scene.render.resolution_y = width, height  # twice the source for side/stacked
         scene.render.resolution_percentage = 100
@@ -368,30 +264,16 @@ def render_with_vse(
             raise VseRenderError(f"{source_path}: {error}") from None
         rig_time = timing(rig)
         numbers = _render_range(rig_time.duration, start, stop)
-        _check_even_size(output, kind, width, height)
+        check_even_size(output, kind, width, height)
         _check_output(output, [source_path], overwrite, numbers)
-        audio = strip.type == "MOVIE" and kind == "movie" and _add_audio(scene, source_path, channel=rig.channel + 1)
+        audio = strip.type == "MOVIE" and kind == "movie" and add_audio(scene, source_path, channel=rig.channel + 1)
         colors.use_exact_colors(scene)
-        _quiet_caches(scene)
-        _set_output(scene, kind, extension(output), audio)
+        quiet_caches(scene)
+        set_output(scene, kind, extension(output), audio)
         frames = range(rig_time.left_handle + numbers.start, rig_time.left_handle + numbers.stop)
         _render(scene, output, kind, frames, numbers, overwrite, progress,
                 whole=numbers == range(rig_time.duration))
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
-
-
-@contextlib.contextmanager
-def _fresh_scene(name: str) -> Iterator[bpy.types.Scene]:
-    """A new scene with a sequencer, removed afterwards with the sounds it loaded."""
-    scene = bpy.data.scenes.new(name)
-    sounds_before = set(bpy.data.sounds)
-    try:
-        scene.sequence_editor_create()
-        yield scene
-    finally:
-        bpy.data.scenes.remove(scene)
-        for sound in set(bpy.data.sounds) - sounds_before:
-            bpy.data.sounds.remove(sound)
 
 
 def render_blend_file(
@@ -433,8 +315,8 @@ def render_blend_file(
     if exact_colors:
         colors.use_exact_colors_on_output(scene)
     audio = any(strip.type == "SOUND" for strip in scene.sequence_editor.strips_all) and kind == "movie"
-    _quiet_caches(scene)
-    _set_output(scene, kind, extension(output), audio)
+    quiet_caches(scene)
+    set_output(scene, kind, extension(output), audio)
     frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
     _render(scene, output, kind, frames, numbers, overwrite, progress,
             whole=numbers == range(scene.frame_end - scene.frame_start + 1))
