@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Exit codes: 0 success, 1 input or output failed, 2 bad arguments."
         ),
     )
-    parser.add_argument("input", nargs="?", help="movie file, image folder, or image pattern such as frames/%%05d.png")
+    parser.add_argument("input", nargs="*", metavar="INPUT",
+                        help="movie file, image folder, or image pattern such as frames/%%05d.png; several inputs "
+                        "render into the folder -o FOLDER/ names, each as its own render")
     parser.add_argument(
         "--sample", nargs="?", const="tripod", choices=tuple(SAMPLES), metavar="NAME",
         help="use a built-in synthetic sample clip as input: tripod (the default), handheld (the same scene "
@@ -130,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="exact engine: render in N processes at once, each a chunk of the frames, joined in order into the "
         "same output (the same frames as one process; for looks that keep one core busy, such as a screen overlay, "
         "on a machine with N cores; --max-memory is shared between them) (default: 1)",
+    )
+    parser.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="render on a Dask cluster: a scheduler's address (tls://host:8786, tcp://host:8786; the inputs and "
+        "the output folder on storage every worker sees under the same paths) or local[:N] (N worker processes "
+        "on this machine, listening on the loopback address only); each input's chunks (--jobs N of them, or one "
+        "per worker) are tasks, joined into its output (see the README)",
     )
     parser.add_argument(
         "--max-memory", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_MEMORY,

@@ -4,10 +4,8 @@ which engine renders (see the package's notes)."""
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
-import urllib.parse
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -33,46 +31,20 @@ from ..frontend import (
 )
 from ..media.ffmpeg_command import ffmpeg_command
 from ..media.names import ffmpeg_input_arguments, is_url
-from ..render import EncodeOptions, RenderRequest, RenderResult, in_frames, load_media, render
-from ..render.request import chunk_tag, in_flag_terms, output_tag
+from ..render import RenderResult, in_frames, load_media, render
+from ..render.request import chunk_tag, in_flag_terms
 from . import data_arguments
 from .arguments import (
-    DEFAULT_OUTPUT_DIR_FOR_SAMPLE,
     INTERRUPTED,
-    MOVIE_OUTPUTS,
     PROG,
     SAMPLE_CLIPS,
     SAMPLES,
     build_parser,
 )
+from .batch import ClusterRunner, run_batch
+from .batch import wanted as batch_wanted
 from .blender import _render_with_blender, _vse_batch, _vse_can_render
-
-
-def default_output(input_path: Path, settings: Settings, frame_range: tuple, sample: bool,
-                   engine: str = "auto") -> Path:
-    """``<stem>_motion_<look>_<mode><N>[_framesA-B].<ext>`` beside the input (in ./out for the sample).
-
-    A movie keeps its extension when ``engine`` writes it, else becomes ``.mp4``; image folders
-    and patterns become a lossless ``.mkv`` beside the folder; a stream URL, ``.mp4`` in the
-    current folder.
-    """
-    name = output_tag(settings, frame_range)
-    if sample:
-        prefix = "sample" if sample in (True, "tripod") else f"sample_{sample}"
-        return DEFAULT_OUTPUT_DIR_FOR_SAMPLE / f"{prefix}{name}.mp4"
-    if is_url(str(input_path)):
-        parts = urllib.parse.urlsplit(str(input_path))  # the path's last name, not the query's or the fragment's
-        last = urllib.parse.unquote(parts.path.rstrip("/").rsplit("/", 1)[-1]) or parts.hostname or ""
-        stem = re.sub(r"[^\w.-]+", "_", last) or "stream"
-        return Path(f"{Path(stem).stem}{name}.mp4")
-    if input_path.is_file():
-        suffix = input_path.suffix.lower()
-        extension = suffix if suffix in MOVIE_OUTPUTS[engine] else ".mp4"
-        return input_path.parent / f"{input_path.stem}{name}{extension}"
-    # An image folder or pattern: write a lossless movie beside the folder.
-    folder = input_path if input_path.is_dir() else input_path.parent
-    folder = folder.resolve()
-    return folder.parent / f"{folder.name}{name}.mkv"
+from .outputs import check_align_report, default_output, request_from_args, same_path
 
 
 def choose_engine(requested: str, args: argparse.Namespace) -> str:
@@ -108,11 +80,16 @@ def ensure_sample_clip(name: str = "tripod") -> Path:
     return path
 
 
-def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None:
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
+        cluster: ClusterRunner | None = None) -> Path | None:
     """Do what the arguments ask; returns the path written, or ``None`` when nothing was rendered."""
     if args.list_presets:
         stdout.write(preset_listing())
         return None
+    if batch_wanted(args):
+        run_batch(args, settings_from_args(args), stdout, stderr, cluster)
+        return None
+    args.input = args.input[0] if args.input else None
     if args.blend is not None:
         return _run_blend(args, stderr)
     settings = settings_from_args(args)
@@ -126,7 +103,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     output = Path(args.output) if args.output else default_output(
         input_path, settings, args.frames, args.sample, args.engine
     )
-    if _same_path(output, input_path):
+    if same_path(output, input_path):
         raise UsageError(f"output {output} is the input: choose another output path")
     problem = data_arguments.refusal(args, args.engine, args.print_ffmpeg) or data_arguments.look_refusal(
         settings, args.engine, args.print_ffmpeg)
@@ -152,7 +129,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Path | None
     if args.jobs > 1 and (batch is not None or isinstance(input_path, str)):
         raise UsageError("--jobs renders files with the exact engine" + (
             ", not with --engine vse" if batch is not None else f"; {input_path} is a stream"))
-    _check_align_report(args, settings, batch is not None, output, input_path)
+    check_align_report(args, settings, batch is not None, output, input_path)
     if args.sample:
         ensure_sample_clip(args.sample)
     progress = progress_line(args, stderr)
@@ -176,35 +153,6 @@ def summary(result: RenderResult) -> str:
         return f"rendered {count} frames on the planar path (the look on the 4:2:0 planes as decoded)"
     why = f": {', '.join(result.rgb_reasons)}" if result.rgb_reasons else " (--math rgb)"
     return f"rendered {count} frames on the RGB path{why}"
-
-
-def request_from_args(args: argparse.Namespace, settings: Settings, input_path: Path | str,
-                      output: Path) -> RenderRequest:
-    """The render the arguments ask of the exact engine."""
-    return RenderRequest(
-        input_path, output, settings, args.frames, EncodeOptions(args.codec, args.crf, args.encoder_preset),
-        sound=not args.no_audio, jobs=args.jobs, max_memory=args.max_memory,
-        data=data_arguments.data_request(args), frequency=data_arguments.frequency_request(args),
-        align_report=args.align_report, overwrite=args.overwrite, math=args.math,
-    )
-
-
-def _check_align_report(args: argparse.Namespace, settings: Settings, vse: bool, output: Path,
-                        input_path: Path | str) -> None:
-    """Refuse an ``--align-report`` that would not be written, or would replace the output or the input."""
-    if args.align_report is None:
-        return
-    if settings.align == "none":
-        raise UsageError("--align-report reports --align: give --align shift, similarity or perspective")
-    if vse or args.jobs > 1:
-        raise UsageError("--align-report is written by the exact engine in one process: leave out "
-                         + ("--engine vse" if vse else "--jobs"))
-    report = Path(args.align_report)
-    if report.suffix.lower() != ".csv":
-        raise UsageError(f"{report}: --align-report writes a .csv file")
-    for name, path in (("output", output), ("input", input_path)):
-        if _same_path(report, path):
-            raise UsageError(f"{report}: the report would replace the {name}")
 
 
 def _refuse_options_that_do_nothing(args: argparse.Namespace, settings: Settings) -> None:
@@ -268,7 +216,7 @@ def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
         raise UsageError("--blend renders with Blender's sequencer: use --engine vse (or auto), not exact")
     blend = Path(args.blend)
     output = Path(args.output) if args.output else blend.parent / f"{blend.stem}_render{chunk_tag(args.frames)}.mp4"
-    if _same_path(output, blend):
+    if same_path(output, blend):
         raise UsageError(f"output {output} is the input: choose another output path")
     batch = _vse_batch()
     _render_with_blender(
@@ -278,16 +226,8 @@ def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
     return output
 
 
-def _same_path(output: Path, input_path: Path | str) -> bool:
-    if isinstance(input_path, str):  # a stream URL
-        return False
-    try:
-        return output.resolve() == input_path.resolve() or (output.exists() and output.samefile(input_path))
-    except OSError:
-        return False
-
-
-def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+         cluster: ClusterRunner | None = None) -> int:
     """Run the command line on ``argv`` (``None``: this process's arguments); returns the exit code."""
     arguments, command = command_line(argv, "motion_extract.py")
 
@@ -295,7 +235,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         args = build_parser().parse_args(arguments)
         args.command = command
         with logging_to(stderr, PROG, args.quiet):
-            output = run(args, stdout, stderr)
+            output = run(args, stdout, stderr, cluster)
         if output is not None and not args.quiet:
             report(stdout, f"wrote {output}\n")
 

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.settings import Settings, SettingsError
@@ -54,9 +53,7 @@ def render(request: RenderRequest, progress: Progress | None = None,
             frames, alignment, math, reasons = _render(request, progress, cancelled, found)
     except MediaError as error:  # publishing, once every output is finished
         raise RenderError(str(error)) from None
-    written = (request.output, *map(Path, request.data.paths), *map(Path, request.frequency.paths),
-               *(() if request.align_report is None else (Path(request.align_report),)))
-    return RenderResult(written, frames, tuple(messages), alignment, found[0] if found else None, math, reasons)
+    return RenderResult(request.outputs, frames, tuple(messages), alignment, found[0] if found else None, math, reasons)
 
 
 def choose_math(request: RenderRequest, source, settings: Settings) -> tuple[str, tuple[str, ...]]:

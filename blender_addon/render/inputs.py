@@ -1,6 +1,6 @@
 """What a render needs to open its input: the media package (PyAV and OpenCV), the settings in frames at the
-input's rate, and the failure of an input that ends early. Shared by the render, its ``--jobs`` children and
-Key Motion Data."""
+input's rate, the output frames a request renders, and the failure of an input that ends early. Shared by the
+render, its ``--jobs`` children, Key Motion Data and the front ends that split a render into chunks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from types import ModuleType
 
 from ..core.engine import SourceEndedEarly
 from ..core.settings import Settings, SettingsError
-from .request import RenderError, RequestError, in_flag_terms
+from ..core.timing import FrameRangeError, frame_range, output_frame_count
+from .request import RenderError, RenderRequest, RequestError, in_flag_terms
 
 logger = logging.getLogger(__name__)
 
@@ -43,3 +44,24 @@ def in_frames(settings: Settings, rate: Fraction) -> Settings:
     for line in settings.seconds_in_frames(rate):
         logger.info("%s", line)
     return frames
+
+
+def planned_frames(request: RenderRequest) -> tuple[int, int, Settings]:
+    """The output frames ``[start, stop)`` ``request`` renders and its settings in frames, from the input's
+    headers and packets (nothing decoded): what a front end needs to split a render into chunks
+    (:class:`RequestError` or :class:`RenderError` as :func:`render` would raise them)."""
+    media = load_media()
+    try:
+        source = media.open_source(request.input, request.fps)
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+    settings = in_frames(request.settings, source.rate)
+    try:
+        settings.validate_for_clip(source.frame_count)
+        frames = frame_range(output_frame_count(settings, source.frame_count), request.frames[0] or 0,
+                             request.frames[1])
+    except SettingsError as error:
+        raise RequestError(f"{source.path}: {error}") from None
+    except FrameRangeError as error:
+        raise RequestError(str(error)) from None
+    return frames.start, frames.stop, settings

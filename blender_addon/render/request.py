@@ -112,6 +112,17 @@ class RenderRequest:
     fps: Fraction | None = None
     math: str = "auto"
 
+    @property
+    def outputs(self) -> tuple[Path, ...]:
+        """Every file the render writes, as named here: the output, then its data, frequency and report files."""
+        return (Path(self.output), *map(Path, self.data.paths), *map(Path, self.frequency.paths),
+                *(() if self.align_report is None else (Path(self.align_report),)))
+
+    @property
+    def side_files(self) -> bool:
+        """Whether the render writes more than its output (files that follow the frames in order)."""
+        return len(self.outputs) > 1
+
 
 @dataclass(frozen=True)
 class AlignmentSummary:

@@ -1,0 +1,170 @@
+"""The command line on a Dask cluster (``--cluster``) and several inputs in one command: a real LocalCluster of
+worker processes on localhost; chunks and their join equal a whole render, a worker killed mid-chunk costs
+that chunk only, a bad input fails alone, the local cluster listens on the loopback address only."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from chunk_helpers import decoded, write_clip
+from media_helpers import write_frames
+
+from blender_addon import cli
+from blender_addon.core.sample_clip import SampleClip
+from blender_addon.core.settings import Settings
+from blender_addon.render import RenderRequest, render
+
+distributed = pytest.importorskip("distributed")
+psutil = pytest.importorskip("psutil")
+
+from blender_addon import cluster  # noqa: E402 (only with distributed)
+from blender_addon.cluster import tasks  # noqa: E402
+
+SETTINGS = Settings(offset=2, trails=0.5)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.connect("local:2") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return write_clip(tmp_path_factory.mktemp("cluster") / "walk.mkv", SampleClip(160, 90, 40, 24.0))
+
+
+def run_cli(*args: str | os.PathLike) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main([str(arg) for arg in args], stdout, stderr, cluster=cluster.run_requests)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def test_chunks_and_their_join_equal_a_whole_render(client, clip, tmp_path):
+    whole = tmp_path / "whole.mkv"
+    render(RenderRequest(clip, whole, SETTINGS))
+    out = tmp_path / "out"
+    out.mkdir()
+    heard = []
+    outcomes = cluster.run(client, [RenderRequest(clip, out / "walk.mkv", SETTINGS)], jobs=3,
+                           progress=lambda done, total: heard.append((done, total)))
+    assert [outcome.error for outcome in outcomes] == [None]
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(whole), decoded(out / "walk.mkv"), strict=True))
+    assert len(decoded(out / "walk.mkv")) == 40
+    assert heard[-1] == (40, 40) and os.listdir(out) == ["walk.mkv"]  # the chunks' work folder is gone
+
+
+def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
+    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
+    whole = tmp_path / "whole.mkv"
+    render(RenderRequest(source, whole, SETTINGS))
+    out = tmp_path / "out"
+    out.mkdir()
+    pids = client.run(os.getpid)
+    killed = []
+
+    def progress(done: int, total: int) -> None:
+        if killed or done == 0:
+            return
+        for worker, keys in client.processing().items():
+            if any(str(key).startswith("chunk-") for key in keys) and worker in pids:
+                os.kill(pids[worker], signal.SIGKILL)
+                killed.append(worker)
+                return
+
+    outcomes = cluster.run(client, [RenderRequest(source, out / "long.mkv", SETTINGS)], jobs=2, progress=progress)
+    assert killed and [outcome.error for outcome in outcomes] == [None]
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(whole), decoded(out / "long.mkv"), strict=True))
+    assert os.listdir(out) == ["long.mkv"]  # what the dead attempt left went with the work folder
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_bad_input_among_four_good_ones_fails_alone(tmp_path):
+    """On the command line, with their data files: each good input's files land, the bad one is named."""
+    names = []
+    for index in range(4):
+        names.append(write_frames(tmp_path / f"good{index}.mkv", [np.full((36, 64, 3), 10 * index + value, np.uint8)
+                                                                  for value in range(12)], fps=12))
+    bad = tmp_path / "bad.mkv"
+    bad.write_bytes(b"not a movie")
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, stderr = run_cli(names[0], names[1], bad, names[2], names[3], "-o", f"{out}/", "--cluster",
+                                   "local:2", "-q", "--data", "x.csv")
+    assert code == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert lines == [f"motion_extract: error: {bad}: not a movie FFmpeg can read (invalid data found when "
+                     "processing input)", "motion_extract: error: 1 of 5 inputs failed (each named above)"], stderr
+    assert sorted(os.listdir(out)) == sorted(f"good{index}_motion_gray_shift1{tail}" for index in range(4)
+                                             for tail in (".mkv", ".csv", ".csv.json"))  # side files beside
+    assert stdout == ""
+
+
+def test_the_local_cluster_listens_on_the_loopback_address_only(client):
+    pids = {os.getpid(), *client.run(os.getpid).values()}
+    pids |= {psutil.Process(pid).ppid() for pid in pids if pid != os.getpid()}  # the nannies
+    listening = [(pid, connection.laddr.ip) for pid in pids for connection in psutil.Process(pid).net_connections()
+                 if connection.status == psutil.CONN_LISTEN]
+    assert listening and all(ip in ("127.0.0.1", "::1") for _, ip in listening), listening
+
+
+def test_ctrl_c_cancels_every_task_and_leaves_nothing(client, tmp_path):
+    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def progress(done: int, total: int) -> None:
+        if done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cluster.run(client, [RenderRequest(source, out / name, SETTINGS) for name in ("a.mkv", "b.mkv")],
+                    progress=progress)
+    assert os.listdir(out) == []
+    assert not any(client.processing().values())
+
+
+def test_a_worker_that_cannot_see_a_path_is_named_before_anything_starts(clip, tmp_path):
+    class Client:
+        def run(self, function, *args):
+            return {"tcp://10.0.0.7:40100": None, "tcp://10.0.0.8:40100": "/mnt/clips/walk.mkv"}
+
+    with pytest.raises(cluster.RenderError, match="worker tcp://10.0.0.8:40100 cannot see /mnt/clips/walk.mkv: the "
+                       "inputs and the output folder must be on storage every worker sees under the same path"):
+        cluster._check_storage(Client(), [RenderRequest(clip, tmp_path / "out.mkv", SETTINGS)], "run")
+    assert os.listdir(tmp_path) == []
+    assert tasks.storage_problem([str(clip)], [str(tmp_path)], str(clip)) is None
+    assert tasks.storage_problem([str(tmp_path / "gone.mkv")], [str(tmp_path)], str(clip)) == str(tmp_path / "gone.mkv")
+
+
+def test_a_plain_tcp_scheduler_on_another_host_is_warned_of():
+    assert "any machine that can reach the scheduler can run code on its workers" in cluster.insecure_warning(
+        "tcp://10.1.2.3:8786")
+    assert cluster.insecure_warning("tcp://127.0.0.1:8786") is None
+    assert cluster.insecure_warning("tls://10.1.2.3:8786") is None
+    assert cluster.local_workers("local:3") == 3 and cluster.local_workers("tcp://x:1") is None
+    with pytest.raises(cluster.RequestError):
+        cluster.local_workers("local:0")
+
+
+def test_a_scheduler_that_goes_away_ends_the_run_clearly_with_nothing_half_written(tmp_path):
+    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
+    out = tmp_path / "out"
+    out.mkdir()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as local, distributed.Client(local) as client:
+        def progress(done: int, total: int) -> None:
+            if done > 0 and client.status == "running":
+                client.shutdown()  # the scheduler and its workers go away
+
+        with pytest.raises(cluster.RenderError, match=r"the Dask scheduler went away mid-run: 2 of 2 inputs "
+                           r"unfinished \(an output is published complete or not at all\)"):
+            cluster.run(client, [RenderRequest(source, out / name, SETTINGS) for name in ("a.mkv", "b.mkv")],
+                        progress=progress)
+    for name in os.listdir(out):  # a worker may finish its task before it goes too: never half of an output
+        assert name in ("a.mkv", "b.mkv") and len(decoded(out / name)) == 150, name
