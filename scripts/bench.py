@@ -1209,6 +1209,9 @@ def main() -> int:
                         "vid.stab on real shaken footage, and 1080p fps per model (issue 11; scripts/bench_align.py)")
     parser.add_argument("--jobs-speedup", action="store_true", help="only --jobs 2 against --jobs 1 on CPU-bound "
                         "looks (issue 14's target), --repeat times each, and exit")
+    parser.add_argument("--cluster", action="store_true", help="only four 1080p 10 s clips on a 2-worker local "
+                        "Dask cluster against --jobs 2 and four sequential runs (issue 22; scripts/bench_cluster.py), "
+                        "--repeat rounds, and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=1, help=argparse.SUPPRESS)
@@ -1227,6 +1230,14 @@ def main() -> int:
         return 0
     if args.jobs_speedup:
         jobs_speedup(args.repeat)
+        return 0
+    if args.cluster:
+        from bench_cluster import cluster_figures
+
+        clip = Path(call_worker("prepare:1080p:10")["path"])
+        print(f"load average at start: {load()}\n")
+        print("\n".join(cluster_figures(clip, CLI, run_child, args.repeat)))
+        print(f"\nload average at end: {load()}")
         return 0
     if args.align:
         from bench_align import print_align_figures
