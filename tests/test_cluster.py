@@ -84,6 +84,34 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
     client.wait_for_workers(2, timeout=60)
 
 
+def test_a_worker_killed_mid_render_of_a_whole_input_costs_that_input_one_attempt(client, tmp_path):
+    """Two inputs on two workers: a task each, rendered whole; the killed one's attempt folder goes with the run."""
+    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 120, 24.0))
+    whole = tmp_path / "whole.mkv"
+    render(RenderRequest(source, whole, SETTINGS))
+    out = tmp_path / "out"
+    out.mkdir()
+    pids = client.run(os.getpid)
+    killed = []
+
+    def progress(done: int, total: int) -> None:
+        if killed or done == 0:
+            return
+        for worker, keys in client.processing().items():
+            if any(str(key).startswith("whole-") for key in keys) and worker in pids:
+                os.kill(pids[worker], signal.SIGKILL)
+                killed.append(worker)
+                return
+
+    requests = [RenderRequest(source, out / name, SETTINGS) for name in ("a.mkv", "b.mkv")]
+    outcomes = cluster.run(client, requests, progress=progress)
+    assert killed and [outcome.error for outcome in outcomes] == [None, None]
+    for name in ("a.mkv", "b.mkv"):
+        assert all(np.array_equal(x, y) for x, y in zip(decoded(whole), decoded(out / name), strict=True))
+    assert sorted(os.listdir(out)) == ["a.mkv", "b.mkv"]
+    client.wait_for_workers(2, timeout=60)
+
+
 def test_a_bad_input_among_four_good_ones_fails_alone(tmp_path):
     """On the command line, with their data files: each good input's files land, the bad one is named."""
     names = []
