@@ -373,6 +373,13 @@ def test_sound_that_starts_late_stays_in_sync_copied_or_re_encoded(late_sound, t
     assert abs(_sound_onset(tmp_path / name) - _sound_onset(late_sound)) <= 1 / 25
 
 
+@pytest.mark.parametrize("name", ["out.mp4", "out.mov", "out.mkv"])
+def test_sound_that_starts_late_stays_in_sync_in_the_vse_engine(late_sound, tmp_path, name):
+    result = run_cli(late_sound, "-o", tmp_path / name, "--engine", "vse")
+    assert result.returncode == 0, result.stderr
+    assert abs(_sound_onset(tmp_path / name) - _sound_onset(late_sound)) <= 1 / 25
+
+
 @pytest.mark.parametrize("name", ["noext", "x.gif", "s/a%04db%04d.png"])
 def test_a_bad_output_name_is_one_line_whether_or_not_the_input_has_sound(late_sound, tmp_path, name):
     assert_one_line_failure(run_cli(late_sound, "-o", tmp_path / name))

@@ -278,3 +278,20 @@ class SoundMuxer:
 
     def close(self) -> None:
         self._input.close()
+
+
+def sound_delay(path: str) -> Fraction:
+    """Seconds from a movie's first picture to the start of its first sound stream (0 without either, or without
+    their start times): a sound placed at the picture's start would come out this much early."""
+    container = open_container(path, headers_only=True)
+    try:
+        if not container.streams.video or not container.streams.audio:
+            return Fraction(0)
+        starts = []
+        for stream in (container.streams.audio[0], container.streams.video[0]):
+            if stream.start_time is None or stream.time_base is None:
+                return Fraction(0)
+            starts.append(stream.start_time * stream.time_base)
+        return starts[0] - starts[1]
+    finally:
+        container.close()

@@ -13,6 +13,7 @@ import bpy
 from ..media.errors import MediaError, os_error
 from ..media.formats import BLENDER_SEQUENCES, MOVIE_FORMATS
 from ..media.names import extension, image_sequence_files
+from ..media.sound import sound_delay
 from .strips import absolute_path
 
 
@@ -84,6 +85,8 @@ def add_audio(scene: bpy.types.Scene, input_path: Path, channel: int) -> bool:
     if strip.sound.samplerate <= 0:  # a movie without an audio stream still makes an empty strip
         strips.remove(strip)
         return False
+    # Blender starts a movie's sound with its pictures; the file may start it later (or earlier).
+    strip.sound_offset = float(sound_delay(os.fspath(input_path)))
     return True
 
 
