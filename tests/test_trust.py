@@ -380,6 +380,26 @@ def test_sound_that_starts_late_stays_in_sync_in_the_vse_engine(late_sound, tmp_
     assert abs(_sound_onset(tmp_path / name) - _sound_onset(late_sound)) <= 1 / 25
 
 
+def _sound_seconds(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(frame.samples / frame.sample_rate for frame in container.decode(audio=0))
+
+
+@pytest.mark.parametrize("name", ["out.avi", "out.mp4"])
+def test_h264_in_avi_with_pcm_sound_keeps_the_sound_in_place_and_whole(tmp_path, name):
+    """AVI holds no presentation times: a B-frame stream's guessed ones start a frame late; the sound must not."""
+    source = tmp_path / "late.avi"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=2", "-itsoffset", "0.5",
+                    "-f", "lavfi", "-i", "sine=f=440:d=1.5", "-c:v", "libx264", "-c:a", "pcm_s16le", str(source)],
+                   check=True, timeout=60)
+    result = run_cli(source, "-o", tmp_path / name)
+    assert result.returncode == 0, result.stderr
+    assert abs(_sound_onset(tmp_path / name) - _sound_onset(source)) <= 0.005
+    assert abs(_sound_seconds(tmp_path / name) - _sound_seconds(source)) <= 0.03  # AAC may pad its last frame
+
+
 @pytest.mark.parametrize("name", ["noext", "x.gif", "s/a%04db%04d.png"])
 def test_a_bad_output_name_is_one_line_whether_or_not_the_input_has_sound(late_sound, tmp_path, name):
     assert_one_line_failure(run_cli(late_sound, "-o", tmp_path / name))

@@ -313,6 +313,9 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             step = 1 / ((rate or file_rate or Fraction(DEFAULT_FPS)) * time_base)
             packets = _Packets([round(index * step) for index in range(len(packets.pts))], [], packets.first, False)
         pts = packets.pts
+        # AVI keeps no presentation times: FFmpeg guesses them a frame late where frames are reordered (B-frames),
+        # while the sound counts from the file's start, where the first picture shows.
+        picture_start = stream.start_time if container.format.name == "avi" else None
     finally:
         container.close()
     if rate is not None:
@@ -322,6 +325,8 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         variable = not _evenly_spaced(pts, time_base, chosen)
         source = MovieSource(path, 0, picture, packets, time_base, chosen, file_rate is None and not variable, variable,
                              audio_streams)
+    if picture_start is not None:
+        source.start_time = picture_start * time_base
     if picture.unmanaged is not None:
         source.warnings.append(f"{path}: the input is tagged {picture.unmanaged}, and the output is not colour-managed "
                                "for it: it is read as SDR video (convert it to BT.709 SDR first)")
