@@ -522,3 +522,19 @@ def test_script_runs_headless(clip_file):
         capture_output=True, text=True, timeout=60,
     )
     assert (missing.returncode, missing.stderr) == (1, "live: error: nothing.mp4: no such file\n")
+
+
+def test_a_rotation_tagged_file_plays_upright_as_the_command_line_reads_it(tmp_path):
+    plain, tagged = tmp_path / "plain.mp4", tmp_path / "rotate90.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x96:r=25:d=0.2", "-c:v", "libx264",
+                    str(plain)], check=True, timeout=60)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(plain), "-c", "copy", "-metadata:s:v", "rotate=90", str(tagged)],
+                   check=True, timeout=60)
+    opened = capture.open_live_source(str(tagged))
+    try:
+        ok, second = opened.capture.read()
+    finally:
+        opened.capture.release()
+    upright = next(iter(media.open_source(tagged).read_from(0)))  # rotated movies are read as BGR
+    assert opened.first_frame.shape == second.shape == upright.shape == (160, 96, 3)
+    assert np.abs(opened.first_frame.astype(int) - upright).mean() < 2

@@ -59,6 +59,8 @@ def open_live_source(spec: str) -> OpenedSource:
             capture.release()
             what = f"no camera at index {camera}" if camera is not None else f"{spec}: cannot open it as video"
             raise MediaError(what)
+        if camera is None:  # a file's display rotation (phone videos), as the command line applies it
+            capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         ok, frame = capture.read()
     if not ok or frame is None:
         capture.release()
