@@ -61,7 +61,17 @@ def test_each_command_is_a_front_ends_main():
     for command, target in scripts.items():
         module, _, name = target.partition(":")
         function = getattr(importlib.import_module(module), name)
-        assert callable(function) and name == "main", command
+        assert callable(function) and name in ("main", "motion_extract"), command
+
+
+def test_motion_extract_serves_cluster_renders(monkeypatch):
+    """The installed ``motion-extract`` is the command line composed with the cluster front end, as the script is."""
+    from blender_addon import cli, cluster, commands
+
+    heard = {}
+    monkeypatch.setattr(cli, "main", lambda argv=None, cluster=None: heard.setdefault("cluster", cluster) and 0)
+    commands.motion_extract()
+    assert heard["cluster"] is cluster.run_requests
 
 
 def test_a_command_run_as_installed_reads_and_records_its_own_arguments(monkeypatch):
