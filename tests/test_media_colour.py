@@ -71,6 +71,11 @@ def test_a_bt709_tagged_movie_is_converted_by_its_matrix(tagged):
     assert media.planar_reasons(media.open_source(tagged), None)  # the planar path writes BT.601 planes
 
 
+def _run(*args: str | Path) -> subprocess.CompletedProcess:
+    script = Path(__file__).resolve().parent.parent / "scripts" / "motion_extract.py"
+    return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
 def test_a_render_of_a_bt709_movie_shows_its_colours_and_is_tagged_with_what_it_holds(tagged, tmp_path):
     output = tmp_path / "out.mp4"
     script = Path(__file__).resolve().parent.parent / "scripts" / "motion_extract.py"
@@ -100,3 +105,42 @@ def test_bt2020_and_hdr_inputs_are_said_not_to_be_colour_managed(tmp_path, tags,
     source = media.open_source(_encode(tmp_path / "wide.mp4", *tags))
     assert len(source.warnings) == 1
     assert f"tagged {named}" in source.warnings[0] and "not colour-managed" in source.warnings[0]
+
+
+# --- pixel aspect --------------------------------------------------------------------------------
+
+
+def _aspect(path: Path) -> tuple[str, str, str]:
+    shown = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,sample_aspect_ratio,"
+                            "display_aspect_ratio", "-select_streams", "v:0", "-of", "csv=p=0", str(path)],
+                           check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    return tuple(shown.split(","))
+
+
+@pytest.fixture(scope="module")
+def anamorphic(tmp_path_factory) -> Path:
+    """A 160x128 picture of pixels 16:15 as wide as tall (PAL 4:3's shape at a smaller size): shown 4:3."""
+    path = tmp_path_factory.mktemp("aspect") / "anamorphic.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x128:rate=25", "-frames:v", "4",
+                    "-vf", "setsar=16/15", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(path)], check=True, timeout=60)
+    return path
+
+
+@pytest.mark.parametrize(("name", "layout", "shown"), [
+    ("out.mp4", "motion", ("160", "16:15", "4:3")), ("out.mov", "motion", ("160", "16:15", "4:3")),
+    ("out.avi", "motion", ("160", "16:15", "4:3")), ("h264.mkv", "motion", ("160", "16:15", "4:3")),
+    ("side.mp4", "side", ("320", "16:15", "8:3")),
+])
+def test_an_anamorphic_input_keeps_its_pixel_aspect(anamorphic, tmp_path, name, layout, shown):
+    output = tmp_path / name
+    codec = ["--codec", "h264"] if name == "h264.mkv" else []
+    result = _run(anamorphic, "-o", output, "--layout", layout, *codec)
+    assert result.returncode == 0, result.stderr
+    assert _aspect(output) == shown
+    assert "anamorphic" not in result.stderr
+
+
+def test_an_output_that_cannot_keep_the_pixel_aspect_says_so(anamorphic, tmp_path):
+    result = _run(anamorphic, "-o", tmp_path / "out.mkv")  # FFV1 in Matroska
+    assert result.returncode == 0, result.stderr
+    assert "not square (anamorphic, 16/15), which ffv1 in .mkv cannot record" in result.stderr

@@ -113,6 +113,7 @@ def open_writer(
     whole: bool = False,
     metadata: dict[str, str] | None = None,
     planes: bool = False,
+    sample_aspect: Fraction | None = None,
 ) -> FrameWriter:
     """A :class:`FrameWriter` for ``path``; use it as a context manager.
 
@@ -151,7 +152,7 @@ def open_writer(
         if kind == "sequence":
             return SequenceWriter(pending, width, height, first_number)
         return MovieWriter(pending, width, height, rate, codec, crf, encoder_preset, sound, time_base, start,
-                           encoder_options, metadata, planes)
+                           encoder_options, metadata, planes, sample_aspect)
     except BaseException:
         pending.discard()
         raise

@@ -1,4 +1,4 @@
-"""Colour tags of decoded movies: the YUV matrix a stream's planes are converted by, and what is not managed."""
+"""Colours of decoded movies: the YUV matrix and range a stream's planes are converted by, and what is not managed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 BT709, BT2020 = 1, (9, 10)  # FFmpeg's AVColorSpace: BT.709, BT.2020 (non-constant and constant luminance)
 PQ, HLG = 16, 18  # FFmpeg's AVColorTransferCharacteristic: SMPTE ST 2084 and ARIB STD-B67
+LIMITED_RANGE, FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
 
 
 def limited_yuv_to_bgr(kr: float, kb: float) -> np.ndarray:
@@ -43,3 +44,10 @@ def unmanaged_colours(frame: av.VideoFrame) -> str | None:
     if frame.colorspace in BT2020:
         return "BT.2020"
     return None
+
+
+def reduce_to_i420(frame: av.VideoFrame) -> av.VideoFrame:
+    """Any YUV frame as 8-bit limited-range 4:2:0 (swscale); full range (``yuvj``, JPEG range) is scaled down to it."""
+    if frame.color_range == FULL_RANGE or frame.format.name.startswith("yuvj"):
+        return frame.reformat(format="yuv420p", src_color_range=FULL_RANGE, dst_color_range=LIMITED_RANGE)
+    return frame.reformat(format="yuv420p")

@@ -65,6 +65,7 @@ class MovieWriter(FrameWriter):
 
     ``metadata``: tags for the container (such as a chunk's record, which ``join`` reads back).
     ``planes``: :meth:`write` takes compact I420 buffers (see the module's notes); ValueError for other codecs.
+    ``sample_aspect``: a pixel's width over its height where not square (an anamorphic input's, kept).
     """
 
     def __init__(
@@ -72,9 +73,10 @@ class MovieWriter(FrameWriter):
         crf: int | None = None, encoder_preset: str | None = None, sound: SoundClip | None = None,
         time_base: Fraction | None = None, start: Fraction = Fraction(0),
         encoder_options: dict[str, str] | None = None, metadata: dict[str, str] | None = None,
-        planes: bool = False,
+        planes: bool = False, sample_aspect: Fraction | None = None,
     ) -> None:
         super().__init__(pending, width, height)
+        self._sample_aspect = sample_aspect
         path = pending.path
         self._container: av.container.OutputContainer | None = None
         self._sound: SoundMuxer | None = None
@@ -116,6 +118,8 @@ class MovieWriter(FrameWriter):
         stream.pix_fmt = codec.pixel_format
         context = stream.codec_context
         context.time_base = self._time_base
+        if self._sample_aspect is not None:  # anamorphic pixels, shown as wide as the input's
+            context.sample_aspect_ratio = self._sample_aspect
         # Frame threads where the encoder has them (x264: as ffmpeg's command line; PyAV's default
         # would make x264 use slower slice threads), else slice threads (MPEG-4 part 2).
         context.thread_type = "AUTO"

@@ -131,6 +131,18 @@ BAKE_FORMATS = {
 }
 
 
+# Matroska and WebM keep a pixel aspect only in the codec's own stream (H.264, HEVC, MPEG-4): PyAV cannot set the
+# container's, so FFV1, VP9 and AV1 there show anamorphic pixels square. MP4, MOV and AVI keep it for every codec.
+_ASPECT_IN_STREAM_ONLY = frozenset({"matroska", "webm"})
+_CODECS_WITH_ASPECT = frozenset({"h264", "h265", "mpeg4"})
+
+
+def keeps_sample_aspect(path: str | os.PathLike, codec: str) -> bool:
+    """Whether a movie ``path`` written with ``codec`` keeps a non-square pixel aspect (anamorphic video)."""
+    movie = MOVIE_FORMATS.get(os.path.splitext(os.fspath(path))[1].lower())
+    return movie is None or movie.container not in _ASPECT_IN_STREAM_ONLY or codec in _CODECS_WITH_ASPECT
+
+
 def codec_help() -> str:
     """``--codec``'s help: each container's codecs, its default first."""
     return "video codec: " + "; ".join(

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from ..core.rates import DEFAULT_FPS, usable_fps
-from .colour import BT709, convert_i420, limited_yuv_to_bgr, unmanaged_colours
+from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, reduce_to_i420, unmanaged_colours
 from .errors import MediaError, os_error
 from .names import is_url
 from .sequence import to_bgr8
@@ -47,9 +47,9 @@ from .streams import VideoSource, _FramePool
 # went wrong in one line, and a Python log callback takes the GIL from FFmpeg's decoder threads,
 # which deadlocks when a decoder is freed while one of them logs.
 
-_LIMITED_RANGE, _FULL_RANGE = 1, 2  # FFmpeg's AVCOL_RANGE_MPEG and AVCOL_RANGE_JPEG
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
+_QUARTER_TURNS = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
               -180: cv2.ROTATE_180, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE}
 
@@ -126,8 +126,8 @@ class _Picture:
             image = frame.to_ndarray(format="bgra" if self.alpha else "bgr24")
             image = to_bgr8(image)
         else:
-            if frame.format.name != "yuv420p" or frame.color_range == _FULL_RANGE:
-                frame = _reduce(frame)
+            if frame.format.name != "yuv420p" or frame.color_range == FULL_RANGE:
+                frame = reduce_to_i420(frame)
             planes = pool.take()
             self._copy_planes(frame, planes)
             if self.compact:
@@ -165,13 +165,6 @@ class _Picture:
         return image
 
 
-def _reduce(frame: av.VideoFrame) -> av.VideoFrame:
-    """Any YUV frame as 8-bit limited-range 4:2:0 (swscale); full range (``yuvj``, JPEG range) is scaled down to it."""
-    if frame.color_range == _FULL_RANGE or frame.format.name.startswith("yuvj"):
-        return frame.reformat(format="yuv420p", src_color_range=_FULL_RANGE, dst_color_range=_LIMITED_RANGE)
-    return frame.reformat(format="yuv420p")
-
-
 def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
     plane = frame.planes[index]
     rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
@@ -185,7 +178,7 @@ class MovieSource(VideoSource):
                  rate: Fraction, rate_guessed: bool, variable: bool, audio_streams: int) -> None:
         pts = packets.pts
         width, height = picture.width, picture.height
-        if picture.rotation in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
+        if picture.rotation in _QUARTER_TURNS:
             width, height = height, width
         timestamps = tuple((p - pts[0]) * time_base for p in pts) if variable else None
         super().__init__(path, len(pts), width, height, rate, rate_guessed, timestamps)
@@ -313,9 +306,9 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             step = 1 / ((rate or file_rate or Fraction(DEFAULT_FPS)) * time_base)
             packets = _Packets([round(index * step) for index in range(len(packets.pts))], [], packets.first, False)
         pts = packets.pts
-        # AVI keeps no presentation times: FFmpeg guesses them a frame late where frames are reordered (B-frames),
-        # while the sound counts from the file's start, where the first picture shows.
+        # AVI has no presentation times (FFmpeg guesses them a frame late past B-frames): its sound counts from 0.
         picture_start = stream.start_time if container.format.name == "avi" else None
+        sample_aspect = stream.sample_aspect_ratio
     finally:
         container.close()
     if rate is not None:
@@ -327,6 +320,8 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
                              audio_streams)
     if picture_start is not None:
         source.start_time = picture_start * time_base
+    if sample_aspect and sample_aspect != 1:  # turned a quarter, a pixel's width becomes its height
+        source.sample_aspect = Fraction(sample_aspect) ** (-1 if picture.rotation in _QUARTER_TURNS else 1)
     if picture.unmanaged is not None:
         source.warnings.append(f"{path}: the input is tagged {picture.unmanaged}, and the output is not colour-managed "
                                "for it: it is read as SDR video (convert it to BT.709 SDR first)")

@@ -18,6 +18,7 @@ from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from ..media.errors import MediaError
+from ..media.formats import keeps_sample_aspect, movie_codec
 from ..media.publish import published_together
 from . import recording
 from .alignment import AlignmentLog
@@ -93,6 +94,12 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     if source.timestamps is not None and kind == "movie" and output.suffix.lower() == ".avi":
         logger.warning("%s: AVI stores a constant frame rate, so %s's variable timing is lost and its sound "
                        "drifts; .mp4, .mov, .mkv and .webm keep it", output.name, source.path)
+    if source.sample_aspect is not None and kind == "movie":
+        codec = movie_codec(output, encode.codec).name
+        if not keeps_sample_aspect(output, codec):
+            logger.warning("%s: %s's pixels are not square (anamorphic, %s), which %s in %s cannot record: the "
+                           "output shows them square; .mp4, .mov or --codec h264 keep their shape", output.name,
+                           source.path, source.sample_aspect, codec, output.suffix)
     settings = in_frames(request.settings, source.rate)
     try:
         settings.validate_for_clip(source.frame_count)
@@ -129,7 +136,7 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
             first_number=start, frame_count=stop - start, codec=encode.codec, crf=encode.crf,
             encoder_preset=encode.encoder_preset, sound=sound, whole=(start, stop) == (0, total),
             time_base=getattr(source, "time_base", None) if source.timestamps is not None else None, start=begin,
-            metadata=metadata, planes=math == "planar",
+            metadata=metadata, planes=math == "planar", sample_aspect=source.sample_aspect,
         ) as writer, contextlib.closing(
             _frames(request, source, settings, start, stop, alignments if alignments else None, found,
                     math == "planar")
