@@ -104,7 +104,7 @@ class MovieWriter(FrameWriter):
             if sound is not None:
                 self._sound = SoundMuxer(self._container, sound, self._format)
         except BaseException as error:
-            self._finish_quietly()
+            self._close_after_failure()
             self._discard()
             if isinstance(error, av.error.FFmpegError | OSError):
                 raise _media_error(path, error) from None
@@ -206,18 +206,10 @@ class MovieWriter(FrameWriter):
         if not self._dropping and self.frames_written and os.path.getsize(self._pending.temp) == 0:
             raise MediaError(f"{self.path}: nothing was written (is the disk full?)")
 
-    def _finish_quietly(self) -> None:
+    def _close_after_failure(self) -> None:
         if self._container is not None:
             _close_quietly(self._container, self._sound)
             self._container = None
-
-    def _abandon(self) -> None:
-        self._dropping = True
-        try:
-            self._stop_encoding()
-            self._finish_quietly()
-        finally:
-            self._discard()
 
 
 def _close_quietly(container: av.container.OutputContainer, sound: SoundMuxer | None) -> None:

@@ -293,9 +293,14 @@ class FrameWriter(ABC):
         self._dropping = True
         try:
             self._stop_encoding()
-            self._finish()
+            self._close_after_failure()
         finally:
             self._discard()
+
+    def _close_after_failure(self) -> None:
+        """Close the file of an abandoned render (by default as :meth:`_finish` does; a writer whose flush
+        could fail again closes without it)."""
+        self._finish()
 
     @abstractmethod
     def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
