@@ -192,3 +192,22 @@ def test_the_engines_agree_within_one_level_on_bt709_tagged_and_untagged_movies(
     frames = [cv2.imread(str(path)) for path in sorted(tmp_path.glob("out_*.png"))]
     expected = [frame.copy() for frame in extract_motion(media.open_source(source), settings)]
     assert max_mean_difference(frames, expected)[0] <= 1
+
+
+@pytest.mark.parametrize(("name", "layout", "shown"), [
+    ("out.mp4", "motion", "160,16:15,4:3"), ("out.mkv", "motion", "160,16:15,4:3"),
+    ("side.mp4", "side", "320,16:15,8:3"),
+])
+def test_an_anamorphic_movie_keeps_its_pixel_aspect(tmp_path, name, layout, shown):
+    """Pixels 16:15 as wide as tall (PAL 4:3's shape at a smaller size) stay so, the pictures unchanged."""
+    import subprocess
+
+    source = tmp_path / "anamorphic.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x128:rate=25", "-frames:v", "4",
+                    "-vf", "setsar=16/15", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(source)],
+                   check=True, timeout=60)
+    batch.render_with_vse(source, tmp_path / name, Settings(layout=layout))
+    probed = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                             "stream=width,sample_aspect_ratio,display_aspect_ratio", "-of", "csv=p=0",
+                             str(tmp_path / name)], check=True, capture_output=True, text=True, timeout=60)
+    assert probed.stdout.strip() == shown

@@ -51,3 +51,10 @@ def reduce_to_i420(frame: av.VideoFrame) -> av.VideoFrame:
     if frame.color_range == FULL_RANGE or frame.format.name.startswith("yuvj"):
         return frame.reformat(format="yuv420p", src_color_range=FULL_RANGE, dst_color_range=LIMITED_RANGE)
     return frame.reformat(format="yuv420p")
+
+
+def plane_pixels(frame: av.VideoFrame, index: int) -> np.ndarray:
+    """Plane ``index`` of an 8-bit frame as rows of its pixels, without the line padding (a view, not a copy)."""
+    plane = frame.planes[index]
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]

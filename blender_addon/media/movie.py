@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from ..core.rates import DEFAULT_FPS, usable_fps
-from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, reduce_to_i420, unmanaged_colours
+from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, plane_pixels, reduce_to_i420, unmanaged_colours
 from .errors import MediaError, os_error
 from .names import is_url
 from .sequence import to_bgr8
@@ -75,6 +75,16 @@ def open_container(path: str, headers_only: bool = False) -> av.container.InputC
     except av.error.FFmpegError as error:
         reason = (error.strerror or type(error).__name__).lower()
         raise MediaError(f"{path}: not a movie FFmpeg can read ({reason})") from None
+
+
+def file_sample_aspect(path: str) -> Fraction | None:
+    """A movie's pixel width over height as its headers give it, where not square (``None``: square or unknown)."""
+    try:
+        with open_container(path, headers_only=True) as container:
+            aspect = container.streams.video[0].sample_aspect_ratio if container.streams.video else None
+    except MediaError:
+        return None
+    return Fraction(aspect) if aspect and aspect != 1 else None
 
 
 def _is_pipe(path: str) -> bool:
@@ -142,7 +152,7 @@ class _Picture:
         height, width = self.height, self.width
         even_height, even_width = self.even_height, self.even_width
         luma = out[:even_height]
-        luma[:height, :width] = _plane(frame, 0)
+        luma[:height, :width] = plane_pixels(frame, 0)
         if width != even_width:
             luma[:height, width] = luma[:height, width - 1]
         if height != even_height:
@@ -151,7 +161,7 @@ class _Picture:
         flat = out[even_height:].reshape(-1)
         for index in (1, 2):
             start = (index - 1) * chroma_size
-            flat[start:start + chroma_size].reshape(even_height // 2, even_width // 2)[:] = _plane(frame, index)
+            flat[start:start + chroma_size].reshape(even_height // 2, even_width // 2)[:] = plane_pixels(frame, index)
 
     def expand(self, frame: np.ndarray) -> np.ndarray:
         if frame.ndim == 3:
@@ -163,12 +173,6 @@ class _Picture:
         if (self.even_height, self.even_width) != (self.height, self.width):
             image = np.ascontiguousarray(image[: self.height, : self.width])
         return image
-
-
-def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
-    plane = frame.planes[index]
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
-    return rows[:, : plane.width]
 
 
 class MovieSource(VideoSource):

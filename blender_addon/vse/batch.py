@@ -42,6 +42,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import bpy
@@ -215,6 +216,15 @@ def _render_range(total: int, start: int, stop: int | None) -> range:
         raise VseSettingsError(str(error)) from None
 
 
+def _sample_aspect(path: Path) -> Fraction | None:
+    """The movie's non-square pixel aspect, read with PyAV where it is at hand (``None`` without it)."""
+    try:
+        from ..media.movie import file_sample_aspect
+    except ImportError:
+        return None
+    return file_sample_aspect(os.fspath(path))
+
+
 def render_with_vse(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -258,6 +268,9 @@ def render_with_vse(
         width, height = output_size(settings, source_width, source_height)
         scene.render.resolution_x, scene.render.resolution_y = width, height  # twice the source for side/stacked
         scene.render.resolution_percentage = 100
+        aspect = _sample_aspect(source_path) if strip.type == "MOVIE" else None
+        if aspect is not None:  # anamorphic pixels: Blender's movies record the pixel aspect of the scene
+            scene.render.pixel_aspect_x, scene.render.pixel_aspect_y = aspect.numerator, aspect.denominator
         try:
             rig = build_rig(scene, strip, settings)
         except RigError as error:
