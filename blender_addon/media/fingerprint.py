@@ -17,6 +17,7 @@ import av
 from .errors import MediaError, os_error
 from .movie import open_container
 from .names import image_sequence_files, is_url
+from .sound import take_layout
 
 _PACKETS = 16  # the first video packets hashed: enough to tell recordings apart, cheap to read
 _IMAGE_BYTES = 1 << 20
@@ -48,8 +49,10 @@ def _movie_fingerprint(path: str, digest) -> None:
         digest.update(f"duration:{container.duration}\n".encode())
         for stream in container.streams:
             context = stream.codec_context
+            # A sound's layout is read the one safe way (a custom channel order is freed twice otherwise).
+            channels = av.AudioLayout(take_layout(stream)[0]).nb_channels if stream.type == "audio" else None
             shape = (getattr(context, "width", None), getattr(context, "height", None),
-                     getattr(context, "sample_rate", None), getattr(context, "channels", None))
+                     getattr(context, "sample_rate", None), channels)
             digest.update(f"{stream.type}:{context.name}:{shape}:{stream.time_base}:{stream.frames}\n".encode())
         if container.streams.video:
             for count, packet in enumerate(container.demux(container.streams.video[0])):

@@ -68,7 +68,7 @@ def standard_layout(names: list[str]) -> tuple[str, list[int] | None]:
     return av.AudioLayout(f"{len(names)}c").name, None
 
 
-def _take_layout(stream: av.AudioStream) -> tuple[str, list[int] | None]:
+def take_layout(stream: av.AudioStream) -> tuple[str, list[int] | None]:
     """Read the stream's layout once and give its decoder the standard-order layout (see the module's notes)."""
     context = stream.codec_context
     declared = context.layout  # refers to the context's own channel map, if it has one
@@ -170,7 +170,7 @@ class SoundMuxer:
             self._out_stream = output.add_stream_from_template(self._in_stream)
             self._items = self._input.demux(self._in_stream)
         else:
-            self._layout, self._order = _take_layout(self._in_stream)
+            self._layout, self._order = take_layout(self._in_stream)
             rate = movie_format.audio_rate or self._in_stream.codec_context.sample_rate
             self._out_stream = output.add_stream(movie_format.audio_encoder, rate=rate)
             channels = av.AudioLayout(self._layout).nb_channels
