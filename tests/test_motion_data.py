@@ -147,7 +147,7 @@ def test_motiongrams_are_frames_by_width_and_height_by_frames(clip, tmp_path, sm
     (["--motiongram", "gram.jpg"], "are written as .png, not .jpg"),
     (["--roi", "hand=1,2,3"], "invalid region 'hand=1,2,3'"),
     (["--data", "m.csv", "--roi", "big=100,0,61,10"], "region big (100,0,61,10) is not inside the 160x90 frame"),
-    (["--roi", "a=0,0,1,1"], "--roi: measures only go to --data, --motiongram or --plot"),
+    (["--roi", "a=0,0,1,1"], "--roi: measures only go to --data, --motiongram, --plot or --spectrum"),
     (["--data", "m.csv", "--engine", "vse"], "--data: motion data is measured by the exact engine"),
     (["--look", "flow", "--print-ffmpeg"], "--look flow: ffmpeg has no optical flow"),
     (["--look", "flow", "--engine", "vse"], "--look flow: the sequencer rig cannot compute optical flow"),

@@ -19,6 +19,7 @@ from .errors import MediaError, os_error
 from .names import check_picture, data_kind, extension
 from .publish import PendingFile
 
+MAP_PIXELS = 1000  # the frequency map's picture is drawn at most this wide (the figure's width)
 CSV_COLUMNS = ("region", "hz", "per_minute", "power", "dominant_hz", "strength", "confident")
 
 
@@ -104,12 +105,17 @@ class FrequencyMapWriter:
 
     def commit(self, still: np.ndarray, hz: np.ndarray, strength: np.ndarray, band: tuple[float, float],
                block: int) -> None:
+        import cv2
         from matplotlib import colormaps
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import LogNorm
 
         height, width = still.shape[:2]
-        gray = still if still.ndim == 2 else still[..., ::-1].mean(axis=2)
+        # Drawn at about the figure's own width: a 4K still at full size would cost hundreds of MB of floats.
+        scale = min(1.0, MAP_PIXELS / width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        gray = still if still.ndim == 2 else cv2.cvtColor(still, cv2.COLOR_BGR2GRAY)
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
         low = max(band[0], band[1] / 1000)
         norm = LogNorm(low, band[1])
         colours = colormaps["turbo"](norm(np.clip(np.nan_to_num(hz, nan=low), low, band[1])))[..., :3]
@@ -117,9 +123,11 @@ class FrequencyMapWriter:
         span = np.log(CONFIDENT_STRENGTH) - np.log(MIN_PROMINENCE)
         opacity = np.clip((np.log(np.maximum(strength, 1e-9)) - np.log(MIN_PROMINENCE)) / span, 0, 1)
         opacity[np.isnan(hz)] = 0
-        grow = np.ones((block, block, 1))
-        colours = np.kron(colours, grow)[:height, :width]
-        opacity = np.kron(opacity[..., None], grow)[:height, :width]
+        # Each block drawn over the frame pixels it covers (the last row and column of blocks may be cut short).
+        covered = (round(hz.shape[1] * block * scale), round(hz.shape[0] * block * scale))
+        colours = cv2.resize(colours.astype(np.float32), covered, interpolation=cv2.INTER_NEAREST)[:size[1], :size[0]]
+        opacity = cv2.resize(opacity.astype(np.float32), covered,
+                             interpolation=cv2.INTER_NEAREST)[:size[1], :size[0], None]
         picture = (gray[..., None] / 255.0 * 0.6) * (1 - opacity) + colours * opacity
         figure = _figure(10, 10 * height / width + 1.6)
         axes = figure.subplots()
