@@ -13,7 +13,6 @@ import bpy
 from ..media.errors import MediaError, os_error
 from ..media.formats import BLENDER_SEQUENCES, MOVIE_FORMATS
 from ..media.names import extension, image_sequence_files
-from ..media.sound import sound_delay
 from .strips import absolute_path
 
 
@@ -85,6 +84,10 @@ def add_audio(scene: bpy.types.Scene, input_path: Path, channel: int) -> bool:
     if strip.sound.samplerate <= 0:  # a movie without an audio stream still makes an empty strip
         strips.remove(strip)
         return False
+    try:  # PyAV reads the delay where it is at hand (not in a Blender without it)
+        from ..media.sound import sound_delay
+    except ImportError:
+        return True
     # Blender starts a movie's sound with its pictures; the file may start it later (or earlier).
     strip.sound_offset = float(sound_delay(os.fspath(input_path)))
     return True
