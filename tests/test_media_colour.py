@@ -144,3 +144,11 @@ def test_an_output_that_cannot_keep_the_pixel_aspect_says_so(anamorphic, tmp_pat
     result = _run(anamorphic, "-o", tmp_path / "out.mkv")  # FFV1 in Matroska
     assert result.returncode == 0, result.stderr
     assert "not square (anamorphic, 16/15), which ffv1 in .mkv cannot record" in result.stderr
+
+
+def test_the_vse_engine_gives_the_same_warning_for_hdr_input(tmp_path):
+    source = _encode(tmp_path / "pq.mp4", "-colorspace", "bt2020nc", "-color_primaries", "bt2020",
+                     "-color_trc", "smpte2084")
+    result = _run(source, "-o", tmp_path / "out.mp4", "--engine", "vse")
+    assert result.returncode == 0, result.stderr
+    assert "tagged HDR (PQ), and the output is not colour-managed" in result.stderr

@@ -4,6 +4,7 @@ session that keeps Blender's console lines off stdout and lets Ctrl-C stop it.""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -15,6 +16,8 @@ from typing import TextIO
 from ..frontend import EXIT_SIGNAL, RunError, UsageError
 from ..render import RenderError, load_media
 from .arguments import INTERRUPTED
+
+logger = logging.getLogger(__name__)
 
 
 def _vse_batch() -> ModuleType:
@@ -48,6 +51,8 @@ def _vse_can_render(input_path: Path) -> int | None:
         source = media.open_source(input_path)
     except media.MediaError as error:
         raise RunError(str(error)) from None
+    if source.colour_warning is not None:  # Blender's sequencer does not manage those colours either
+        logger.warning("%s", source.colour_warning)
     if source.timestamps is not None:
         raise RunError(f"{input_path}: has a variable frame rate, which Blender's sequencer renders wrong: "
                        "use --engine exact")

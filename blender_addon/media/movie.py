@@ -327,8 +327,9 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
     if sample_aspect and sample_aspect != 1:  # turned a quarter, a pixel's width becomes its height
         source.sample_aspect = Fraction(sample_aspect) ** (-1 if picture.rotation in _QUARTER_TURNS else 1)
     if picture.unmanaged is not None:
-        source.warnings.append(f"{path}: the input is tagged {picture.unmanaged}, and the output is not colour-managed "
-                               "for it: it is read as SDR video (convert it to BT.709 SDR first)")
+        source.colour_warning = (f"{path}: the input is tagged {picture.unmanaged}, and the output is not "
+                                 "colour-managed for it: it is read as SDR video (convert it to BT.709 SDR first)")
+        source.warnings.append(source.colour_warning)
     if promised is not None and promised > source.frame_count:
         hole = _missing_frames(pts, time_base, chosen) if rate is None else None
         if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks

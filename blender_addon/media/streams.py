@@ -141,6 +141,7 @@ class VideoSource(ABC):
         self.has_alpha = False  # transparent areas are flattened over black
         self.warnings: list[str] = []  # what the user should hear about the input, one line each
         self.sample_aspect: Fraction | None = None  # a pixel's width over its height where not square (anamorphic)
+        self.colour_warning: str | None = None  # tagged colours no conversion here manages (also in warnings)
 
     def time_of(self, index: int) -> Fraction:
         """Frame ``index``'s time in seconds from the first frame."""
