@@ -56,12 +56,9 @@ def test_chunks_and_their_join_equal_a_whole_render(client, clip, tmp_path):
     assert heard[-1] == (40, 40) and os.listdir(out) == ["walk.mkv"]  # the chunks' work folder is gone
 
 
-def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
-    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
-    whole = tmp_path / "whole.mkv"
-    render(RenderRequest(source, whole, SETTINGS))
-    out = tmp_path / "out"
-    out.mkdir()
+def worker_killer(client, task_prefix: str):
+    """A progress callback that kills (SIGKILL) the first worker seen processing a task named ``task_prefix...``
+    once frames are done, and the list it notes the killed worker in."""
     pids = client.run(os.getpid)
     killed = []
 
@@ -69,10 +66,21 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
         if killed or done == 0:
             return
         for worker, keys in client.processing().items():
-            if any(str(key).startswith("chunk-") for key in keys) and worker in pids:
+            if any(str(key).startswith(task_prefix) for key in keys) and worker in pids:
                 os.kill(pids[worker], signal.SIGKILL)
                 killed.append(worker)
                 return
+
+    return progress, killed
+
+
+def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
+    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
+    whole = tmp_path / "whole.mkv"
+    render(RenderRequest(source, whole, SETTINGS))
+    out = tmp_path / "out"
+    out.mkdir()
+    progress, killed = worker_killer(client, "chunk-")
 
     outcomes = cluster.run(client, [RenderRequest(source, out / "long.mkv", SETTINGS)], jobs=2, progress=progress)
     assert killed and [outcome.error for outcome in outcomes] == [None]
@@ -88,17 +96,7 @@ def test_a_worker_killed_mid_render_of_a_whole_input_costs_that_input_one_attemp
     render(RenderRequest(source, whole, SETTINGS))
     out = tmp_path / "out"
     out.mkdir()
-    pids = client.run(os.getpid)
-    killed = []
-
-    def progress(done: int, total: int) -> None:
-        if killed or done == 0:
-            return
-        for worker, keys in client.processing().items():
-            if any(str(key).startswith("whole-") for key in keys) and worker in pids:
-                os.kill(pids[worker], signal.SIGKILL)
-                killed.append(worker)
-                return
+    progress, killed = worker_killer(client, "whole-")
 
     requests = [RenderRequest(source, out / name, SETTINGS) for name in ("a.mkv", "b.mkv")]
     outcomes = cluster.run(client, requests, progress=progress)
