@@ -9,9 +9,7 @@ import os
 import signal
 from pathlib import Path
 
-import distributed  # noqa: F401 (requirements.txt pins it: a missing one fails here, it is not skipped)
 import numpy as np
-import psutil
 import pytest
 from chunk_helpers import decoded, write_clip
 from media_helpers import write_frames
@@ -130,6 +128,8 @@ def test_a_bad_input_among_four_good_ones_fails_alone(tmp_path):
 
 def test_the_local_cluster_listens_on_the_loopback_address_only(client):
     pids = {os.getpid(), *client.run(os.getpid).values()}
+    import psutil  # distributed's own dependency
+
     pids |= {psutil.Process(pid).ppid() for pid in pids if pid != os.getpid()}  # the nannies
     listening = [(pid, connection.laddr.ip) for pid in pids for connection in psutil.Process(pid).net_connections()
                  if connection.status == psutil.CONN_LISTEN]
@@ -179,6 +179,8 @@ def test_a_scheduler_that_goes_away_ends_the_run_clearly_with_nothing_half_writt
     source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
     out = tmp_path / "out"
     out.mkdir()
+    import distributed
+
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as local, distributed.Client(local) as client:
         def progress(done: int, total: int) -> None:
