@@ -197,3 +197,22 @@ def test_sliding_frequency_follows_a_change_of_rate():
     assert readings[1][1] is None  # under 3 s of samples
     at = dict(readings)
     assert within(at[10.0].hz, 0.5) and within(at[23.0].hz, 2.0) and at[23.0].confident
+
+
+def test_a_still_flat_region_beside_a_swinging_part_does_not_take_its_rhythm():
+    """Optical flow smears motion over flat areas: a flat gray region 20 px from a textured swinging patch must
+    not read the patch's rate (the flow is only read where either frame has texture)."""
+    import cv2
+
+    from tests.frequency_helpers import texture
+
+    patch = texture(40, 40, 1)
+    frames = []
+    for index in range(240):
+        frame = np.full((240, 320), 128, np.uint8)
+        x = round(100 + 20 * np.sin(2 * np.pi * 1.5 * index / FPS))
+        frame[100:140, x:x + 40] = patch
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    flat, moving = peaks(iter(frames), regions=[(0, 0, 60, 60), (60, 80, 120, 80)], count=240)
+    assert within(moving.hz, 1.5) and moving.confident
+    assert flat.hz is None or not flat.confident, (flat.hz, flat.strength)

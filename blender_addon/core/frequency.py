@@ -32,6 +32,7 @@ MIN_PROMINENCE = 8.0  # a peak that stands less above the power around it is tak
 MIN_SHARE = 0.1  # nor is a peak under this share of the band's highest power a rhythm of the region
 CONFIDENT_STRENGTH = 30.0  # a peak this many times the power around it is a clear rhythm
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
+FLAT_GRADIENT = 16.0  # a 3x3 Sobel gradient below this (about 4 levels a cell) is flat: no flow is read there
 WORK_WIDTH = 320  # frames are compared at about this width
 _GRID_WORK = 1_000_000  # numbers a fit's working arrays hold at once (bounds its memory)
 _SIGNALS_AT_ONCE = 256  # signals whose peaks are found at once (bounds the background's memory)
@@ -227,6 +228,12 @@ class MovingFlow:
         self.to_frame = np.array([frame_size[0] / work[0], frame_size[1] / work[1]])
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self._previous: np.ndarray | None = None
+        self._previous_texture: np.ndarray | None = None
+
+    def _texture(self, gray: np.ndarray) -> np.ndarray:
+        """How much each cell's picture varies around it (the gradient's length, in levels per cell)."""
+        cv2 = self._cv2
+        return cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
 
     def step(self, frame: np.ndarray) -> np.ndarray | None:
         """The flow from the previous frame to ``frame`` (H, W, 2), ``None`` for the first frame."""
@@ -239,10 +246,16 @@ class MovingFlow:
         gray = cv2.resize(gray, self._work, interpolation=cv2.INTER_AREA)
         previous, self._previous = self._previous, gray
         if previous is None:
+            self._previous_texture = self._texture(gray)
             return None
         flow = self._dis.calc(previous, gray, None)
         flow *= self.to_frame.astype(np.float32)
-        flow[np.hypot(flow[..., 0], flow[..., 1]) < STILL_SPEED] = 0
+        # Flow is only trusted where either frame has texture: over flat areas the flow field smears the motion
+        # of whatever moves nearby, and a still flat region would take on its rhythm.
+        texture = self._texture(gray)
+        textured = np.maximum(texture, self._previous_texture) >= FLAT_GRADIENT
+        self._previous_texture = texture
+        flow[(np.hypot(flow[..., 0], flow[..., 1]) < STILL_SPEED) | ~textured] = 0
         return flow
 
 
