@@ -73,3 +73,22 @@ def test_command_line_shape_and_codecs():
     assert "libx264" in command.arguments and "0:a?" in command.arguments
     assert "settb=1001/30000" in command.shell()
     assert shlex.split(command.shell()) == command.arguments
+
+
+def test_the_printed_command_leaves_the_sound_out_with_no_audio():
+    settings = Settings()
+    with_sound = ffmpeg_command(settings, "in.mp4", "out.mp4", 30, 30.0).arguments
+    without = ffmpeg_command(settings, "in.mp4", "out.mp4", 30, 30.0, sound=False).arguments
+    assert "0:a?" in with_sound and "-an" not in with_sound
+    assert "-an" in without and "0:a?" not in without
+
+
+def test_print_ffmpeg_takes_no_audio_from_the_command_line(tmp_path):
+    import io
+
+    from blender_addon import cli
+
+    stdout = io.StringIO()
+    assert cli.main(["--sample", "-o", str(tmp_path / "m.mp4"), "--print-ffmpeg", "--no-audio"], stdout,
+                    io.StringIO()) == 0
+    assert " -an " in stdout.getvalue() and "0:a?" not in stdout.getvalue()

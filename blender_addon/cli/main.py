@@ -116,7 +116,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
             raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
         if args.math != "auto":
             raise UsageError("--math: --print-ffmpeg prints ffmpeg's own graph; leave --math out")
-        _print_ffmpeg(settings, input_path, output, stdout, stderr, (args.codec, args.crf, args.encoder_preset))
+        _print_ffmpeg(settings, input_path, output, stdout, stderr, (args.codec, args.crf, args.encoder_preset),
+                      sound=not args.no_audio)
         return None
     if isinstance(input_path, str) and data_arguments.frequency_request(args).wanted:
         raise UsageError(f"{input_path}: the motion frequency reads the input a second time, and a stream is read "
@@ -175,7 +176,7 @@ def _refuse_options_that_do_nothing(args: argparse.Namespace, settings: Settings
 
 
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO,
-                  encoder: tuple[str | None, int | None, str | None] = (None, None, None)) -> None:
+                  encoder: tuple[str | None, int | None, str | None] = (None, None, None), sound: bool = True) -> None:
     media = load_media()
     try:
         source = media.open_source(input_path)
@@ -193,7 +194,7 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
         raise RunError(str(error)) from None
     try:
         command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
-                                 input_arguments, (source.width, source.height), *encoder)
+                                 input_arguments, (source.width, source.height), *encoder, sound=sound)
     except (SettingsError, media.MediaError) as error:
         raise UsageError(str(error)) from None
     stdout.write(command.shell() + "\n")

@@ -109,7 +109,7 @@ def _colour_tags(codec: Codec | None) -> str:
 def ffmpeg_command(
     settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float,
     input_arguments: list[str] | None = None, size: tuple[int, int] | None = None,
-    codec: str | None = None, crf: int | None = None, encoder_preset: str | None = None,
+    codec: str | None = None, crf: int | None = None, encoder_preset: str | None = None, sound: bool = True,
 ) -> FfmpegCommand:
     """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``.
 
@@ -117,7 +117,8 @@ def ffmpeg_command(
     A movie output gets the engine's encoder settings for ``codec``, ``crf`` and ``encoder_preset``
     (``None``: the container's defaults; a choice it does not take raises ``MediaError``). ``size``
     (the input's width and height) makes an odd-sized picture even for the codecs that need it, by
-    repeating its last column or row, as the engine's writer does.
+    repeating its last column or row, as the engine's writer does. Without ``sound`` (``--no-audio``) the
+    command writes no sound.
     """
     if settings.align != "none":
         raise SettingsError(
@@ -273,7 +274,7 @@ def ffmpeg_command(
     arguments = [
         "ffmpeg", *(input_arguments or ["-i", input_path]),
         "-filter_complex", ";".join(chains) + f";[{last}]{_colour_tags(chosen)}[out]",
-        "-map", "[out]", "-map", "0:a?", "-frames:v", str(total),
+        "-map", "[out]", *(["-map", "0:a?"] if sound else ["-an"]), "-frames:v", str(total),
         *(encoder_arguments(chosen, crf, encoder_preset, stored) if chosen is not None else []), output_path,
     ]
     return FfmpegCommand(arguments, notes)
