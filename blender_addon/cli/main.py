@@ -116,6 +116,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
             raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
         if args.math != "auto":
             raise UsageError("--math: --print-ffmpeg prints ffmpeg's own graph; leave --math out")
+        if args.sample:  # the printed command reads the sample clip: it must exist
+            ensure_sample_clip(args.sample)
         _print_ffmpeg(settings, input_path, output, stdout, stderr, (args.codec, args.crf, args.encoder_preset),
                       sound=not args.no_audio)
         return None
