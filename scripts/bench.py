@@ -1027,20 +1027,17 @@ def scale_targets(results: dict, sizes: list[str], lengths: list[int], offsets: 
         where = f"{size} {shortest} s"
         yuv_one = get(size, shortest, "ffmpeg-yuv-x264", 1)
         for offset in offsets:
-            ours, yuv = get(size, shortest, "engine-h264", offset), get(size, shortest, "ffmpeg-yuv-x264", offset)
-            name = "23a. exact engine to H.264 (planar path) / ffmpeg YUV graph, same x264"
-            if ours and yuv:
-                board.check(name, where, offset, f"{_fps(ours)} ({ours.get('path')})", _fps(yuv),
-                            ours["fps"] / yuv["fps"], YUV_TARGET)
-            else:
-                board.missing(name, where, offset, "engine-h264 or ffmpeg-yuv-x264 was not run")
-            null, decode = get(size, shortest, "engine-null", offset), get(size, shortest, "decode-ffmpeg")
-            name = "23b. null sink / ffmpeg -f null"
-            if null and decode:
-                board.check(name, where, offset, f"{_fps(null)} ({null.get('path')})", _fps(decode),
-                            null["fps"] / decode["fps"], NULL_TARGET)
-            else:
-                board.missing(name, where, offset, "engine-null or decode-ffmpeg was not run")
+            for name, ours, theirs, goal in (
+                ("23a. exact engine to H.264 (planar path) / ffmpeg YUV graph, same x264",
+                 ("engine-h264", offset), ("ffmpeg-yuv-x264", offset), YUV_TARGET),
+                ("23b. null sink / ffmpeg -f null", ("engine-null", offset), ("decode-ffmpeg",), NULL_TARGET),
+            ):
+                found, reference = get(size, shortest, *ours), get(size, shortest, *theirs)
+                if found and reference:
+                    board.check(name, where, offset, f"{_fps(found)} ({found.get('path')})", _fps(reference),
+                                found["fps"] / reference["fps"], goal)
+                else:
+                    board.missing(name, where, offset, f"{ours[0]} or {theirs[0]} was not run")
         default = get(size, shortest, "cli-default")
         if default and yuv_one:
             board.check("23c. motion_extract.py clip.mp4 (whole process) / ffmpeg YUV graph (whole process)", where,
