@@ -223,8 +223,23 @@ def test_output_equal_to_input_is_refused_and_the_input_kept(bad_inputs, engine)
     before = movie.read_bytes()
     for extra in ([], ["--overwrite"]):
         result = run_cli(movie, "-o", movie, "--engine", engine, *extra)
-        assert_clean_failure(result, 2, "is the input")
+        assert_clean_failure(result, 2, f"output {movie} would overwrite the input: choose another output path")
     assert movie.read_bytes() == before
+
+
+@pytest.mark.parametrize("engine", ["exact", "vse"])
+def test_output_over_an_input_image_sequence_is_a_bad_argument_as_for_a_movie(tmp_path, engine):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index, frame in enumerate(SampleClip(width=128, height=72, frame_count=4).read_from(0)):
+        assert cv2.imwrite(str(folder / f"{index:05d}.png"), frame)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    output = folder / "%05d.png"
+    for given in (folder, output):
+        for extra in ([], ["--overwrite"]):
+            result = run_cli(given, "-o", output, "--engine", engine, *extra)
+            assert_clean_failure(result, 2, f"output {output} would overwrite the input: choose another output path")
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
 @pytest.mark.parametrize("engine", ["exact", "vse"])

@@ -382,13 +382,13 @@ def test_the_output_may_not_be_an_input(tmp_path):
     before = source.read_bytes()
     (tmp_path / "link.mkv").symlink_to(source)
     for output in [source, tmp_path / "." / "sub" / ".." / "in.mkv", tmp_path / "link.mkv"]:
-        with pytest.raises(MediaError, match="output would overwrite the input"):
+        with pytest.raises(MediaError, match="would overwrite the input"):
             open_writer(output, 25.0, WIDTH, HEIGHT, overwrite=True, protect=[source])
     assert source.read_bytes() == before
     frames = tmp_path / "frames" / "%05d.png"
     write_frames(frames, noise_frames(2))
     for protected in [frames, frames.parent]:  # the same pattern, or the folder of images it writes into
-        with pytest.raises(MediaError, match="output would overwrite the input"):
+        with pytest.raises(MediaError, match="would overwrite the input"):
             open_writer(frames, 25.0, WIDTH, HEIGHT, overwrite=True, protect=[protected])
 
 

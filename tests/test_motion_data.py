@@ -206,7 +206,7 @@ def test_data_writer_discards_its_temporaries(tmp_path):
     assert any(is_temporary(name) for name in os.listdir(tmp_path))
     writer.discard()
     assert os.listdir(tmp_path) == []
-    with pytest.raises(MediaError, match="the output would overwrite the input"):
+    with pytest.raises(MediaError, match="would overwrite the input"):
         DataWriter(tmp_path / "in.csv", columns(), {}, protect=[tmp_path / "in.csv"])
 
 

@@ -31,6 +31,7 @@ from ..frontend import (
 )
 from ..media.ffmpeg_command import ffmpeg_command
 from ..media.names import ffmpeg_input_arguments, is_url
+from ..media.publish import input_overlap
 from ..render import RenderResult, in_frames, load_media, render
 from ..render.request import chunk_tag, in_flag_terms
 from . import data_arguments
@@ -44,7 +45,7 @@ from .arguments import (
 from .batch import ClusterRunner, run_batch
 from .batch import wanted as batch_wanted
 from .blender import _render_with_blender, _vse_batch, _vse_can_render
-from .outputs import check_align_report, default_output, request_from_args, same_path
+from .outputs import check_align_report, default_output, request_from_args
 
 
 def choose_engine(requested: str, args: argparse.Namespace) -> str:
@@ -103,8 +104,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     output = Path(args.output) if args.output else default_output(
         input_path, settings, args.frames, args.sample, args.engine
     )
-    if same_path(output, input_path):
-        raise UsageError(f"output {output} is the input: choose another output path")
+    overlap = input_overlap(output, [input_path])
+    if overlap:
+        raise UsageError(overlap)
     problem = data_arguments.refusal(args, args.engine, args.print_ffmpeg) or data_arguments.look_refusal(
         settings, args.engine, args.print_ffmpeg)
     if problem:
@@ -219,8 +221,9 @@ def _run_blend(args: argparse.Namespace, stderr: TextIO) -> Path:
         raise UsageError("--blend renders with Blender's sequencer: use --engine vse (or auto), not exact")
     blend = Path(args.blend)
     output = Path(args.output) if args.output else blend.parent / f"{blend.stem}_render{chunk_tag(args.frames)}.mp4"
-    if same_path(output, blend):
-        raise UsageError(f"output {output} is the input: choose another output path")
+    overlap = input_overlap(output, [blend])
+    if overlap:
+        raise UsageError(overlap)
     batch = _vse_batch()
     _render_with_blender(
         batch, stderr, batch.render_blend_file, blend, output, args.frames[0] or 0, args.frames[1],

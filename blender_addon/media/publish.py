@@ -47,24 +47,10 @@ def check_output(
     text = os.fspath(path)
     numbered = NumberedName.parse(text)
     sweep_leftovers(text)
-    if numbered is None:
-        targets = [text]
-    else:
-        existing = numbered.existing()
-        targets = [file for number, file in existing.items() if numbers is None or number in numbers]
-        first_new = None if numbers is None else next((n for n in numbers if n not in existing), None)
-        if first_new is not None:
-            targets.append(numbered.path(first_new))
-    for protected in map(os.fspath, protect):
-        if is_url(protected):
-            continue
-        protected_numbered = None if os.path.lexists(protected) else NumberedName.parse(protected)
-        if any(same_file(target, protected) for target in targets) or (
-            numbered is not None and os.path.isdir(protected) and same_file(numbered.folder or ".", protected)
-        ) or (protected_numbered is not None and _share_a_file(targets, protected_numbered)):
-            raise MediaError(f"{text}: the output would overwrite the input")
-        if any(_joins_sequence(target, protected, protected_numbered) for target in targets):
-            raise MediaError(f"{text}: the output would be read as a frame of the input image sequence {protected}")
+    targets = _targets(text, numbered, numbers)
+    problem = _input_overlap(text, numbered, targets, protect)
+    if problem:
+        raise MediaError(problem)
     if numbered is None and os.path.isdir(text):
         raise MediaError(f"{text}: is a folder")
     present = [target for target in targets if os.path.lexists(target)]
@@ -80,6 +66,44 @@ def check_output(
             raise MediaError(cannot_write(folder, exc)) from None
     if not os.access(folder or ".", os.W_OK):
         raise MediaError(cannot_write(folder, PermissionError()))
+
+
+def input_overlap(path: str | os.PathLike, protect: list[str | os.PathLike]) -> str | None:
+    """Why an output at ``path`` would replace or join one of the inputs ``protect`` (one line), or ``None``.
+
+    A front end asks before it starts, so that an output aimed at its input is a bad argument whatever the
+    input is (a movie, an image folder or pattern)."""
+    text = os.fspath(path)
+    numbered = NumberedName.parse(text)
+    return _input_overlap(text, numbered, _targets(text, numbered, None), protect)
+
+
+def _targets(text: str, numbered: NumberedName | None, numbers: range | None) -> list[str]:
+    """The files an output writes over: itself, or a sequence's existing files in ``numbers`` and its first new one."""
+    if numbered is None:
+        return [text]
+    existing = numbered.existing()
+    targets = [file for number, file in existing.items() if numbers is None or number in numbers]
+    first_new = None if numbers is None else next((n for n in numbers if n not in existing), None)
+    if first_new is not None:
+        targets.append(numbered.path(first_new))
+    return targets
+
+
+def _input_overlap(text: str, numbered: NumberedName | None, targets: list[str],
+                   protect: list[str | os.PathLike]) -> str | None:
+    for protected in map(os.fspath, protect):
+        if is_url(protected):
+            continue
+        protected_numbered = None if os.path.lexists(protected) else NumberedName.parse(protected)
+        if any(same_file(target, protected) for target in targets) or (
+            numbered is not None and os.path.isdir(protected) and same_file(numbered.folder or ".", protected)
+        ) or (protected_numbered is not None and _share_a_file(targets, protected_numbered)):
+            return f"output {text} would overwrite the input: choose another output path"
+        if any(_joins_sequence(target, protected, protected_numbered) for target in targets):
+            return (f"output {text} would be read as a frame of the input image sequence {protected}: "
+                    "choose another output path")
+    return None
 
 
 def _joins_sequence(target: str, protected: str, numbered: NumberedName | None) -> bool:

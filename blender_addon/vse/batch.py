@@ -51,8 +51,16 @@ from ..core.rates import DEFAULT_FPS, blender_fps
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_size
 from ..media.errors import cannot_write
-from ..media.names import NumberedName, extension, output_kind, same_file
-from ..media.publish import check_output, complete_png, incomplete_reason, publish, remove_other_frames, temp_path_for
+from ..media.names import NumberedName, extension, output_kind
+from ..media.publish import (
+    check_output,
+    complete_png,
+    incomplete_reason,
+    input_overlap,
+    publish,
+    remove_other_frames,
+    temp_path_for,
+)
 from . import colors
 from .batch_scene import (
     VseRenderError,
@@ -310,8 +318,9 @@ def render_blend_file(
     kind = _output_kind(output)
     if not blend.is_file():
         raise VseRenderError(f"{blend}: no such file")
-    if same_file(output, blend):
-        raise VseRenderError(f"{output}: the output would overwrite the input")
+    overlap = input_overlap(output, [blend])
+    if overlap:
+        raise VseRenderError(overlap)
     try:
         bpy.ops.wm.open_mainfile(filepath=os.fspath(blend), load_ui=False)
     except RuntimeError:
