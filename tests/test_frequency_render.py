@@ -40,6 +40,20 @@ def test_spectrum_of_each_region_through_the_command_line(swinging, tmp_path):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_with_several_inputs_each_frequency_note_names_its_input(swinging, tmp_path):
+    inputs = [tmp_path / name for name in ("first.mkv", "second.mkv")]
+    for path in inputs:
+        path.write_bytes(swinging.read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stderr = run(*inputs, "-o", f"{out}/", "--spectrum", "s.json", "--roi", "left=0,0,80,120")
+    assert code == 0, stderr
+    notes = [line for line in stderr.splitlines() if "frequency: " in line]
+    assert len(notes) == 4, stderr
+    for path in inputs:
+        assert sum(line.startswith(f"motion_extract: {path}: frequency: ") for line in notes) == 2, stderr
+
+
 def test_jobs_and_one_process_find_the_same_frequency(swinging, tmp_path):
     found = []
     for jobs in ("1", "2"):

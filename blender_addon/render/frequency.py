@@ -90,12 +90,12 @@ class FrequencyRecorder:
                 writer.commit(self.map.still, hz, strength, self.map.band, self.map.layout.block)
             else:
                 writer.commit(report)
-        for name, peak in report.peaks.items():
+        for name, peak in report.peaks.items():  # each note names its input: a batch renders several
             if peak.hz is None:
-                logger.info("frequency: %s: nothing moves back and forth", name)
+                logger.info("%s: frequency: %s: nothing moves back and forth", self._source.path, name)
             else:
-                logger.info("frequency: %s: %.3g Hz (%.3g per minute), strength %.0f%s", name, peak.hz,
-                            peak.per_minute, peak.strength, "" if peak.confident else " (no clear rhythm)")
+                logger.info("%s: frequency: %s: %.3g Hz (%.3g per minute), strength %.0f%s", self._source.path, name,
+                            peak.hz, peak.per_minute, peak.strength, "" if peak.confident else " (no clear rhythm)")
         return report
 
     def discard(self) -> None:
