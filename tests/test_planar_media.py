@@ -14,6 +14,7 @@ from media_helpers import noise_frames, smooth_frames, write_frames, yuv420p_mov
 from blender_addon import media
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.settings import Settings
+from blender_addon.media.encode import MovieWriter
 
 
 def _as_stored(frame: np.ndarray) -> np.ndarray:
@@ -100,3 +101,21 @@ def test_only_4_2_0_movies_take_planes(tmp_path, movie):
     assert media.planar_reasons(source, tmp_path / "out.mp4", settings=Settings(glow=1.0)) == ["glow"]
     rgb = media.open_source(write_frames(tmp_path / "rgb.mkv", noise_frames(2)))
     assert "RGB" in media.planar_reasons(rgb, tmp_path / "out.mp4")[0]
+
+
+@pytest.mark.parametrize(("codec", "options"), [("h264", {}), ("mpeg4", {"bf": "2"})])
+def test_the_writer_reusing_its_pictures_writes_what_fresh_ones_would(tmp_path, monkeypatch, codec, options):
+    rng = np.random.default_rng(6)
+    buffers = [rng.integers(16, 236, (96, 64), dtype=np.uint8) for _ in range(9)]
+
+    def packets(name: str) -> list[bytes]:
+        with media.open_writer(tmp_path / name, 25, 64, 64, planes=True, codec=codec,
+                               encoder_options=options) as writer:
+            for buffer in buffers:
+                writer.write(buffer)
+        with av.open(str(tmp_path / name)) as container:
+            return [bytes(packet) for packet in container.demux(container.streams.video[0]) if packet.size]
+
+    reused = packets("reused.mp4")
+    monkeypatch.setattr(MovieWriter, "_take_buffer", lambda writer: writer._new_buffer())
+    assert packets("fresh.mp4") == reused and len(reused) == len(buffers)

@@ -32,6 +32,8 @@ import av
 import cv2
 import numpy as np
 
+from ..core.planar import planes as plane_views
+from .colour import plane_pixels
 from .errors import MediaError
 from .formats import (
     COLOUR_MATRIX,
@@ -140,9 +142,23 @@ class MovieWriter(FrameWriter):
         stream.options = options
         return stream
 
-    def _picture(self, frame: np.ndarray) -> av.VideoFrame:
+    def _new_buffer(self) -> np.ndarray | av.VideoFrame:
+        if not self.planes:
+            return super()._new_buffer()
+        # The encoder's own frames, reused: the planes are copied into them once, on the caller's thread.
+        return self._tagged(av.VideoFrame(self._stored_width, self._stored_height, "yuv420p"))
+
+    def _fill(self, buffer: np.ndarray | av.VideoFrame, frame: np.ndarray) -> None:
+        if not self.planes:
+            super()._fill(buffer, frame)
+            return
+        buffer.make_writable()  # an encoder still referring to the last picture (B-frames) keeps it: new planes
+        for index, plane in enumerate(plane_views(frame)):
+            np.copyto(plane_pixels(buffer, index), plane)
+
+    def _picture(self, frame: np.ndarray | av.VideoFrame) -> av.VideoFrame:
         if self.planes:
-            return self._tagged(av.VideoFrame.from_ndarray(frame, format="yuv420p"))
+            return frame
         pad_rows, pad_columns = self._stored_height - self.height, self._stored_width - self.width
         if pad_rows or pad_columns:
             frame = cv2.copyMakeBorder(frame, 0, pad_rows, 0, pad_columns, cv2.BORDER_REPLICATE)
@@ -168,7 +184,7 @@ class MovieWriter(FrameWriter):
         picture.colorspace = _SMPTE170M
         return picture
 
-    def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
+    def _write(self, frame: np.ndarray | av.VideoFrame, index: int, time: Fraction | None) -> None:
         picture = self._picture(frame)
         if time is None or self._format.container == "avi":  # AVI numbers its frames at a constant rate
             pts = index

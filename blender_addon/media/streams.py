@@ -223,14 +223,26 @@ class FrameWriter(ABC):
         if self._thread is None:
             self._thread = threading.Thread(target=self._encode_queued, name="media writer", daemon=True)
             self._thread.start()
-        if self._buffers <= WRITE_BEHIND:  # one more than the queue holds: that one is being encoded
-            self._buffers += 1
-            buffer = np.empty(self.frame_shape, dtype=np.uint8)
-        else:
-            buffer = self._free.get()
-        np.copyto(buffer, frame)
+        buffer = self._take_buffer()
+        self._fill(buffer, frame)
         self._queue.put((buffer, self.frames_written, time))
         self.frames_written += 1
+
+    def _take_buffer(self) -> object:
+        """A buffer the encoder is done with, or a new one while fewer than the queue and the encoder hold exist."""
+        if self._buffers <= WRITE_BEHIND:  # one more than the queue holds: that one is being encoded
+            self._buffers += 1
+            return self._new_buffer()
+        return self._free.get()
+
+    def _new_buffer(self) -> object:
+        """What :meth:`write` copies a frame into for the encoding thread: an array of ``frame_shape`` (a writer
+        may hand its encoder something of its own, see :meth:`_fill`)."""
+        return np.empty(self.frame_shape, dtype=np.uint8)
+
+    def _fill(self, buffer: object, frame: np.ndarray) -> None:
+        """Copy ``frame`` into ``buffer`` (one of :meth:`_new_buffer`'s), on the caller's thread."""
+        np.copyto(buffer, frame)
 
     def commit(self) -> None:
         """Finish the file and move it to the output path; on failure nothing is left behind."""
@@ -304,8 +316,9 @@ class FrameWriter(ABC):
         self._finish()
 
     @abstractmethod
-    def _write(self, frame: np.ndarray, index: int, time: Fraction | None) -> None:
-        """Encode the frame of output number ``index`` (counted from the writer's first frame) shown at ``time``."""
+    def _write(self, frame: object, index: int, time: Fraction | None) -> None:
+        """Encode the frame (a buffer :meth:`_fill` filled) of output number ``index`` (counted from the writer's
+        first frame) shown at ``time``."""
 
     @abstractmethod
     def _finish(self) -> None:
