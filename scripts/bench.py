@@ -277,7 +277,7 @@ def _decode_pyav(clip: Path, planes: bool = False) -> int:
     from blender_addon import media
 
     source = media.open_source(clip)
-    return sum(1 for _ in source.read_from(0, compact=planes))
+    return sum(1 for _ in (source.read_planes(0) if planes else source.read_from(0)))
 
 
 def _engine(clip: Path, offset: int, output: str | None, max_memory: int | None = None, rgb: bool = False,
@@ -609,7 +609,8 @@ def look_costs(frames: int = 16) -> list[dict]:
 def stage_costs(size: str, frames: int = 60) -> dict:
     """Median ms per frame of each stage on ``size``'s 10 s clip: decoding (to planes, to BGR), the window and
     Python around the look (the planar null sink less decoding and the look), the look on the planes and in
-    RGB, the RGB path's conversions, and the hand-off to the encoder (the writer's copy and PyAV's frame)."""
+    RGB, the RGB path's conversions, and the hand-off to the encoder (the planes copied into its reused
+    picture)."""
     import av
     import cv2
     import numpy as np
@@ -618,9 +619,10 @@ def stage_costs(size: str, frames: int = 60) -> dict:
     from blender_addon.core.engine import extract_motion
     from blender_addon.core.pixels import Combiner
     from blender_addon.core.plan import resolve
-    from blender_addon.core.planar import PlanarEffect
+    from blender_addon.core.planar import PlanarEffect, planes
     from blender_addon.core.settings import Settings
     from blender_addon.core.timing import COMBINE
+    from blender_addon.media.colour import plane_pixels
 
     clip = Path(prepare_clip(size, 10)["path"])
     source = media.open_source(clip)
@@ -635,14 +637,23 @@ def stage_costs(size: str, frames: int = 60) -> dict:
         for _ in frames:
             pass
 
-    decode_planes = per_frame_of(lambda: drain(source.read_from(0, compact=True)))
+    decode_planes = per_frame_of(lambda: drain(source.read_planes(0)))
     decode_bgr = per_frame_of(lambda: drain(source.read_from(0)))
     null_planar = per_frame_of(lambda: drain(extract_motion(source, Settings(), planar=True)))
     null_rgb = per_frame_of(lambda: drain(extract_motion(source, Settings())))
     heads = source.read_from(0, compact=True)
     buffers = [next(heads).copy() for _ in range(3)]
     heads.close()
+    heads = source.read_planes(0)
+    lent = [next(heads) for _ in range(3)]  # as the planar path's window holds them
+    heads.close()
     bgr = [source.expand(buffer).copy() for buffer in buffers]
+    picture = av.VideoFrame(buffers[0].shape[1], buffers[0].shape[0] * 2 // 3, "yuv420p")
+
+    def into_picture() -> None:  # what the planar writer does on the caller's thread (media.encode)
+        picture.make_writable()
+        for index, plane in enumerate(planes(buffers[0])):
+            np.copyto(plane_pixels(picture, index), plane)
 
     def median_ms(function) -> float:
         function()  # tables, checks and buffers made once
@@ -657,18 +668,15 @@ def stage_costs(size: str, frames: int = 60) -> dict:
     planar = PlanarEffect(resolve(settings, (source.height, source.width), count))
     combiner = Combiner(settings, bgr[0].shape)
     out = np.empty_like(bgr[0])
-    spare = np.empty_like(buffers[0])
-    look_planar = median_ms(lambda: planar.render(buffers[1], (buffers[0],), COMBINE))
+    look_planar = median_ms(lambda: planar.render(lent[1], (lent[0],), COMBINE))
     return {
         "size": size, "clip": clip.name, "frames": count,
-        "decode to planes": decode_planes, "decode to BGR (RGB path)": decode_bgr,
+        "decode to planes (the decoder's pictures, lent)": decode_planes, "decode to BGR (RGB path)": decode_bgr,
         "planes to BGR, each frame (RGB path)": median_ms(lambda: cv2.cvtColor(buffers[0], cv2.COLOR_YUV2BGR_I420)),
         "look on the planes": look_planar,
         "look in BGR (RGB path)": median_ms(lambda: combiner.combine(bgr[1], bgr[0], out)),
         "BGR to planes for the encoder (RGB path)": median_ms(lambda: cv2.cvtColor(out, cv2.COLOR_BGR2YUV_I420)),
-        "hand-off: the writer's copy of the planes": median_ms(lambda: np.copyto(spare, buffers[0])),
-        "hand-off: PyAV frame from the planes": median_ms(lambda: av.VideoFrame.from_ndarray(buffers[0],
-                                                                                            format="yuv420p")),
+        "hand-off: the planes copied into the writer's reused picture": median_ms(into_picture),
         "null sink, planar path (decode, window, look)": null_planar,
         "window and Python around the look (planar null sink - decode - look)":
             null_planar - decode_planes - look_planar,

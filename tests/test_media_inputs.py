@@ -17,7 +17,11 @@ from chunk_helpers import decoded
 from media_helpers import ffmpeg, ffprobe, media_threads, read_all
 
 from blender_addon import cli
+from blender_addon.core.engine import extract_motion
+from blender_addon.core.planar import planes
+from blender_addon.core.settings import Settings
 from blender_addon.media import open_source
+from blender_addon.media.streams import VideoSource
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +96,32 @@ def test_mpeg_ts_renders_that_seek_equal_those_of_the_same_pictures_in_matroska(
     assert render(broadcast, "-o", tmp_path / "ts.mkv", *options, "-q") == (0, "")
     assert render(remuxed, "-o", tmp_path / "mkv.mkv", *options, "-q") == (0, "")
     assert_same_frames(decoded(tmp_path / "mkv.mkv"), decoded(tmp_path / "ts.mkv"))
+
+
+def test_lent_planes_equal_the_copied_buffers_wherever_a_head_starts(broadcast):
+    source = open_source(broadcast)
+    for start in (0, 1, 24, 25, 26, 50, 74):
+        copied = [frame.copy() for frame in source.read_from(start, compact=True)]
+        lent = list(source.read_planes(start))  # all held at once, as a window holds them
+        assert len(lent) == len(copied) == 75 - start
+        for index, (frame, buffer) in enumerate(zip(lent, copied, strict=True)):
+            assert isinstance(frame, tuple), "an even-sized 4:2:0 picture is lent as it is"
+            for plane, expected in zip(frame, planes(buffer), strict=True):
+                assert np.array_equal(plane, expected), f"start {start}, frame {index}"
+
+
+@pytest.mark.parametrize(("settings", "max_memory"), [
+    (Settings(offset=30), None), (Settings(offset=-55), 0), (Settings(mode="freeze", reference=60), None),
+], ids=["window", "two heads", "freeze"])
+def test_the_planar_path_on_lent_planes_equals_it_on_copied_buffers(broadcast, monkeypatch, settings, max_memory):
+    source = open_source(broadcast)
+    memory = {} if max_memory is None else {"max_memory": max_memory}
+    lent = [frame.copy() for frame in extract_motion(source, settings, planar=True, **memory)]
+    chunk = [frame.copy() for frame in extract_motion(source, settings, 26, 60, planar=True, **memory)]
+    monkeypatch.setattr(type(source), "read_planes", VideoSource.read_planes)  # compact buffers, copied
+    copied = [frame.copy() for frame in extract_motion(source, settings, planar=True, **memory)]
+    assert_same_frames(copied, lent)
+    assert_same_frames(lent[26:60], chunk)
 
 
 # --- damaged and odd files ---------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ pair in one of two ways, with byte-identical results:
   reference frame, so only two frames are held (one more head per extra time-colour lag).
 
 With ``planar=True`` (:mod:`.planar`) the frames are never expanded: the look runs on the source's
-compact 4:2:0 planes and the engine yields compact I420 buffers, for an encoder that takes them as
+4:2:0 planes (``read_planes``: the decoder's own pictures where the source lends them, held by the
+window as they are) and the engine yields compact I420 buffers, for an encoder that takes them as
 they are. Only a source whose heads yield planes (``yields_planes``) and settings that need no RGB
 stage (:func:`.planar.rgb_reasons`) go that way.
 
@@ -53,7 +54,8 @@ class FrameSource(Protocol):
 
         A source may also have ``expand(frame)``: then the engine reads with
         ``read_from(start, compact=True)``, which yields frames in a compact form of the source's
-        own (``frame_bytes`` each), holds them so, and expands each when it is used.
+        own (``frame_bytes`` each), holds them so, and expands each when it is used. A source whose
+        ``yields_planes`` is true also has ``read_planes(start)``, the planar path's read head.
         """
         ...
 
@@ -123,9 +125,13 @@ def choose_strategy(resolved: ResolvedPlan, source: FrameSource, max_memory: int
 class _Head:
     """One sequential read head that hands out frames at non-decreasing indices."""
 
-    def __init__(self, source: FrameSource, start: int, stats: EngineStats) -> None:
-        compact = hasattr(source, "expand")
-        self._frames = source.read_from(start, compact=True) if compact else source.read_from(start)
+    def __init__(self, source: FrameSource, start: int, stats: EngineStats, planes: bool = False) -> None:
+        if planes:
+            self._frames = source.read_planes(start)
+        elif hasattr(source, "expand"):
+            self._frames = source.read_from(start, compact=True)
+        else:
+            self._frames = source.read_from(start)
         self._frame_count = source.frame_count
         self._stats = stats
         self.position = start  # index of the next frame the head will read
@@ -186,10 +192,11 @@ class _Cursor:
 class _WindowFetcher:
     """Current and partner frames from one head and a window of recent frames."""
 
-    def __init__(self, source: FrameSource, resolved: ResolvedPlan, first: FramePlan, stats: EngineStats) -> None:
+    def __init__(self, source: FrameSource, resolved: ResolvedPlan, first: FramePlan, stats: EngineStats,
+                 planes: bool = False) -> None:
         self._lowest, self._highest = _window_lags(resolved)
         self._last = source.frame_count - 1
-        self.heads = [_Head(source, self._low(first.frame), stats)]
+        self.heads = [_Head(source, self._low(first.frame), stats, planes)]
         self._window = _Window(self.heads[0], stats)
 
     def _low(self, frame: int) -> int:
@@ -205,9 +212,10 @@ class _WindowFetcher:
 class _HeadsFetcher:
     """Current and partner frames from one read head each: two to four frames held in all."""
 
-    def __init__(self, source: FrameSource, resolved: ResolvedPlan, first: FramePlan, stats: EngineStats) -> None:
-        self._source, self._stats = source, stats
-        self._current = _Cursor(_Head(source, first.frame, stats))
+    def __init__(self, source: FrameSource, resolved: ResolvedPlan, first: FramePlan, stats: EngineStats,
+                 planes: bool = False) -> None:
+        self._source, self._stats, self._planes = source, stats, planes
+        self._current = _Cursor(_Head(source, first.frame, stats, planes))
         self._partners: list[_Cursor] = []
         self.heads = [self._current.head]
 
@@ -216,7 +224,8 @@ class _HeadsFetcher:
         if plan.partners is None:
             return frame, None
         if not self._partners:
-            self._partners = [_Cursor(_Head(self._source, index, self._stats)) for index in plan.partners]
+            self._partners = [_Cursor(_Head(self._source, index, self._stats, self._planes))
+                              for index in plan.partners]
             self.heads += [cursor.head for cursor in self._partners]
             self._stats.max_frames_held = 1 + len(self._partners)
         return frame, tuple(cursor.get(index) for cursor, index in zip(self._partners, plan.partners, strict=True))
@@ -281,7 +290,7 @@ def _planar_motion(source: FrameSource, resolved: ResolvedPlan, start: int, stop
                    stats: EngineStats) -> Iterator[np.ndarray]:
     """Output buffers ``start`` to ``stop - 1`` on the planar path (no warm-up: nothing there carries state)."""
     effect = PlanarEffect(resolved)
-    pairs = _frame_pairs(source, resolved, start, stop, max_memory, stats, expand=False)
+    pairs = _frame_pairs(source, resolved, start, stop, max_memory, stats, planar=True)
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
             result = effect.render(frame, partners, plan.fill)
@@ -318,16 +327,16 @@ def _aligner(settings: Settings) -> Aligner | None:
 
 def _frame_pairs(
     source: FrameSource, resolved: ResolvedPlan, start: int, stop: int | None, max_memory: int, stats: EngineStats,
-    expand: bool = True,
+    planar: bool = False,
 ) -> Iterator[tuple[FramePlan, np.ndarray, tuple[np.ndarray, ...] | None]]:
     """Each plan of output frames ``start`` to ``stop - 1`` (to the end for None) with its current frame and
-    partners, expanded (as the heads yield them with ``expand=False``)."""
+    partners, expanded (``planar``: as the heads' ``read_planes`` yields them)."""
     plans = resolved.frames(start, stop)
     plan: FramePlan | None = next(plans)
     stats.strategy = choose_strategy(resolved, source, max_memory)
     fetcher_type = _WindowFetcher if stats.strategy == "window" else _HeadsFetcher
-    fetcher = fetcher_type(source, resolved, plan, stats)
-    expander = _Expander(source) if expand else None
+    fetcher = fetcher_type(source, resolved, plan, stats, planar)
+    expander = None if planar else _Expander(source)
     try:
         while plan is not None:
             frame, partners = fetcher.fetch(plan)

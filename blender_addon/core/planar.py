@@ -16,7 +16,9 @@ path stays the reference.
 
 A frame here is the compact I420 buffer the movie reader's heads yield: a 2-D uint8 array of
 ``(H * 3 // 2, W)`` for an even W x H (odd sizes are padded by repeating the last row or column): the
-luma rows, then the U plane and the V plane, each (H/2, W/2), one after the other.
+luma rows, then the U plane and the V plane, each (H/2, W/2), one after the other. An input frame may also
+come as its three planes (Y, U, V: views of the decoder's own picture, lent without a copy); every output
+is a compact buffer.
 
 What the planar path cannot compute (:func:`rgb_reasons`): every look but gray, amplify (it clips each RGB
 channel), pre-blur, trails, glow, colour, overlay, time colour, alignment, and a side or stacked layout whose
@@ -61,14 +63,28 @@ def buffer_shape(width: int, height: int) -> tuple[int, int]:
     return height * 3 // 2, width
 
 
-def planes(buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Views of the Y, U and V planes of a compact I420 ``buffer`` (see the module's notes)."""
+Frame = np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]  # a compact buffer, or its three planes
+
+
+def planes(buffer: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of a compact I420 ``buffer`` (see the module's notes); three planes as they
+    are."""
+    if isinstance(buffer, tuple):
+        return buffer
     rows, width = buffer.shape
     height = rows * 2 // 3
     chroma = buffer[height:].reshape(-1)
     size = (height // 2) * (width // 2)
     shape = (height // 2, width // 2)
     return buffer[:height], chroma[:size].reshape(shape), chroma[size:2 * size].reshape(shape)
+
+
+def frame_shape(frame: Frame) -> tuple[int, int]:
+    """The shape of ``frame``'s compact buffer (its own, or the one its three planes would make)."""
+    if isinstance(frame, tuple):
+        rows, width = frame[0].shape
+        return rows * 3 // 2, width
+    return frame.shape
 
 
 def rgb_reasons(settings: Settings, width: int, height: int) -> list[str]:
@@ -122,14 +138,14 @@ class PlanarGray:
         self._luma = _PlaneCombiner(mix, luma_white(colour_range))
         self._chroma = _PlaneCombiner(mix, CHROMA_WHITE)
 
-    def combine(self, current: np.ndarray, partner: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """The look of two buffers into ``out``: a buffer of their shape, or three plane views (Y, U, V) of one."""
-        if isinstance(out, np.ndarray):
+    def combine(self, current: Frame, partner: Frame, out: Frame) -> Frame:
+        """The look of two frames into ``out``: a buffer of their shape, or three plane views (Y, U, V) of one."""
+        if isinstance(out, np.ndarray) and isinstance(current, np.ndarray) and isinstance(partner, np.ndarray):
             height = current.shape[0] * 2 // 3
             self._luma(current[:height], partner[:height], out[:height])
             self._chroma(current[height:], partner[height:], out[height:])  # U and V, one after the other
             return out
-        for plane, (a, b, target) in enumerate(zip(planes(current), planes(partner), out, strict=True)):
+        for plane, (a, b, target) in enumerate(zip(planes(current), planes(partner), planes(out), strict=True)):
             (self._luma if plane == 0 else self._chroma)(a, b, target)
         return out
 
@@ -161,10 +177,14 @@ class PlanarEffect:
         for plane in chroma:
             plane.fill(128)
 
-    def render(self, current: np.ndarray, partners: tuple[np.ndarray, ...] | None, fill: str) -> np.ndarray:
+    def render(self, current: Frame, partners: tuple[Frame, ...] | None, fill: str) -> np.ndarray:
         """The output buffer for ``current`` and its partner (``None`` for an edge frame)."""
-        if current.shape != self.input_shape:
-            raise ValueError(f"frame shape {current.shape} does not match {self.input_shape}")
+        if frame_shape(current) != self.input_shape:
+            raise ValueError(f"frame shape {frame_shape(current)} does not match {self.input_shape}")
+        if fill == SOURCE and self._layout == "motion" and isinstance(current, tuple):
+            for target, plane in zip(planes(self._output), current, strict=True):
+                target[...] = plane  # lent planes: the output is a compact buffer
+            return self._output
         if fill == SOURCE:
             result = current
         elif fill == STILL:
@@ -177,7 +197,7 @@ class PlanarEffect:
             return result
         return self._lay_out(current, result)
 
-    def _lay_out(self, source: np.ndarray, result: np.ndarray) -> np.ndarray:
+    def _lay_out(self, source: Frame, result: Frame) -> np.ndarray:
         for target, left, right in zip(planes(self._output), planes(source), planes(result), strict=True):
             if self._layout == "side":
                 width = left.shape[1]

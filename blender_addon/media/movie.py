@@ -6,7 +6,9 @@
   planes as they are (half the bytes of BGR) and :meth:`MovieSource.expand` converts a frame
   when it is used, by the matrix the stream is tagged with: BT.709, or else (untagged too) BT.601
   with OpenCV's ``COLOR_YUV2BGR_I420``, as Blender does; an odd last row or column is
-  repeated for the conversion and cut off again; BT.2020 and HDR (PQ, HLG) inputs get a warning;
+  repeated for the conversion and cut off again; BT.2020 and HDR (PQ, HLG) inputs get a warning.
+  The planar path's heads (:meth:`MovieSource.read_planes`) lend an even-sized picture's planes as
+  FFmpeg decoded them, without a copy;
 - other YUV formats (10-bit, 4:2:2, 4:4:4, full-range ``yuvj``) are first reduced once, by
   FFmpeg's swscale, to 8-bit 4:2:0, then converted the same way;
 - RGB and gray formats (FFV1, PNG or QuickTime RLE in a movie) are converted to BGR exactly;
@@ -41,7 +43,7 @@ from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, plane_p
 from .errors import MediaError, os_error
 from .names import is_url
 from .sequence import to_bgr8
-from .streams import VideoSource, _FramePool
+from .streams import VideoSource, _FramePool, _read_ahead
 
 # FFmpeg's own log stays off (PyAV's default; never av.logging.set_level): MediaError says what
 # went wrong in one line, and a Python log callback takes the GIL from FFmpeg's decoder threads,
@@ -130,14 +132,19 @@ class _Picture:
     def compact_shape(self) -> tuple[int, int]:
         return self.even_height * 3 // 2, self.even_width
 
-    def convert(self, frame: av.VideoFrame, pool: _FramePool) -> np.ndarray:
-        """The frame as compact I420 planes (2-D) or as BGR (3-D), in one of the pool's buffers when compact."""
+    def convert(self, frame: av.VideoFrame, pool: _FramePool,
+                lend: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The frame as compact I420 planes (2-D) or as BGR (3-D), in one of the pool's buffers when compact;
+        ``lend``: compact frames of even size as views of the decoded picture's Y, U and V planes instead (the
+        views keep the picture, and FFmpeg decodes into it again only once they are gone)."""
         if self.rgb:
             image = frame.to_ndarray(format="bgra" if self.alpha else "bgr24")
             image = to_bgr8(image)
         else:
             if frame.format.name != "yuv420p" or frame.color_range == FULL_RANGE:
                 frame = reduce_to_i420(frame)
+            if lend and self.compact and (self.width, self.height) == (self.even_width, self.even_height):
+                return plane_pixels(frame, 0), plane_pixels(frame, 1), plane_pixels(frame, 2)
             planes = pool.take()
             self._copy_planes(frame, planes)
             if self.compact:
@@ -204,14 +211,21 @@ class MovieSource(VideoSource):
     def expand(self, frame: np.ndarray) -> np.ndarray:
         return self._picture.expand(frame)
 
-    def _frames(self, start: int) -> Iterator[np.ndarray]:
+    def read_planes(self, start: int) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        if not self.yields_planes:
+            raise ValueError(f"{self.path}: its read heads do not yield 4:2:0 planes")
+        if not 0 <= start <= self.frame_count:
+            raise ValueError(f"start frame {start} is outside 0..{self.frame_count}")
+        return _read_ahead(lambda: self._frames(start, lend=True))
+
+    def _frames(self, start: int, lend: bool = False) -> Iterator[np.ndarray]:
         if start >= self.frame_count:
             return
         for seek_to in self._seek_points(start):
-            landed = yield from self._decode_from(start, seek_to)
+            landed = yield from self._decode_from(start, seek_to, lend)
             if landed:
                 return
-        yield from self._decode_from(start, None)  # no seek placed: decode from the beginning instead
+        yield from self._decode_from(start, None, lend)  # no seek placed: decode from the beginning instead
 
     def _check_size(self, frame: av.VideoFrame, index: int) -> None:
         picture = self._picture
@@ -232,8 +246,9 @@ class MovieSource(VideoSource):
         keys = [dts - 1 for index, dts in self._keyframes if 0 < index <= start][-2:][::-1]
         return [self.pts[start], *keys] if self._indexed else keys
 
-    def _decode_from(self, start: int, seek_to: int | None) -> Iterator[np.ndarray]:
-        """Frames ``start`` on, after a seek to timestamp ``seek_to``, or counted from frame 0 when it is ``None``.
+    def _decode_from(self, start: int, seek_to: int | None, lend: bool = False) -> Iterator[np.ndarray]:
+        """Frames ``start`` on, after a seek to timestamp ``seek_to``, or counted from frame 0 when it is ``None``
+        (``lend``: see :meth:`_Picture.convert`).
 
         After a seek, frames before the first keyframe decoded are dropped (a decoder may make them
         from missing references), and that keyframe is placed by its timestamp and the frames after
@@ -266,7 +281,7 @@ class MovieSource(VideoSource):
                         return False
                 if index >= start:
                     self._check_size(frame, index)
-                    yield self._picture.convert(frame, pool)
+                    yield self._picture.convert(frame, pool, lend)
                 frame = None
                 index += 1
                 if index >= self.frame_count:

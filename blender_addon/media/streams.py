@@ -162,6 +162,12 @@ class VideoSource(ABC):
             return _read_ahead(lambda: self._frames(start))
         return _read_ahead(lambda: self._expanded(start))
 
+    def read_planes(self, start: int) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """A read head for the planar path (a source that ``yields_planes``): as ``read_from(start, compact=True)``,
+        but a source may lend a frame as its three 4:2:0 planes (Y, U, V), views of the decoder's own picture,
+        instead of copying them into a compact buffer (``core.planar.planes`` takes either)."""
+        return self.read_from(start, compact=True)
+
     def _expanded(self, start: int) -> Iterator[np.ndarray]:
         frames = self._frames(start)
         try:
