@@ -216,3 +216,26 @@ def test_a_still_flat_region_beside_a_swinging_part_does_not_take_its_rhythm():
     flat, moving = peaks(iter(frames), regions=[(0, 0, 60, 60), (60, 80, 120, 80)], count=240)
     assert within(moving.hz, 1.5) and moving.confident
     assert flat.hz is None or not flat.confident, (flat.hz, flat.strength)
+
+
+def test_the_camera_s_motion_given_is_taken_out_of_the_flow():
+    """A shaking camera moves every pixel: given how it moved between frames (as ``--align`` estimates it), the
+    region reads the part's own rate; without it, the shake's."""
+    import cv2
+
+    def camera(index: int) -> tuple[float, float]:
+        seconds = index / FPS
+        return 6 * np.sin(2 * np.pi * 2.2 * seconds), 4 * np.sin(2 * np.pi * 2.2 * seconds + 1)
+
+    frames = [cv2.warpAffine(frame, np.float32([[1, 0, camera(index)[0]], [0, 1, camera(index)[1]]]), (160, 120),
+                             borderMode=cv2.BORDER_REFLECT)
+              for index, frame in enumerate(swinging_clip([Swing(0.9, 60, 40)], frames=300))]
+    moves = [None, *(np.array([[1, 0, camera(index)[0] - camera(index - 1)[0]],
+                               [0, 1, camera(index)[1] - camera(index - 1)[1]], [0, 0, 1]]) for index in range(1, 300))]
+    for given, truth in ((True, 0.9), (False, 2.2)):
+        spectra = Spectra(FPS, 300, default_band(300, FPS))
+        tracker = RegionDisplacement(frames[0].shape, [(30, 30, 100, 60)])
+        for frame, move in zip(frames, moves, strict=True):
+            spectra.add(tracker.add(frame, move if given else None))
+        (peak,) = spectra.peaks()
+        assert within(peak.hz, truth) and peak.confident, (given, peak.hz, peak.strength)

@@ -26,11 +26,14 @@ def sample_folder(root: Path = REPO_ROOT) -> Path:
 
 
 # The built-in sample clips, written on first use: the tripod shot, the same filmed handheld, and a longer take
-# whose pendulum swings at a known rate (for the motion frequency).
+# whose pendulum swings at a known rate (for the motion frequency), on the tripod and handheld.
 SAMPLES = {"tripod": sample_folder() / "sample_clip.mkv", "handheld": sample_folder() / "sample_handheld.mkv",
-           "pendulum": sample_folder() / "sample_pendulum.mkv"}
+           "pendulum": sample_folder() / "sample_pendulum.mkv",
+           "handheld-pendulum": sample_folder() / "sample_handheld_pendulum.mkv"}
 PENDULUM_HZ = 0.8
-SAMPLE_CLIPS = {"pendulum": {"frame_count": 300, "swing_hz": PENDULUM_HZ}}  # how each differs from the tripod shot
+# How each differs from the tripod shot (``handheld``: filmed through the known shaky camera path).
+SAMPLE_CLIPS = {"handheld": {"handheld": True}, "pendulum": {"frame_count": 300, "swing_hz": PENDULUM_HZ},
+                "handheld-pendulum": {"handheld": True, "frame_count": 300, "swing_hz": PENDULUM_HZ}}
 DEFAULT_OUTPUT_DIR_FOR_SAMPLE = Path("out")
 ENGINES = ("auto", "exact", "vse")
 # The movie extensions each engine writes.
@@ -85,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sample", nargs="?", const="tripod", choices=tuple(SAMPLES), metavar="NAME",
         help="use a built-in synthetic sample clip as input: tripod (the default), handheld (the same scene "
-        "filmed through a known shaky camera path, for --align) or pendulum (10 s of the tripod shot, its pendulum "
-        f"swinging {PENDULUM_HZ:g} times a second, for --spectrum)",
+        "filmed through a known shaky camera path, for --align), pendulum (10 s of the tripod shot, its pendulum "
+        f"swinging {PENDULUM_HZ:g} times a second, for --spectrum) or handheld-pendulum (the same filmed handheld)",
     )
     parser.add_argument(
         "--blend", metavar="FILE.blend",

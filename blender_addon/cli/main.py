@@ -68,7 +68,8 @@ def ensure_sample_clip(name: str = "tripod") -> Path:
     from ..core.sample_clip import HandheldClip, SampleClip, write_tick_track
 
     media = load_media()
-    clip = HandheldClip() if name == "handheld" else SampleClip(**SAMPLE_CLIPS.get(name, {}))
+    options = dict(SAMPLE_CLIPS.get(name, {}))
+    clip = (HandheldClip if options.pop("handheld", False) else SampleClip)(**options)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as folder:
         ticks = Path(folder) / "ticks.wav"

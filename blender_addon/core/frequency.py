@@ -229,14 +229,17 @@ class MovingFlow:
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self._previous: np.ndarray | None = None
         self._previous_texture: np.ndarray | None = None
+        self._centres: np.ndarray | None = None  # each cell's centre in frame pixels (x, y, 1), once a camera is given
 
     def _texture(self, gray: np.ndarray) -> np.ndarray:
         """How much each cell's picture varies around it (the gradient's length, in levels per cell)."""
         cv2 = self._cv2
         return cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
 
-    def step(self, frame: np.ndarray) -> np.ndarray | None:
-        """The flow from the previous frame to ``frame`` (H, W, 2), ``None`` for the first frame."""
+    def step(self, frame: np.ndarray, camera: np.ndarray | None = None) -> np.ndarray | None:
+        """The flow from the previous frame to ``frame`` (H, W, 2), ``None`` for the first frame. ``camera``: how
+        the camera moved between them (3x3, the previous frame's pixels to this one's, as ``core.align`` gives
+        it); the flow it makes is taken away, so what is left is the scene's own motion."""
         cv2 = self._cv2
         gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if self._padded is not None:
@@ -250,6 +253,8 @@ class MovingFlow:
             return None
         flow = self._dis.calc(previous, gray, None)
         flow *= self.to_frame.astype(np.float32)
+        if camera is not None:
+            flow -= self._camera_flow(camera)
         # Flow is only trusted where either frame has texture: over flat areas the flow field smears the motion
         # of whatever moves nearby, and a still flat region would take on its rhythm.
         texture = self._texture(gray)
@@ -257,6 +262,17 @@ class MovingFlow:
         self._previous_texture = texture
         flow[(np.hypot(flow[..., 0], flow[..., 1]) < STILL_SPEED) | ~textured] = 0
         return flow
+
+
+    def _camera_flow(self, camera: np.ndarray) -> np.ndarray:
+        """Where ``camera`` moves each cell's centre, in frame pixels (H, W, 2)."""
+        if self._centres is None:
+            columns = (np.arange(self._work[0]) + 0.5) * self.to_frame[0] - 0.5
+            rows = (np.arange(self._work[1]) + 0.5) * self.to_frame[1] - 0.5
+            xs, ys = np.meshgrid(columns, rows)
+            self._centres = np.stack([xs, ys, np.ones_like(xs)], axis=-1)
+        moved = self._centres @ np.asarray(camera, dtype=np.float64).T
+        return (moved[..., :2] / moved[..., 2:] - self._centres[..., :2]).astype(np.float32)
 
 
 class RegionDisplacement:
@@ -271,9 +287,10 @@ class RegionDisplacement:
         self._cells = [_cells_of(region, work[0] / width, work[1] / height) for region in regions]
         self.positions = np.zeros((len(regions), 2))
 
-    def add(self, frame: np.ndarray) -> np.ndarray:
-        """The regions' displacements after ``frame`` (a copy: rows of x, y)."""
-        flow = self._flow.step(frame)
+    def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> np.ndarray:
+        """The regions' displacements after ``frame`` (a copy: rows of x, y); ``camera`` as in
+        :meth:`MovingFlow.step`."""
+        flow = self._flow.step(frame, camera)
         if flow is not None:
             for index, (rows, cols, area) in enumerate(self._cells):
                 self.positions[index] += flow[rows, cols].reshape(-1, 2).sum(axis=0) / area
@@ -318,8 +335,9 @@ class RegionFrequencies:
         self._displacement = RegionDisplacement(shape, [(0, 0, width, height), *(region[1:] for region in regions)])
         self._spectra = Spectra(rate, length, self.band, signals=len(self.names))
 
-    def add(self, frame: np.ndarray) -> None:
-        self._spectra.add(self._displacement.add(frame))
+    def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> None:
+        """Measure the next frame; ``camera``: how the camera moved since the last (see :meth:`MovingFlow.step`)."""
+        self._spectra.add(self._displacement.add(frame, camera))
 
     def report(self) -> FrequencyReport:
         return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))

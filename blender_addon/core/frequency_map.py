@@ -73,10 +73,11 @@ class FrequencyMap:
         self.spectra = Spectra(rate, layout.length, self.band, signals=layout.blocks, oversample=MAP_OVERSAMPLE)
         self.still: np.ndarray | None = None  # the first frame: the map's picture
 
-    def add(self, frame: np.ndarray) -> None:
+    def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> None:
+        """Measure the next frame; ``camera``: how the camera moved since the last (see ``MovingFlow.step``)."""
         if self.still is None:
             self.still = frame.copy()
-        flow = self._flow.step(frame)
+        flow = self._flow.step(frame, camera)
         if flow is not None:
             rows, columns, cells = self.layout.rows, self.layout.columns, self._cells
             sums = flow.reshape(rows, cells, columns, cells, COMPONENTS).sum(axis=(1, 3))

@@ -238,7 +238,8 @@ class CameraPose:
 
 class HandheldClip:
     """The sample clip filmed through a known, recorded camera path: shake in translation, rotation
-    and scale, with the objects moving as before. A ``FrameSource`` like :class:`SampleClip`.
+    and scale, with the objects moving as before (the pendulum ``swing_hz`` swings a second where given).
+    A ``FrameSource`` like :class:`SampleClip`.
 
     The scene is the sample clip's, drawn with a margin so the shaken view never leaves it; each
     frame is the scene warped by :meth:`camera_matrix` (bilinear), with the code strip drawn
@@ -246,7 +247,7 @@ class HandheldClip:
     """
 
     def __init__(self, width: int = 640, height: int = 360, frame_count: int = 90, fps: float = 30.0,
-                 seed: int = 0, shake: float = 1.0):
+                 seed: int = 0, shake: float = 1.0, swing_hz: float | None = None):
         self.width, self.height, self.frame_count, self.fps = width, height, frame_count, fps
         rng = np.random.default_rng(seed + 1)
         self.amplitude = CameraPose(0.02 * width * shake, 0.02 * width * shake, 1.5 * shake, 0.03 * shake)
@@ -262,7 +263,7 @@ class HandheldClip:
         # The scene at twice the frame's resolution, averaged down after the warp: each pixel
         # integrates over its area, as a sensor's does, instead of a sharp point sample.
         self.scene = SampleClip(SUPERSAMPLING * (width + 2 * self.margin), SUPERSAMPLING * (height + 2 * self.margin),
-                                frame_count, fps, seed, pebbles=True)
+                                frame_count, fps, seed, pebbles=True, swing_hz=swing_hz)
         self._code = SampleClip(width, height, 1, fps, seed)
 
     def pose(self, index: int) -> CameraPose:

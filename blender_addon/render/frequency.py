@@ -56,6 +56,7 @@ class FrequencyRecorder:
         self._head = source.read_from(self._next, compact=True)
         self._frame: np.ndarray | None = None
         self._primed = first == 0
+        self._camera = Camera(settings.align)
 
     def add(self, index: int) -> None:
         """Measure the input frame output frame ``index`` shows."""
@@ -65,13 +66,15 @@ class FrequencyRecorder:
             self._next += 1
             if not self._primed:  # the frame before the first: sets where the motion starts from
                 self._primed = True
-                self.regions.add(self._frame)
-                if self.map is not None:
-                    self.map.add(self._frame)
+                self._measure(self._frame, self._next - 1)
                 continue
-        self.regions.add(self._frame)
+        self._measure(self._frame, wanted)
+
+    def _measure(self, gray: np.ndarray, index: int) -> None:
+        camera = self._camera.moved(gray, index)
+        self.regions.add(gray, camera)
         if self.map is not None:
-            self.map.add(self._frame)
+            self.map.add(gray, camera)
 
     def _gray(self, frame: np.ndarray) -> np.ndarray:
         if frame.ndim == 2:  # compact I420: the luma plane comes first
@@ -104,6 +107,29 @@ class FrequencyRecorder:
         head = getattr(self, "_head", None)
         if head is not None:
             head.close()
+
+
+class Camera:
+    """How the camera moved between consecutive measured frames, with ``--align``: each frame's alignment onto the
+    last one (``core.align``, the model the render uses), so the frequency is read off the scene's own motion."""
+
+    def __init__(self, model: str) -> None:
+        self._aligner = None
+        if model != "none":
+            from ..core.align import Aligner
+
+            self._aligner = Aligner(model, cache_frames=2)
+        self._last: tuple[np.ndarray, int] | None = None
+
+    def moved(self, gray: np.ndarray, index: int) -> np.ndarray | None:
+        """The camera's motion from the last frame to ``gray`` (frame ``index``): 3x3, the last frame's pixels to
+        this one's; ``None`` without ``--align`` and for the first frame (where it is not compensated, identity)."""
+        if self._aligner is None:
+            return None
+        last, self._last = self._last, (gray, index)
+        if last is None:
+            return None
+        return self._aligner.estimate(gray, last[0], index, last[1]).matrix
 
 
 def recorded(frames: Iterator[np.ndarray], recorder: FrequencyRecorder, start: int,
