@@ -274,3 +274,24 @@ def test_the_rhythm_is_keyed_over_a_sliding_window_and_the_panel_shows_it(tmp_pa
     assert bpy.ops.sequencer.motion_key(frequency_window=0) == {"FINISHED"}
     assert not {motion_keys.FREQUENCY, motion_keys.STRENGTH} & set(keyed_properties(scene, strip))
     assert panel_labels(scene) == ["Rhythm: not keyed (Key Motion Data keys it)"]  # no stale reading
+
+
+def test_the_rhythm_is_refitted_four_times_a_second_and_held_between(tmp_path, monkeypatch):
+    from blender_addon import media
+    from blender_addon.core.frequency import SlidingFrequency
+
+    seconds, frames = 5.0, int(5.0 * FPS)
+    source = media.open_source(swinging_movie(tmp_path / "swing.mkv", 1.35, seconds))
+    fitted, fit = [], SlidingFrequency.current
+    monkeypatch.setattr(SlidingFrequency, "current", lambda self: fitted.append(len(self._window)) or fit(self))
+    rhythm = motion_keys.FrameRhythm(source, FPS, 0, 4.0)
+    try:
+        strengths = [rhythm.values(frame)[motion_keys.STRENGTH] for frame in range(frames)]
+    finally:
+        rhythm.close()
+    first, every = int(3 * FPS) - 1, round(FPS / 4)
+    assert strengths[first - 1] is None and None not in strengths[first:]  # a value at every frame from the first
+    refits = range(first, frames, every)
+    assert len([count for count in fitted if count >= first + 1]) == len(refits)
+    assert all(strengths[frame] == strengths[frame - 1] for frame in range(first + 1, frames) if frame not in refits)
+

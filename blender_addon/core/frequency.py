@@ -31,6 +31,8 @@ BACKGROUND_STEPS = 6  # a peak is measured against the power up to this many res
 MIN_PROMINENCE = 8.0  # a peak that stands less above the power around it is taken for noise
 MIN_SHARE = 0.1  # nor is a peak under this share of the band's highest power a rhythm of the region
 CONFIDENT_STRENGTH = 30.0  # a peak this many times the power around it is a clear rhythm
+FIRST_READING = 3.0  # seconds of samples before a sliding window's first reading (the whole window when shorter)
+REFITS_PER_SECOND = 4  # a sliding window's refits per second of the source (its reading is held between)
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
 FLAT_GRADIENT = 16.0  # a 3x3 Sobel gradient below this (about 4 levels a cell) is flat: no flow is read there
 WORK_WIDTH = 320  # frames are compared at about this width
@@ -372,3 +374,8 @@ class SlidingFrequency:
         spectra = Spectra(self.rate, count, band)
         spectra.add_segment(np.array(self._window)[:, None, :])
         return spectra.peaks()[0]
+
+
+def refit_interval(rate: Fraction | float) -> int:
+    """Samples between a sliding window's refits at ``rate`` frames a second (:data:`REFITS_PER_SECOND`)."""
+    return max(1, round(float(rate) / REFITS_PER_SECOND))

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.frequency import MAX_SEGMENT_SECONDS, MIN_SEGMENT_FRAMES, Peak, RegionDisplacement, SlidingFrequency
+from ..core.frequency import (
+    FIRST_READING,
+    MAX_SEGMENT_SECONDS,
+    MIN_SEGMENT_FRAMES,
+    Peak,
+    RegionDisplacement,
+    SlidingFrequency,
+    refit_interval,
+)
 from ..core.rates import frames_from_seconds
 from .capture import Captured, LatestFrame
 
@@ -26,8 +34,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_WINDOW = 10.0  # seconds of the source the readout covers
 MIN_WINDOW = 1.0
 MAX_WINDOW = MAX_SEGMENT_SECONDS  # a refit's cost grows with the square of the window
-FIRST_READING = 3.0  # seconds of samples before the first reading (the whole window when it is shorter)
-UPDATES_PER_SECOND = 4  # refits per second of the source
 MIN_REGION = 8  # pixels: a smaller drag is a click, not a region
 
 Region = tuple[int, int, int, int]  # x, y, width, height in the frame's pixels
@@ -166,7 +172,7 @@ class RhythmReadout:
         self._displacement = RegionDisplacement(shape, [region or (0, 0, width, height)])
         self._sliding = SlidingFrequency(rate, self.seconds, min(FIRST_READING, self.seconds))
         self._length = max(MIN_SEGMENT_FRAMES, frames_from_seconds(self.seconds, rate))
-        self._every = max(1, round(rate / UPDATES_PER_SECOND))
+        self._every = refit_interval(rate)
         self._last, self._since_fit, self._held = None, 0, 0
 
     def _fit(self) -> None:

@@ -5,8 +5,9 @@ key per frame the sequencer shows of it, at the scene frame where it shows it, o
 properties (the columns of ``core.measures``): ``motion_quantity``, ``motion_active``,
 ``motion_x``, ``motion_y``, ``motion_box_x``, ``motion_box_y``, ``motion_box_width``,
 ``motion_box_height`` and, with the flow look, ``motion_speed`` and ``motion_direction``; and the
-rhythm of the whole picture over the last seconds (:class:`FrameRhythm`): ``motion_frequency_hz`` where it
-is a clear rhythm, ``motion_frequency_strength`` wherever the window holds enough frames. A driver
+rhythm of the whole picture over the last seconds (:class:`FrameRhythm`, refitted four times a second of
+the source and held between): ``motion_frequency_hz`` where it is a clear rhythm, ``motion_frequency_strength``
+wherever the window holds enough frames. A driver
 that reads ``strips_all["Name"]["motion_quantity"]`` then follows the motion. A frame without a
 value (no centroid in a still frame) gets no key, so the curve holds its last value. Keying again
 replaces every key of every ``motion_*`` property of the strip.
@@ -25,7 +26,14 @@ from dataclasses import dataclass
 import bpy
 
 from ..core.engine import FrameSource, SourceEndedEarly, extract_motion
-from ..core.frequency import CONFIDENT_STRENGTH, Peak, RegionDisplacement, SlidingFrequency
+from ..core.frequency import (
+    CONFIDENT_STRENGTH,
+    FIRST_READING,
+    Peak,
+    RegionDisplacement,
+    SlidingFrequency,
+    refit_interval,
+)
 from ..core.measures import FLOW_COLUMNS, MOTION_COLUMNS, MotionMeasures
 from ..core.timing import plan_frame
 from ..render import RenderError, RequestError, in_frames, load_media
@@ -42,7 +50,6 @@ PROPERTIES = {
 }
 assert set(PROPERTIES) == {column.name for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)}, "a measure has no property"
 FREQUENCY_WINDOW = 10.0  # seconds the keyed rhythm looks back, by default
-FIRST_READING = 3.0  # seconds of frames before the first reading (the whole window when it is shorter)
 FREQUENCY, STRENGTH = "motion_frequency_hz", "motion_frequency_strength"
 DESCRIPTIONS = {PROPERTIES[column.name]: f"{column.description} ({column.unit}; keyed by Key Motion Data)"
                 for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)} | {
@@ -64,24 +71,29 @@ class MeasuredFrames:
 class FrameRhythm:
     """The dominant frequency of the whole picture over the last ``seconds`` at each frame shown (no bpy): the
     source's frames, read from ``first`` by a head of their own, give their displacement (``core.frequency``)
-    to a sliding window that is refitted at every frame."""
+    to a sliding window refitted a few times a second of the source, as the live readout is
+    (``core.frequency.refit_interval``); between refits the reading is held."""
 
     def __init__(self, source: FrameSource, rate: float, first: int, seconds: float) -> None:
         self._source, self._next = source, first
         self._frames = source.read_from(first)
         self._displacement = RegionDisplacement((source.height, source.width), [(0, 0, source.width, source.height)])
         self._sliding = SlidingFrequency(rate, seconds, min(FIRST_READING, seconds))
+        self._every, self._since_fit, self._peak = refit_interval(rate), 0, None
 
     def at(self, frame: int) -> Peak | None:
-        """The reading over the frames up to ``frame`` (frames are asked for in order); None until the window
-        holds enough of them."""
+        """The reading over the frames up to ``frame`` (frames are asked for in order), as last refitted; None
+        until the window holds enough of them."""
         while self._next <= frame:
             picture = next(self._frames, None)
             if picture is None:
                 raise SourceEndedEarly(self._next, self._source.frame_count)
             self._sliding.add(self._displacement.add(picture)[0])
             self._next += 1
-        return self._sliding.current()
+            self._since_fit += 1
+        if self._peak is None or self._since_fit >= self._every:  # before the first reading a fit costs nothing
+            self._peak, self._since_fit = self._sliding.current(), 0
+        return self._peak
 
     def values(self, frame: int) -> dict[str, float | None]:
         """The keyed properties' values at ``frame``: the frequency only where the rhythm is clear."""
