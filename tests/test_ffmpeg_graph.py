@@ -7,6 +7,7 @@ product itself never calls ffmpeg.
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,3 +93,63 @@ def test_print_ffmpeg_takes_no_audio_from_the_command_line(tmp_path):
     assert cli.main(["--sample", "-o", str(tmp_path / "m.mp4"), "--print-ffmpeg", "--no-audio"], stdout,
                     io.StringIO()) == 0
     assert " -an " in stdout.getvalue() and "0:a?" not in stdout.getvalue()
+
+
+@pytest.fixture(scope="module")
+def colour_edges(tmp_path_factory) -> dict[str, Path]:
+    """Sharp colour edges that move (random 3-pixel blocks), as a 4:2:0 H.264 movie and as an RGB FFV1 one."""
+    from blender_addon import media
+
+    rng = np.random.default_rng(7)
+    blocks = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    frames = [np.ascontiguousarray(np.roll(blocks.repeat(3, 0).repeat(3, 1), 2 * index, axis=1)[:72, :96])
+              for index in range(12)]
+    folder = tmp_path_factory.mktemp("edges")
+    paths = {"420": folder / "in420.mp4", "rgb": folder / "inrgb.mkv"}
+    for path in paths.values():
+        with media.open_writer(path, 24.0, 96, 72, **({"crf": 18} if path.suffix == ".mp4" else {})) as writer:
+            for frame in frames:
+                writer.write(frame)
+    return paths
+
+
+def _decoded(path: Path) -> list[np.ndarray]:
+    """A movie's pictures as it stores them: 4:2:0 planes, else BGR."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="yuv420p" if frame.format.name == "yuv420p" else "bgr24")
+                for frame in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("given, output, options, path, max_difference, mean_difference", [
+    ("420", "out.mp4", [], "planar", 0, 0.0),
+    ("420", "out.mp4", ["--offset", "3", "--edges", "gray", "--layout", "side", "--mix", "0.3"], "planar", 0, 0.0),
+    ("420", "out.mkv", [], "rgb", 1, 0.1),
+    ("420", "out.mp4", ["--look", "difference"], "rgb", 2, 0.1),
+    ("rgb", "out.mp4", [], "rgb", 1, 0.05),
+    ("rgb", "out.mkv", ["--look", "difference"], "rgb", 0, 0.0),
+])
+def test_the_printed_command_writes_what_the_engine_writes(colour_edges, tmp_path, given, output, options, path,
+                                                           max_difference, mean_difference):
+    """What the README promises of --print-ffmpeg, measured on sharp colour edges: the planes' graph (the
+    engine's planar path) to the level, the RGB graph within a level a 4:2:0 conversion (x264 lossless)."""
+    import io
+    import subprocess
+
+    from blender_addon import cli
+
+    extra = [*options, *(["--crf", "0"] if output.endswith(".mp4") else [])]
+    engine, printed = tmp_path / f"engine_{output}", tmp_path / f"ffmpeg_{output}"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert cli.main([str(colour_edges[given]), "-o", str(printed), "--print-ffmpeg", *extra], stdout, stderr) == 0
+    arguments = shlex.split(stdout.getvalue())
+    assert ("format=yuv420p,settb" in stdout.getvalue()) == (path == "planar")
+    subprocess.run([arguments[0], "-v", "error", "-y", *arguments[1:]], check=True, timeout=120)
+    stderr = io.StringIO()
+    assert cli.main([str(colour_edges[given]), "-o", str(engine), *extra], io.StringIO(), stderr) == 0
+    assert ("on the RGB path" in stderr.getvalue()) == (path == "rgb"), stderr.getvalue()
+    differences = [np.abs(a.astype(int) - b.astype(int))
+                   for a, b in zip(_decoded(printed), _decoded(engine), strict=True)]
+    assert max(d.max() for d in differences) <= max_difference
+    assert np.mean([d.mean() for d in differences]) <= mean_difference

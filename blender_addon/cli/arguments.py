@@ -122,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--print-ffmpeg", action="store_true",
-        help="print an ffmpeg command that reproduces these settings on INPUT (notes on what ffmpeg cannot "
-        "do go to stderr) and exit without rendering",
+        help="print an ffmpeg command that reproduces these settings on INPUT and exit without rendering: the "
+        "graph of the path the exact engine takes, the same levels on the 4:2:0 planes and in RGB, within 1 level "
+        "for each 4:2:0 conversion the RGB graph adds (notes on what ffmpeg cannot do go to stderr)",
     )
     parser.add_argument(
         "--frames", type=parse_frame_range, metavar="A:B", default=(None, None),

@@ -198,8 +198,9 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
     except media.MediaError as error:
         raise RunError(str(error)) from None
     try:
+        planar = not media.planar_reasons(source, output, encoder[0], settings)  # the path a render would take
         command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
-                                 input_arguments, (source.width, source.height), *encoder, sound=sound)
+                                 input_arguments, (source.width, source.height), *encoder, sound=sound, planar=planar)
     except (SettingsError, media.MediaError) as error:
         raise UsageError(str(error)) from None
     stdout.write(command.shell() + "\n")

@@ -1,13 +1,18 @@
 """An ffmpeg command line that reproduces a settings object, for people who work in ffmpeg (``--print-ffmpeg``).
 
-The graph works in planar RGB (``gbrp``) and spells the pixel contract out as ``blend``
-expressions, so the motion layer, amplify, edges, time colour, the matte look (a ``geq`` builds
-the matte from the three planes), tint and saturation (``geq`` on the planes) and overlay match
-the exact engine to the level. Glow and pre-blur use ffmpeg's ``gblur``, a different Gaussian from
-the engine's 8-bit one (``core.blur``), so they are close but not exact; trails use ``lagfun``,
-which only exists for the looks on black. What ffmpeg cannot do is listed in
-:attr:`FfmpegCommand.notes`. Times in seconds must be turned into frames first (``Settings.in_frames``).
-A movie is encoded with the exact engine's own settings (``media.formats``).
+Two graphs, as the exact engine has two paths. Where the engine works on the 4:2:0 planes (``planar``:
+the gray look and what ``core.planar`` computes), the graph blends the ``yuv420p`` planes with the same
+expressions (luma against 251, chroma against 256) and matches it to the level. Elsewhere it works in
+planar RGB (``gbrp``) and spells the pixel contract out as ``blend`` expressions, so the motion layer,
+amplify, edges, time colour, the matte look (a ``geq`` builds the matte from the three planes), tint and
+saturation (``geq`` on the planes) and overlay match the exact engine to the level on RGB pictures; a 4:2:0
+picture goes to RGB and back with the chroma taken as the engine's OpenCV conversions take it (nearest
+sample, top-left siting), which ffmpeg's scaler rounds within a level of them (``tests/test_ffmpeg_graph.py``
+measures both). Glow and pre-blur use ffmpeg's ``gblur``, a different Gaussian from the engine's 8-bit one
+(``core.blur``), so they are close but not exact; trails use ``lagfun``, which only exists for the looks on
+black. What ffmpeg cannot do is listed in :attr:`FfmpegCommand.notes`. Times in seconds must be turned into
+frames first (``Settings.in_frames``). A movie is encoded with the exact engine's own settings
+(``media.formats``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ..core.colour import LUMA_WEIGHTS
+from ..core.planar import CHROMA_WHITE, LIMITED, luma_white, still_luma
 from ..core.rates import exact_rate
 from ..core.settings import Settings, SettingsError, colour_levels
 from ..core.timing import output_frame_count, output_size
@@ -45,11 +51,14 @@ def _number(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _motion_expression(settings: Settings, a: str = "A", b: str = "B") -> str:
-    """Stages 1 and 2 of the pixel contract (combine, then amplify) as an ffmpeg expression."""
+def _motion_expression(settings: Settings, a: str = "A", b: str = "B", white: float = 255.0) -> str:
+    """Stages 1 and 2 of the pixel contract (combine, then amplify) as an ffmpeg expression; ``white``: what the
+    gray look inverts against (255 in RGB; on the planes, ``core.planar``'s luma or chroma white, clipped)."""
     if settings.look == "gray":
         mix = _number(settings.mix)
-        combined = f"floor({a}*(1-{mix})+(255-{b})*{mix}+0.5)"
+        combined = f"floor({a}*(1-{mix})+({_number(white)}-{b})*{mix}+0.5)"
+        if white != 255.0:
+            combined = f"clip({combined},0,255)"
     elif settings.look == "difference":
         combined = f"abs({a}-{b})"
     elif settings.look == "subtract":
@@ -97,19 +106,29 @@ def encoder_arguments(codec: Codec, crf: int | None = None, preset: str | None =
     return arguments
 
 
-def _colour_tags(codec: Codec | None) -> str:
-    """The graph's last filter: the frames converted to the codec's pixel format and tagged with the engine's
-    colours (encoders such as ProRes write the frame's tags, not the stream's)."""
+# RGB to the planes as the engine's writer does (OpenCV's BT.601 conversion: each 2x2 block's chroma from its
+# top-left pixel); ffmpeg's default scaler averages and sites chroma elsewhere (tens of levels at colour edges).
+_TO_PLANES = "scale=flags=neighbor+full_chroma_inp:out_h_chr_pos=0:out_v_chr_pos=0:out_color_matrix=bt601:out_range=tv,"
+# The planes to RGB as the engine's reader does (OpenCV's conversion: the nearest chroma sample, no interpolation).
+_TO_RGB = "scale=flags=neighbor,format=gbrp"
+
+
+def _colour_tags(codec: Codec | None, planar: bool = False) -> str:
+    """The graph's last filter: the frames converted to the codec's pixel format (``planar``: they are in it) and
+    tagged with the engine's colours (encoders such as ProRes write the frame's tags, not the stream's)."""
     if codec is None or codec.colour_range is None:
         return "null"
-    return (f"format={codec.pixel_format},setparams=range={codec.colour_range}:colorspace={formats.COLOUR_MATRIX}:"
-            f"color_primaries={formats.COLOUR_PRIMARIES}:color_trc={formats.COLOUR_TRANSFER}")
+    convert = "" if planar or codec.name not in formats.PLANAR_CODECS else _TO_PLANES
+    return (f"{convert}format={codec.pixel_format},setparams=range={codec.colour_range}:"
+            f"colorspace={formats.COLOUR_MATRIX}:color_primaries={formats.COLOUR_PRIMARIES}:"
+            f"color_trc={formats.COLOUR_TRANSFER}")
 
 
 def ffmpeg_command(
     settings: Settings, input_path: str, output_path: str, frame_count: int, fps: float,
     input_arguments: list[str] | None = None, size: tuple[int, int] | None = None,
     codec: str | None = None, crf: int | None = None, encoder_preset: str | None = None, sound: bool = True,
+    planar: bool = False,
 ) -> FfmpegCommand:
     """The ffmpeg command for ``settings`` on a clip of ``frame_count`` frames at ``fps``.
 
@@ -118,7 +137,8 @@ def ffmpeg_command(
     (``None``: the container's defaults; a choice it does not take raises ``MediaError``). ``size``
     (the input's width and height) makes an odd-sized picture even for the codecs that need it, by
     repeating its last column or row, as the engine's writer does. Without ``sound`` (``--no-audio``) the
-    command writes no sound.
+    command writes no sound. ``planar``: the engine renders this on the 4:2:0 planes (``media.planar_reasons``
+    is empty), so the graph does too.
     """
     if settings.align != "none":
         raise SettingsError(
@@ -145,7 +165,7 @@ def ffmpeg_command(
     # frame for frame whatever the container's time stamps were rounded to.
     rate = exact_rate(fps)
     chains.append(
-        f"[0:v]format=gbrp,settb={rate.denominator}/{rate.numerator},setpts=N,"
+        f"[0:v]{'format=yuv420p' if planar else _TO_RGB},settb={rate.denominator}/{rate.numerator},setpts=N,"
         f"split={len(source_labels) + len(partner_labels)}{outputs}"
     )
 
@@ -196,15 +216,27 @@ def ffmpeg_command(
         chains.append(f"[{current}][{partner}]blend=all_expr='abs(A-B)':shortest=1[change]")
         chains.append(f"[change]geq=r='{opening}':g='{opening}':b='{opening}'[matte]")
         current, partner = source_labels[1], "matte"
-    motion = _motion_expression(settings)
-    if settings.mode == "shift" and settings.edges in ("source", "gray"):
-        reach = settings.reach
-        positive = max(settings.channel_lags) > 0
-        frame = f"floor(T*{rate.numerator}/{rate.denominator}+0.5)"  # blend's N is not 0-based everywhere
-        edge = f"lt({frame},{reach})" if positive else f"gte({frame},{frame_count - reach})"
-        fill = "A" if settings.edges == "source" else str(pivot)
-        motion = f"if({edge},{fill},{motion})"
-    chains.append(f"[{current}][{partner}]blend=all_expr='{motion}':shortest=1[m]")
+    if planar:  # luma and chroma, each against its own white, with gray edges their own still level
+        whites = (luma_white(LIMITED), CHROMA_WHITE)
+        stills = (str(still_luma(pivot, LIMITED)), "128")
+    else:
+        whites, stills = (255.0,), (str(pivot),)
+    motions = []
+    for white, still in zip(whites, stills, strict=True):
+        motion = _motion_expression(settings, white=white)
+        if settings.mode == "shift" and settings.edges in ("source", "gray"):
+            reach = settings.reach
+            positive = max(settings.channel_lags) > 0
+            frame = f"floor(T*{rate.numerator}/{rate.denominator}+0.5)"  # blend's N is not 0-based everywhere
+            edge = f"lt({frame},{reach})" if positive else f"gte({frame},{frame_count - reach})"
+            fill = "A" if settings.edges == "source" else still
+            motion = f"if({edge},{fill},{motion})"
+        motions.append(motion)
+    if planar:
+        expressions = f"c0_expr='{motions[0]}':c1_expr='{motions[1]}':c2_expr='{motions[1]}'"
+    else:
+        expressions = f"all_expr='{motions[0]}'"
+    chains.append(f"[{current}][{partner}]blend={expressions}:shortest=1[m]")
     last = "m"
 
     if settings.trails > 0:
@@ -273,7 +305,7 @@ def ffmpeg_command(
             stored = width + width % 2, height + height % 2
     arguments = [
         "ffmpeg", *(input_arguments or ["-i", input_path]),
-        "-filter_complex", ";".join(chains) + f";[{last}]{_colour_tags(chosen)}[out]",
+        "-filter_complex", ";".join(chains) + f";[{last}]{_colour_tags(chosen, planar)}[out]",
         "-map", "[out]", *(["-map", "0:a?"] if sound else ["-an"]), "-frames:v", str(total),
         *(encoder_arguments(chosen, crf, encoder_preset, stored) if chosen is not None else []), output_path,
     ]
