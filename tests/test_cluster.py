@@ -54,6 +54,27 @@ def test_chunks_and_their_join_equal_a_whole_render(client, clip, tmp_path):
     assert heard[-1] == (40, 40) and os.listdir(out) == ["walk.mkv"]  # the chunks' work folder is gone
 
 
+@pytest.mark.parametrize(("name", "path"), [("walk.mp4", "planar"), ("walk.mov", "rgb")])
+def test_chunks_take_the_path_of_the_whole_render(client, tmp_path, name, path):
+    """On a 4:2:0 input the lossless chunks hold what the whole render's path makes: its planes for an H.264 output
+    (the planar path), RGB for a ProRes one, so the join equals the whole render either way."""
+    from media_helpers import smooth_frames, yuv420p_movie
+
+    from blender_addon.render import EncodeOptions, whole_render_math
+
+    source = yuv420p_movie(tmp_path / "smooth.mkv", smooth_frames(40, 64, 48))
+    encode = EncodeOptions(crf=0) if name.endswith(".mp4") else EncodeOptions()
+    whole = tmp_path / f"whole{Path(name).suffix}"
+    render(RenderRequest(source, whole, Settings(offset=2), encode=encode))
+    out = tmp_path / "out"
+    out.mkdir()
+    request = RenderRequest(source, out / name, Settings(offset=2), encode=encode)
+    assert whole_render_math(request) == path
+    outcomes = cluster.run(client, [request], jobs=3)
+    assert [outcome.error for outcome in outcomes] == [None]
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(whole), decoded(out / name), strict=True))
+
+
 def worker_killer(client, task_prefix: str):
     """A progress callback that kills (SIGKILL) the first worker seen processing a task named ``task_prefix...``
     once frames are done, and the list it notes the killed worker in."""

@@ -68,13 +68,16 @@ def test_the_planar_path_refuses_measures_and_rgb_inputs(tmp_path, movie):
         next(extract_motion(rgb, Settings(), planar=True))
 
 
-@pytest.mark.parametrize(("width", "height"), [(64, 48), (63, 47)])
-def test_the_writer_takes_planes_as_they_are(tmp_path, width, height):
+@pytest.mark.parametrize(("width", "height", "name"), [(64, 48, "planes.mp4"), (63, 47, "planes.mp4"),
+                                                     (63, 47, "planes.mkv")])
+def test_the_writer_takes_planes_as_they_are(tmp_path, width, height, name):
+    """x264 at QP 0 and FFV1 (which stores them as limited-range 4:2:0, tagged BT.601) keep the planes exactly."""
     rng = np.random.default_rng(5)
     shape = ((height + height % 2) * 3 // 2, width + width % 2)
     buffers = [rng.integers(16, 236, shape, dtype=np.uint8) for _ in range(3)]
-    path = tmp_path / "planes.mp4"
-    with media.open_writer(path, 25, width, height, crf=0, planes=True, encoder_options={"qp": "0"}) as writer:
+    path = tmp_path / name
+    lossless = {"crf": 0, "encoder_options": {"qp": "0"}} if name.endswith(".mp4") else {}
+    with media.open_writer(path, 25, width, height, planes=True, **lossless) as writer:
         assert writer.frame_shape == shape
         with pytest.raises(ValueError, match="expected"):
             writer.write(np.zeros((height, width, 3), np.uint8))
@@ -82,20 +85,23 @@ def test_the_writer_takes_planes_as_they_are(tmp_path, width, height):
             writer.write(buffer)
     stream = av.open(str(path)).streams.video[0]
     assert (stream.width, stream.height, stream.format.name) == (shape[1], shape[0] * 2 // 3, "yuv420p")
+    assert (stream.codec_context.color_range, stream.codec_context.colorspace) == (1, 6)  # limited, BT.601
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
                          check=True, capture_output=True).stdout
     stored = np.frombuffer(raw, np.uint8).reshape(-1, *shape)
-    np.testing.assert_array_equal(stored, np.array(buffers))  # x264 at QP 0 is lossless
+    np.testing.assert_array_equal(stored, np.array(buffers))
 
 
 def test_only_4_2_0_movies_take_planes(tmp_path, movie):
-    for name in ("out.mkv", "out.mov", "out_####.png"):
+    for name in ("out.mov", "out_####.png"):
         with pytest.raises(ValueError, match="planes"):
             media.open_writer(tmp_path / name, 25, 64, 48, planes=True)
     source = media.open_source(movie)
     assert media.planar_reasons(source, tmp_path / "out.mp4") == []
     assert media.planar_reasons(source, tmp_path / "out.mp4", "mpeg4") == []
-    assert media.planar_reasons(source, tmp_path / "out.avi") == ["the mjpeg codec (not 8-bit limited-range 4:2:0)"]
+    assert media.planar_reasons(source, tmp_path / "out.mkv") == []  # FFV1 stores the planes losslessly
+    assert media.planar_reasons(source, tmp_path / "out.avi") == [
+        "the mjpeg codec (not 8-bit limited-range 4:2:0 or lossless)"]
     assert "image-sequence" in media.planar_reasons(source, tmp_path / "out_####.png")[0]
     assert media.planar_reasons(source, None) == []  # a null sink
     assert media.planar_reasons(source, tmp_path / "out.mp4", settings=Settings(glow=1.0)) == ["glow"]

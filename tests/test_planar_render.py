@@ -57,7 +57,7 @@ def test_the_default_mp4_takes_the_planar_path_and_says_so(clip, tmp_path):
 
 
 @pytest.mark.parametrize(("options", "reason"), [
-    (("--glow", "1"), "glow"), (("--data", "{tmp}/data.csv"), "motion data"), (("-o", "{tmp}/out.mkv"), "ffv1"),
+    (("--glow", "1"), "glow"), (("--data", "{tmp}/data.csv"), "motion data"), (("-o", "{tmp}/out.mov"), "prores"),
     (("-o", "{tmp}/out_%03d.png"), "image-sequence"), (("--layout", "side"), "side layout of an odd-sized picture"),
 ])
 def test_what_needs_rgb_goes_there_and_planar_refuses_it_in_one_line(clip, tmp_path, options, reason):
@@ -95,3 +95,27 @@ def test_chunks_equal_the_whole_render_and_the_join_refuses_mixed_paths(clip, tm
     stderr = io.StringIO()
     code = join.main([str(chunks[0]), str(rgb), "-o", str(tmp_path / "joined.mp4")], io.StringIO(), stderr)
     assert code != 0 and "rgb15.mp4 was rendered on the rgb path, chunk0.mp4 on the planar path" in stderr.getvalue()
+
+
+@pytest.mark.parametrize("final", ["joined.mp4", "joined.mkv"])
+def test_planar_chunks_keep_their_planes_and_join_into_the_whole_render(clip, tmp_path, final):
+    """Lossless chunks (FFV1) of a planar render store its 4:2:0 planes, so their join equals the whole render on the
+    planar path, not the RGB path's; ``--math rgb`` chunks stay RGB."""
+    whole = tmp_path / f"whole{Path(final).suffix}"
+    assert run_main(clip, "-o", whole, *LOSSLESS[: 2 if final.endswith(".mp4") else 0], "-q")[0] == 0
+    chunks = [tmp_path / f"chunk{index}.mkv" for index in range(3)]
+    for chunk, frames in zip(chunks, ("0:13", "13:29", "29:"), strict=True):
+        assert run_main(clip, "-o", chunk, "--frames", frames, "--no-audio", "-q")[0] == 0
+        assert record_of(chunk).math == "planar"
+        assert av.open(str(chunk)).streams.video[0].format.name == "yuv420p"
+    options = [*LOSSLESS] if final.endswith(".mp4") else []
+    assert join.main([*map(str, reversed(chunks)), "-o", str(tmp_path / final), *options], io.StringIO(),
+                     io.StringIO()) == 0
+    np.testing.assert_array_equal(planes_of(tmp_path / final), planes_of(whole))
+    rgb = tmp_path / "rgb.mkv"
+    assert run_main(clip, "-o", rgb, "--frames", "0:13", "--math", "rgb", "-q")[0] == 0
+    assert av.open(str(rgb)).streams.video[0].format.name == "bgr0"
+    stderr = io.StringIO()
+    assert join.main([str(rgb), *map(str, chunks[1:]), "-o", str(tmp_path / "mixed.mp4")], io.StringIO(), stderr) == 1
+    assert "path" in stderr.getvalue()
+

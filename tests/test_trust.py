@@ -52,7 +52,7 @@ def clip(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def big_clip(tmp_path_factory) -> Path:
     """An H.264 clip whose lossless render (FFV1, PNG, ProRes) is far larger than :func:`full_disk`."""
-    return write_movie(tmp_path_factory.mktemp("trust") / "big.mp4", SampleClip(320, 180, frame_count=30, fps=25.0))
+    return write_movie(tmp_path_factory.mktemp("trust") / "big.mp4", SampleClip(320, 180, frame_count=60, fps=25.0))
 
 
 @pytest.fixture

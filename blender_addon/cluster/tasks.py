@@ -1,8 +1,8 @@
 """What a cluster's workers run: each task gets a render request (never a command line) and returns a small record.
 
 - :func:`render_chunk`: output frames ``[A, B)`` of an input as a lossless chunk (FFV1 ``.mkv``, no
-  sound) in the input's work folder, under a name of this attempt's own, so a rescheduled or retried
-  attempt never meets what an earlier one left;
+  sound; on the path the whole render takes, its 4:2:0 planes or RGB) in the input's work folder, under a
+  name of this attempt's own, so a rescheduled or retried attempt never meets what an earlier one left;
 - :func:`join_chunks`: the chunks of one input joined into its output (``render.chunk_join``, one encode
   with the input's sound), published atomically as every output is;
 - :func:`render_whole`: an input rendered in one task, for renders that record motion data or an
@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..media.publish import publish
-from ..render import DataRequest, EncodeOptions, RenderRequest, render
+from ..render import DataRequest, EncodeOptions, RenderRequest, render, whole_render_math
 from ..render.chunk_join import join
 
 CHUNK_EXTENSION = ".mkv"  # FFV1: lossless, so the join gives the whole render's frames
@@ -47,7 +47,7 @@ def render_chunk(request: RenderRequest, folder: str, run: str, task: str) -> st
     first, stop = request.frames
     path = Path(folder) / f"chunk-{first:07d}-{stop:07d}-{secrets.token_hex(4)}{CHUNK_EXTENSION}"
     chunk = replace(request, output=path, sound=False, jobs=1, encode=EncodeOptions(), data=DataRequest(),
-                    align_report=None, overwrite=False)
+                    align_report=None, overwrite=False, math=whole_render_math(request))
     with _watched(run, task) as (progress, cancelled):
         render(chunk, progress, cancelled)
     return str(path)

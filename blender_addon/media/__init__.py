@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..core.rates import exact_rate, usable_fps
 from .errors import MediaError
-from .formats import MOVIE_FORMATS, PLANAR_CODECS, check_encoder_options, movie_codec
+from .formats import MOVIE_FORMATS, PLANE_CODECS, check_encoder_options, movie_codec
 from .names import FLOAT_IMAGE_EXTENSIONS, extension, float_images_error, image_sequence_files, is_url, output_kind
 from .publish import PendingFile
 
@@ -128,7 +128,7 @@ def open_writer(
     audio for the rendered range. ``whole``: this is a whole render, so overwriting a numbered
     sequence also removes the old render's frames of other numbers. ``metadata``: tags written into a
     movie's container (image sequences have none). ``planes``: the writer takes the engine's planar path's compact
-    I420 buffers (a movie of a codec in ``formats.PLANAR_CODECS`` only).
+    I420 buffers (a movie of a codec in ``formats.PLANE_CODECS`` only).
     """
     text = os.fspath(path)
     kind = output_kind(text)
@@ -176,8 +176,8 @@ def planar_reasons(source: VideoSource, output: str | os.PathLike | None, codec:
             reasons.append("an image-sequence output")
         else:
             chosen = movie_codec(text, codec).name
-            if chosen not in PLANAR_CODECS:
-                reasons.append(f"the {chosen} codec (not 8-bit limited-range 4:2:0)")
+            if chosen not in PLANE_CODECS:
+                reasons.append(f"the {chosen} codec (not 8-bit limited-range 4:2:0 or lossless)")
     if settings is not None:
         reasons += rgb_reasons(settings, source.width, source.height)
     return reasons

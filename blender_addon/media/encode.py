@@ -10,8 +10,9 @@ converted by swscale with the same matrix; FFV1 stores BGR losslessly. Every cod
 needs an even frame size (``Codec.even_size``): an odd last row or column is repeated (the movie
 is one line larger).
 
-With ``planes=True`` a writer of those four codecs and MPEG-4 part 2 takes the engine's planar path's
-compact I420 buffers (:mod:`..core.planar`, padded to the stored size) as they are: no conversion.
+With ``planes=True`` a writer of those four codecs, MPEG-4 part 2 and FFV1 takes the engine's planar path's
+compact I420 buffers (:mod:`..core.planar`, padded to the stored size) as they are: no conversion (FFV1
+then stores them losslessly as limited-range 4:2:0, tagged as the others are, ``formats.storing_planes``).
 
 Sound (:class:`~.sound.SoundClip`, carried by :mod:`.sound`): the source's first audio stream, cut
 to the rendered range and shifted with the pictures, copied or re-encoded (AAC in MP4, PCM in MOV,
@@ -44,6 +45,7 @@ from .formats import (
     Codec,
     check_encoder_options,
     encoder_options,
+    storing_planes,
 )
 from .names import extension
 from .publish import PendingFile
@@ -92,9 +94,12 @@ class MovieWriter(FrameWriter):
             variable = time_base is not None and self._format.container != "avi"
             self._time_base = Fraction(time_base) if variable else 1 / self._rate
             self._last_pts = -1
+            if planes:
+                try:
+                    self._codec = storing_planes(self._codec)
+                except ValueError as error:
+                    raise ValueError(f"{path}: {error}") from None
             self._stored_width, self._stored_height = padded_size(self._codec, width, height)
-            if planes and self.codec not in PLANAR_CODECS:
-                raise ValueError(f"{path}: {self.codec} does not take 4:2:0 planes as they are")
             self.planes = planes
             if planes:
                 self.frame_shape = (self._stored_height * 3 // 2, self._stored_width)

@@ -9,7 +9,7 @@ command line and the preferences list the choices from here. Plain data: no PyAV
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import MediaError
 
@@ -72,6 +72,19 @@ CODECS = _codecs(
 PLANAR_CODECS = tuple(
     name for name, codec in CODECS.items() if (codec.pixel_format, codec.colour_range) == ("yuv420p", "tv")
 )
+# A lossless codec stores what the look made: FFV1 keeps the planar path's 4:2:0 planes (limited range, tagged as
+# PLANAR_CODECS are) exactly, and the RGB path's pictures in its own pixel format.
+LOSSLESS_PLANES = "yuv420p"
+PLANE_CODECS = (*PLANAR_CODECS, "ffv1")
+
+
+def storing_planes(codec: Codec) -> Codec:
+    """``codec`` as it stores the planar path's planes (one of :data:`PLANE_CODECS`)."""
+    if codec.name in PLANAR_CODECS:
+        return codec
+    if codec.name not in PLANE_CODECS:
+        raise ValueError(f"{codec.label} does not take 4:2:0 planes as they are")
+    return replace(codec, pixel_format=LOSSLESS_PLANES, colour_range="tv")
 
 
 @dataclass(frozen=True)

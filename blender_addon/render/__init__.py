@@ -7,7 +7,7 @@ its warnings go through ``logging`` and into its result (``log``). It imports ``
 (PyAV and OpenCV once a render starts), never a front end.
 """
 
-from .exact import render
+from .exact import render, whole_render_math
 from .inputs import in_frames, load_media, planned_frames
 from .request import (
     AlignmentSummary,
@@ -26,5 +26,5 @@ from .request import (
 __all__ = [
     "AlignmentSummary", "DataRequest", "EncodeOptions", "FrequencyRequest", "RenderCancelled", "RenderError",
     "RenderRequest", "RenderResult", "RequestError", "in_flag_terms", "in_frames", "load_media", "option_flag",
-    "planned_frames", "render",
+    "planned_frames", "render", "whole_render_math",
 ]

@@ -35,7 +35,7 @@ from ..core.chunks import CoverageError, check_coverage
 from ..core.rates import rate_text
 from ..core.settings import OPTIONS_BY_NAME
 from ..core.timing import Span
-from ..media.formats import MOVIE_FORMATS
+from ..media.formats import MOVIE_FORMATS, PLANE_CODECS, movie_codec
 from ..media.names import extension
 from ..media.publish import is_temporary, render_under_way
 from .chunk_record import ChunkRecord
@@ -220,22 +220,32 @@ def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, enc
     """Decode the lossless chunks in order into one writer, each frame at its time in a whole render."""
     first = chunks[0].record
     done = 0
+    # Planar chunks hold the planes the look made: a writer that takes planes gets them as they are, as in the
+    # whole render; another codec gets them converted to BGR.
+    planes = first.math == "planar" and movie_codec(output, codec).name in PLANE_CODECS
     with media.open_writer(
         output, first.rate, first.width, first.height, overwrite=overwrite, protect=protect, codec=codec, crf=crf,
-        encoder_preset=encoder_preset, sound=sound, time_base=first.time_base, start=first.begin,
+        encoder_preset=encoder_preset, sound=sound, time_base=first.time_base, start=first.begin, planes=planes,
     ) as writer:
         for chunk in chunks:
             source = media.open_source(chunk.path)
-            if (source.width, source.height) != (first.width, first.height):
+            stored = (first.width, first.height)
+            if first.math == "planar":  # 4:2:0 is stored at an even size, an odd last row or column repeated
+                stored = (first.width + first.width % 2, first.height + first.height % 2)
+            if (source.width, source.height) != stored:
                 raise RenderError(f"{chunk.path}: is {source.width}x{source.height}, but its record says "
                                   f"{first.width}x{first.height}")
+            if first.math == "planar" and not getattr(source, "yields_planes", False):
+                raise RenderError(f"{chunk.path}: its record says the planar path, but it holds no 4:2:0 planes")
             record = chunk.record
             decoded = 0
-            for frame in source.read_from(0):
+            for frame in source.read_from(0, compact=first.math == "planar"):
                 if record.time_base is None:  # a constant rate: frame i of the chunk is i frames after its start
                     shown = decoded / record.rate
                 else:  # a variable one: the chunk's own times (Matroska keeps them to the millisecond)
                     shown = (source.pts[decoded] - source.pts[0]) * source.time_base
+                if not planes and frame.ndim == 2:
+                    frame = source.expand(frame)[: first.height, : first.width]
                 writer.write(frame, record.begin + shown)
                 decoded += 1
                 if progress is not None:

@@ -57,6 +57,17 @@ def render(request: RenderRequest, progress: Progress | None = None,
     return RenderResult(request.outputs, frames, tuple(messages), alignment, found[0] if found else None, math, reasons)
 
 
+def whole_render_math(request: RenderRequest) -> str:
+    """The path (``"planar"`` or ``"rgb"``) a whole render of ``request`` takes: what chunks of it rendered to another
+    output (lossless FFV1, which stores either) take, so that their join equals the whole render."""
+    media = load_media()
+    try:
+        source = media.open_source(request.input, request.fps)
+    except media.MediaError as error:
+        raise RenderError(str(error)) from None
+    return choose_math(request, source, in_frames(request.settings, source.rate))[0]
+
+
 def choose_math(request: RenderRequest, source, settings: Settings) -> tuple[str, tuple[str, ...]]:
     """The path the look takes (``"planar"`` or ``"rgb"``) for ``request`` on ``source`` with ``settings`` (in
     frames), and what sends it to the RGB path (empty when ``math="rgb"`` asked for it); :class:`RequestError` for
