@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .frontend import ALL_CODECS, OneLineParser, add_progress_arguments, progress_line, report, run_command
+from .frontend import (
+    ALL_CODECS,
+    OneLineParser,
+    UsageError,
+    add_progress_arguments,
+    logging_to,
+    progress_line,
+    report,
+    run_command,
+)
 from .render.chunk_join import join
 
 PROG = "join_chunks"
@@ -39,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stream-copy", action="store_true", help="copy the chunks' packets instead of encoding "
                         "(chunks already in the final codec, such as H.264 .mp4: fast, but not byte-equal to a whole "
                         "render)")
+    parser.add_argument("--spectrum", metavar="FILE.json|FILE.csv", help="the whole render's spectrum and dominant "
+                        "frequency per region, as motion_extract.py's --spectrum, from the signals the chunks carry "
+                        "(render each chunk with --spectrum)")
+    parser.add_argument("--spectrum-plot", metavar="FILE.png", help="the whole render's spectrum plot, as "
+                        "motion_extract.py's --spectrum-plot")
+    parser.add_argument("--frequency-map", metavar="FILE.png", help=argparse.SUPPRESS)
     parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     add_progress_arguments(parser)
     return parser
@@ -49,10 +64,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
 
     def work() -> None:
         args = build_parser().parse_args(argv)
-        join(args.chunks, args.output, args.audio_from, args.codec, args.crf, args.encoder_preset, args.overwrite,
-             args.stream_copy, None if args.quiet else lambda line: stderr.write(f"{PROG}: note: {line}\n"),
-             progress_line(args, stderr).update)
+        if args.frequency_map is not None:
+            raise UsageError("--frequency-map: chunks do not carry its blocks' spectra; render the whole clip with "
+                             "--frequency-map (with --jobs N to use more processes)")
+        with logging_to(stderr, PROG, args.quiet):  # the spectrum's notes, as a render gives them
+            join(args.chunks, args.output, args.audio_from, args.codec, args.crf, args.encoder_preset, args.overwrite,
+                 args.stream_copy, None if args.quiet else lambda line: stderr.write(f"{PROG}: note: {line}\n"),
+                 progress_line(args, stderr).update, args.spectrum, args.spectrum_plot)
         if not args.quiet:
-            report(stdout, f"wrote {Path(args.output)}\n")
+            for path in (args.output, args.spectrum, args.spectrum_plot):
+                if path is not None:
+                    report(stdout, f"wrote {Path(path)}\n")
 
     return run_command(PROG, work, stderr, INTERRUPTED)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from chunk_helpers import decoded, write_clip
+from frequency_helpers import Swing, write_swinging_clip
 from media_helpers import write_frames
 
 from blender_addon import cli, cluster
@@ -73,6 +74,38 @@ def test_chunks_take_the_path_of_the_whole_render(client, tmp_path, name, path):
     outcomes = cluster.run(client, [request], jobs=3)
     assert [outcome.error for outcome in outcomes] == [None]
     assert all(np.array_equal(a, b) for a, b in zip(decoded(whole), decoded(out / name), strict=True))
+
+
+def test_a_spectrum_on_the_cluster_is_the_whole_render_spectrum(tmp_path, monkeypatch):
+    """The chunks carry their motion signals and the join takes the spectrum: the same JSON as a whole render."""
+
+    def whole(*args):
+        raise AssertionError("rendered in one task, not in chunks")
+
+    monkeypatch.setattr(tasks, "render_whole", whole)  # sent to the workers by value
+    clip = tmp_path / "swing.mkv"
+    write_swinging_clip(clip, [Swing(0.9, 20, 40), Swing(2.4, 100, 40, amplitude=3)], frames=150, noise=3.0)
+    roi = ("--roi", "left=0,0,80,120")
+    code, _, stderr = run_cli(clip, "-o", tmp_path / "whole.mkv", "--spectrum", tmp_path / "whole.json", *roi, "-q")
+    assert code == 0, stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, stderr = run_cli(clip, "-o", out / "swing.mkv", "--cluster", "local:2", "--jobs", "3", "--spectrum",
+                              out / "swing.json", *roi, "-q")
+    assert code == 0, stderr
+    assert (out / "swing.json").read_text() == (tmp_path / "whole.json").read_text()
+    assert sorted(os.listdir(out)) == ["swing.json", "swing.mkv"]  # the chunks' signals went with the work folder
+
+
+def test_a_spectrum_is_joined_from_chunks_and_other_side_files_render_whole(clip, tmp_path):
+    from blender_addon.render import DataRequest, FrequencyRequest
+
+    def joinable(**fields) -> bool:
+        return RenderRequest(clip, tmp_path / "m.mkv", SETTINGS, **fields).joinable
+
+    assert joinable() and joinable(frequency=FrequencyRequest(spectrum="s.json", spectrum_plot="s.png"))
+    assert not joinable(frequency=FrequencyRequest(frequency_map="m.png"))
+    assert not joinable(data=DataRequest(data="d.csv")) and not joinable(align_report="a.csv")
 
 
 def worker_killer(client, task_prefix: str):

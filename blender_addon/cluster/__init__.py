@@ -10,8 +10,9 @@ Dask's ``distributed`` only here, when a cluster is asked for; the extension nev
   (``tasks.render_chunk``, retried when it raises; the scheduler reschedules one whose worker died)
   writing a lossless chunk under a name of its attempt's own in a hidden work folder beside the
   output; the input's join is a task that depends on its chunks' futures and publishes the output
-  atomically. A render with side files (motion data, frequency, an alignment report) is one task
-  (its files follow the frames in order).
+  atomically; with a spectrum, each chunk carries its motion signals and the join takes the spectrum from
+  them. A render with other side files (motion data, a frequency map, an alignment report) is one task (its
+  files follow the frames in order).
 - Before the first task, every worker must see the inputs and the output folders under the client's
   paths (shared storage): a worker that does not is named with the path, and nothing starts.
 - Progress comes back as worker events; Ctrl-C sets the run's cancel event (each task stops at its
@@ -212,7 +213,7 @@ def _submit(client, request: RenderRequest, index: int, start: int, stop: int, s
     folder = request.output.parent / f".{request.output.name}{WORK_TAIL}{run_id}"
     folder.mkdir()
     folders[index] = folder
-    if chunks < 2 or request.side_files or (stop - start) < 2 * MIN_CHUNK:
+    if chunks < 2 or not request.joinable or (stop - start) < 2 * MIN_CHUNK:
         board.tasks[f"whole-{key}"] = index
         return [client.submit(tasks.render_whole, request, str(folder), run_id, f"whole-{key}", key=f"whole-{key}",
                               retries=RETRIES, pure=False)]

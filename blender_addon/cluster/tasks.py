@@ -1,12 +1,13 @@
 """What a cluster's workers run: each task gets a render request (never a command line) and returns a small record.
 
 - :func:`render_chunk`: output frames ``[A, B)`` of an input as a lossless chunk (FFV1 ``.mkv``, no
-  sound; on the path the whole render takes, its 4:2:0 planes or RGB) in the input's work folder, under a
-  name of this attempt's own, so a rescheduled or retried attempt never meets what an earlier one left;
+  sound; on the path the whole render takes, its 4:2:0 planes or RGB; with a spectrum, its motion signals
+  beside it) in the input's work folder, under a name of this attempt's own, so a rescheduled or retried
+  attempt never meets what an earlier one left;
 - :func:`join_chunks`: the chunks of one input joined into its output (``render.chunk_join``, one encode
-  with the input's sound), published atomically as every output is;
-- :func:`render_whole`: an input rendered in one task, for renders that record motion data or an
-  alignment report (their files follow the frames in order, in one process);
+  with the input's sound, and the spectrum from the chunks' signals), published atomically as every output is;
+- :func:`render_whole`: an input rendered in one task, for renders that record motion data, a frequency map or
+  an alignment report (their files follow the frames in order, in one process);
 - :func:`storage_problem`: whether this worker sees the inputs and the output folders.
 
 Progress goes to the client as worker events (``run``'s topic), a few a second; cancelling is the run's
@@ -25,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..media.publish import publish
-from ..render import DataRequest, EncodeOptions, RenderRequest, render, whole_render_math
+from ..render import DataRequest, EncodeOptions, FrequencyRequest, RenderRequest, render, whole_render_math
 from ..render.chunk_join import join
 
 CHUNK_EXTENSION = ".mkv"  # FFV1: lossless, so the join gives the whole render's frames
@@ -46,8 +47,10 @@ def render_chunk(request: RenderRequest, folder: str, run: str, task: str) -> st
     """Render ``request``'s frames into a chunk of this attempt's own in ``folder``; returns its path."""
     first, stop = request.frames
     path = Path(folder) / f"chunk-{first:07d}-{stop:07d}-{secrets.token_hex(4)}{CHUNK_EXTENSION}"
-    chunk = replace(request, output=path, sound=False, jobs=1, encode=EncodeOptions(), data=DataRequest(),
-                    align_report=None, overwrite=False, math=whole_render_math(request))
+    frequency = FrequencyRequest(band=request.frequency.band, signals=request.frequency.chunk_signals)
+    chunk = replace(request, output=path, sound=False, jobs=1, encode=EncodeOptions(),
+                    data=DataRequest(regions=request.data.regions), frequency=frequency, align_report=None,
+                    overwrite=False, math=whole_render_math(request))
     with _watched(run, task) as (progress, cancelled):
         render(chunk, progress, cancelled)
     return str(path)
@@ -58,7 +61,8 @@ def join_chunks(chunks: list[str], request: RenderRequest, run: str, task: str) 
     encode = request.encode
     with _watched(run, task) as (progress, _):
         join(chunks, str(request.output), str(request.input) if request.sound else None, encode.codec, encode.crf,
-             encode.encoder_preset, request.overwrite, progress=progress)
+             encode.encoder_preset, request.overwrite, progress=progress, spectrum=request.frequency.spectrum,
+             spectrum_plot=request.frequency.spectrum_plot)
     return str(request.output)
 
 

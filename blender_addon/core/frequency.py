@@ -289,13 +289,24 @@ class RegionDisplacement:
         self._cells = [_cells_of(region, work[0] / width, work[1] / height) for region in regions]
         self.positions = np.zeros((len(regions), 2))
 
+    def step(self, frame: np.ndarray, camera: np.ndarray | None = None) -> np.ndarray | None:
+        """Each region's displacement from the previous frame to ``frame`` (rows of x, y), ``None`` for the first
+        frame; ``camera`` as in :meth:`MovingFlow.step`. The values are float32's (the flow's), so a float32 copy
+        of them is exact."""
+        flow = self._flow.step(frame, camera)
+        if flow is None:
+            return None
+        step = np.empty((len(self._cells), 2))
+        for index, (rows, cols, area) in enumerate(self._cells):
+            step[index] = flow[rows, cols].reshape(-1, 2).sum(axis=0) / area
+        return step
+
     def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> np.ndarray:
         """The regions' displacements after ``frame`` (a copy: rows of x, y); ``camera`` as in
         :meth:`MovingFlow.step`."""
-        flow = self._flow.step(frame, camera)
-        if flow is not None:
-            for index, (rows, cols, area) in enumerate(self._cells):
-                self.positions[index] += flow[rows, cols].reshape(-1, 2).sum(axis=0) / area
+        step = self.step(frame, camera)
+        if step is not None:
+            self.positions += step
         return self.positions.copy()
 
 
@@ -322,6 +333,30 @@ class FrequencyReport:
             for name, peak in self.peaks.items()}}
 
 
+class DisplacementSpectra:
+    """Each named region's dominant frequency over ``frame_count`` samples, fed its displacement steps in order
+    (:meth:`add`: rows of x, y, as :meth:`RegionDisplacement.step` gives them, or ``None`` for no step): the
+    displacement they sum to is the signal. A whole render and the join of its chunks (which carry their steps)
+    feed the same steps in the same order, so they find the same numbers. Memory is bounded for any length."""
+
+    def __init__(self, names: Sequence[str], rate: Fraction | float, frame_count: int,
+                 band: tuple[float, float] | None = None) -> None:
+        self.names = list(names)
+        length = segment_length(frame_count, rate)
+        self.rate = float(rate)
+        self.band = check_band(band, length, rate) if band is not None else default_band(length, rate)
+        self._positions = np.zeros((len(self.names), 2))
+        self._spectra = Spectra(rate, length, self.band, signals=len(self.names))
+
+    def add(self, step: np.ndarray | None) -> None:
+        if step is not None:
+            self._positions += step
+        self._spectra.add(self._positions)
+
+    def report(self) -> FrequencyReport:
+        return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))
+
+
 class RegionFrequencies:
     """Each region's dominant frequency over a clip, fed its frames in order (:meth:`add`); ``regions`` are
     ``(name, x, y, width, height)``, the whole frame is ``frame``. Memory is bounded for any length."""
@@ -330,19 +365,16 @@ class RegionFrequencies:
                  regions: Sequence[tuple[str, int, int, int, int]] = (),
                  band: tuple[float, float] | None = None) -> None:
         height, width = shape[:2]
-        self.names = ["frame", *(region[0] for region in regions)]
-        length = segment_length(frame_count, rate)
-        self.rate = float(rate)
-        self.band = check_band(band, length, rate) if band is not None else default_band(length, rate)
+        self._spectra = DisplacementSpectra(["frame", *(region[0] for region in regions)], rate, frame_count, band)
+        self.names, self.rate, self.band = self._spectra.names, self._spectra.rate, self._spectra.band
         self._displacement = RegionDisplacement(shape, [(0, 0, width, height), *(region[1:] for region in regions)])
-        self._spectra = Spectra(rate, length, self.band, signals=len(self.names))
 
     def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> None:
         """Measure the next frame; ``camera``: how the camera moved since the last (see :meth:`MovingFlow.step`)."""
-        self._spectra.add(self._displacement.add(frame, camera))
+        self._spectra.add(self._displacement.step(frame, camera))
 
     def report(self) -> FrequencyReport:
-        return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))
+        return self._spectra.report()
 
 
 class SlidingFrequency:

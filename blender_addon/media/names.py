@@ -263,6 +263,11 @@ def sidecar_path(path: str | os.PathLike) -> str | None:
     return text + ".json" if data_kind(text) == "csv" else None
 
 
+def signals_path(movie: str | os.PathLike) -> str:
+    """Where a chunk movie's motion signals go (``--spectrum`` on a chunk): ``c0.mkv`` -> ``c0.mkv.signals.json``."""
+    return os.fspath(movie) + ".signals.json"
+
+
 def check_picture(path: str | os.PathLike) -> None:
     """Refuse a picture output (motiongram, plot) that is not a .png."""
     if extension(path) != PICTURE_EXTENSION:

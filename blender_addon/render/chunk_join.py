@@ -14,7 +14,14 @@ Before writing anything the join refuses:
   that path) and one whose file holds fewer frames than its record (never finalised, or cut short);
 - a damaged chunk, naming it and its frame: FFV1 chunks by their slice checksums, and with
   ``--stream-copy`` every chunk is decoded first with FFmpeg's error detection on;
-- lossy chunks, unless ``--stream-copy``: only lossless ones (FFV1) make the exact join.
+- lossy chunks, unless ``--stream-copy``: only lossless ones (FFV1) make the exact join;
+- with ``--spectrum`` or ``--spectrum-plot``, a chunk without its motion signals (rendered without a spectrum,
+  or its signals file missing or another render's), and chunks that measured other regions or another band.
+
+With a spectrum asked for, the chunks' signals (``chunk_record.ChunkSignals``: each region's displacement step
+per frame, the step into a chunk's first frame measured from the frame before it) are put end to end and the
+spectrum is taken as a whole render takes it (``frequency.joined_report``): the same numbers. The movie and its
+spectrum files are published together.
 
 The exact join decodes the chunks in order and encodes once, with the same writer and options
 as the command line (``--codec``, ``--crf``, ``--encoder-preset``), every frame at the time a
@@ -32,13 +39,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.chunks import CoverageError, check_coverage
+from ..core.frequency import FrequencyReport
 from ..core.rates import rate_text
 from ..core.settings import OPTIONS_BY_NAME
 from ..core.timing import Span
 from ..media.formats import MOVIE_FORMATS, PLANE_CODECS, movie_codec
 from ..media.names import extension
-from ..media.publish import is_temporary, render_under_way
-from .chunk_record import ChunkRecord
+from ..media.publish import is_temporary, published_together, render_under_way
+from .chunk_record import ChunkRecord, ChunkSignals
+from .frequency import joined_report, log_report
 from .inputs import load_media
 from .request import RenderError, RequestError, option_flag
 
@@ -177,42 +186,127 @@ def _sound(media, audio_from: str | None, chunks: list[Chunk], note: Callable[[s
     return media.SoundClip(source.path, source.start_time, first.begin, last.end)
 
 
+def chunk_signals(chunk: Chunk) -> ChunkSignals:
+    """The motion signals beside ``chunk``, checked to be its own; :class:`RenderError` otherwise."""
+    named = chunk.record.signals
+    if not isinstance(named, dict) or not isinstance(named.get("file"), str):
+        raise RenderError(f"{chunk.path}: carries no motion signals: render each chunk with --spectrum (a chunk "
+                          "then records them beside it) to join a spectrum")
+    path = os.path.join(os.path.dirname(chunk.path), os.path.basename(named["file"]))
+    try:
+        with open(path, encoding="utf-8") as stream:
+            signals = ChunkSignals.from_text(stream.read())
+    except FileNotFoundError:
+        raise RenderError(f"{chunk.path}: its motion signals {path} are missing: keep them beside the chunk") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RenderError(f"{path}: cannot be read ({error})") from None
+    record = chunk.record
+    if signals is None or signals.token != named.get("token") or (signals.first, signals.stop) != (record.first,
+                                                                                                  record.stop):
+        raise RenderError(f"{path}: are not the motion signals of {chunk.path} (damaged, or another render's)")
+    return signals
+
+
+def check_signals(chunks: Sequence[Chunk]) -> list[ChunkSignals]:
+    """The chunks' motion signals (the chunks in frame order), once they are known to measure the same regions in
+    the same band; :class:`RenderError` otherwise."""
+    found = [chunk_signals(chunk) for chunk in chunks]
+    first, name = found[0], os.path.basename(chunks[0].path)
+    for chunk, signals in zip(chunks[1:], found[1:], strict=True):
+        other = os.path.basename(chunk.path)
+        if signals.regions != first.regions:
+            raise RenderError(f"{other} measured the regions {_regions_text(signals.regions)}, {name} "
+                              f"{_regions_text(first.regions)}: chunks of one render share its --roi")
+        if signals.band != first.band:
+            raise RenderError(f"{other} was rendered with {_band_text(signals.band)}, {name} with "
+                              f"{_band_text(first.band)}: chunks of one render share its band")
+    return found
+
+
+def _regions_text(regions) -> str:
+    return " ".join(f"{name}={x},{y},{w},{h}" for name, x, y, w, h in regions) or "(the frame only)"
+
+
+def _band_text(band) -> str:
+    return "no --band" if band is None else f"--band {band[0]:g}:{band[1]:g}"
+
+
 def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec: str | None = None,
          crf: int | None = None, encoder_preset: str | None = None, overwrite: bool = False,
          stream_copy: bool = False, note: Callable[[str], object] | None = None,
-         progress: Callable[[int, int], object] | None = None) -> None:
-    """Join the chunk movies ``paths`` into ``output``; see the module's notes. Errors are :class:`RenderError`
-    (:class:`RequestError` for bad arguments); ``note`` hears a note; ``progress`` hears the frames written and
-    the total, as a render's does."""
+         progress: Callable[[int, int], object] | None = None, spectrum: str | None = None,
+         spectrum_plot: str | None = None) -> FrequencyReport | None:
+    """Join the chunk movies ``paths`` into ``output``, and with ``spectrum`` (.json or .csv) or ``spectrum_plot``
+    (.png), the whole render's spectrum from the chunks' signals (its report is returned); see the module's
+    notes. Errors are :class:`RenderError` (:class:`RequestError` for bad arguments); ``note`` hears a note;
+    ``progress`` hears the frames written and the total, as a render's does."""
     media = load_media()
     if len(set(map(os.path.realpath, paths))) != len(paths):
         raise RequestError("a chunk is given twice")
     chunks = check_chunks([open_chunk(path) for path in paths], lossless=not stream_copy)
+    signals = check_signals(chunks) if spectrum or spectrum_plot else None
     protect = [*paths, *([audio_from] if audio_from else [])]
     try:
-        if media.output_kind(output) != "movie":
-            raise RenderError(f"{output}: the join writes a movie ({', '.join(MOVIE_FORMATS)})")
-        if stream_copy and (codec, crf, encoder_preset) != (None, None, None):
-            raise RequestError("--codec, --crf and --encoder-preset do not apply to --stream-copy, which keeps "
-                               "the chunks' own pictures")
-        media.check_encoder_options(output, codec, crf, encoder_preset)
-        sound = _sound(media, audio_from, chunks, note)
-        if stream_copy:
-            from ..media.concat import DamagedMovie, check_decodes, concat_movies
-
-            for chunk in chunks:  # a copy carries damage along unseen: decode each chunk first
-                try:
-                    check_decodes(chunk.path, checksums=chunk.codec == "ffv1")
-                except DamagedMovie as damage:
-                    raise RenderError(damaged_chunk(chunk.path, chunk.record, damage.frame, damage.why)) from None
-
-            base = chunks[0].record.begin
-            concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite,
-                          protect)
-            return
-        _encode_once(media, chunks, output, sound, codec, crf, encoder_preset, overwrite, protect, progress)
+        with published_together():  # the movie and its spectrum appear together, or none
+            writers = _spectrum_writers(spectrum, spectrum_plot, overwrite, [*protect, output])
+            try:
+                report = None
+                if signals is not None:
+                    report = joined_report(signals, chunks[0].record.total, chunks[0].record.rate)
+                _join(media, chunks, output, audio_from, codec, crf, encoder_preset, overwrite, stream_copy, note,
+                      progress, protect)
+                for writer in writers:
+                    writer.commit(report)
+            finally:
+                for writer in writers:
+                    writer.discard()
     except media.MediaError as error:
         raise RenderError(str(error)) from None
+    if report is not None:
+        log_report(report, chunks[0].record.input_name)
+    return report
+
+
+def _spectrum_writers(spectrum: str | None, spectrum_plot: str | None, overwrite: bool, protect: list) -> list:
+    from ..media.spectrum import SpectrumPlotWriter, SpectrumWriter
+
+    media = load_media()
+    writers: list = []
+    try:
+        for path, kind in ((spectrum, SpectrumWriter), (spectrum_plot, SpectrumPlotWriter)):
+            if path is not None:
+                writers.append(kind(path, overwrite, protect))
+                protect = [*protect, path]
+    except media.MediaError as error:
+        for writer in writers:
+            writer.discard()
+        raise RequestError(str(error)) from None
+    return writers
+
+
+def _join(media, chunks: list[Chunk], output: str, audio_from: str | None, codec, crf, encoder_preset,
+          overwrite: bool, stream_copy: bool, note, progress, protect: list[str]) -> None:
+    if media.output_kind(output) != "movie":
+        raise RenderError(f"{output}: the join writes a movie ({', '.join(MOVIE_FORMATS)})")
+    if stream_copy and (codec, crf, encoder_preset) != (None, None, None):
+        raise RequestError("--codec, --crf and --encoder-preset do not apply to --stream-copy, which keeps "
+                           "the chunks' own pictures")
+    media.check_encoder_options(output, codec, crf, encoder_preset)
+    sound = _sound(media, audio_from, chunks, note)
+    if stream_copy:
+        from ..media.concat import DamagedMovie, check_decodes, concat_movies
+
+        for chunk in chunks:  # a copy carries damage along unseen: decode each chunk first
+            try:
+                check_decodes(chunk.path, checksums=chunk.codec == "ffv1")
+            except DamagedMovie as damage:
+                raise RenderError(damaged_chunk(chunk.path, chunk.record, damage.frame, damage.why)) from None
+
+        base = chunks[0].record.begin
+        concat_movies([(chunk.path, chunk.record.begin - base) for chunk in chunks], output, sound, overwrite,
+                      protect)
+        return
+    _encode_once(media, chunks, output, sound, codec, crf, encoder_preset, overwrite, protect, progress)
 
 
 def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, encoder_preset, overwrite: bool,

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import secrets
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from ..media.errors import MediaError
 from ..media.formats import keeps_sample_aspect, movie_codec
+from ..media.names import signals_path
 from ..media.publish import input_overlap, published_together
 from . import recording
 from .alignment import AlignmentLog
@@ -49,12 +53,14 @@ def render(request: RenderRequest, progress: Progress | None = None,
     warnings this render logged (on this thread), in order.
     """
     found: list = []  # the frequency report, when one is asked for
+    signals: list[Path] = []  # a chunk's motion signals, when it records them
     try:
         with collected() as messages, published_together():  # the movie and its side files appear together or none
-            frames, alignment, math, reasons = _render(request, progress, cancelled, found)
+            frames, alignment, math, reasons = _render(request, progress, cancelled, found, signals)
     except MediaError as error:  # publishing, once every output is finished
         raise RenderError(str(error)) from None
-    return RenderResult(request.outputs, frames, tuple(messages), alignment, found[0] if found else None, math, reasons)
+    return RenderResult(request.outputs + tuple(signals), frames, tuple(messages), alignment,
+                        found[0] if found else None, math, reasons)
 
 
 def whole_render_math(request: RenderRequest) -> str:
@@ -85,7 +91,7 @@ def choose_math(request: RenderRequest, source, settings: Settings) -> tuple[str
 
 
 def _render(request: RenderRequest, progress: Progress | None, cancelled: threading.Event | None,
-            found: list) -> tuple[tuple[int, int], AlignmentSummary | None, str, tuple[str, ...]]:
+            found: list, written: list) -> tuple[tuple[int, int], AlignmentSummary | None, str, tuple[str, ...]]:
     if request.math not in MATHS:
         raise RequestError(f"--math is one of {', '.join(MATHS)}, not {request.math}")
     media = load_media()
@@ -143,7 +149,12 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
 
     math, reasons = choose_math(request, source, settings)
     width, height = output_size(settings, source.width, source.height)
-    metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height, math)
+    signals = None  # a chunk with a spectrum records its motion signals beside it, for the join's spectrum
+    if kind == "movie" and (start, stop) != (0, total) and request.frequency.chunk_signals:
+        signals = (signals_path(output), secrets.token_hex(8))
+        written.append(Path(signals[0]))
+    metadata = chunk_tags(settings, source, start, stop, total, begin, end, width, height, math,
+                          None if signals is None else {"file": os.path.basename(signals[0]), "token": signals[1]})
     alignments = AlignmentLog(source, settings)
     try:
         with _align_report(request) as report, media.open_writer(
@@ -154,7 +165,7 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
             metadata=metadata, planes=math == "planar", sample_aspect=source.sample_aspect,
         ) as writer, contextlib.closing(
             _frames(request, source, settings, start, stop, alignments if alignments else None, found,
-                    math == "planar")
+                    math == "planar", signals)
         ) as frames:
             alignments.report = report
             for done, frame in enumerate(frames, start=1):
@@ -194,10 +205,12 @@ def _align_report(request: RenderRequest) -> Iterator:
 
 
 def _frames(request: RenderRequest, source, settings: Settings, start: int, stop: int,
-            alignments: AlignmentLog | None = None, found: list | None = None, planar: bool = False) -> Iterator:
+            alignments: AlignmentLog | None = None, found: list | None = None, planar: bool = False,
+            signals: tuple[str, str] | None = None) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``jobs`` processes; ``alignments`` hears
     what ``--align`` did; with a frequency output, its report is appended to ``found`` once the frames end;
-    ``planar``: on the planar path, as compact 4:2:0 buffers."""
+    ``planar``: on the planar path, as compact 4:2:0 buffers; ``signals``: the path and token of a chunk's motion
+    signals."""
     try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
         recorder = recording.recorder(request.data, settings, source, request.input, request.output, start,
                                       request.overwrite)
@@ -220,5 +233,5 @@ def _frames(request: RenderRequest, source, settings: Settings, start: int, stop
     if request.frequency.wanted:
         from .frequency import FrequencyRecorder, recorded
 
-        frames = recorded(frames, FrequencyRecorder(request, settings, source, start, stop), start, found)
+        frames = recorded(frames, FrequencyRecorder(request, settings, source, start, stop, signals), start, found)
     return frames

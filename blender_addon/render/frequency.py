@@ -5,53 +5,72 @@ output frames show, read by a read head of their own, turned into each region's 
 The frequency is read off the input's own motion (each region's signed displacement), not off the motion
 picture, so it is the same for every look; it covers the output frames rendered (with ``--frames``, that
 range). A separate read head keeps it apart from the engine: ``--jobs`` renders measure it in this process.
+A chunk (a movie of part of the render) also records each region's displacement step per frame beside it
+(``chunk_record.ChunkSignals``), so the chunk join can take the whole render's spectrum (:func:`joined_report`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from ..core.frequency import FrequencyError, FrequencyReport, RegionFrequencies
+from ..core.frequency import DisplacementSpectra, FrequencyError, FrequencyReport, RegionDisplacement
 from ..core.settings import Settings
 from ..core.timing import plan_frame
+from ..media.errors import os_error
+from ..media.publish import PendingFile
+from .chunk_record import ChunkSignals
 from .request import FrequencyRequest, RenderRequest, RequestError
 
 logger = logging.getLogger(__name__)
 
 
 class FrequencyRecorder:
-    """The frequency outputs of one render, fed each output frame's index (:meth:`add`) in order."""
+    """The frequency outputs of one render, fed each output frame's index (:meth:`add`) in order. ``signals``
+    (a path and a token): the render is a chunk whose motion signals (:class:`ChunkSignals`) go to that path."""
 
-    def __init__(self, request: RenderRequest, settings: Settings, source, start: int, stop: int) -> None:
+    def __init__(self, request: RenderRequest, settings: Settings, source, start: int, stop: int,
+                 signals: tuple[str, str] | None = None) -> None:
         from ..core.frequency_map import FrequencyMap
         from ..media.spectrum import FrequencyMapWriter, SpectrumPlotWriter, SpectrumWriter
 
         wanted: FrequencyRequest = request.frequency
-        self._settings, self._source = settings, source
-        regions = [(region.name, region.x, region.y, region.width, region.height) for region in request.data.regions]
+        self._settings, self._source, self._band = settings, source, wanted.band
+        self._regions = tuple((region.name, region.x, region.y, region.width, region.height)
+                              for region in request.data.regions)
         count = stop - start
         try:
-            self.regions = RegionFrequencies((source.height, source.width), source.rate, count, regions, wanted.band)
+            self.spectra = None if not wanted.paths else DisplacementSpectra(
+                ["frame", *(region[0] for region in self._regions)], source.rate, count, wanted.band)
             self.map = None if wanted.frequency_map is None else FrequencyMap(
                 (source.height, source.width), source.rate, count, wanted.band)
         except FrequencyError as error:
             raise RequestError(f"--band: {error}") from None
+        self._displacement = RegionDisplacement(
+            (source.height, source.width), [(0, 0, source.width, source.height), *(r[1:] for r in self._regions)])
         protect = [path for path in (request.input, request.output) if not isinstance(path, str)]
         self._writers = []
+        self._signals: PendingFile | None = None
         try:
             for path, kind in ((wanted.spectrum, SpectrumWriter), (wanted.spectrum_plot, SpectrumPlotWriter),
                                (wanted.frequency_map, FrequencyMapWriter)):
                 if path is not None:
                     self._writers.append(kind(path, request.overwrite, protect))
                     protect.append(Path(path))
+            if signals is not None:
+                self._signals = PendingFile(signals[0], request.overwrite, protect)
         except BaseException:
             self.discard()
             raise
+        self._token = None if signals is None else signals[1]
+        self._span = (start, stop)
+        self._steps = bytearray()  # the chunk's signals: a few float32s a frame
         first = plan_frame(settings, source.frame_count, start).frame
+        self._lead = start == 0 and first > 0  # a whole render's spectrum starts at the frame before its first
         self._next = max(first - 1, 0)  # one frame early: the first frame's motion is measured from the one before
         self._head = source.read_from(self._next, compact=True)
         self._frame: np.ndarray | None = None
@@ -66,15 +85,21 @@ class FrequencyRecorder:
             self._next += 1
             if not self._primed:  # the frame before the first: sets where the motion starts from
                 self._primed = True
-                self._measure(self._frame, self._next - 1)
-                continue
-        self._measure(self._frame, wanted)
+                self._measure(self._next - 1)
+        step = self._measure(wanted)
+        if self._signals is not None:
+            self._steps += (np.zeros((len(self._regions) + 1, 2)) if step is None else step).astype("<f4").tobytes()
 
-    def _measure(self, gray: np.ndarray, index: int) -> None:
+    def _measure(self, index: int) -> np.ndarray | None:
+        """Measure the frame read last (input frame ``index``); its regions' step from the one before."""
+        gray = self._frame
         camera = self._camera.moved(gray, index)
-        self.regions.add(gray, camera)
+        step = self._displacement.step(gray, camera)
+        if self.spectra is not None:
+            self.spectra.add(step)
         if self.map is not None:
             self.map.add(gray, camera)
+        return step
 
     def _gray(self, frame: np.ndarray) -> np.ndarray:
         if frame.ndim == 2:  # compact I420: the luma plane comes first
@@ -83,27 +108,36 @@ class FrequencyRecorder:
 
         return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
-    def commit(self) -> FrequencyReport:
-        report = self.regions.report()
+    def commit(self) -> FrequencyReport | None:
+        """Write the outputs; the report (``None`` when the render only records a chunk's signals)."""
         from ..media.spectrum import FrequencyMapWriter
 
+        if self._signals is not None:
+            steps = np.frombuffer(bytes(self._steps), "<f4").reshape(-1, len(self._regions) + 1, 2)
+            text = ChunkSignals(self._token, *self._span, self._regions, self._band, self._lead, steps).to_text()
+            try:
+                with open(self._signals.temp, "w", encoding="utf-8") as stream:
+                    stream.write(text)
+            except OSError as error:
+                raise os_error(self._signals.path, error) from None
+            self._signals.commit()
+        if self.spectra is None:
+            return None
+        report = self.spectra.report()
         for writer in self._writers:
             if isinstance(writer, FrequencyMapWriter):
                 hz, strength = self.map.result()
                 writer.commit(self.map.still, hz, strength, self.map.band, self.map.layout.block)
             else:
                 writer.commit(report)
-        for name, peak in report.peaks.items():  # each note names its input: a batch renders several
-            if peak.hz is None:
-                logger.info("%s: frequency: %s: nothing moves back and forth", self._source.path, name)
-            else:
-                logger.info("%s: frequency: %s: %.3g Hz (%.3g per minute), strength %.0f%s", self._source.path, name,
-                            peak.hz, peak.per_minute, peak.strength, "" if peak.confident else " (no clear rhythm)")
+        log_report(report, self._source.path)
         return report
 
     def discard(self) -> None:
         for writer in self._writers:
             writer.discard()
+        if getattr(self, "_signals", None) is not None:
+            self._signals.discard()
         head = getattr(self, "_head", None)
         if head is not None:
             head.close()
@@ -132,6 +166,31 @@ class Camera:
         return self._aligner.estimate(gray, last[0], index, last[1]).matrix
 
 
+def joined_report(signals: Sequence[ChunkSignals], total: int, rate: Fraction) -> FrequencyReport:
+    """The spectrum of a whole render of ``total`` frames at ``rate`` from its chunks' ``signals`` (in frame order,
+    covering it without a gap): the same steps, fed in the same order, as the whole render feeds them."""
+    try:
+        spectra = DisplacementSpectra(signals[0].names, rate, total, signals[0].band)
+    except FrequencyError as error:
+        raise RequestError(f"--band: {error}") from None
+    if signals[0].lead:
+        spectra.add(None)
+    for chunk in signals:
+        for step in chunk.steps:
+            spectra.add(step)
+    return spectra.report()
+
+
+def log_report(report: FrequencyReport, input_name: object) -> None:
+    """Each region's dominant frequency, one note a region, naming the input (a batch renders several)."""
+    for name, peak in report.peaks.items():
+        if peak.hz is None:
+            logger.info("%s: frequency: %s: nothing moves back and forth", input_name, name)
+        else:
+            logger.info("%s: frequency: %s: %.3g Hz (%.3g per minute), strength %.0f%s", input_name, name,
+                        peak.hz, peak.per_minute, peak.strength, "" if peak.confident else " (no clear rhythm)")
+
+
 def recorded(frames: Iterator[np.ndarray], recorder: FrequencyRecorder, start: int,
              found: list[FrequencyReport]) -> Iterator[np.ndarray]:
     """``frames`` (output frames from ``start``) with each one's input frame measured as it passes; the files
@@ -141,7 +200,9 @@ def recorded(frames: Iterator[np.ndarray], recorder: FrequencyRecorder, start: i
         for index, frame in enumerate(frames, start=start):
             recorder.add(index)
             yield frame
-        found.append(recorder.commit())
+        report = recorder.commit()
+        if report is not None:
+            found.append(report)
     finally:
         recorder.discard()
         close = getattr(frames, "close", None)

@@ -9,6 +9,7 @@ from fractions import Fraction
 from types import ModuleType
 
 from ..core.engine import SourceEndedEarly
+from ..core.frequency import FrequencyError, check_band, segment_length
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count
 from .request import RenderError, RenderRequest, RequestError, in_flag_terms
@@ -64,4 +65,10 @@ def planned_frames(request: RenderRequest) -> tuple[int, int, Settings]:
         raise RequestError(f"{source.path}: {error}") from None
     except FrameRangeError as error:
         raise RequestError(str(error)) from None
+    band = request.frequency.band
+    if band is not None and request.frequency.wanted:
+        try:
+            check_band(band, segment_length(frames.stop - frames.start, source.rate), source.rate)
+        except FrequencyError as error:
+            raise RequestError(f"--band: {error}") from None
     return frames.start, frames.stop, settings

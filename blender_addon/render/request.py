@@ -76,10 +76,18 @@ class FrequencyRequest:
     spectrum_plot: str | None = None
     frequency_map: str | None = None
     band: tuple[float, float] | None = None
+    signals: bool = False  # a chunk movie records its motion signals even without a spectrum of its own
 
     @property
     def wanted(self) -> bool:
-        return any(self.paths)
+        """Whether the render reads the input's motion for a frequency (its files, or a chunk's signals)."""
+        return any(self.paths) or self.signals
+
+    @property
+    def chunk_signals(self) -> bool:
+        """Whether a chunk movie (``frames`` short of the whole render) records its motion signals beside it
+        (``render.chunk_record.ChunkSignals``), from which the chunk join takes the whole render's spectrum."""
+        return self.signals or bool(self.spectrum or self.spectrum_plot)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -119,9 +127,11 @@ class RenderRequest:
                 *(() if self.align_report is None else (Path(self.align_report),)))
 
     @property
-    def side_files(self) -> bool:
-        """Whether the render writes more than its output (files that follow the frames in order)."""
-        return len(self.outputs) > 1
+    def joinable(self) -> bool:
+        """Whether chunks and their join can write all this render writes: its movie, and a spectrum (from the
+        signals the chunks carry); motion data, a frequency map and an alignment report follow the frames in one
+        process."""
+        return not (self.data.wanted or self.frequency.frequency_map or self.align_report)
 
 
 @dataclass(frozen=True)
