@@ -53,6 +53,7 @@ def render_chunks(clip: Path, folder: Path, settings: Settings, cuts: list[int],
     (2, Settings(), 1),
     (3, Settings(), 2),  # a chunk of --jobs 2: its parent measures the signals
     (3, Settings(offset=3, edges="trim"), 1),  # the whole render's spectrum starts at the frame before its first
+    (2, Settings(align="similarity"), 1),  # the camera's motion into a chunk's first frame is taken out too
 ])
 def test_joined_chunks_give_the_whole_render_spectrum(swinging, tmp_path, parts, settings, jobs):
     whole = render(request(swinging, tmp_path / "whole.mkv", settings, spectrum=tmp_path / "whole.json"))
