@@ -50,9 +50,10 @@ SHAKE = {
 CENTRE_MARGIN = (40, 40)
 
 
-def real_clip() -> Path | str:
-    """``vtest.avi`` from Debian's opencv-doc, cached; or why it could not be had."""
-    target = CACHE / "vtest.avi"
+def real_clip(name: str = "vtest.avi") -> Path | str:
+    """``name`` (``vtest.avi``, ``tree.avi``, ``Megamind.avi``: OpenCV's sample footage) from Debian's opencv-doc,
+    cached; or why it could not be had."""
+    target = CACHE / name
     if target.exists():
         return target
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
@@ -63,11 +64,11 @@ def real_clip() -> Path | str:
         debs = list(Path(folder).glob("opencv-doc_*.deb"))
         if fetched.returncode != 0 or not debs:
             return f"apt-get download opencv-doc failed: {fetched.stderr.strip()[-200:]}"
-        member = "./usr/share/doc/opencv-doc/examples/data/vtest.avi"
+        member = f"./usr/share/doc/opencv-doc/examples/data/{name}"
         tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(debs[0])], stdout=subprocess.PIPE)
         subprocess.run(["tar", "-x", "-C", folder, member], stdin=tar.stdout, check=True)
         tar.wait()
-        partial = CACHE / ".partial_vtest.avi"
+        partial = CACHE / f".partial_{name}"
         shutil.copyfile(Path(folder) / member, partial)
         partial.replace(target)
     return target
