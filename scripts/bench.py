@@ -308,10 +308,15 @@ def _engine(clip: Path, offset: int, output: str | None, max_memory: int | None 
         return frames, {"x264": x264_settings(path), "path": "planar" if planar else "rgb"}
 
 
-def _competitor(clip: Path, offset: int, folder: Path) -> int:
+def _competitor_module(folder: Path):
+    """The competitor's module, from --competitor DIR (imported before the clock starts, as ours are)."""
     sys.path.insert(0, str(folder))
-    import motion_extraction  # the competitor's module, from --competitor DIR
+    import motion_extraction
 
+    return motion_extraction
+
+
+def _competitor(motion_extraction, clip: Path, offset: int) -> int:
     with tempfile.TemporaryDirectory() as out:
         args = motion_extraction.parse_args([str(clip), str(Path(out) / "out.mp4"), "--frame-offset", str(offset)])
         return motion_extraction.process_video(args)
@@ -449,7 +454,8 @@ def run_worker(case: str, clip: Path, offset: int, competitor: Path | None) -> d
         memory = LEAN_MEMORY if case.endswith("lean") else None
         return _timed(lambda: _engine(clip, offset, ".mp4", memory, codec="mpeg4"))
     if case == "competitor":
-        return _timed(lambda: _competitor(clip, offset, competitor))
+        module = _competitor_module(competitor)
+        return _timed(lambda: _competitor(module, clip, offset))
     if case == "opencv-seek":
         return _timed(lambda: _opencv_seek(clip, offset))
     if case == "opencv-list":
@@ -1289,18 +1295,24 @@ def main() -> int:
         print(f"preparing {size} {seconds} s clip...", file=sys.stderr)
         prepared = call_worker(f"prepare:{size}:{seconds}")
         clip, frame_count, output_frames = Path(prepared["path"]), prepared["frames"], prepared["output_frames"]
-        for row in [row for row in rows if row[:2] == (size, seconds)]:
-            case, offset = row[2], row[3]
-            runs = []
-            for attempt in range(args.repeat):
+        # Round by round, every row once a round: on a shared machine rows run minutes apart see another load,
+        # so each row's runs are spread over the whole time the clip's rows take (ours and theirs alternate).
+        clip_rows = [row for row in rows if row[:2] == (size, seconds)]
+        runs: dict = {row: [] for row in clip_rows}
+        for attempt in range(args.repeat):
+            for row in clip_rows:
+                if isinstance(runs[row], str):
+                    continue
+                case, offset = row[2], row[3]
                 print(f"  {size} {seconds}s {case} N={offset} run {attempt + 1}...", file=sys.stderr)
                 result = measure(case, clip, offset, frame_count, output_frames, args.competitor)
                 if isinstance(result, str):
                     print(f"    skipped: {result}", file=sys.stderr)
-                    runs = result
-                    break
-                runs.append(result)
-            results[row] = runs if isinstance(runs, str) else median_of(runs)
+                    runs[row] = result
+                else:
+                    runs[row].append(result)
+        for row in clip_rows:
+            results[row] = runs[row] if isinstance(runs[row], str) else median_of(runs[row])
     agreement = call_worker(AGREE) if not args.cases or AGREE in args.cases else None
     print(f"load average at end: {load()}; {time.monotonic() - began:.0f} s in all; {args.repeat} run(s) per row")
     print()

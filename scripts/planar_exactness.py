@@ -309,7 +309,7 @@ def print_row(row: Row, flush: bool = False) -> None:
         return
     share = row.inside / row.samples
     outside = f"{row.outside_max} | {row.outside_mean:.2f}" if row.inside < row.samples else "- | -"
-    print(f"| {row.variant} | {row.case} | {share:.4%} | {row.inside_max} | {row.inside_mean:.3f} | {outside} "
+    print(f"| {row.variant} | {row.case} | {share:.1%} | {row.inside_max} | {row.inside_mean:.3f} | {outside} "
           f"| {row.mean:.3f} | {'yes' if row.planar_as_computed else 'NO'} |", flush=flush)
 
 
