@@ -58,9 +58,13 @@ graph to a null sink, and naive OpenCV loops (seek per frame; every output frame
 
 Engine, reader and OpenCV rows time the work inside their process (imports excluded; opening
 the clip included); ffmpeg rows use ffmpeg's own ``-benchmark`` real time; the command-line rows
-are whole processes. The table also shows every row's whole-process fps. ffmpeg rows run with
-``-an``, as the engine rows write no sound. Slow rows (the sequencer, tmix) run on the shortest
-clip only unless ``--all-lengths``.
+are whole processes. The table also shows every row's whole-process fps and CPU time per frame (user
+and system, of the process and what it waited for: the work done, which a shared machine's load changes
+far less than fps). ffmpeg rows run with ``-an``, as the engine rows write no sound; the competitor's
+row includes its own last step, an ffmpeg pass copying its video and the clip's sound into its output.
+With ``--repeat`` the rows of a clip run round by round, each once a round, so ours and the
+competitor's alternate. Slow rows (the sequencer, tmix) run on the shortest clip only unless
+``--all-lengths``.
 
 ``--sizes 1080p 2160p`` adds the 4K rows (issue 23's scale rows: a 3840x2160 10 s clip; the longer clips stay
 1080p) and checks issue 23's targets at each size. ``--profile`` prints only the per-frame cost of each stage
@@ -500,13 +504,19 @@ def cli_command(case: str, clip: Path, output: Path) -> list[str]:
 
 def run_child(command: list[str]) -> tuple[str, int, float, float]:
     """Runs ``command``; returns its stdout+stderr, exit code, peak RSS in MB and wall seconds."""
+    return run_child_cpu(command)[:4]
+
+
+def run_child_cpu(command: list[str]) -> tuple[str, int, float, float, float]:
+    """:func:`run_child`, and the CPU seconds (user and system) the child and what it waited for used."""
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     process.stdout.close()
-    return output, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, wall  # Linux reports KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return output, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, wall, cpu  # Linux reports KiB
 
 
 def measure(case: str, clip: Path, offset: int, frame_count: int, output_frames: int,
@@ -518,7 +528,7 @@ def measure(case: str, clip: Path, offset: int, frame_count: int, output_frames:
             return "ffmpeg is not installed"
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "out.mp4"
-            output, code, rss, wall = run_child(ffmpeg_command(case, clip, offset, out))
+            output, code, rss, wall, cpu = run_child_cpu(ffmpeg_command(case, clip, offset, out))
             settings = x264_settings(out) if case.endswith("x264") and out.exists() else None
         match = re.search(r"rtime=([\d.]+)s", output)
         if code != 0 or match is None:
@@ -526,7 +536,7 @@ def measure(case: str, clip: Path, offset: int, frame_count: int, output_frames:
         result = {"frames": frame_count, "seconds": float(match.group(1)), "x264": settings}
     elif runner == "cli":
         with tempfile.TemporaryDirectory() as folder:
-            output, code, rss, wall = run_child(cli_command(case, clip, Path(folder) / "out.mp4"))
+            output, code, rss, wall, cpu = run_child_cpu(cli_command(case, clip, Path(folder) / "out.mp4"))
         if code != 0:
             if case == "cli-vse" and "the vse engine runs inside Blender" in output:
                 return "the bpy module is not installed"
@@ -538,7 +548,7 @@ def measure(case: str, clip: Path, offset: int, frame_count: int, output_frames:
         command = [sys.executable, __file__, "--worker", case, "--clip", str(clip), "--offset", str(offset)]
         if competitor is not None:
             command += ["--competitor", str(competitor)]
-        output, code, rss, wall = run_child(command)
+        output, code, rss, wall, cpu = run_child_cpu(command)
         if code != 0:
             if case.startswith("vse") and "No module named 'bpy'" in output:
                 return "the bpy module is not installed"
@@ -547,6 +557,7 @@ def measure(case: str, clip: Path, offset: int, frame_count: int, output_frames:
     result["fps"] = result["frames"] / result["seconds"]
     result["process_fps"] = result["frames"] / wall
     result["rss_mb"] = rss
+    result["cpu_ms"] = 1000 * cpu / result["frames"]  # the whole process's, per frame: the work, whatever the load
     return result
 
 
@@ -565,6 +576,7 @@ def median_of(runs: list[dict]) -> dict:
         "fps_all": [round(run["fps"], 1) for run in runs],
         "process_fps": statistics.median(run["process_fps"] for run in runs),
         "rss_mb": statistics.median(run["rss_mb"] for run in runs),
+        "cpu_ms": statistics.median(run["cpu_ms"] for run in runs),
         "x264": runs[0].get("x264"),
         "path": runs[0].get("path"),
     }
@@ -857,8 +869,9 @@ def load() -> str:
 
 def table(rows: list[tuple], results: dict) -> str:
     lines = [
-        "| clip | case | N | frames | fps (median) | runs | x ffmpeg decode | fps, whole process | peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| clip | case | N | frames | fps (median) | runs | x ffmpeg decode | fps, whole process | peak RSS (MB) "
+        "| CPU, whole process (ms/frame) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size, seconds, case, offset in rows:
         result = results[size, seconds, case, offset]
@@ -866,14 +879,14 @@ def table(rows: list[tuple], results: dict) -> str:
         label = CASE_BY_NAME[case].label
         shown_n = offset if CASE_BY_NAME[case].offsets else "-"
         if isinstance(result, str):
-            lines.append(f"| {where} | {label} | {shown_n} | - | skipped: {result} | | | | |")
+            lines.append(f"| {where} | {label} | {shown_n} | - | skipped: {result} | | | | | |")
             continue
         decode = results.get((size, seconds, "decode-ffmpeg", 0))
         ratio = f"{result['fps'] / decode['fps']:.2f}" if isinstance(decode, dict) else "-"
         runs = " / ".join(str(fps) for fps in result["fps_all"])
         lines.append(
             f"| {where} | {label} | {shown_n} | {result['frames']} | {result['fps']:.1f} | {runs} | {ratio} "
-            f"| {result['process_fps']:.1f} | {result['rss_mb']:.0f} |"
+            f"| {result['process_fps']:.1f} | {result['rss_mb']:.0f} | {result['cpu_ms']:.1f} |"
         )
     return "\n".join(lines)
 
