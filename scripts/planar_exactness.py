@@ -6,7 +6,8 @@ Real footage: OpenCV's sample videos (``vtest.avi``, a street from a tripod; ``t
 wind; ``Megamind.avi``, an animated film's trailer; fetched once with ``apt-get download opencv-doc``
 into .cache/bench, as ``bench.py --align`` does). Their first ``--frames`` frames are converted by
 ffmpeg into the formats users bring (:data:`VARIANTS`: H.264 in limited and full range, BT.601- and
-BT.709-tagged, interlaced MPEG-2 in MPEG-TS, odd sizes, each clip as it ships), and each is rendered
+BT.709-tagged, interlaced MPEG-2 in MPEG-TS and interlaced H.264, a phone's rotation, odd sizes, 4:2:2,
+10-bit HEVC, RGB, each clip as it ships), and each is rendered
 with the settings of :data:`CASES` (the gray look, mixes, offsets, freeze, every edge policy, side and
 stacked layouts) twice through the render service: once with ``math="planar"``, once with
 ``math="rgb"``, both written losslessly in 4:2:0 (x264 at CRF 0). The two movies' planes are compared
@@ -61,6 +62,7 @@ class Variant:
     source: str
     options: tuple[str, ...] | None
     suffix: str = ".mp4"
+    tags: tuple[str, ...] = ()  # set by a second pass that copies the stream (ffmpeg drops a rotation it encodes)
 
 
 VARIANTS = (
@@ -72,12 +74,14 @@ VARIANTS = (
     Variant("vtest, H.264 yuvj420p full range", "vtest.avi", (*X264, "-pix_fmt", "yuvj420p")),
     Variant("vtest, H.264 tagged BT.709", "vtest.avi",
             ("-vf", "scale=out_color_matrix=bt709", *X264, "-pix_fmt", "yuv420p", *BT709_TAGS)),
-    Variant("vtest, MPEG-2 interlaced (fields woven, TFF) in MPEG-TS, 720x576", "vtest.avi",
-            ("-vf", "scale=720:576,tinterlace=mode=interleave_top,setfield=tff", "-c:v", "mpeg2video",
+    Variant("vtest, MPEG-2 interlaced (fields woven, TFF) in MPEG-TS, 720x576 anamorphic (16:15)", "vtest.avi",
+            ("-vf", "scale=720:576,tinterlace=mode=interleave_top,setfield=tff,setsar=16/15", "-c:v", "mpeg2video",
              "-flags", "+ilme+ildct", "-top", "1", "-b:v", "8M", "-f", "mpegts"), ".ts"),
     Variant("vtest, H.264 interlaced (MBAFF, fields woven, TFF)", "vtest.avi",
             ("-vf", "tinterlace=mode=interleave_top,setfield=tff", *X264, "-pix_fmt", "yuv420p",
              "-flags", "+ilme+ildct", "-x264-params", "tff=1")),
+    Variant("vtest, H.264 rotated a quarter turn (a phone's display matrix)", "vtest.avi",
+            (*X264, "-pix_fmt", "yuv420p"), tags=("-metadata:s:v:0", "rotate=90")),
     Variant("vtest, VP9 odd size 637x475 (WebM)", "vtest.avi",
             ("-vf", "scale=637:475", "-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime",
              "-cpu-used", "8", "-pix_fmt", "yuv420p"), ".webm"),
@@ -105,7 +109,10 @@ class Case:
 
 
 _DEFAULT = "gray look, defaults (offset 1, mix 0.5, hold)"
-_H264, _FULL, _MPEG2, _VP9_ODD, _MPEG4_ODD = (VARIANTS[index].name for index in (1, 3, 5, 7, 8))
+_H264, _FULL, _MPEG2, _VP9_ODD, _MPEG4_ODD = (
+    next(variant.name for variant in VARIANTS if variant.name.startswith(start))
+    for start in ("vtest, H.264 yuv420p limited", "vtest, H.264 yuvj420p", "vtest, MPEG-2", "vtest, VP9 odd",
+                  "vtest, MPEG-4 part 2 odd"))
 CASES = (
     *(Case(variant.name, _DEFAULT) for variant in VARIANTS),
     Case(_H264, "mix 0.3", {"mix": 0.3}),
@@ -149,11 +156,15 @@ def _ffmpeg(*args: str | Path) -> None:
 
 def make_variant(variant: Variant, source: Path, folder: Path, frames: int) -> Path:
     """``variant`` of ``source``'s first ``frames`` frames, made once in ``folder``."""
-    key = hashlib.sha256(repr((variant.source, variant.options, frames)).encode()).hexdigest()[:12]
+    key = hashlib.sha256(repr((variant.source, variant.options, variant.tags, frames)).encode()).hexdigest()[:12]
     target = folder / f"{Path(variant.source).stem}_{key}{variant.suffix}"
     if not target.exists():
         options = ("-c", "copy") if variant.options is None else variant.options
-        _ffmpeg("-i", source, "-an", "-frames:v", str(frames), *options, target)
+        made = target.with_name(f"made_{target.name}") if variant.tags else target
+        _ffmpeg("-i", source, "-an", "-frames:v", str(frames), *options, made)
+        if variant.tags:
+            _ffmpeg("-i", made, "-c", "copy", *variant.tags, target)
+            made.unlink()
     return target
 
 
