@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -193,11 +194,16 @@ def unfold(given: dict[str, object]) -> dict[str, object]:
 
 
 class Progress:
-    """Frames done / total, speed and time left on stderr; a redrawn line on a terminal.
+    """Frames done / total, speed and time left on stderr; a redrawn line on a terminal (cut to its width).
+    With several inputs, the line also names those under way with their own frames done / total (a few; the
+    others counted), so a run of a hundred inputs stays one readable line.
 
     With ``steps``, one line per frame instead, in the form Blender prints for a rendered frame
     (``Time: MM:SS.cc``): the line a render farm's worker (Flamenco's) counts as one step of its task.
     """
+
+    SHOWN_INPUTS = 3  # inputs named on the line at most
+    NAME_WIDTH = 20  # characters of an input's name shown at most
 
     def __init__(self, total: int, enabled: bool, stream: TextIO = sys.stderr, steps: bool = False) -> None:
         self.total, self.enabled, self.stream, self.steps = total, enabled, stream, steps
@@ -205,6 +211,31 @@ class Progress:
         self.started = time.monotonic()
         self._last_shown = 0.0
         self._stepped, self._last_step = 0, self.started
+        self._inputs: tuple[tuple[str, int, int], ...] = ()
+        self._drawn = 0  # the redrawn line's length, so a shorter one covers it
+
+    def under_way(self, inputs: Sequence[tuple[str, int, int]]) -> None:
+        """The inputs being rendered now, each ``(name, its frames done, its frames)``, shown from the next
+        :meth:`update` on."""
+        self._inputs = tuple(inputs)
+
+    def _inputs_text(self, room: int | None = None) -> str:
+        """The inputs under way: as many as :data:`SHOWN_INPUTS` and ``room`` (characters) allow, the others
+        counted."""
+        if not self._inputs:
+            return ""
+        shown: list[str] = []
+        for name, done, total in self._inputs[:self.SHOWN_INPUTS]:
+            part = f"{_shortened(name, self.NAME_WIDTH)} {done}/{total}"
+            more = len(self._inputs) - len(shown) - 1
+            tail = f", {more} more]" if more else "]"
+            if room is not None and len("  [" + ", ".join([*shown, part]) + tail) > room:
+                break
+            shown.append(part)
+        more = len(self._inputs) - len(shown)
+        if not shown:
+            return f"  [{more} inputs under way]"
+        return "  [" + ", ".join(shown) + (f", {more} more" if more else "") + "]"
 
     def update(self, done: int, total: int | None = None) -> None:
         """Report ``done`` frames (of ``total``, when the renderer tells it)."""
@@ -227,9 +258,16 @@ class Progress:
             f"{done}/{self.total} frames {100 * done / max(self.total, 1):3.0f}%  "
             f"{fps:6.1f} fps  ETA {int(left // 60)}:{int(left % 60):02d}"
         )
+        if self.interactive:  # one line, redrawn: never wider than the terminal, covering the last one
+            width = max(shutil.get_terminal_size().columns - 1, 20)
+            line = (line + self._inputs_text(width - len(line)))[:width]
+            line, self._drawn = line.ljust(self._drawn), len(line)
+        else:
+            line += self._inputs_text()
         self.stream.write(f"\r{line}" if self.interactive else f"{line}\n")
         if self.interactive and done >= self.total:
             self.stream.write("\n")
+            self._drawn = 0
         self.stream.flush()
 
     def _step_lines(self, done: int, now: float) -> None:
@@ -241,6 +279,14 @@ class Progress:
             self.stream.write(f"Time: {int(each // 60):02d}:{each % 60:05.2f} (frame {frame}/{self.total})\n")
         self._stepped, self._last_step = done, now
         self.stream.flush()
+
+
+def _shortened(name: str, width: int) -> str:
+    """``name`` in at most ``width`` characters: its start and end kept, the middle left out."""
+    if len(name) <= width:
+        return name
+    keep = width - 3
+    return f"{name[:keep - keep // 2]}...{name[len(name) - keep // 2:]}"
 
 
 def progress_line(args: argparse.Namespace, stderr: TextIO) -> Progress:

@@ -68,3 +68,74 @@ def test_a_bad_input_fails_alone_with_a_summary_line(tmp_path):
     assert stderr.splitlines() == [f"motion_extract: error: {missing}: no such file",
                                    "motion_extract: error: 1 of 3 inputs failed (each named above)"]
     assert sorted(os.listdir(out)) == ["a_motion_gray_shift1.mkv", "b_motion_gray_shift1.mkv"]
+
+
+def test_progress_names_the_input_under_way_with_its_frames_and_q_is_silent(tmp_path):
+    a, b = clips(tmp_path / "in", "a.mkv", "b.mkv")
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, stderr = run_cli(a, b, "-o", f"{out}/", "--progress")
+    assert code == 0, stderr
+    lines = [line for line in stderr.splitlines() if " frames " in line]
+    # The first line, as the first input starts; the last, as the second ends: 14 output frames each.
+    assert lines[0].startswith("1/28 frames") and lines[0].endswith("[a.mkv 1/14]"), lines
+    assert lines[-1].startswith("28/28 frames") and lines[-1].endswith("[b.mkv 14/14]"), lines
+    for quiet in ((), ("-q",)):  # on a terminal, progress is shown by default; -q silences it
+        stdout, terminal = io.StringIO(), Terminal()
+        code = cli.main([str(a), str(b), "-o", f"{out}/", "--overwrite", *quiet], stdout, terminal)
+        assert code == 0 and ("[b.mkv 14/14]" in terminal.getvalue()) == (not quiet), terminal.getvalue()
+    assert terminal.getvalue() == stdout.getvalue() == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_stays_one_line_for_a_hundred_inputs(monkeypatch):
+    import shutil
+    import time
+
+    from blender_addon.frontend import Progress
+
+    def drawn(columns: int, inputs) -> tuple[Progress, str]:
+        monkeypatch.setattr(shutil, "get_terminal_size", lambda *args: os.terminal_size((columns, 24)))
+        progress = Progress(0, enabled=True, stream=Terminal())
+        progress.started = time.monotonic() - 100  # 10 fps
+        progress.under_way(inputs)
+        progress.update(1000, 30000)
+        return progress, progress.stream.getvalue()
+
+    hundred = [(f"input_with_a_rather_long_name_{index:03d}.mp4", index, 300) for index in range(100)]
+    progress, line = drawn(120, hundred)
+    assert line.startswith("\r1000/30000 frames") and "\n" not in line and len(line) <= 120, line
+    assert line.endswith("  [input_wit..._000.mp4 0/300, input_wit..._001.mp4 1/300, 98 more]"), line  # as many as fit
+    assert drawn(80, hundred)[1].endswith("  [100 inputs under way]")
+    wide = Progress(0, enabled=True, stream=io.StringIO())  # not a terminal: lines of their own, never cut
+    wide.under_way([(f"clip{index}.mp4", index, 300) for index in range(100)])
+    wide.update(1000, 30000)
+    assert wide.stream.getvalue().rstrip("\n").endswith("[clip0.mp4 0/300, clip1.mp4 1/300, clip2.mp4 2/300, "
+                                                        "97 more]")
+    progress.under_way([("a.mp4", 5, 10)])
+    progress._last_shown = 0.0  # the next redraw is due
+    progress.update(1005, 30000)
+    redrawn = progress.stream.getvalue()[len(line):]
+    assert redrawn.startswith("\r1005/30000 frames") and redrawn.rstrip().endswith("[a.mp4 5/10]")
+    assert len(redrawn) == len(line)  # the shorter line covers the longer one it replaces
+
+
+def test_a_cluster_runner_names_the_inputs_under_way_on_the_progress_line(tmp_path):
+    a, b = clips(tmp_path / "in", "a.mkv", "b.mkv")
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def runner(address, requests, jobs, progress, finished, note, under_way):
+        under_way((("a.mkv", 3, 14), ("b.mkv", 5, 14)))
+        progress(8, 28)
+        for request in requests:
+            finished(request, "stopped by the test")
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main([str(a), str(b), "-o", f"{out}/", "--cluster", "local:2", "--progress"], stdout, stderr,
+                    cluster=runner)
+    assert code == 1 and "8/28 frames" in stderr.getvalue() and "[a.mkv 3/14, b.mkv 5/14]" in stderr.getvalue()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -106,6 +107,28 @@ def test_a_spectrum_is_joined_from_chunks_and_other_side_files_render_whole(clip
     assert joinable() and joinable(frequency=FrequencyRequest(spectrum="s.json", spectrum_plot="s.png"))
     assert not joinable(frequency=FrequencyRequest(frequency_map="m.png"))
     assert not joinable(data=DataRequest(data="d.csv")) and not joinable(align_report="a.csv")
+
+
+def test_progress_names_each_input_under_way_with_its_frames(client, clip, tmp_path):
+    other = tmp_path / "other.mkv"
+    shutil.copy(clip, other)
+    out = tmp_path / "out"
+    out.mkdir()
+    heard: list = []
+    outcomes = cluster.run(client, [RenderRequest(source, out / f"{source.stem}.mkv", SETTINGS)
+                                    for source in (clip, other)],
+                           progress=lambda done, total: heard.append(("all", done, total)),
+                           finished=lambda outcome: heard.append(("finished", Path(outcome.request.input).name)),
+                           under_way=lambda inputs: heard.append(("under way", inputs)))
+    assert [outcome.error for outcome in outcomes] == [None, None]
+    seen = [inputs for kind, inputs, *_ in heard if kind == "under way" and inputs]
+    assert seen, heard  # each input is named while it renders, not only once it ends
+    for inputs in seen:
+        assert all(name in ("walk.mkv", "other.mkv") and 0 < done <= total == 40 for name, done, total in inputs)
+    for index, (kind, name, *_) in enumerate(heard):  # a finished input is no longer under way
+        if kind == "finished":
+            assert not any(any(part[0] == name for part in event[1]) for event in heard[index:]
+                           if event[0] == "under way"), heard
 
 
 def worker_killer(client, task_prefix: str):

@@ -35,8 +35,9 @@ def wanted(args: argparse.Namespace) -> bool:
 
 # The cluster front end's runner (``cluster.run_requests``), handed in by whoever starts the command line
 # (``scripts/motion_extract.py``): the front ends stand apart. It hears the address, the requests, the chunks
-# per input (0: its choice), then progress ``(done, total)``, each input's end ``(request, error)`` and notes.
-ClusterRunner = Callable[[str, list[RenderRequest], int, Callable, Callable, Callable], None]
+# per input (0: its choice), then progress ``(done, total)``, each input's end ``(request, error)``, notes,
+# and the inputs under way (``(name, done, total)`` each).
+ClusterRunner = Callable[[str, list[RenderRequest], int, Callable, Callable, Callable, Callable], None]
 
 
 def run_batch(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO,
@@ -60,13 +61,14 @@ def run_batch(args: argparse.Namespace, settings: Settings, stdout: TextIO, stde
             report(stdout, f"wrote {request.output}\n")
 
     if args.cluster is None:
-        _run_here(requests, progress.update, finished)
+        _run_here(requests, progress.update, finished, progress.under_way)
     else:
         def note(line: str) -> None:
             if not args.quiet or line.startswith("warning"):
                 stderr.write(f"{PROG}: {line}\n")
 
-        cluster(args.cluster, requests, args.jobs if args.jobs > 1 else 0, progress.update, finished, note)
+        cluster(args.cluster, requests, args.jobs if args.jobs > 1 else 0, progress.update, finished, note,
+                progress.under_way)
     if failures:
         raise RunError(f"{len(failures)} of {len(requests)} inputs failed (each named above)")
 
@@ -144,8 +146,9 @@ def _refuse_shared_names(requests: list[RenderRequest]) -> None:
                                  "or render them into different folders")
 
 
-def _run_here(requests: list[RenderRequest], progress, finished) -> None:
-    """The inputs one after another in this process (each with its ``--jobs``); a failure is its input's only."""
+def _run_here(requests: list[RenderRequest], progress, finished, under_way=None) -> None:
+    """The inputs one after another in this process (each with its ``--jobs``); a failure is its input's only.
+    ``under_way`` hears the input being rendered, ``(name, its frames done, its frames)``, before each progress."""
     planned: list[tuple[RenderRequest, int | None, str | None]] = []
     for request in requests:
         try:
@@ -158,8 +161,15 @@ def _run_here(requests: list[RenderRequest], progress, finished) -> None:
     for request, frames, error in planned:
         if error is None:
             try:
-                render(request, lambda count, _total, before=done: progress(before + count, total))
+                def heard(count: int, of: int, before: int = done, name: str = Path(str(request.input)).name):
+                    if under_way is not None:
+                        under_way(((name, count, of),))
+                    progress(before + count, total)
+
+                render(request, heard)
                 done += frames or 0
             except (RenderError, RequestError) as failure:
                 error = str(failure)
+            if under_way is not None:
+                under_way(())
         finished(request, error)

@@ -15,9 +15,10 @@ Dask's ``distributed`` only here, when a cluster is asked for; the extension nev
   files follow the frames in order).
 - Before the first task, every worker must see the inputs and the output folders under the client's
   paths (shared storage): a worker that does not is named with the path, and nothing starts.
-- Progress comes back as worker events; Ctrl-C sets the run's cancel event (each task stops at its
-  next frame), cancels every future and removes the work folders; whatever a dead attempt left is
-  removed with its input's work folder once the input is done.
+- Progress comes back as worker events: the frames done of all inputs, and of each input under way.
+  Ctrl-C sets the run's cancel event (each task stops at its next frame), cancels every future and
+  removes the work folders; whatever a dead attempt left is removed with its input's work folder once
+  the input is done.
 - A bad input fails alone (its :class:`Outcome` says why in one line); a scheduler that goes away ends
   the run with a :class:`RenderError`: an output is published complete or not at all (a worker may
   still finish the task it had), and the work folders are removed.
@@ -140,18 +141,22 @@ def _client(distributed, address: str, workers: int | None, note: Callable[[str]
 
 
 def run_requests(address: str, requests: list[RenderRequest], jobs: int, progress: Callable[[int, int], object],
-                 finished: Callable[[RenderRequest, str | None], object], note: Callable[[str], object]) -> None:
+                 finished: Callable[[RenderRequest, str | None], object], note: Callable[[str], object],
+                 under_way: Callable[[tuple[tuple[str, int, int], ...]], object] | None = None) -> None:
     """The command line's ``--cluster``: ``requests`` on the cluster at ``address`` (see :func:`connect` and
     :func:`run`); ``finished`` hears each input's request and its error (``None`` once written)."""
     with connect(address, note) as client:
-        run(client, requests, jobs, progress, lambda outcome: finished(outcome.request, outcome.error))
+        run(client, requests, jobs, progress, lambda outcome: finished(outcome.request, outcome.error), under_way)
 
 
 def run(client, requests: list[RenderRequest], jobs: int = 0,
         progress: Callable[[int, int], object] | None = None,
-        finished: Callable[[Outcome], object] | None = None) -> list[Outcome]:
+        finished: Callable[[Outcome], object] | None = None,
+        under_way: Callable[[tuple[tuple[str, int, int], ...]], object] | None = None) -> list[Outcome]:
     """Render ``requests`` on ``client``'s cluster; each input's :class:`Outcome`, in order (``finished`` hears
-    each as it ends). ``jobs``: chunks per input (``0``: as many as keep the workers busy). See the module's
+    each as it ends). ``jobs``: chunks per input (``0``: as many as keep the workers busy). ``progress`` hears
+    the frames done of all inputs and their frames, a few times a second; ``under_way``, just before it, the
+    inputs begun and not yet finished, each ``(its name, its frames done, its frames)``. See the module's
     notes."""
     distributed = _distributed()
     requests = [replace(request, input=_absolute(request.input), output=Path(os.path.abspath(request.output)))
@@ -182,7 +187,7 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
             futures = _submit(client, request, index, start, stop, settings, chunks, run_id, folders, board)
             everything += futures
             joins[futures[-1]] = index
-        _wait(distributed, client, joins, outcomes, requests, folders, board, progress, finished)
+        _wait(distributed, client, joins, outcomes, requests, folders, board, progress, finished, under_way)
     except KeyboardInterrupt:
         _cancel(distributed, client, run_id, everything)
         raise
@@ -276,7 +281,7 @@ class _Board:
 
 
 def _wait(distributed, client, joins: dict, outcomes: dict[int, Outcome], requests: list[RenderRequest],
-          folders: dict[int, Path], board: _Board, progress, finished) -> None:
+          folders: dict[int, Path], board: _Board, progress, finished, under_way=None) -> None:
     pending = dict(joins)
     total = sum(board.totals.values())
     while pending:
@@ -288,6 +293,9 @@ def _wait(distributed, client, joins: dict, outcomes: dict[int, Outcome], reques
             if client.status == "running":
                 raise
             raise RenderError(_scheduler_gone(len(pending), len(requests))) from None
+        if under_way is not None:
+            under_way(tuple((Path(str(requests[index].input)).name, board.done(index), board.totals[index])
+                            for index in sorted(set(pending.values())) if board.done(index) > 0))
         if progress is not None:
             progress(min(board.done(), total), total)
         for future in done:
