@@ -48,6 +48,9 @@ by a known path against ffmpeg's vid.stab (deviation from gray and whole-process
 Blender's own ``new_movie`` of the same file (issue 21's target: each within 1.5x of it), medians of ``--repeat``
 (at least 3) rounds in one Blender.
 
+How far the planar path lies from the RGB path on real footage (issue 23's exactness target) is measured by
+``scripts/planar_exactness.py``, which prints its own table.
+
 ``--looks`` prints only the per-frame cost at 1080p of issue 15's looks (glow and pre-blur at
 radius 10 against 25 ms, matte, saturation, tint) and the live view's rate with the glow preset
 (against 25 fps), from frames in memory.
