@@ -125,7 +125,8 @@ def _decoded(path: Path) -> list[np.ndarray]:
 @pytest.mark.parametrize("given, output, options, path, max_difference, mean_difference", [
     ("420", "out.mp4", [], "planar", 0, 0.0),
     ("420", "out.mp4", ["--offset", "3", "--edges", "gray", "--layout", "side", "--mix", "0.3"], "planar", 0, 0.0),
-    ("420", "out.mkv", [], "rgb", 1, 0.1),
+    ("420", "out.mkv", [], "planar", 0, 0.0),
+    ("420", "out.mkv", ["--math", "rgb"], "rgb", 1, 0.1),
     ("420", "out.mp4", ["--look", "difference"], "rgb", 2, 0.1),
     ("rgb", "out.mp4", [], "rgb", 1, 0.05),
     ("rgb", "out.mkv", ["--look", "difference"], "rgb", 0, 0.0),
@@ -153,3 +154,19 @@ def test_the_printed_command_writes_what_the_engine_writes(colour_edges, tmp_pat
                    for a, b in zip(_decoded(printed), _decoded(engine), strict=True)]
     assert max(d.max() for d in differences) <= max_difference
     assert np.mean([d.mean() for d in differences]) <= mean_difference
+
+
+def test_print_ffmpeg_takes_math_as_a_render_does(colour_edges, tmp_path):
+    """``--math rgb`` prints the RGB graph; ``--math planar`` where the output needs RGB is refused in one line."""
+    import io
+
+    from blender_addon import cli
+
+    stdout = io.StringIO()
+    assert cli.main([str(colour_edges["420"]), "-o", str(tmp_path / "out.mkv"), "--print-ffmpeg", "--math", "rgb"],
+                    stdout, io.StringIO()) == 0
+    assert "format=gbrp" in stdout.getvalue() and "-pix_fmt bgr0" in stdout.getvalue()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert cli.main([str(colour_edges["420"]), "-o", str(tmp_path / "out.mov"), "--print-ffmpeg", "--math", "planar"],
+                    stdout, stderr) == 2
+    assert stdout.getvalue() == "" and len(stderr.getvalue().splitlines()) == 1 and "prores" in stderr.getvalue()

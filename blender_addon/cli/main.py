@@ -32,7 +32,8 @@ from ..frontend import (
 from ..media.ffmpeg_command import ffmpeg_command
 from ..media.names import ffmpeg_input_arguments, is_url
 from ..media.publish import input_overlap
-from ..render import RenderResult, in_frames, load_media, render
+from ..render import EncodeOptions, RenderRequest, RenderResult, RequestError, in_frames, load_media, render
+from ..render.exact import choose_math
 from ..render.request import chunk_tag, in_flag_terms
 from . import data_arguments
 from .arguments import (
@@ -117,12 +118,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
             raise UsageError("--frames: --print-ffmpeg prints the command for the whole clip; leave --frames out")
         if args.jobs > 1:
             raise UsageError("--jobs: --print-ffmpeg prints one ffmpeg command; leave --jobs out")
-        if args.math != "auto":
-            raise UsageError("--math: --print-ffmpeg prints ffmpeg's own graph; leave --math out")
         if args.sample:  # the printed command reads the sample clip: it must exist
             ensure_sample_clip(args.sample)
         _print_ffmpeg(settings, input_path, output, stdout, stderr, (args.codec, args.crf, args.encoder_preset),
-                      sound=not args.no_audio)
+                      sound=not args.no_audio, math=args.math)
         return None
     if isinstance(input_path, str) and data_arguments.frequency_request(args).wanted:
         raise UsageError(f"{input_path}: the motion frequency reads the input a second time, and a stream is read "
@@ -181,7 +180,9 @@ def _refuse_options_that_do_nothing(args: argparse.Namespace, settings: Settings
 
 
 def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: TextIO, stderr: TextIO,
-                  encoder: tuple[str | None, int | None, str | None] = (None, None, None), sound: bool = True) -> None:
+                  encoder: tuple[str | None, int | None, str | None] = (None, None, None), sound: bool = True,
+                  math: str = "auto") -> None:
+    """The ffmpeg command of the graph for the path a render would take (``math``, as ``--math`` chooses it)."""
     media = load_media()
     try:
         source = media.open_source(input_path)
@@ -198,10 +199,11 @@ def _print_ffmpeg(settings: Settings, input_path: Path, output: Path, stdout: Te
     except media.MediaError as error:
         raise RunError(str(error)) from None
     try:
-        planar = not media.planar_reasons(source, output, encoder[0], settings)  # the path a render would take
+        planar = choose_math(RenderRequest(input_path, output, settings, encode=EncodeOptions(*encoder), math=math),
+                             source, settings)[0] == "planar"
         command = ffmpeg_command(settings, str(input_path), str(output), source.frame_count, source.fps,
                                  input_arguments, (source.width, source.height), *encoder, sound=sound, planar=planar)
-    except (SettingsError, media.MediaError) as error:
+    except (SettingsError, media.MediaError, RequestError) as error:
         raise UsageError(str(error)) from None
     stdout.write(command.shell() + "\n")
     for note in command.notes:

@@ -296,6 +296,8 @@ def ffmpeg_command(
     chosen = stored = None
     if PurePath(output_path).suffix.lower() in formats.MOVIE_FORMATS:
         chosen = check_encoder_options(output_path, codec, crf, encoder_preset)
+        if planar:  # as the engine's writer stores the planes (FFV1 in 4:2:0)
+            chosen = formats.storing_planes(chosen)
     if size is not None and chosen is not None:
         width, height = stored = output_size(settings, *size)
         if chosen.even_size and (width % 2 or height % 2):
