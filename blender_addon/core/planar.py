@@ -171,11 +171,7 @@ class PlanarEffect:
         self._layout = settings.layout
         self._output = np.empty(self.output_shape, dtype=np.uint8)
         self._motion = np.empty(self.input_shape, dtype=np.uint8) if self._layout != "motion" else self._output
-        self._still = np.empty(self.input_shape, dtype=np.uint8)
-        luma, *chroma = planes(self._still)
-        luma.fill(still_luma(plan.still_value, colour_range))
-        for plane in chroma:
-            plane.fill(128)
+        self._still_luma = still_luma(plan.still_value, colour_range)
 
     def render(self, current: Frame, partners: tuple[Frame, ...] | None, fill: str) -> np.ndarray:
         """The output buffer for ``current`` and its partner (``None`` for an edge frame)."""
@@ -187,8 +183,8 @@ class PlanarEffect:
             return self._output
         if fill == SOURCE:
             result = current
-        elif fill == STILL:
-            result = self._still
+        elif fill == STILL:  # edge frames only: painted where the motion goes rather than kept in a buffer of its own
+            result = self._still(self._motion)
         elif self._layout == "motion":
             return self._look.combine(current, partners[0], self._output)
         else:
@@ -196,6 +192,13 @@ class PlanarEffect:
         if self._layout == "motion":
             return result
         return self._lay_out(current, result)
+
+    def _still(self, target: np.ndarray) -> np.ndarray:
+        luma, *chroma = planes(target)
+        luma.fill(self._still_luma)
+        for plane in chroma:
+            plane.fill(128)
+        return target
 
     def _lay_out(self, source: Frame, result: Frame) -> np.ndarray:
         for target, left, right in zip(planes(self._output), planes(source), planes(result), strict=True):
