@@ -146,6 +146,77 @@ def test_a_matroska_file_damaged_mid_file_is_an_error_naming_where(tmp_path):
     assert code == 0 and f"promises 75 frames but holds {held}" in message, message
 
 
+@pytest.fixture(scope="module")
+def mpeg2_ts(tmp_path_factory) -> Path:
+    """50 frames of 320x240 MPEG-2 video with MP2 sound in MPEG-TS, as ffmpeg makes them (about 240 KB)."""
+    path = tmp_path_factory.mktemp("mpeg2") / "whole.ts"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-f", "lavfi", "-i", "sine=d=2",
+           "-c:v", "mpeg2video", "-c:a", "mp2", path)
+    return path
+
+
+def damage(path: Path, at: int, count: int, to: Path) -> Path:
+    """``path`` with ``count`` random bytes written from ``at`` on, as ``dd conv=notrunc`` writes them (past its
+    end, the file grows)."""
+    data = bytearray(path.read_bytes())
+    data[at:at + count] = np.random.default_rng(21).integers(0, 256, count, dtype=np.uint8).tobytes()
+    to.write_bytes(data)
+    return to
+
+
+def test_an_mpeg_ts_damaged_to_its_end_is_an_error_naming_the_last_frame_in_both_engines(mpeg2_ts, tmp_path):
+    size = mpeg2_ts.stat().st_size
+    damaged = damage(mpeg2_ts, size - 80_000, 100_000, tmp_path / "damaged.ts")  # FFmpeg decodes the frames before
+    witness = subprocess.run(["ffmpeg", "-v", "quiet", "-i", str(damaged), "-map", "0:v", "-f", "framemd5", "-"],
+                             capture_output=True, text=True).stdout
+    decoded_frames = sum(not line.startswith("#") for line in witness.splitlines())
+    assert 10 < decoded_frames < 50  # and the container's duration ends with them: nothing else tells
+    expected = f" KB after frame {decoded_frames - 1} ("
+    code, message = render(damaged, "-o", tmp_path / "out.mkv")
+    assert code == 1 and message.count("\n") == 1 and expected in message, message
+    assert f"{damaged}: the file is damaged: the " in message
+    assert int(message.split("damaged: the ")[1].split(" KB")[0]) >= 80
+    assert "are not MPEG-TS packets, and the frames there are lost" in message
+    assert not (tmp_path / "out.mkv").exists()
+    script = Path(__file__).resolve().parent.parent / "scripts" / "motion_extract.py"
+    vse = subprocess.run([sys.executable, str(script), str(damaged), "-o", str(tmp_path / "vse.mp4"), "--engine",
+                          "vse"], capture_output=True, text=True, timeout=300)
+    assert vse.returncode == 1 and expected in vse.stderr and vse.stderr.count("\n") == 1, vse.stderr
+
+    middle = damage(mpeg2_ts, size // 4, 50_000, tmp_path / "middle.ts")  # frames after the damage: a hole
+    code, message = render(middle, "-o", tmp_path / "out.mkv")
+    assert code == 1 and "the file is damaged: " in message and "frames are missing after frame" in message, message
+
+    truncated = tmp_path / "truncated.ts"  # a file that honestly ends early renders what it holds, and says so
+    truncated.write_bytes(mpeg2_ts.read_bytes()[: size // 2 + 100])
+    held = open_source(truncated).frame_count
+    code, message = render(truncated, "-o", tmp_path / "out.mkv")
+    assert code == 0 and f"the file ends inside a packet after frame {held - 1} (" in message, message
+    assert f"rendering the {held} frames it holds" in message
+
+
+@pytest.mark.parametrize("kind", ["b-frames", "interlaced", "constant-rate-padded", "rate-halved", "stream-copied-cut"])
+def test_clean_mpeg_ts_files_render_without_a_false_alarm(tmp_path, kind):
+    path = tmp_path / f"{kind}.ts"
+    clip = ("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=2", "-f", "lavfi", "-i", "sine=d=2")
+    if kind == "b-frames":
+        ffmpeg(*clip, "-c:v", "libx264", "-bf", "3", "-x264-params", "open-gop=1:keyint=12", "-c:a", "aac", path)
+    elif kind == "interlaced":
+        ffmpeg(*clip, "-c:v", "mpeg2video", "-flags", "+ildct+ilme", "-top", "1", "-c:a", "mp2", path)
+    elif kind == "constant-rate-padded":  # a broadcast mux: null packets fill a constant rate
+        ffmpeg(*clip, "-c:v", "mpeg2video", "-c:a", "mp2", "-muxrate", "4M", path)
+    elif kind == "rate-halved":  # a variable rate: from frame 20 on, every other frame's time (a phone in the dark)
+        ffmpeg(*clip[:4], "-vf", "setpts='if(lt(N,20),N,2*N-20)/25/TB'", "-fps_mode", "vfr", "-c:v", "libx264", path)
+    else:
+        whole = tmp_path / "whole.ts"
+        ffmpeg(*clip, "-c:v", "libx264", "-bf", "2", "-g", "25", "-c:a", "aac", whole)
+        ffmpeg("-ss", "0.7", "-i", whole, "-c", "copy", path)
+    frames = open_source(path).frame_count
+    code, message = render(path, "-o", tmp_path / "out.mkv")
+    assert code == 0 and "warning" not in message and "damaged" not in message, message
+    assert open_source(tmp_path / "out.mkv").frame_count == frames
+
+
 def test_a_matroska_file_with_negative_timestamps_reads_every_frame(tmp_path):
     source_path = tmp_path / "negative.mkv"  # its first second's packets carry no times: Matroska cannot store them
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=3", "-c:v", "libx264", "-bf", "2",

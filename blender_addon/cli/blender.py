@@ -36,8 +36,10 @@ def _vse_batch() -> ModuleType:
     return batch
 
 
-def _vse_can_render(input_path: Path) -> int | None:
-    """The input's frame count, after refusing what Blender's sequencer would render wrong.
+def _vse_can_render(input_path: Path) -> tuple[int | None, list[str]]:
+    """The input's frame count, after refusing what Blender's sequencer would render wrong, and the warnings
+    the exact engine would give about the input (colours it does not manage, a file cut short), for the
+    front end to say once the sequencer has rendered.
 
     Checked with the exact engine's readers where they are at hand (not in a Blender without
     PyAV and OpenCV): a variable frame rate (Blender assumes a constant one), transparency
@@ -46,19 +48,22 @@ def _vse_can_render(input_path: Path) -> int | None:
     try:
         media = load_media()
     except RenderError:
-        return None
+        return None, []
     try:
         source = media.open_source(input_path)
     except media.MediaError as error:
         raise RunError(str(error)) from None
-    if source.colour_warning is not None:  # Blender's sequencer does not manage those colours either
-        logger.warning("%s", source.colour_warning)
     if source.timestamps is not None:
         raise RunError(f"{input_path}: has a variable frame rate, which Blender's sequencer renders wrong: "
                        "use --engine exact")
     if source.has_alpha:
         raise RunError(f"{input_path}: has transparency, which the sequencer rig does not keep: use --engine exact")
-    return source.frame_count
+    return source.frame_count, list(source.warnings)
+
+
+def _say(warnings: list[str]) -> None:
+    for warning in warnings:
+        logger.warning("%s", warning)
 
 
 def _render_with_blender(batch: ModuleType, stderr: TextIO, render: Callable[..., object], *args, **kwargs) -> None:

@@ -45,7 +45,7 @@ from .arguments import (
 )
 from .batch import ClusterRunner, run_batch
 from .batch import wanted as batch_wanted
-from .blender import _render_with_blender, _vse_batch, _vse_can_render
+from .blender import _render_with_blender, _say, _vse_batch, _vse_can_render
 from .outputs import check_align_report, default_output, request_from_args
 
 
@@ -139,11 +139,13 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         ensure_sample_clip(args.sample)
     progress = progress_line(args, stderr)
     if batch is not None:
+        expected, warnings = _vse_can_render(input_path)
         _render_with_blender(
             batch, stderr, batch.render_with_vse, input_path, output, settings, args.frames[0] or 0, args.frames[1],
-            progress=progress.update, overwrite=args.overwrite, expected_frames=_vse_can_render(input_path),
+            progress=progress.update, overwrite=args.overwrite, expected_frames=expected,
             report=None if args.quiet else lambda line: stderr.write(f"{PROG}: {line}\n"),
         )
+        _say(warnings)  # once rendered: a refusal of the sequencer's says why alone
     else:
         result = render(request_from_args(args, settings, input_path, output), progress.update)
         if not args.quiet:

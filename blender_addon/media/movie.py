@@ -44,11 +44,13 @@ from .errors import MediaError, os_error
 from .names import is_url
 from .sequence import to_bgr8
 from .streams import VideoSource, _FramePool, _read_ahead
+from .transport import DAMAGED_BYTES, Tail, read_tail
 
 # FFmpeg's own log stays off (PyAV's default; never av.logging.set_level): MediaError says what
 # went wrong in one line, and a Python log callback takes the GIL from FFmpeg's decoder threads,
 # which deadlocks when a decoder is freed while one of them logs.
 
+MAX_HOLES = 3  # stretches of missing frames a damaged file shows; more whole-frame gaps are a rate that changed
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _QUARTER_TURNS = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
@@ -321,6 +323,10 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
         promised = _promised_frames(container, stream, file_rate, packets.discarded)
+        counted = bool(stream.frames)  # else the promise is the duration at the file's rate
+        tail = None  # where a transport stream's last packet starts: it has no frame count to hold it to
+        if container.format.name == "mpegts" and packets.last_position is not None and os.path.isfile(path):
+            tail = packets.last_position
         if not packets.stamped:  # the frames at the file's rate
             step = 1 / ((rate or file_rate or Fraction(DEFAULT_FPS)) * time_base)
             packets = _Packets([round(index * step) for index in range(len(packets.pts))], [], packets.first, False)
@@ -345,10 +351,14 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         source.colour_warning = (f"{path}: the input is tagged {picture.unmanaged}, and the output is not "
                                  "colour-managed for it: it is read as SDR video (convert it to BT.709 SDR first)")
         source.warnings.append(source.colour_warning)
+    if tail is not None:
+        _check_tail(source, read_tail(path, tail))
     if promised is not None and promised > source.frame_count:
         hole = _missing_frames(pts, time_base, chosen) if rate is None else None
+        if hole is not None and hole[2] > MAX_HOLES and not counted:  # the rate changed: no count to hold it to
+            return source
         if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
-            before, missing = hole
+            before, missing, _ = hole
             raise MediaError(f"{path}: the file is damaged: {missing} frames are missing after frame {before} "
                              f"({float(source.time_of(before)):.2f} s)")
         source.warnings.append(
@@ -356,6 +366,18 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             f"rendering the {source.frame_count} it holds"
         )
     return source
+
+
+def _check_tail(source: MovieSource, tail: Tail) -> None:
+    """A transport stream damaged after its last frame is an error; one cut short there, a warning naming it."""
+    last = source.frame_count - 1
+    where = f"frame {last} ({float(source.time_of(last)):.2f} s)"
+    if tail.unreadable >= DAMAGED_BYTES:
+        raise MediaError(f"{source.path}: the file is damaged: the {tail.unreadable / 1000:.0f} KB after {where} "
+                         "are not MPEG-TS packets, and the frames there are lost")
+    if tail.cut:
+        source.warnings.append(f"{source.path}: the file ends inside a packet after {where}: it was cut short "
+                               f"(truncated?); rendering the {source.frame_count} frames it holds")
 
 
 def _promised_frames(container: av.container.InputContainer, stream: av.VideoStream,
@@ -390,6 +412,7 @@ class _Packets:
     stamped: bool = True  # False: the packets' times are missing, and these count frames
     indexed: bool = True  # False: the container keeps no index of keyframes (its times may jump)
     discarded: int = 0  # packets decoded but not shown: the container's frame count includes them
+    last_position: int | None = None  # where in the file the last packet read starts (None: unknown)
 
 
 class _FirstFrame:
@@ -419,14 +442,12 @@ def _tag_seconds(text: str | None) -> Fraction | None:
         return None
 
 
-def _missing_frames(pts: list[int], time_base: Fraction, rate: Fraction) -> tuple[int, int] | None:
-    """Holes in frames otherwise at a constant ``rate``: (the frame before the first, how many frames are missing).
-
-    None when there is no hole, or when the steps are not whole frames (a variable rate, not a gap).
-    """
+def _missing_frames(pts: list[int], time_base: Fraction, rate: Fraction) -> tuple[int, int, int] | None:
+    """Holes in frames otherwise at a constant ``rate``: (the frame before the first, how many frames are missing,
+    in how many holes). None when there is no hole, or when the steps are not whole frames (a variable rate)."""
     step = 1 / rate
     tolerance = max(time_base, Fraction(1, 1000)) * 1.5
-    before, missing = None, 0
+    before, missing, holes = None, 0, 0
     for index in range(1, len(pts)):
         gap = (pts[index] - pts[index - 1]) * time_base
         if abs(gap - step) <= tolerance:
@@ -435,8 +456,9 @@ def _missing_frames(pts: list[int], time_base: Fraction, rate: Fraction) -> tupl
         if frames < 2 or abs(gap - frames * step) > tolerance:
             return None
         missing += frames - 1
+        holes += 1
         before = index - 1 if before is None else before
-    return None if before is None else (before, missing)
+    return None if before is None else (before, missing, holes)
 
 
 def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, path: str,
@@ -446,6 +468,7 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     times: list[int | None] = []
     keys = []
     discarded = 0
+    last_position = None
     first = _FirstFrame(stream) if decode_first else None
     try:
         for packet in container.demux(stream):
@@ -453,6 +476,8 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
                 first.feed(packet)
             if packet.size == 0:
                 continue
+            if packet.pos is not None and packet.pos >= 0:
+                last_position = max(packet.pos, last_position or 0)
             if packet.is_discard:  # decoded for the frames after it, not shown (an edit list cut it off)
                 discarded += 1
                 continue
@@ -474,7 +499,8 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
         step = sorted(b - a for a, b in itertools.pairwise(known))[len(known) // 2]
         known = [known[0] - step * count for count in range(unknown, 0, -1)] + known
     keyframes = sorted((bisect.bisect_left(known, pts), dts) for pts, dts in keys)
-    return _Packets(known, keyframes, frame, indexed=not container.format.flags & _TS_DISCONT, discarded=discarded)
+    return _Packets(known, keyframes, frame, indexed=not container.format.flags & _TS_DISCONT, discarded=discarded,
+                    last_position=last_position)
 
 
 def video_frame_count(path: str) -> int:
