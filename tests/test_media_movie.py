@@ -6,6 +6,7 @@ FFmpeg builds independent of the one inside PyAV.
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -417,3 +418,27 @@ def test_ffmpeg_logs_through_no_python_callback():
     from blender_addon.media import encode, movie  # noqa: F401  (importing them must leave the log alone)
 
     assert av.logging.get_level() is None
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="FFmpeg decodes on one thread on one core anyway")
+def test_only_the_first_read_head_decodes_on_frame_threads(tmp_path):
+    source = open_source(write_frames(tmp_path / "clip.mp4", smooth_frames(12)))
+
+    def threads() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    before = threads()
+    first, partner = source.read_planes(0), source.read_planes(4)
+    try:
+        next(first)
+        one = threads() - before  # its read-ahead thread and FFmpeg's frame threads
+        next(partner)  # beside it: a partner running behind, or a reference
+        assert threads() - before - one == 1 < one  # its read-ahead thread only
+    finally:
+        first.close(), partner.close()
+    again = source.read_planes(0)  # the first head once the others have ended
+    try:
+        next(again)
+        assert threads() - before == one
+    finally:
+        again.close()

@@ -30,6 +30,7 @@ import bisect
 import itertools
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -206,6 +207,8 @@ class MovieSource(VideoSource):
         self.has_alpha = picture.alpha
         self.matrix = picture.matrix  # the YUV matrix the planes are converted by
         self._picture = picture
+        self._heads = 0  # read heads decoding now (see _decode_from)
+        self._heads_lock = threading.Lock()
         if picture.compact:
             self.frame_bytes = picture.compact_shape[0] * picture.compact_shape[1]
             self.yields_planes = True
@@ -260,10 +263,25 @@ class MovieSource(VideoSource):
         fails, or lands on a frame without a timestamp, one the file's index does not hold, one past
         ``start``, or nothing).
         """
+        with self._heads_lock:
+            first = self._heads == 0
+            self._heads += 1
+        try:
+            return (yield from self._decode_in(start, seek_to, lend, first))
+        finally:
+            with self._heads_lock:
+                self._heads -= 1
+
+    def _decode_in(self, start: int, seek_to: int | None, lend: bool, first: bool) -> Iterator[np.ndarray]:
+        """:meth:`_decode_from`; ``first``: no other head of this source is decoding. Only that one decodes on
+        FFmpeg's frame threads: a head beside it (a partner running behind, a reference) is one more decoder on
+        cores the first one already fills, and a frame-threaded one holds a frame per thread more."""
         container = open_container(self.path)
         try:
             stream = container.streams.video[self.stream_index]
             stream.thread_type = "AUTO"
+            if not first:
+                stream.thread_count = 1
             pool = _FramePool(self._picture.compact_shape)
             target = self.pts[start]
             if seek_to is not None:
