@@ -195,6 +195,17 @@ def test_an_mpeg_ts_damaged_to_its_end_is_an_error_naming_the_last_frame_in_both
     assert f"rendering the {held} frames it holds" in message
 
 
+def test_an_mpeg_program_stream_renders_with_its_sound(tmp_path):
+    path = tmp_path / "clip.mpg"  # MPEG-PS shows its streams only once probed: no options per stream at opening
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1", "-f", "lavfi", "-i", "sine=d=1",
+           "-c:v", "mpeg2video", "-c:a", "mp2", path)
+    code, message = render(path, "-o", tmp_path / "out.mp4")
+    assert code == 0 and "warning" not in message, message
+    assert open_source(tmp_path / "out.mp4").frame_count == 25
+    assert [stream["codec_type"] for stream in ffprobe(tmp_path / "out.mp4", "-show_streams")["streams"]] == [
+        "video", "audio"]
+
+
 @pytest.mark.parametrize("kind", ["b-frames", "interlaced", "constant-rate-padded", "rate-halved", "stream-copied-cut"])
 def test_clean_mpeg_ts_files_render_without_a_false_alarm(tmp_path, kind):
     path = tmp_path / f"{kind}.ts"

@@ -73,8 +73,14 @@ def open_container(path: str, headers_only: bool = False) -> av.container.InputC
             raise MediaError(f"{path}: is a folder") from None
         except OSError as exc:
             raise os_error(path, exc) from None
+    options = [{"skip_frame": "all"}] * _PROBED_STREAMS if headers_only else None
     try:
-        return av.open(path, "r", stream_options=[{"skip_frame": "all"}] * _PROBED_STREAMS if headers_only else None)
+        try:
+            return av.open(path, "r", stream_options=options)
+        except ValueError:  # a container whose streams appear only as it is probed (MPEG-PS) takes no stream options
+            if options is None:
+                raise
+            return av.open(path, "r")
     except av.error.FileNotFoundError:
         raise MediaError(f"{path}: no such file or stream") from None
     except av.error.FFmpegError as error:
