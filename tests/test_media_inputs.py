@@ -206,6 +206,23 @@ def test_an_mpeg_program_stream_renders_with_its_sound(tmp_path):
         "video", "audio"]
 
 
+def test_an_mpeg_program_stream_damaged_to_its_end_is_an_error_and_one_cut_short_a_warning(tmp_path):
+    whole = tmp_path / "whole.mpg"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-f", "lavfi", "-i", "sine=d=2",
+           "-c:v", "mpeg2video", "-c:a", "mp2", whole)
+    size = whole.stat().st_size
+    damaged = damage(whole, size - 80_000, 100_000, tmp_path / "damaged.mpg")
+    code, message = render(damaged, "-o", tmp_path / "out.mkv")
+    assert code == 1 and message.count("\n") == 1, message
+    assert f"{damaged}: the file is damaged: the " in message and " KB after frame " in message, message
+    assert "are not MPEG-PS packets, and the frames there are lost" in message
+    truncated = tmp_path / "truncated.mpg"
+    truncated.write_bytes(whole.read_bytes()[: size // 2 + 100])
+    held = open_source(truncated).frame_count
+    code, message = render(truncated, "-o", tmp_path / "out.mkv")
+    assert code == 0 and f"the file ends inside a packet after frame {held - 1} (" in message, message
+
+
 @pytest.mark.parametrize("kind", ["b-frames", "interlaced", "constant-rate-padded", "rate-halved", "stream-copied-cut"])
 def test_clean_mpeg_ts_files_render_without_a_false_alarm(tmp_path, kind):
     path = tmp_path / f"{kind}.ts"

@@ -42,10 +42,10 @@ import numpy as np
 from ..core.rates import DEFAULT_FPS, usable_fps
 from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, plane_pixels, reduce_to_i420, unmanaged_colours
 from .errors import MediaError, os_error
+from .mpeg_tail import CONTAINERS, DAMAGED_BYTES, Tail, read_tail
 from .names import is_url
 from .sequence import to_bgr8
 from .streams import VideoSource, _FramePool, _read_ahead
-from .transport import DAMAGED_BYTES, Tail, read_tail
 
 # FFmpeg's own log stays off (PyAV's default; never av.logging.set_level): MediaError says what
 # went wrong in one line, and a Python log callback takes the GIL from FFmpeg's decoder threads,
@@ -348,8 +348,9 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         file_rate = _stream_rate(stream)
         promised = _promised_frames(container, stream, file_rate, packets.discarded)
         counted = bool(stream.frames)  # else the promise is the duration at the file's rate
-        tail = None  # where a transport stream's last packet starts: it has no frame count to hold it to
-        if container.format.name == "mpegts" and packets.last_position is not None and os.path.isfile(path):
+        tail = None  # where an MPEG stream's last packet starts: it has no frame count to hold it to
+        kind = container.format.name
+        if kind in CONTAINERS and packets.last_position is not None and os.path.isfile(path):
             tail = packets.last_position
         if not packets.stamped:  # the frames at the file's rate
             step = 1 / ((rate or file_rate or Fraction(DEFAULT_FPS)) * time_base)
@@ -376,7 +377,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
                                  "colour-managed for it: it is read as SDR video (convert it to BT.709 SDR first)")
         source.warnings.append(source.colour_warning)
     if tail is not None:
-        _check_tail(source, read_tail(path, tail))
+        _check_tail(source, read_tail(path, tail, kind), CONTAINERS[kind])
     if promised is not None and promised > source.frame_count:
         hole = _missing_frames(pts, time_base, chosen) if rate is None else None
         if hole is not None and hole[2] > MAX_HOLES and not counted:  # the rate changed: no count to hold it to
@@ -392,13 +393,13 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
     return source
 
 
-def _check_tail(source: MovieSource, tail: Tail) -> None:
-    """A transport stream damaged after its last frame is an error; one cut short there, a warning naming it."""
+def _check_tail(source: MovieSource, tail: Tail, container: str) -> None:
+    """An MPEG stream damaged after its last frame is an error; one cut short there, a warning naming it."""
     last = source.frame_count - 1
     where = f"frame {last} ({float(source.time_of(last)):.2f} s)"
     if tail.unreadable >= DAMAGED_BYTES:
         raise MediaError(f"{source.path}: the file is damaged: the {tail.unreadable / 1000:.0f} KB after {where} "
-                         "are not MPEG-TS packets, and the frames there are lost")
+                         f"are not {container} packets, and the frames there are lost")
     if tail.cut:
         source.warnings.append(f"{source.path}: the file ends inside a packet after {where}: it was cut short "
                                f"(truncated?); rendering the {source.frame_count} frames it holds")
