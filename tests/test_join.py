@@ -221,7 +221,7 @@ def test_join_refuses_a_chunk_still_being_written(chunk_set, tmp_path):
     assert code == 2 and "a chunk is given twice" in errors
 
 
-def test_join_checks_the_audio_input_and_the_output(chunk_set, tmp_path):
+def test_join_checks_the_audio_input_and_the_output(chunk_set, clip, tmp_path):
     chunks = [chunk_set[name] for name in "abc"]
     other = tmp_path / "other.mkv"
     write_clip(other, SampleClip(160, 90, 20, 24.0))
@@ -235,6 +235,16 @@ def test_join_checks_the_audio_input_and_the_output(chunk_set, tmp_path):
     assert code == 1 and "already exists (use --overwrite" in errors and existing.read_bytes() == b"keep"
     code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mp4", "--codec", "prores")
     assert code == 1 and "takes --codec" in errors
+    copy = tmp_path / chunks[0].name  # an output aimed at an input is a bad argument, as for a render
+    shutil.copy(chunks[0], copy)
+    sound = tmp_path / "sound.mkv"
+    shutil.copy(clip, sound)
+    before = copy.read_bytes(), sound.read_bytes()
+    for aimed, at in ((["-o", copy], copy), (["--audio-from", sound, "--spectrum-plot", sound], sound)):
+        code, errors = join_chunks(copy, *chunks[1:], "-o", tmp_path / "joined.mkv", *aimed, "--overwrite")
+        assert (code, errors) == (2, f"join_chunks: error: output {at} would overwrite the input: choose another "
+                                     "output path\n")
+    assert (copy.read_bytes(), sound.read_bytes()) == before
 
 
 def test_a_variable_frame_rate_keeps_its_times_to_the_millisecond(tmp_path):

@@ -45,7 +45,7 @@ from ..core.settings import OPTIONS_BY_NAME
 from ..core.timing import Span
 from ..media.formats import MOVIE_FORMATS, PLANE_CODECS, movie_codec
 from ..media.names import extension
-from ..media.publish import is_temporary, published_together, render_under_way
+from ..media.publish import input_overlap, is_temporary, published_together, render_under_way
 from .chunk_record import ChunkRecord, ChunkSignals
 from .frequency import joined_report, log_report
 from .inputs import load_media
@@ -243,6 +243,10 @@ def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec
     media = load_media()
     if len(set(map(os.path.realpath, paths))) != len(paths):
         raise RequestError("a chunk is given twice")
+    for path in filter(None, (output, spectrum, spectrum_plot)):  # aimed at an input: a bad argument, as for a render
+        overlap = input_overlap(path, [*paths, *([audio_from] if audio_from else [])])
+        if overlap:
+            raise RequestError(overlap)
     chunks = check_chunks([open_chunk(path) for path in paths], lossless=not stream_copy)
     signals = check_signals(chunks) if spectrum or spectrum_plot else None
     protect = [*paths, *([audio_from] if audio_from else [])]
