@@ -652,7 +652,7 @@ def stage_costs(size: str, frames: int = 60) -> dict:
     """Median ms per frame of each stage on ``size``'s 10 s clip: decoding (to planes, to BGR), the window and
     Python around the look (the planar null sink less decoding and the look), the look on the planes and in
     RGB, the RGB path's conversions, and the hand-off to the encoder (the planes copied into its reused
-    picture)."""
+    picture); decoding and the null sinks also in CPU time per frame, FFmpeg's threads included."""
     import av
     import cv2
     import numpy as np
@@ -670,19 +670,22 @@ def stage_costs(size: str, frames: int = 60) -> dict:
     source = media.open_source(clip)
     count = source.frame_count
 
-    def per_frame_of(run) -> float:
-        began = time.perf_counter()
+    cpu_ms: dict[str, float] = {}  # the same runs in CPU time of every thread, which the load changes far less
+
+    def per_frame_of(run, name: str) -> float:
+        began, cpu = time.perf_counter(), time.process_time()
         run()
+        cpu_ms[f"{name}, CPU of every thread"] = 1000 * (time.process_time() - cpu) / count
         return 1000 * (time.perf_counter() - began) / count
 
     def drain(frames) -> None:
         for _ in frames:
             pass
 
-    decode_planes = per_frame_of(lambda: drain(source.read_planes(0)))
-    decode_bgr = per_frame_of(lambda: drain(source.read_from(0)))
-    null_planar = per_frame_of(lambda: drain(extract_motion(source, Settings(), planar=True)))
-    null_rgb = per_frame_of(lambda: drain(extract_motion(source, Settings())))
+    decode_planes = per_frame_of(lambda: drain(source.read_planes(0)), "decode to planes")
+    decode_bgr = per_frame_of(lambda: drain(source.read_from(0)), "decode to BGR")
+    null_planar = per_frame_of(lambda: drain(extract_motion(source, Settings(), planar=True)), "null sink, planar")
+    null_rgb = per_frame_of(lambda: drain(extract_motion(source, Settings())), "null sink, RGB")
     heads = source.read_from(0, compact=True)
     buffers = [next(heads).copy() for _ in range(3)]
     heads.close()
@@ -720,9 +723,11 @@ def stage_costs(size: str, frames: int = 60) -> dict:
         "BGR to planes for the encoder (RGB path)": median_ms(lambda: cv2.cvtColor(out, cv2.COLOR_BGR2YUV_I420)),
         "hand-off: the planes copied into the writer's reused picture": median_ms(into_picture),
         "null sink, planar path (decode, window, look)": null_planar,
-        "window and Python around the look (planar null sink - decode - look)":
-            null_planar - decode_planes - look_planar,
+        "window and Python around the look, CPU (planar null sink - decode - look)":
+            cpu_ms["null sink, planar, CPU of every thread"] - cpu_ms["decode to planes, CPU of every thread"]
+            - look_planar,
         "null sink, RGB path": null_rgb,
+        **cpu_ms,
     }
 
 
