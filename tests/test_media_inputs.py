@@ -16,7 +16,7 @@ import pytest
 from chunk_helpers import decoded
 from media_helpers import ffmpeg, ffprobe, media_threads, read_all
 
-from blender_addon import cli
+from blender_addon import cli, join
 from blender_addon.core.engine import extract_motion
 from blender_addon.core.planar import planes
 from blender_addon.core.settings import Settings
@@ -319,3 +319,20 @@ def test_a_stream_copied_cut_holds_the_frames_its_edit_list_shows_without_a_fals
     code, message = render(cut, "-o", tmp_path / "out.mkv")
     assert code == 0 and "promises" not in message, message
     assert open_source(tmp_path / "out.mkv").frame_count == shown
+
+
+@pytest.mark.parametrize("extension", ["mov", "mp4"])
+def test_a_movie_with_a_timecode_track_renders_and_joins(tmp_path, extension):
+    source = tmp_path / f"camera.{extension}"  # a data track, as camera and editing-app files carry
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x54:rate=25:duration=1", "-f", "lavfi", "-i", "sine=d=1",
+           "-c:v", "libx264", "-c:a", "aac", "-timecode", "01:00:00:00", source)
+    assert "data" in [stream["codec_type"] for stream in ffprobe(source, "-show_streams")["streams"]]
+    for output in ("out.mkv", "out.mp4", "seq/%02d.png"):
+        assert render(source, "-o", tmp_path / output, "-q") == (0, ""), output
+    assert render(source, "-o", tmp_path / "out.webm", "--spectrum", tmp_path / "sound.csv", "-q") == (0, "")
+    chunks = [tmp_path / "a.mkv", tmp_path / "b.mkv"]
+    assert render(source, "-o", chunks[0], "--frames", ":10", "--no-audio", "-q") == (0, "")
+    assert render(source, "-o", chunks[1], "--frames", "10:", "--no-audio", "-q") == (0, "")
+    assert join.main([*map(str, chunks), "-o", str(tmp_path / "joined.mp4"), "--audio-from", str(source)],
+                            io.StringIO(), io.StringIO()) == 0
+    assert open_source(tmp_path / "joined.mp4").frame_count == 25

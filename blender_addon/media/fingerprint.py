@@ -48,12 +48,13 @@ def _movie_fingerprint(path: str, digest) -> None:
     try:
         digest.update(f"duration:{container.duration}\n".encode())
         for stream in container.streams:
-            context = stream.codec_context
+            context = stream.codec_context  # None for a data track (a .mov's timecode)
             # A sound's layout is read the one safe way (a custom channel order is freed twice otherwise).
             channels = av.AudioLayout(take_layout(stream)[0]).nb_channels if stream.type == "audio" else None
             shape = (getattr(context, "width", None), getattr(context, "height", None),
                      getattr(context, "sample_rate", None), channels)
-            digest.update(f"{stream.type}:{context.name}:{shape}:{stream.time_base}:{stream.frames}\n".encode())
+            name = context.name if context is not None else None
+            digest.update(f"{stream.type}:{name}:{shape}:{stream.time_base}:{stream.frames}\n".encode())
         if container.streams.video:
             for count, packet in enumerate(container.demux(container.streams.video[0])):
                 if count == _PACKETS:
