@@ -84,6 +84,20 @@ def test_trimmed_image_strip_bakes_what_it_shows_in_sync_with_the_rig(png_files,
     assert bpy.path.abspath(second.filepath) == str(path)
 
 
+def test_a_bake_of_a_4_2_0_movie_is_the_rgb_path_the_rig_matches(tmp_path):
+    """A 4:2:0 source baked to lossless FFV1 holds the RGB path's pictures (the rig's), not the planar path's."""
+    from media_helpers import smooth_frames, yuv420p_movie
+
+    movie = yuv420p_movie(tmp_path / "shot.mkv", smooth_frames(12, 64, 48))
+    scene = new_scene()
+    strip = scene.sequence_editor.strips.new_movie(name="shot", filepath=str(movie), channel=1, frame_start=1)
+    select_only(scene, strip)
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=1) == {"FINISHED"}
+    baked = Path(bpy.path.abspath(scene.sequence_editor.active_strip.filepath))
+    expected = _cli_frames(movie, tmp_path / "rgb.mkv", [0, 12], "--offset", "1", "--math", "rgb", "--no-audio")
+    assert all(np.array_equal(a, b) for a, b in zip(_read(baked), expected, strict=True))
+
+
 def test_a_baked_movie_carries_the_sound_of_what_it_shows(tmp_path):
     movie = write_clip(tmp_path / "shot.mkv", sample_clip(24))  # one second, with ticks as sound
     scene = new_scene()

@@ -176,8 +176,9 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
     ``progress`` is told the frames done; setting ``cancelled`` stops the render and leaves no file
     (:class:`BakeCancelled`). Raises :class:`BakeError` when the render fails.
     """
+    # The RGB path, which the rig matches: a lossless bake holds exactly the rig's pictures.
     request = RenderRequest(plan.input_path, Path(plan.output), plan.settings, plan.frames, EncodeOptions(),
-                            sound=plan.sound, overwrite=True, fps=plan.fps)
+                            sound=plan.sound, overwrite=True, fps=plan.fps, math="rgb")
     try:
         result = render(request, None if progress is None else lambda done, total: progress(done), cancelled)
     except RenderCancelled:
