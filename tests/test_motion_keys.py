@@ -295,3 +295,17 @@ def test_the_rhythm_is_refitted_four_times_a_second_and_held_between(tmp_path, m
     assert len([count for count in fitted if count >= first + 1]) == len(refits)
     assert all(strengths[frame] == strengths[frame - 1] for frame in range(first + 1, frames) if frame not in refits)
 
+
+
+def test_a_clip_too_short_for_a_reading_says_why_the_rhythm_is_not_keyed(tmp_path, capfd):
+    scene = new_scene()
+    strip = add_movie(scene, swinging_movie(tmp_path / "short.mkv", 1.35, 2.0))
+    assert bpy.ops.sequencer.motion_key() == {"FINISHED"}
+    keyed = keyed_properties(scene, strip)
+    assert not {motion_keys.FREQUENCY, motion_keys.STRENGTH} & set(keyed)
+    reason = "the 2.0 s shown are less than the 3 s its first reading needs"
+    assert f"'clip': {len(keyed)} properties, {int(2.0 * FPS)} frames; no rhythm: {reason}" in capfd.readouterr().out
+    assert panel_labels(scene) == [f"Rhythm: not keyed ({reason})"]
+
+    assert bpy.ops.sequencer.motion_key(frequency_window=0) == {"FINISHED"}  # no rhythm asked for: none missed
+    assert panel_labels(scene) == ["Rhythm: not keyed (Key Motion Data keys it)"]

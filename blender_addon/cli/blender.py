@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import TextIO
 
 from ..frontend import EXIT_SIGNAL, RunError, UsageError
-from ..render import RenderError, load_media
+from ..render import RenderError, load_media, sequencer_frames_problem
 from .arguments import INTERRUPTED
 
 logger = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ def _vse_can_render(input_path: Path) -> tuple[int | None, list[str]]:
         source = media.open_source(input_path)
     except media.MediaError as error:
         raise RunError(str(error)) from None
-    if source.timestamps is not None:
-        raise RunError(f"{input_path}: has a variable frame rate, which Blender's sequencer renders wrong: "
-                       "use --engine exact")
+    problem = sequencer_frames_problem(input_path, source.frame_count, source.timestamps is not None, None)
+    if problem:
+        raise RunError(f"{problem}: use --engine exact")
     if source.has_alpha:
         raise RunError(f"{input_path}: has transparency, which the sequencer rig does not keep: use --engine exact")
     return source.frame_count, list(source.warnings)

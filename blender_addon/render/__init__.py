@@ -8,7 +8,7 @@ its warnings go through ``logging`` and into its result (``log``). It imports ``
 """
 
 from .exact import render, whole_render_math
-from .inputs import in_frames, load_media, planned_frames
+from .inputs import in_frames, load_media, planned_frames, sequencer_frames_problem
 from .request import (
     AlignmentSummary,
     DataRequest,
@@ -26,5 +26,5 @@ from .request import (
 __all__ = [
     "AlignmentSummary", "DataRequest", "EncodeOptions", "FrequencyRequest", "RenderCancelled", "RenderError",
     "RenderRequest", "RenderResult", "RequestError", "in_flag_terms", "in_frames", "load_media", "option_flag",
-    "planned_frames", "render", "whole_render_math",
+    "planned_frames", "render", "sequencer_frames_problem", "whole_render_math",
 ]

@@ -15,6 +15,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 from ..core.engine import SourceEndedEarly, extract_motion
@@ -42,6 +43,14 @@ from .request import (
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], object]
+
+
+def sample_aspect_note(output: Path, source: object, aspect: Fraction, codec: str,
+                       keeping: str = ".mp4, .mov or --codec h264") -> str:
+    """The warning of a movie whose codec and container cannot record the input's non-square pixels; ``keeping``
+    names the formats that can, in the front end's terms."""
+    return (f"{output.name}: {source}'s pixels are not square (anamorphic, {aspect}), which {codec} in "
+            f"{output.suffix} cannot record: the output shows them square; {keeping} keep their shape")
 
 
 def render(request: RenderRequest, progress: Progress | None = None,
@@ -118,9 +127,7 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     if source.sample_aspect is not None and kind == "movie":
         codec = movie_codec(output, encode.codec).name
         if not keeps_sample_aspect(output, codec):
-            logger.warning("%s: %s's pixels are not square (anamorphic, %s), which %s in %s cannot record: the "
-                           "output shows them square; .mp4, .mov or --codec h264 keep their shape", output.name,
-                           source.path, source.sample_aspect, codec, output.suffix)
+            logger.warning("%s", sample_aspect_note(output, source.path, source.sample_aspect, codec))
     settings = in_frames(request.settings, source.rate)
     try:
         settings.validate_for_clip(source.frame_count)

@@ -36,6 +36,19 @@ def truncated(path: object, error: SourceEndedEarly) -> RenderError:
     return RenderError(f"{path}: the video is truncated or corrupt ({error})")
 
 
+def sequencer_frames_problem(path: object, frame_count: int, variable: bool, shown: int | None) -> str | None:
+    """Why Blender's sequencer shows other frames of a movie than the exact engine decodes, or ``None``: one rule
+    for the vse engine, Bake Motion and Key Motion Data. Blender spaces a movie's frames evenly (a variable rate
+    is shown at a constant one) and counts them its own way (an edit list or damage can make them differ);
+    ``shown`` is Blender's count, when known."""
+    if shown is not None and shown != frame_count:
+        return (f"{path}: the file holds {frame_count} frames where Blender shows {shown} (an edit list, damage or "
+                "a variable frame rate)")
+    if variable:
+        return f"{path}: has a variable frame rate, which Blender's sequencer shows at a constant one"
+    return None
+
+
 def in_frames(settings: Settings, rate: Fraction) -> Settings:
     """``settings`` with its times in seconds turned into frames at ``rate``; what each became is logged as a note."""
     try:

@@ -181,11 +181,9 @@ class SEQUENCER_OT_motion_bake(PlanJobOperator, bpy.types.Operator):
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         settings_to_group(plan.settings, getattr(strip, PROPERTY_NAME))
-        for note in notes:
-            self.report({"INFO"}, note)
         verb = "Re-baked" if plan.target else "Baked"
         self.report({"INFO"}, f"{verb} '{strip.name}': {plan.frame_count} frames to {plan.output}")
-        for warning in plan.warnings:  # after the INFO line, so the status bar shows it
+        for warning in (*plan.warnings, *notes):  # after the INFO line, so the status bar shows them
             self.report({"WARNING"}, warning)
         return {"FINISHED"}
 

@@ -65,8 +65,7 @@ drivers; keying again replaces the keys. Esc cancels"""
         except bake.BakeError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Keyed the motion of '{strip.name}': {len(measured.values)} properties, "
-                              f"{len(measured.frames)} frames")
+        self.report({"INFO"}, f"Keyed the motion of '{strip.name}': {measured.summary()}")
         return {"FINISHED"}
 
 

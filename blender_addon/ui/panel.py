@@ -107,7 +107,8 @@ def draw_rhythm(layout: bpy.types.UILayout, strip: bpy.types.Strip) -> None:
     """The rhythm Key Motion Data keyed on ``strip`` at the current frame, or how to get it."""
     hz, strength = strip.get(motion_keys.FREQUENCY), strip.get(motion_keys.STRENGTH)
     if strength is None:
-        layout.label(text="Rhythm: not keyed (Key Motion Data keys it)", icon="IPO_SINE")
+        why = strip.get(motion_keys.RHYTHM_NOTE)
+        layout.label(text=f"Rhythm: not keyed ({why or 'Key Motion Data keys it'})", icon="IPO_SINE")
     elif strength < CONFIDENT_STRENGTH or hz is None:
         layout.label(text="Rhythm: none clear here (from Key Motion Data's keys)", icon="IPO_SINE")
     else:

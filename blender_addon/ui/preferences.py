@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import bpy
 
-from ..media.formats import BAKE_FORMATS, MOVIE_FORMATS
+from ..media.formats import BAKE_FORMATS, bake_format_name
 
 # The preferences belong to the add-on's own package (this module's parent), as Blender looks them up.
 ADDON_PACKAGE = __package__.rpartition(".")[0]
 FORMAT_ITEMS = [
-    (extension[1:], f"{MOVIE_FORMATS[extension].codecs[0].upper()} ({extension})", note.capitalize())
+    (extension[1:], bake_format_name(extension), note.capitalize())
     for extension, note in BAKE_FORMATS.items()
 ]
 

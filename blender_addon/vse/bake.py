@@ -29,9 +29,19 @@ import bpy
 from ..core.settings import Settings, SettingsError
 from ..core.timing import Span, output_frame_count, output_range, plan_frame
 from ..media.errors import MediaError
-from ..media.formats import BAKE_FORMATS
+from ..media.formats import BAKE_FORMATS, MOVIE_FORMATS, bake_format_name, keeps_sample_aspect, movie_codec
 from ..media.names import bake_output
-from ..render import EncodeOptions, RenderCancelled, RenderError, RenderRequest, RequestError, render
+from ..render import (
+    EncodeOptions,
+    RenderCancelled,
+    RenderError,
+    RenderRequest,
+    RequestError,
+    load_media,
+    render,
+    sequencer_frames_problem,
+)
+from ..render.exact import sample_aspect_note
 from ..render.request import output_tag
 from .compat import timing
 from .rig.checks import media_problem, rig_problem
@@ -75,6 +85,7 @@ class BakePlan:
     target: str | None  # name of the baked strip a Re-bake updates
     warnings: tuple[str, ...] = ()  # what the bake leaves out, for the user
     sound: bool = True  # the movie carries the source's sound (the part it shows), so it is whole outside Blender
+    media_frames: int | None = None  # the frames Blender shows of the source's media, to check the file's against
 
     @property
     def frame_count(self) -> int:
@@ -166,7 +177,18 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     if any(modifier.enable for modifier in source.modifiers):
         warnings = (f"'{source.name}' has modifiers: the bake reads its file without them",)
     return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, hold, source.name,
-                    anchor.name, target.name if target is not None else None, warnings, sound)
+                    anchor.name, target.name if target is not None else None, warnings, sound, count)
+
+
+def check_frames(plan: BakePlan, frame_count: int, variable: bool) -> None:
+    """Refuse (:class:`BakeError`) a movie whose frames, as the exact engine decodes them (``frame_count``, at a
+    ``variable`` rate), are not the ones Blender shows: the bake could not put them where the source shows them."""
+    if plan.fps is not None:  # images: Blender shows each file, at the scene's rate
+        return
+    problem = sequencer_frames_problem(f"'{plan.source}'", frame_count, variable, plan.media_frames)
+    if problem:
+        raise BakeError(f"{problem}, so its motion cannot be put where the strip shows it: re-encode the file at a "
+                        "constant rate and use that")
 
 
 def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
@@ -177,6 +199,20 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
     (:class:`BakeCancelled`). Raises :class:`BakeError` when the render fails.
     """
     # The RGB path, which the rig matches: a lossless bake holds exactly the rig's pictures.
+    in_blender_terms = {}
+    if plan.fps is None:
+        try:
+            source = load_media().open_source(plan.input_path)
+        except (RenderError, MediaError) as error:
+            raise BakeError(str(error)) from None
+        check_frames(plan, source.frame_count, source.timestamps is not None)
+        if source.sample_aspect is not None:  # the render names the command line's way out: the bake's is a format
+            output, codec = Path(plan.output), movie_codec(plan.output, None).name
+            keeping = [bake_format_name(suffix) for suffix in BAKE_FORMATS
+                       if keeps_sample_aspect(f"baked{suffix}", MOVIE_FORMATS[suffix].default_codec.name)]
+            in_blender_terms[sample_aspect_note(output, source.path, source.sample_aspect, codec)] = (
+                sample_aspect_note(output, source.path, source.sample_aspect, codec,
+                                   f"the Bake Formats {' and '.join(keeping)}"))
     request = RenderRequest(plan.input_path, Path(plan.output), plan.settings, plan.frames, EncodeOptions(),
                             sound=plan.sound, overwrite=True, fps=plan.fps, math="rgb")
     try:
@@ -185,7 +221,7 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
         raise BakeCancelled from None
     except (RequestError, RenderError) as error:
         raise BakeError(str(error)) from None
-    return list(result.warnings)
+    return [in_blender_terms.get(warning, warning) for warning in result.warnings]
 
 
 # The work a job runs: the plan, a progress callback (frames done) and the cancel event; returns its result.

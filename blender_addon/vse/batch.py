@@ -61,6 +61,7 @@ from ..media.publish import (
     remove_other_frames,
     temp_path_for,
 )
+from ..render.inputs import sequencer_frames_problem
 from . import colors
 from .batch_scene import (
     VseRenderError,
@@ -264,11 +265,10 @@ def render_with_vse(
                 report(line)
             seen = media_frame_count(strip)
             settings.validate_for_clip(seen)
-            if expected_frames is not None and seen != expected_frames:
-                raise VseRenderError(
-                    f"{source_path}: Blender sees {seen} frames where the file holds {expected_frames} "
-                    "(damaged, truncated or with a variable frame rate): use --engine exact"
-                )
+            problem = None if expected_frames is None else sequencer_frames_problem(source_path, expected_frames,
+                                                                                    False, seen)
+            if problem:
+                raise VseRenderError(f"{problem}: use --engine exact")
         except SettingsError as error:
             raise VseSettingsError(f"{source_path}: {error}") from None
         scene.render.fps, scene.render.fps_base = blender_fps(rate)

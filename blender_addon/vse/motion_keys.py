@@ -38,7 +38,7 @@ from ..core.measures import FLOW_COLUMNS, MOTION_COLUMNS, MotionMeasures
 from ..core.timing import plan_frame
 from ..render import RenderError, RequestError, in_frames, load_media
 from ..render.inputs import truncated
-from .bake import BakeCancelled, BakeError, BakePlan
+from .bake import BakeCancelled, BakeError, BakePlan, check_frames
 from .strips import channelbag, fill_curve
 
 PREFIX = "motion_"
@@ -51,6 +51,7 @@ PROPERTIES = {
 assert set(PROPERTIES) == {column.name for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)}, "a measure has no property"
 FREQUENCY_WINDOW = 10.0  # seconds the keyed rhythm looks back, by default
 FREQUENCY, STRENGTH = "motion_frequency_hz", "motion_frequency_strength"
+RHYTHM_NOTE = "motion_extraction_rhythm"  # why the last keying has no rhythm reading (not keyed: no curve)
 DESCRIPTIONS = {PROPERTIES[column.name]: f"{column.description} ({column.unit}; keyed by Key Motion Data)"
                 for column in (*MOTION_COLUMNS, *FLOW_COLUMNS)} | {
     FREQUENCY: "dominant frequency of the whole picture's back-and-forth motion over the seconds before this frame, "
@@ -66,6 +67,21 @@ class MeasuredFrames:
 
     frames: list[int]
     values: dict[str, list[float | None]]  # property -> one value (or None) per frame
+    rhythm_note: str | None = None  # why the rhythm asked for has no reading, for the panel
+
+    def keyed(self) -> list[str]:
+        """The properties that get keys: those with a value somewhere (a curve of no keys is not made)."""
+        return [name for name, values in self.values.items() if any(value is not None for value in values)]
+
+    def summary(self) -> str:
+        """What keying these does, in the Info line's words: the properties and frames keyed, and why the rhythm
+        asked for was not."""
+        line = f"{len(self.keyed())} properties, {len(self.frames)} frames"
+        if self.rhythm_note:
+            return f"{line}; no rhythm: {self.rhythm_note}"
+        if FREQUENCY in self.values and FREQUENCY not in self.keyed():
+            return f"{line}; no clear rhythm, so {FREQUENCY} is not keyed"
+        return line
 
 
 class FrameRhythm:
@@ -120,6 +136,7 @@ def measure_plan(plan: BakePlan, progress: Callable[[int], None] | None = None,
             source = media.open_source(plan.input_path, plan.fps)
         except media.MediaError as error:
             raise RenderError(str(error)) from None
+        check_frames(plan, source.frame_count, source.timestamps is not None)
         settings = in_frames(plan.settings, source.rate)
         measures = MotionMeasures(settings, (source.height, source.width))
     except (RenderError, RequestError, ValueError) as error:
@@ -145,6 +162,10 @@ def measure_plan(plan: BakePlan, progress: Callable[[int], None] | None = None,
     finally:
         if rhythm is not None:
             rhythm.close()
+    if rhythm is not None and not any(value is not None for value in found.values[STRENGTH]):
+        needed = min(FIRST_READING, frequency_window)
+        found.rhythm_note = (f"the {len(found.frames) / float(source.rate):.1f} s shown are less than the {needed:g} s "
+                             "its first reading needs")
     return found
 
 
@@ -154,8 +175,11 @@ def key_measures(scene: bpy.types.Scene, plan: BakePlan, measured: MeasuredFrame
     if strip is None:
         raise BakeError(f"'{plan.anchor}' is gone")
     clear_keys(scene, strip)
-    measured = MeasuredFrames(measured.frames, {name: values for name, values in measured.values.items()
-                                                if any(value is not None for value in values)})  # no empty curves
+    if measured.rhythm_note:
+        strip[RHYTHM_NOTE] = measured.rhythm_note
+    elif RHYTHM_NOTE in strip:
+        del strip[RHYTHM_NOTE]
+    measured = MeasuredFrames(measured.frames, {name: measured.values[name] for name in measured.keyed()})
     for name in (FREQUENCY, STRENGTH):
         if name not in measured.values and name in strip:
             del strip[name]  # a rhythm not read this time is not left to be shown

@@ -1,0 +1,75 @@
+"""Bake Motion and Key Motion Data on sources the sequencer shows its own way: a movie whose frames Blender counts
+otherwise than FFmpeg (an edit list, a variable rate), refused in one line; the render's notes reported as
+warnings, in Blender's terms."""
+
+from __future__ import annotations
+
+import bpy
+import pytest
+from edit_helpers import reports
+from media_helpers import ffmpeg
+from vse_helpers import new_scene, select_only
+
+from blender_addon.vse.compat import timing
+
+pytestmark = pytest.mark.usefixtures("registered")
+
+
+def _movie_scene(path) -> tuple[bpy.types.Scene, bpy.types.Strip]:
+    scene = new_scene()
+    scene.render.resolution_x, scene.render.resolution_y = 160, 120
+    strip = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(path), channel=2, frame_start=1)
+    select_only(scene, strip)
+    return scene, strip
+
+
+def _refused(operator: str, **flags) -> str:
+    with pytest.raises(RuntimeError) as raised:
+        getattr(bpy.ops.sequencer, operator)("EXEC_DEFAULT", **flags)
+    return str(raised.value)
+
+
+@pytest.fixture(scope="module")
+def edit_list_cut(tmp_path_factory):
+    """A stream-copied cut that starts between key frames: Blender counts the frames before the cut too."""
+    folder = tmp_path_factory.mktemp("cut")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=3", "-c:v", "libx264", "-g", "10", "-bf", "2",
+           "-pix_fmt", "yuv420p", folder / "gop.mp4")
+    ffmpeg("-ss", "0.52", "-i", folder / "gop.mp4", "-t", "1.6", "-c", "copy", folder / "cut.mp4")
+    return folder / "cut.mp4"
+
+
+@pytest.fixture(scope="module")
+def variable_rate(tmp_path_factory):
+    path = tmp_path_factory.mktemp("vfr") / "vfr.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=2", "-vf", "setpts='if(lt(N,20),N,N*2)/25/TB'",
+           "-vsync", "passthrough", "-c:v", "libx264", "-pix_fmt", "yuv420p", path)
+    return path
+
+
+@pytest.mark.parametrize("operator", ["motion_bake", "motion_key"])
+def test_a_movie_blender_counts_otherwise_is_refused_in_one_line(edit_list_cut, variable_rate, operator):
+    scene, strip = _movie_scene(edit_list_cut)
+    shown = int(timing(strip).content_duration)
+    message = _refused(operator, offset=2)
+    assert "Traceback" not in message and "\n" not in message.strip()
+    assert f"where Blender shows {shown}" in message and "'clip': the file holds" in message
+    assert not [other for other in scene.sequence_editor.strips_all if other != strip]
+
+    scene, strip = _movie_scene(variable_rate)
+    message = _refused(operator, offset=2)
+    assert "Traceback" not in message and "variable frame rate" in message
+
+
+def test_the_bakes_render_notes_are_warnings_after_its_line_in_blenders_terms(tmp_path, capfd):
+    source = tmp_path / "anamorphic.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x128:rate=25", "-frames:v", "6", "-vf", "setsar=16/15",
+           "-pix_fmt", "yuv420p", "-c:v", "libx264", source)
+    _movie_scene(source)
+    capfd.readouterr()
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=1) == {"FINISHED"}  # FFV1 (.mkv): square pixels
+    said = reports(capfd.readouterr().out)
+    assert said[0].startswith("Info: Baked 'clip Baked': 6 frames"), said
+    (note,) = said[1:]
+    assert note.startswith("Warning: ") and "pixels are not square (anamorphic, 16/15)" in note
+    assert note.endswith("the Bake Formats PRORES (.mov) and H264 (.mp4) keep their shape") and "--" not in note
