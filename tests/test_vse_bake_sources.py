@@ -1,16 +1,19 @@
 """Bake Motion and Key Motion Data on sources the sequencer shows its own way: a movie whose frames Blender counts
 otherwise than FFmpeg (an edit list, a variable rate), refused in one line; the render's notes reported as
-warnings, in Blender's terms."""
+warnings, in Blender's terms; how the strip shows its media (flip, transform) taken over where the bake can, said
+where it cannot, and a reversed strip refused."""
 
 from __future__ import annotations
 
 import bpy
+import numpy as np
 import pytest
-from edit_helpers import reports
+from edit_helpers import render_alone, reports
 from media_helpers import ffmpeg
-from vse_helpers import new_scene, select_only
+from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
 
 from blender_addon.vse.compat import timing
+from blender_addon.vse.rig.record import rig_of
 
 pytestmark = pytest.mark.usefixtures("registered")
 
@@ -73,3 +76,40 @@ def test_the_bakes_render_notes_are_warnings_after_its_line_in_blenders_terms(tm
     (note,) = said[1:]
     assert note.startswith("Warning: ") and "pixels are not square (anamorphic, 16/15)" in note
     assert note.endswith("the Bake Formats PRORES (.mov) and H264 (.mp4) keep their shape") and "--" not in note
+
+
+@pytest.fixture(scope="module")
+def movie(tmp_path_factory):
+    return write_ffv1(sample_clip(), tmp_path_factory.mktemp("movie") / "clip.mkv")
+
+
+def test_a_flipped_moved_strip_bakes_as_the_rig_shows_it_and_what_the_bake_drops_is_named(movie, tmp_path, capfd):
+    scene, strip = _movie_scene(movie)
+    strip.use_flip_x, strip.transform.offset_x, strip.transform.scale_x = True, 20, 0.75
+    assert bpy.ops.sequencer.motion_extract(offset=2) == {"FINISHED"}
+    rig = rig_of(scene.sequence_editor.active_strip)
+    shown = render_alone(scene, rig, tmp_path / "rig")
+    select_only(scene, rig)
+    capfd.readouterr()
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT") == {"FINISHED"}
+    assert [line for line in reports(capfd.readouterr().out) if line.startswith("Warning")] == []
+    baked = scene.sequence_editor.active_strip
+    assert baked.use_flip_x and (baked.transform.offset_x, baked.transform.scale_x) == (20, 0.75)
+    on_screen = render_alone(scene, baked, tmp_path / "baked")
+    assert len(on_screen) == len(shown)
+    assert max(int(np.abs(a.astype(int) - b).max()) for a, b in zip(on_screen, shown, strict=True)) <= 2
+
+    scene, strip = _movie_scene(movie)
+    strip.strobe, strip.color_multiply = 3.0, 0.5
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT") == {"FINISHED"}
+    assert reports(capfd.readouterr().out)[1:] == [
+        "Warning: 'clip' shows its media with Strobe, Multiply Colors: the bake shows it without"]
+
+
+@pytest.mark.parametrize("operator", ["motion_bake", "motion_key"])
+def test_a_reversed_strip_is_refused_in_one_line(movie, operator):
+    scene, strip = _movie_scene(movie)
+    strip.use_reverse_frames = True
+    message = _refused(operator)
+    assert "'clip' plays its media backwards (Reverse Frames)" in message and "\n" not in message.strip()
+    assert not [other for other in scene.sequence_editor.strips_all if other != strip]

@@ -44,11 +44,12 @@ from ..render import (
 from ..render.exact import sample_aspect_note
 from ..render.request import output_tag
 from .compat import timing
-from .rig.checks import media_problem, rig_problem
+from .rig.checks import media_problem, placement, rig_problem
 from .rig.record import SOURCE_TYPES, RigError, rig_of, rig_source
 from .strips import (
     absolute_path,
     container,
+    copy_properties,
     free_channel,
     make_active,
     media_frame_count,
@@ -86,6 +87,7 @@ class BakePlan:
     warnings: tuple[str, ...] = ()  # what the bake leaves out, for the user
     sound: bool = True  # the movie carries the source's sound (the part it shows), so it is whole outside Blender
     media_frames: int | None = None  # the frames Blender shows of the source's media, to check the file's against
+    placed_alike: bool = False  # a new baked strip takes the source's flip, transform and crop
 
     @property
     def frame_count(self) -> int:
@@ -155,6 +157,9 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
         raise BakeError(f"'{source.name}': {error}") from None
     if len(getattr(source, "retiming_keys", ())):
         raise BakeError(f"'{source.name}' is retimed: bake it without its retiming, then retime the baked strip")
+    if source.use_reverse_frames:  # the frames it shows run backwards, the engine's pairs forwards
+        raise BakeError(f"'{source.name}' plays its media backwards (Reverse Frames), which the exact engine reads "
+                        "forwards: turn Reverse Frames off to bake or key it, then reverse the baked strip")
     placed = timing(source)
     first = min(max(int(placed.left_handle - placed.content_start), 0), count)
     stop = min(max(int(placed.right_handle - placed.content_start), first), count)
@@ -173,11 +178,41 @@ def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: S
     media_end = int(placed.content_start) + count
     hold = (max(int(placed.content_start - placed.left_handle), 0) if scene_start == placed.content_start else 0,
             max(int(placed.right_handle - media_end), 0) if end == media_end else 0)
-    warnings = ()
-    if any(modifier.enable for modifier in source.modifiers):
-        warnings = (f"'{source.name}' has modifiers: the bake reads its file without them",)
+    placed_alike = target is None and settings.layout == "motion" and settings.look != "flow"
+    warnings = tuple(warning for warning in (
+        f"'{source.name}' has modifiers: the bake reads its file without them"
+        if any(modifier.enable for modifier in source.modifiers) else None,
+        _not_baked(source, placed_alike)) if warning)
     return BakePlan(input_path, fps, settings, (shown.start, shown.stop), output, scene_start, hold, source.name,
-                    anchor.name, target.name if target is not None else None, warnings, sound, count)
+                    anchor.name, target.name if target is not None else None, warnings, sound, count, placed_alike)
+
+
+# How a strip shows its media that a baked strip placed alike takes over: the motion of a mirrored, moved or
+# cropped picture is the picture's motion mirrored, moved or cropped.
+PLACEMENT = ("use_flip_x", "use_flip_y")
+# How it shows its media that the bake does not (the engine reads the file as it is).
+NOT_BAKED = ("strobe", "color_multiply", "color_saturation")
+
+
+def _not_baked(source: bpy.types.Strip, placed_alike: bool) -> str | None:
+    """The warning naming, in Blender's words, how ``source`` shows its media that the baked strip will not."""
+    changed = [source.bl_rna.properties[name].name for name in (*NOT_BAKED, *(() if placed_alike else PLACEMENT))
+               if getattr(source, name) != source.bl_rna.properties[name].default]
+    placed = placement(source)
+    if placed == "animated" or (placed and not placed_alike):
+        changed.append(f"its {'animated ' if placed == 'animated' else ''}transform or crop")
+    if not changed:
+        return None
+    return f"'{source.name}' shows its media with {', '.join(changed)}: the bake shows it without"
+
+
+def _place_alike(source: bpy.types.Strip, strip: bpy.types.Strip) -> None:
+    """Show the baked ``strip`` where and as ``source`` shows its picture: mirrored, moved and cropped alike."""
+    for name in PLACEMENT:
+        if getattr(strip, name) != getattr(source, name):
+            setattr(strip, name, getattr(source, name))
+    copy_properties(source.transform, strip.transform)
+    copy_properties(source.crop, strip.crop)
 
 
 def check_frames(plan: BakePlan, frame_count: int, variable: bool) -> None:
@@ -297,6 +332,9 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
             raise BakeError(f"no free channel above channel {anchor.channel} for the baked strip")
         strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path, channel=channel,
                                  frame_start=plan.scene_start)
+        source = editor.strips_all.get(plan.source)
+        if plan.placed_alike and source is not None:
+            _place_alike(source, strip)
     placed = timing(strip)
     placed.left_handle_offset, placed.right_handle_offset = -plan.hold[0], -plan.hold[1]
     strip[BAKE_KEY] = {"version": RECORD_VERSION, "source": plan.source, "settings": plan.settings.to_dict(),

@@ -60,15 +60,21 @@ def media_problem(strip: bpy.types.Strip) -> str | None:
     return f"'{strip.name}': its media is missing ({missing[0]}{more}): relink it or put it back, then try again"
 
 
-def framing_note(source: bpy.types.Strip, settings: Settings) -> str | None:
-    """Where the rig differs from the exact engine because the source does not fill the frame (it is moved,
-    scaled or cropped, or smaller than its scene), or ``None``."""
+def placement(source: bpy.types.Strip) -> str | None:
+    """``"moved"`` when ``source`` is moved, scaled or cropped in the frame, ``"animated"`` when that is
+    animated, else ``None``."""
+    if any(animated_property(source, fcurve).startswith(("transform.", "crop.")) for fcurve in strip_fcurves(source)):
+        return "animated"
     move, crop = source.transform, source.crop
     placed = (move.offset_x, move.offset_y, move.rotation, move.scale_x - 1.0, move.scale_y - 1.0,
               crop.min_x, crop.max_x, crop.min_y, crop.max_y)
-    animated = [fcurve for fcurve in strip_fcurves(source)
-                if animated_property(source, fcurve).startswith(("transform.", "crop."))]
-    if any(placed) or animated:
+    return "moved" if any(placed) else None
+
+
+def framing_note(source: bpy.types.Strip, settings: Settings) -> str | None:
+    """Where the rig differs from the exact engine because the source does not fill the frame (it is moved,
+    scaled or cropped, or smaller than its scene), or ``None``."""
+    if placement(source):
         return (f"'{source.name}' is moved, scaled or cropped in the frame: where that leaves the frame empty, the "
                 "rig is transparent and the exact engine sees black")
     if settings.layout != "motion":
