@@ -1,7 +1,7 @@
 """Bake Motion and Key Motion Data on sources the sequencer shows its own way: a movie whose frames Blender counts
 otherwise than FFmpeg (an edit list, a variable rate), refused in one line; the render's notes reported as
 warnings, in Blender's terms; how the strip shows its media (flip, transform) taken over where the bake can, said
-where it cannot, and a reversed strip refused."""
+where it cannot, and a reversed strip refused; Re-bake follows its source through renames."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from edit_helpers import render_alone, reports
 from media_helpers import ffmpeg
 from vse_helpers import new_scene, sample_clip, select_only, write_ffv1
 
+from blender_addon.vse import bake
 from blender_addon.vse.compat import timing
 from blender_addon.vse.rig.record import rig_of
 
@@ -113,3 +114,30 @@ def test_a_reversed_strip_is_refused_in_one_line(movie, operator):
     message = _refused(operator)
     assert "'clip' plays its media backwards (Reverse Frames)" in message and "\n" not in message.strip()
     assert not [other for other in scene.sequence_editor.strips_all if other != strip]
+
+
+def test_rebake_follows_its_source_by_identity_not_by_name(movie, tmp_path):
+    scene, strip = _movie_scene(movie)
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=2) == {"FINISHED"}
+    baked = scene.sequence_editor.active_strip
+    strip.name = "shot"
+    other = write_ffv1(sample_clip(8), tmp_path / "other.mkv")
+    impostor = scene.sequence_editor.strips.new_movie(name="clip", filepath=str(other), channel=6, frame_start=1)
+    select_only(scene, baked)
+    assert bpy.ops.sequencer.motion_bake.poll()
+    assert bpy.ops.sequencer.motion_bake("EXEC_DEFAULT", offset=3) == {"FINISHED"}
+    assert baked[bake.BAKE_KEY]["source"] == "shot" and "shift3" in baked.filepath and "clip_" in baked.filepath
+    assert bake.baked_source(scene, baked) == strip != impostor
+
+    copy = scene.sequence_editor.strips.new_movie(name="shot.001", filepath=str(movie), channel=7, frame_start=1)
+    copy[bake.IDENTITY_KEY] = strip[bake.IDENTITY_KEY]  # as Duplicate copies it
+    assert bake.baked_source(scene, baked) == strip  # the copy with the recorded name
+    strip.name = "take"
+    assert bake.bake_problem(scene, baked) == ("'clip Baked' was baked from 'shot', and 'take', 'shot.001' are copies "
+                                               "of it: bake the one meant anew")
+    scene.sequence_editor.strips.remove(copy)
+
+    scene.sequence_editor.strips.remove(strip)
+    select_only(scene, baked)
+    assert not bpy.ops.sequencer.motion_bake.poll()
+    assert bake.bake_problem(scene, baked) == "'clip Baked' was baked from 'shot', which is gone"

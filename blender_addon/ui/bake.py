@@ -202,7 +202,11 @@ class SEQUENCER_PT_motion_bake(bpy.types.Panel):
         scene = context_scene(context)
         strip = active_strip(scene)
         if bake.is_baked(strip):
-            layout.label(text=f"Baked from '{strip[bake.BAKE_KEY]['source']}'", icon="FILE_MOVIE")
+            try:
+                name = bake.baked_source(scene, strip).name  # renamed since: its name now
+            except bake.BakeError:  # gone: the operator's greyed-out button says so
+                name = strip[bake.BAKE_KEY]["source"]
+            layout.label(text=f"Baked from '{name}'", icon="FILE_MOVIE")
             draw_settings(layout.column(), getattr(strip, PROPERTY_NAME))
             layout.operator(SEQUENCER_OT_motion_bake.bl_idname, text="Re-bake", icon="FILE_REFRESH")
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ from .strips import (
 )
 
 BAKE_KEY = "motion_extraction_bake"
+IDENTITY_KEY = "motion_extraction_id"  # on a baked strip's source, as recorded on the baked strip
 RECORD_VERSION = 1
 
 
@@ -116,11 +118,7 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
     if strip is None:
         raise BakeError("No active strip")
     if is_baked(strip):
-        name = strip[BAKE_KEY]["source"]
-        source = scene.sequence_editor.strips_all.get(name)
-        if source is None:
-            raise BakeError(f"'{strip.name}' was baked from '{name}', which is gone")
-        return source, strip, strip
+        return baked_source(scene, strip), strip, strip
     found = rig_of(strip)
     if found is not None:
         try:
@@ -130,6 +128,34 @@ def _subject(scene: bpy.types.Scene, strip: bpy.types.Strip | None) -> tuple[bpy
     if strip.type not in SOURCE_TYPES:
         raise BakeError(f"'{strip.name}' is a {strip.type.lower()} strip, not a movie or image strip")
     return strip, strip, None
+
+
+def baked_source(scene: bpy.types.Scene, baked: bpy.types.Strip) -> bpy.types.Strip:
+    """The strip ``baked`` was baked from, by the identity the bake gave it (whatever it is named now); raises
+    :class:`BakeError` when it is gone, or copies of it leave it unclear."""
+    record = baked[BAKE_KEY]
+    name, identity = record["source"], record.get("identity")
+    strips = scene.sequence_editor.strips_all
+    if identity is None:  # baked before bakes recorded their source's identity: its name
+        found = [strips[name]] if name in strips else []
+    else:
+        found = [strip for strip in strips if strip.get(IDENTITY_KEY) == identity]
+        if len(found) > 1:  # copies (Duplicate copies the identity): the one with the name, if it is one of them
+            found = [strip for strip in found if strip.name == name] or found
+    if not found:
+        raise BakeError(f"'{baked.name}' was baked from '{name}', which is gone")
+    if len(found) > 1:
+        names = ", ".join(f"'{strip.name}'" for strip in found)
+        raise BakeError(f"'{baked.name}' was baked from '{name}', and {names} are copies of it: bake the one "
+                        "meant anew")
+    return found[0]
+
+
+def identity(strip: bpy.types.Strip) -> str:
+    """The identity a bake records of its source: it follows the strip through renames (and copies of it)."""
+    if IDENTITY_KEY not in strip:
+        strip[IDENTITY_KEY] = secrets.token_hex(8)
+    return strip[IDENTITY_KEY]
 
 
 def plan_bake(scene: bpy.types.Scene, strip: bpy.types.Strip | None, settings: Settings, extension: str,
@@ -318,6 +344,7 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
         except ValueError:  # on another drive (Windows): no relative path
             pass
     strip = editor.strips_all.get(plan.target) if plan.target else None
+    source = editor.strips_all.get(plan.source)
     if strip is not None:
         strip.filepath = path  # reopens the movie: its length is the new file's
         timing(strip).content_start = plan.scene_start
@@ -332,13 +359,12 @@ def place_bake(scene: bpy.types.Scene, plan: BakePlan) -> bpy.types.Strip:
             raise BakeError(f"no free channel above channel {anchor.channel} for the baked strip")
         strip = strips.new_movie(name=f"{plan.source} Baked", filepath=path, channel=channel,
                                  frame_start=plan.scene_start)
-        source = editor.strips_all.get(plan.source)
         if plan.placed_alike and source is not None:
             _place_alike(source, strip)
     placed = timing(strip)
     placed.left_handle_offset, placed.right_handle_offset = -plan.hold[0], -plan.hold[1]
     strip[BAKE_KEY] = {"version": RECORD_VERSION, "source": plan.source, "settings": plan.settings.to_dict(),
-                       "frames": list(plan.frames)}
+                       "frames": list(plan.frames)} | ({"identity": identity(source)} if source is not None else {})
     make_active(scene, strip)
     return strip
 
