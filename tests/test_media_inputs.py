@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from chunk_helpers import decoded
@@ -336,3 +337,29 @@ def test_a_movie_with_a_timecode_track_renders_and_joins(tmp_path, extension):
     assert join.main([*map(str, chunks), "-o", str(tmp_path / "joined.mp4"), "--audio-from", str(source)],
                             io.StringIO(), io.StringIO()) == 0
     assert open_source(tmp_path / "joined.mp4").frame_count == 25
+
+
+def test_a_packet_the_decoder_rejects_is_skipped_with_a_warning_naming_its_frame(tmp_path):
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x54:rate=25:duration=2", "-f", "lavfi", "-i", "sine=d=2",
+           "-c:v", "libx264", "-bf", "0", "-g", "50", "-c:a", "aac", "-movflags", "+faststart", whole)
+    with av.open(str(whole)) as container:
+        packets = [packet for packet in container.demux(container.streams.video[0]) if packet.size]
+        position = packets[30].pos
+    data = bytearray(whole.read_bytes())
+    data[position + 4] = 0xFF  # frame 30's NAL header: a forbidden bit the decoder rejects; the rest decodes
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(data)
+    source = open_source(damaged)
+    frames = read_all(source)
+    assert len(frames) == 50 and source.lost_frames == {30}
+    assert np.array_equal(frames[30], frames[29])  # shown as players show it, the frame before
+    assert_same_frames(frames[35:], read_all(open_source(damaged), 35))
+    code, message = render(damaged, "-o", tmp_path / "out.mkv")
+    assert code == 0, message
+    assert f"{damaged}: the file is damaged: the decoder rejected frame 30 (1.20 s), shown as the frame before" \
+        in message
+    assert open_source(tmp_path / "out.mkv").frame_count == 50
+    code, message = render(damaged, "-o", tmp_path / "jobs.mkv", "--jobs", "2")
+    assert code == 0 and "rejected frame 30" in message, message
+    assert_same_frames(decoded(tmp_path / "out.mkv"), decoded(tmp_path / "jobs.mkv"))

@@ -244,6 +244,11 @@ class MovieSource(VideoSource):
             raise MediaError(f"{self.path}: the picture size changes at frame {index}, from {picture.width}x"
                              f"{picture.height} to {frame.width}x{frame.height}: render the parts apart")
 
+    def _index_of(self, pts: int | None) -> int | None:
+        """The index of the frame shown at ``pts``, or ``None``."""
+        index = bisect.bisect_left(self.pts, pts) if pts is not None else len(self.pts)
+        return index if index < len(self.pts) and self.pts[index] == pts else None
+
     def _seek_points(self, start: int) -> list[int]:
         """Timestamps to seek to for frame ``start``, the likeliest first.
 
@@ -296,19 +301,29 @@ class MovieSource(VideoSource):
                 except av.error.FFmpegError:
                     return False
             index = None if seek_to is not None else 0  # None: not yet placed after the seek
-            for frame in _decoded(container.decode(stream), self.path):
+            previous = None  # the frame before, shown in place of those the decoder could not make
+            decoded = _Decoded(container, stream)
+            for frame in decoded:
                 if index is None:
                     if not frame.key_frame:
                         continue
                     if frame.pts is None or frame.pts > target:
                         return False
-                    index = bisect.bisect_left(self.pts, frame.pts)
-                    if index == len(self.pts) or self.pts[index] != frame.pts:
+                    index = self._index_of(frame.pts)
+                    if index is None:
                         return False
+                elif decoded.rejected:  # frames may be missing: a frame's own time places it
+                    at = self._index_of(frame.pts)
+                    if at is not None and at > index:
+                        for lost in range(index, min(at, self.frame_count)):
+                            if lost >= start:
+                                self.lost_frames.add(lost)
+                                yield self._picture.convert(previous or frame, pool, lend)
+                        index = at
                 if index >= start:
                     self._check_size(frame, index)
                     yield self._picture.convert(frame, pool, lend)
-                frame = None
+                previous, frame = frame, None
                 index += 1
                 if index >= self.frame_count:
                     break
@@ -317,16 +332,31 @@ class MovieSource(VideoSource):
         return index is not None
 
 
-def _decoded(frames: Iterator[av.VideoFrame], path: str) -> Iterator[av.VideoFrame]:
-    """Decoded frames until the file ends or stops decoding (a damaged file ends early; the engine says so)."""
-    while True:
-        try:
-            frame = next(frames)
-        except StopIteration:
-            return
-        except av.error.FFmpegError:
-            return
-        yield frame
+class _Decoded:
+    """A stream's decoded frames until the file ends or can no longer be demuxed (a damaged file ends early; the
+    engine says so). A packet the decoder rejects is skipped, as FFmpeg's tools skip it, and ``rejected`` is set:
+    the frames after it are placed by their times (a frame-threaded decoder reports the rejection late)."""
+
+    def __init__(self, container: av.container.InputContainer, stream: av.VideoStream) -> None:
+        self._container = container
+        self._stream = stream
+        self.rejected = False
+
+    def __iter__(self) -> Iterator[av.VideoFrame]:
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except (StopIteration, av.error.FFmpegError):
+                return
+            try:
+                frames = self._stream.decode(packet)
+            except av.error.InvalidDataError:
+                self.rejected = True
+                continue
+            except av.error.FFmpegError:
+                return
+            yield from frames
 
 
 def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:

@@ -142,6 +142,18 @@ class VideoSource(ABC):
         self.warnings: list[str] = []  # what the user should hear about the input, one line each
         self.sample_aspect: Fraction | None = None  # a pixel's width over its height where not square (anamorphic)
         self.colour_warning: str | None = None  # tagged colours no conversion here manages (also in warnings)
+        # Frames the decoder could not make (it rejected their packets), each shown as the frame before it, as
+        # players show it; the read heads add them as they find them (see damage_warning).
+        self.lost_frames: set[int] = set()
+
+    def damage_warning(self) -> str | None:
+        """The warning naming the frames read so far that the decoder could not make, or ``None``."""
+        if not self.lost_frames:
+            return None
+        lost = sorted(self.lost_frames)
+        named = ", ".join(str(index) for index in lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        return (f"{self.path}: the file is damaged: the decoder rejected {'frame' if len(lost) == 1 else 'frames'} "
+                f"{named} ({float(self.time_of(lost[0])):.2f} s), shown as the frame before")
 
     def time_of(self, index: int) -> Fraction:
         """Frame ``index``'s time in seconds from the first frame."""

@@ -185,6 +185,9 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
         raise RenderError(str(error)) from None
     except SourceEndedEarly as error:
         raise truncated(source.path, error) from None
+    damage = source.damage_warning()
+    if damage is not None:
+        logger.warning("%s", damage)
     if not alignments:
         return (start, stop), None, math, reasons
     for warning in alignments.warnings():

@@ -315,6 +315,8 @@ def chunk_main(argv: list[str]) -> int:
                     view = memoryview(np.ascontiguousarray(frame)).cast("B")
                     while view:
                         view = view[out.write(view):]
+                if (damage := source.damage_warning()) is not None:
+                    logger.warning("%s", damage)
         except OSError as error:
             raise RenderError(cannot_write(os.path.dirname(path), error)) from None
         except MediaError as error:
