@@ -176,6 +176,23 @@ def test_surround_sound_keeps_its_channels_when_it_is_encoded_again(tmp_path, ex
     assert sound_of(output).beep_start == pytest.approx(1.0, abs=0.03)  # and it still plays in time
 
 
+@pytest.mark.parametrize("extension, codec", [("webm", "opus"), ("mp4", "aac")])
+def test_5_1_side_sound_is_encoded_as_the_standard_5_1_with_its_side_channels_at_the_back(tmp_path, extension,
+                                                                                           codec):
+    source = tmp_path / "side.mov"  # AC-3's usual 5.1 layout, sound only in its side channels
+    ffmpeg(*PICTURES, "-f", "lavfi", "-i", BEEP, "-filter_complex", "[1]pan=5.1(side)|c4=c0|c5=c0",
+           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", source)
+    output = tmp_path / f"out.{extension}"
+    render_with_sound(source, output, 0, None)
+    (stream,) = ffprobe(output, "-select_streams", "a", "-show_entries",
+                        "stream=codec_name,channel_layout")["streams"]
+    assert (stream["codec_name"], stream["channel_layout"]) == (codec, "5.1")
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(output), "-map", "0:a:0", "-f", "f32le", "-"],
+                         check=True, capture_output=True).stdout
+    levels = np.abs(np.frombuffer(raw, np.float32).reshape(-1, 6)).max(axis=0)
+    assert levels[4] > 0.4 and levels[5] > 0.4 and levels[:4].max() < 0.05  # the side channels, at the back
+
+
 # Distinct levels per channel: where each lands in the output shows whether channels kept their places.
 LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SURROUND = {  # PCM in MOV is read in FFmpeg's custom channel order (its side channels before its back ones)

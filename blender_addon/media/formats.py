@@ -134,6 +134,21 @@ MOVIE_FORMATS = {
     ".avi": MovieFormat("avi", ("mjpeg",), frozenset(),
                         "pcm_s16le", "Motion JPEG with PCM sound"),
 }
+# Layouts a sound encoder cannot take (or would write as "unknown"), and the standard one of as many channels, or
+# fewer, that it gets instead: Opus takes its mapping family 1's (side channels become back ones), AAC its channel
+# configurations, FLAC its own orders. Other layouts, and other encoders, keep the source's.
+_ENCODER_LAYOUTS = {
+    "libopus": {"2.1": "stereo", "4.0": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"},
+    "aac": {"5.0(side)": "5.0", "5.1(side)": "5.1"},
+    "flac": {"2.1": "stereo", "4.0": "quad"},
+}
+
+
+def encoder_layout(encoder: str, layout: str) -> str:
+    """The channel layout ``encoder`` writes sound of ``layout`` in."""
+    return _ENCODER_LAYOUTS.get(encoder, {}).get(layout, layout)
+
+
 # The movies Blender's own FFmpeg writes (the sequencer engine), and its image sequences.
 BLENDER_MOVIES = tuple(extension for extension, movie in MOVIE_FORMATS.items() if movie.blender is not None)
 BLENDER_SEQUENCES = {".png": "PNG"}

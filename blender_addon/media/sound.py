@@ -29,7 +29,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .formats import MovieFormat
+from .formats import MovieFormat, encoder_layout
 from .movie import open_container
 
 # Channel layouts kept as they are when sound is re-encoded (others are mixed down to stereo)
@@ -175,7 +175,8 @@ class SoundMuxer:
             self._out_stream = output.add_stream(movie_format.audio_encoder, rate=rate)
             channels = av.AudioLayout(self._layout).nb_channels
             # The source's channels as they are (5.1 stays 5.1) up to 7.1; an unnamed or larger layout is mixed down
-            self._out_stream.layout = self._layout if channels <= 8 and self._layout in _NAMED_LAYOUTS else "stereo"
+            kept = self._layout if channels <= 8 and self._layout in _NAMED_LAYOUTS else "stereo"
+            self._out_stream.layout = encoder_layout(movie_format.audio_encoder, kept)
             self._out_rate = rate
             encoded = {"format": self._out_stream.codec_context.codec.audio_formats[0].name,
                        "layout": self._out_stream.layout.name, "rate": rate}
