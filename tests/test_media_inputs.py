@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import av
@@ -363,3 +365,35 @@ def test_a_packet_the_decoder_rejects_is_skipped_with_a_warning_naming_its_frame
     code, message = render(damaged, "-o", tmp_path / "jobs.mkv", "--jobs", "2")
     assert code == 0 and "rejected frame 30" in message, message
     assert_same_frames(decoded(tmp_path / "out.mkv"), decoded(tmp_path / "jobs.mkv"))
+
+
+def _gray_png(path: Path, width: int, height: int) -> None:
+    """A black 8-bit gray PNG of any size, compressed row by row (a few hundred KB however large it is)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer, row = zlib.compressobj(9), bytes(width + 1)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def test_pictures_larger_than_ffmpeg_or_the_codec_takes_are_refused_up_front(tmp_path):
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    _gray_png(huge / "0000.png", 20000, 20000)  # 400 million pixels: decoding them took minutes and gigabytes
+    (huge / "0001.png").write_bytes((huge / "0000.png").read_bytes())
+    for output in ("out.mkv", "out_%04d.png"):
+        code, message = render(huge, "-o", tmp_path / output)
+        assert code == 1 and message.count("\n") == 1, message
+        assert (f"{huge / '0000.png'}: the pictures are 20000x20000, larger than FFmpeg takes (about 16000x16000"
+                in message)
+    wide = tmp_path / "wide"  # FFmpeg takes it; H.264 only to 16384 a side
+    wide.mkdir()
+    for index in range(3):
+        _gray_png(wide / f"{index:04d}.png", 16400, 64)
+    code, message = render(wide, "-o", tmp_path / "wide.mp4")
+    assert code == 1 and message.count("\n") == 1, message
+    assert f"{tmp_path / 'wide.mp4'}: H.264 takes pictures up to 16384x16384, not 16400x64: use --codec h265" in message
+    assert render(wide, "-o", tmp_path / "wide.mp4", "--codec", "h265", "-q") == (0, "")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["huge", "wide", "wide.mp4"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..core.rates import exact_rate, usable_fps
 from .errors import MediaError
-from .formats import MOVIE_FORMATS, PLANE_CODECS, check_encoder_options, movie_codec
+from .formats import MOVIE_FORMATS, PLANE_CODECS, check_encoder_options, check_picture_size, movie_codec
 from .names import FLOAT_IMAGE_EXTENSIONS, extension, float_images_error, image_sequence_files, is_url, output_kind
 from .publish import PendingFile
 
@@ -139,7 +139,7 @@ def open_writer(
     from .sequence import SequenceWriter
 
     if kind == "movie":
-        check_encoder_options(text, codec, crf, encoder_preset)
+        check_picture_size(text, width, height, check_encoder_options(text, codec, crf, encoder_preset))
     elif (codec, crf, encoder_preset) != (None, None, None):
         raise MediaError(f"{text}: --codec, --crf and --encoder-preset apply to movie outputs, not image sequences")
     numbers = None

@@ -40,11 +40,33 @@ class Codec:
     qscale: int | None = None  # fixed quantiser (2 best .. 31 worst), for the codecs without a CRF
     profile: str | None = None  # the encoder's profile option
     options: tuple[tuple[str, str], ...] = ()  # further encoder options, as ffmpeg's -name value
+    max_size: tuple[int, int] = (65500, 65500)  # the widest and tallest picture its encoder takes (measured)
 
     @property
     def even_size(self) -> bool:
         """THE even-size rule: colour stored at half resolution (4:2:0, 4:2:2) needs an even width and height."""
         return self.pixel_format.startswith(("yuv420p", "yuvj420p", "yuv422p"))
+
+
+# FFmpeg's largest picture (av_image_check_size: (width + 128) * (height + 128) < INT_MAX / 8): its decoders, scaler
+# and encoders refuse a larger one, so it bounds every input and output (a frame of at most about 800 MB as BGR).
+_PICTURE_AREA = (2**31 - 1) // 8
+_PICTURE_PADDING = 128
+
+
+def check_picture_size(path: str, width: int, height: int, codec: Codec | None = None) -> None:
+    """:class:`MediaError` naming ``path`` when a ``width`` x ``height`` picture is larger than FFmpeg takes, or
+    than ``codec``'s encoder takes."""
+    if (width + _PICTURE_PADDING) * (height + _PICTURE_PADDING) >= _PICTURE_AREA:
+        raise MediaError(f"{path}: the pictures are {width}x{height}, larger than FFmpeg takes (about 16000x16000, "
+                         f"{_PICTURE_AREA // 1_000_000} million pixels with its margins): scale them down first")
+    if codec is not None and (width > codec.max_size[0] or height > codec.max_size[1]):
+        movie = MOVIE_FORMATS.get(os.path.splitext(path)[1].lower())
+        takers = [name for name in (movie.codecs if movie else ())
+                  if width <= CODECS[name].max_size[0] and height <= CODECS[name].max_size[1]]
+        instead = f"--codec {' or '.join(takers)}" if takers else "another container, or scale them down"
+        raise MediaError(f"{path}: {codec.label} takes pictures up to {codec.max_size[0]}x{codec.max_size[1]}, "
+                         f"not {width}x{height}: use {instead}")
 
 
 def _codecs(*codecs: Codec) -> dict[str, Codec]:
@@ -53,17 +75,18 @@ def _codecs(*codecs: Codec) -> dict[str, Codec]:
 
 CODECS = _codecs(
     Codec("h264", "H.264", "libx264", "yuv420p", "tv", crf=20, crf_range=(0, 51), preset_option="preset",
-          preset="veryfast", presets=X264_PRESETS),
+          preset="veryfast", presets=X264_PRESETS, max_size=(16384, 16384)),
     Codec("h265", "HEVC", "libx265", "yuv420p", "tv", crf=24, crf_range=(0, 51), preset_option="preset",
           preset="veryfast", presets=X264_PRESETS,
           options=(("x265-params", "log-level=error"),)),
     Codec("av1", "AV1", "libsvtav1", "yuv420p", "tv", crf=32, crf_range=(0, 63), preset_option="preset",
-          preset="10", presets=tuple(str(n) for n in range(14))),
+          preset="10", presets=tuple(str(n) for n in range(14)), max_size=(16384, 8704)),
     Codec("vp9", "VP9", "libvpx-vp9", "yuv420p", "tv", crf=32, crf_range=(0, 63), preset_option="cpu-used",
           preset="5", presets=tuple(str(n) for n in range(9)),
           options=(("b", "0"), ("row-mt", "1"), ("deadline", "good"))),
     # One thread: its slice threads hold about 30 MB more (1080p) for little speed where decoding shares the cores.
-    Codec("mpeg4", "MPEG-4 part 2", "mpeg4", "yuv420p", "tv", qscale=2, options=(("threads", "1"),)),
+    Codec("mpeg4", "MPEG-4 part 2", "mpeg4", "yuv420p", "tv", qscale=2, options=(("threads", "1"),),
+          max_size=(8191, 8191)),  # 13 bits a side
     Codec("prores", "ProRes", "prores_ks", "yuv422p10le", "tv", profile="hq"),
     Codec("ffv1", "FFV1", "ffv1", "bgr0", None, options=(("level", "3"), ("slices", "4"), ("slicecrc", "1"))),
     Codec("mjpeg", "Motion JPEG", "mjpeg", "yuvj420p", "pc", qscale=2),

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.rates import DEFAULT_FPS
 from .errors import MediaError, cannot_write, os_error
+from .formats import check_picture_size
 from .names import PNG_SIGNATURE, extension, png_cut_short
 from .publish import PendingFile
 from .streams import FrameWriter, VideoSource
@@ -45,9 +46,14 @@ class ImageSequence(VideoSource):
 
 
 def open_sequence(path: str, files: list[str], rate: Fraction | None) -> ImageSequence:
-    """An :class:`ImageSequence` of ``files``, checked up front to share one frame size."""
+    """An :class:`ImageSequence` of ``files``, checked up front to share one frame size (no larger than FFmpeg
+    takes, from the first image's header where it has one, before that image is decoded)."""
+    size = _header_size(files[0])
+    if size is not None:
+        check_picture_size(files[0], *size)
     first = _read_image(files[0])
     height, width = first.shape[:2]
+    check_picture_size(files[0], width, height)
     sequence = ImageSequence(path, files, width, height, rate or Fraction(DEFAULT_FPS), rate is None)
     sequence.has_alpha = _has_alpha(files[0])
     gap = _numbering_gap(files)
