@@ -110,7 +110,23 @@ def test_stacked_compositor_passes_are_said_to_be_approximate():
     assert rig_plan.compositor_passes(Settings(pre_blur=1.0, saturation=0.5)) == ["the look", "colour"]
     assert rig_plan.approximations(Settings(glow=1.0, saturation=0.5), 100) == []  # two: within a level or two
     assert rig_plan.approximations(Settings(glow=1.0, tint=True, overlay="multiply"), 100) == [
-        "Glow, colour and overlay are stacked compositor passes: each within a level of the exact engine, together a "
-        "few levels from it"]
+        "Glow, colour and overlay are stacked compositor passes: the rig is up to about 4 levels from the exact "
+        "engine"]
+
+
+def test_the_note_is_given_where_the_rig_was_measured_four_levels_or_more_from_the_engine():
+    """Measured against the bake on a lossless clip: (settings, the most levels apart)."""
+    measured = [(dict(look="matte"), 2), (dict(tint=True), 2), (dict(saturation=2.0), 2), (dict(glow=0.6), 1),
+                (dict(tint=True, saturation=1.5), 3), (dict(tint=True, glow=0.3), 3),
+                (dict(look="matte", saturation=1.5), 3), (dict(look="matte", amplify=1.5), 3),
+                (dict(look="matte", amplify=3.0), 5), (dict(look="matte", amplify=4.0), 6),
+                (dict(tint=True, saturation=1.5, glow=0.3), 4), (dict(tint=True, saturation=1.5, overlay="screen"), 4)]
+    for options, levels in measured:
+        settings = Settings(offset=2).replace(**options)
+        assert rig_plan.compositor_levels(settings) >= levels, options
+        noted = [note for note in rig_plan.approximations(settings, 100) if "compositor pass" in note]
+        assert bool(noted) == (levels >= rig_plan.APPROXIMATE_LEVELS), options
+    assert rig_plan.approximations(Settings(look="matte", amplify=3.0), 100) == [
+        "The look (amplified 3x) is a compositor pass: the rig is up to about 6 levels from the exact engine"]
     blurred = rig_plan.approximations(Settings(pre_blur=1.0, glow=1.0, overlay="screen"), 100)
     assert len(blurred) == 2 and blurred[1].startswith("The look, glow and overlay are stacked")

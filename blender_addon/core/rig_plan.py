@@ -15,6 +15,7 @@ the code grows with the distance from it (:func:`trail_code`), and decoded after
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -128,14 +129,30 @@ def colours(settings: Settings) -> bool:
 
 def compositor_passes(settings: Settings) -> list[str]:
     """The rig's stages done by compositor groups, in the order they apply: each works in float and comes back
-    to whole levels, within a level of the exact engine, so stacked ones add up."""
-    stages = (("the look", composites_look(settings)), ("glow", settings.glow > 0), ("colour", colours(settings)),
-              ("overlay", settings.overlay != "none"))
-    return [name for name, used in stages if used]
+    to whole levels, a level or two from the exact engine, so stacked ones add up."""
+    return list(_pass_levels(settings))
 
 
-# From this many stacked compositor passes the rig is said to be approximate: their roundings add up to levels.
-STACKED_PASSES = 3
+def _pass_levels(settings: Settings) -> dict[str, int]:
+    """Each compositor pass of the rig and how many levels, at most, it puts the rig from the exact engine, as
+    measured on lossless footage: the matte look 2 (times the amplify that follows it), tint or saturation 2 and
+    3 together with a saturation above 1 (which widens the tint's rounding), glow and overlay 1."""
+    amplified = max(settings.amplify, 1.0) if settings.look == "matte" else 1.0
+    colour = 3 if settings.tint and settings.saturation > 1.0 else 2
+    stages = (("the look", composites_look(settings), math.ceil(2 * amplified)), ("glow", settings.glow > 0, 1),
+              ("colour", colours(settings), colour), ("overlay", settings.overlay != "none", 1))
+    return {name: levels for name, used, levels in stages if used}
+
+
+# From this many levels of estimated difference the rig is said to be approximate.
+APPROXIMATE_LEVELS = 4
+
+
+def compositor_levels(settings: Settings) -> int:
+    """The most levels the rig's compositor passes put it from the exact engine: the worst pass's, and a level for
+    each other pass's rounding (0 without compositor passes). An estimate from measurement, on the safe side."""
+    levels = _pass_levels(settings)
+    return max(levels.values()) + len(levels) - 1 if levels else 0
 
 
 def approximations(settings: Settings, frame_count: int) -> list[str]:
@@ -143,11 +160,15 @@ def approximations(settings: Settings, frame_count: int) -> list[str]:
     notes = []
     if settings.pre_blur > 0:
         notes.append("Pre-blur is Blender's Gaussian in the sequencer: a few levels from the exact engine's")
-    stacked = compositor_passes(settings)
-    if len(stacked) >= STACKED_PASSES:
-        names = f"{', '.join(stacked[:-1])} and {stacked[-1]}"
-        notes.append(f"{names[:1].upper()}{names[1:]} are stacked compositor passes: each within a level of the "
-                     "exact engine, together a few levels from it")
+    levels = compositor_levels(settings)
+    if levels >= APPROXIMATE_LEVELS:
+        stacked = compositor_passes(settings)
+        if settings.look == "matte" and settings.amplify > 1.0:
+            stacked[0] = f"the look (amplified {settings.amplify:g}x)"
+        names = f"{', '.join(stacked[:-1])} and {stacked[-1]}" if len(stacked) > 1 else stacked[0]
+        kind = "are stacked compositor passes" if len(stacked) > 1 else "is a compositor pass"
+        notes.append(f"{names[:1].upper()}{names[1:]} {kind}: the rig is up to about {levels} levels from the exact "
+                     "engine")
     if settings.trails > 0:
         lasting = min(trail_length(settings.trails), max(frame_count - 1, 0))
         if trail_copies(settings, frame_count) < lasting:
