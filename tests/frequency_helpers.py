@@ -51,17 +51,32 @@ def swinging_clip(swings: Sequence[Swing], frames: int = 300, fps: float = 30.0,
         yield cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
 
 
+def kept_frames(frames: int, share: float = 0.72, seed: int = 7) -> list[int]:
+    """A variable-rate capture's frames: about ``share`` of ``frames``, the others dropped at random (the first and
+    last kept)."""
+    keep = np.random.default_rng(seed).random(frames) < share
+    keep[0] = keep[-1] = True
+    return np.flatnonzero(keep).tolist()
+
+
 def write_swinging_clip(path, swings: Sequence[Swing], frames: int = 300, fps: int = 30,
-                        size: tuple[int, int] = (120, 160), noise: float = 0.0) -> None:
-    """:func:`swinging_clip` as a lossless FFV1 movie."""
+                        size: tuple[int, int] = (120, 160), noise: float = 0.0,
+                        kept: Sequence[int] | None = None) -> None:
+    """:func:`swinging_clip` as a lossless FFV1 movie; ``kept``: only these frames, each at its own time on the
+    ``fps`` clock (a variable-rate movie)."""
     from fractions import Fraction
 
     import av
 
+    keep = None if kept is None else set(kept)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("ffv1", rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = size[1], size[0], "bgr0"
-        for frame in swinging_clip(swings, frames, fps, size, noise):
+        stream.codec_context.time_base = Fraction(1, fps)
+        for index, frame in enumerate(swinging_clip(swings, frames, fps, size, noise)):
+            if keep is not None and index not in keep:
+                continue
             picture = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(format="bgr0")
+            picture.pts, picture.time_base = index, Fraction(1, fps)
             container.mux(stream.encode(picture))
         container.mux(stream.encode())

@@ -10,14 +10,16 @@ import pytest
 
 from blender_addon.core.frequency import (
     CONFIDENT_STRENGTH,
+    DisplacementSpectra,
     FrequencyError,
     RegionDisplacement,
     Spectra,
     check_band,
     default_band,
+    sampling,
     segment_length,
 )
-from tests.frequency_helpers import Swing, swinging_clip
+from tests.frequency_helpers import Swing, kept_frames, swinging_clip
 
 FPS = 30.0
 WHOLE = (0, 0, 160, 120)
@@ -239,3 +241,22 @@ def test_the_camera_s_motion_given_is_taken_out_of_the_flow():
             spectra.add(tracker.add(frame, move if given else None))
         (peak,) = spectra.peaks()
         assert within(peak.hz, truth) and peak.confident, (given, peak.hz, peak.strength)
+
+
+def test_frames_at_uneven_times_are_read_at_their_own_times():
+    kept = kept_frames(300)  # a variable-rate capture: about a quarter of the frames dropped at random
+    frames = list(swinging_clip([Swing(1.5, 60, 40)]))
+    rate, nyquist = sampling(FPS, [Fraction(index, 30) for index in kept])
+    assert rate == (len(kept) - 1) / Fraction(kept[-1], 30) and nyquist == 15.0
+    tracker = RegionDisplacement(frames[0].shape, [WHOLE])
+    steps = [tracker.step(frames[index]) for index in kept]
+    timed, even = (DisplacementSpectra(["frame"], rate, len(kept), nyquist=nyquist if on else None)
+                   for on in (True, False))
+    for index, step in zip(kept, steps, strict=True):
+        timed.add(step, index / FPS)
+        even.add(step)
+    peak = timed.report().peaks["frame"]
+    assert within(peak.hz, 1.5) and peak.confident, (peak.hz, peak.strength)
+    assert timed.report().band[1] == 15.0
+    assert not within(even.report().peaks["frame"].hz, 1.5)  # what reading them as evenly spaced gave
+    assert sampling(FPS, None) == (FPS, None) and sampling(FPS, [Fraction(i, 30) for i in range(5)])[1] == 15.0

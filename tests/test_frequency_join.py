@@ -15,7 +15,7 @@ from blender_addon.core.settings import Settings
 from blender_addon.media.names import signals_path
 from blender_addon.render import DataRequest, FrequencyRequest, RenderRequest, render
 from blender_addon.render.chunk_record import ChunkSignals
-from tests.frequency_helpers import Swing, write_swinging_clip
+from tests.frequency_helpers import Swing, kept_frames, write_swinging_clip
 
 REGIONS = (Region("left", 0, 0, 80, 120), Region("right", 80, 0, 80, 120))
 
@@ -69,6 +69,21 @@ def test_joined_chunks_give_the_whole_render_spectrum(swinging, tmp_path, parts,
     assert "join_chunks: swing.mkv: frequency: right: 2.4 Hz (144 per minute)" in stderr
     # A chunk's own spectrum covers its own range only: not the whole render's.
     assert (tmp_path / "c0.json").read_text() != (tmp_path / "whole.json").read_text()
+
+
+def test_chunks_of_a_variable_rate_input_carry_their_frames_times(tmp_path):
+    clip = tmp_path / "vfr.mkv"
+    write_swinging_clip(clip, [Swing(0.9, 20, 40), Swing(2.4, 100, 40, amplitude=3)], frames=240, noise=3.0,
+                        kept=kept_frames(240))
+    whole = render(request(clip, tmp_path / "whole.mkv", Settings(), spectrum=tmp_path / "whole.json"))
+    total = whole.frames[1]
+    assert abs(whole.frequency.peaks["right"].hz - 2.4) <= 0.024
+    chunks = render_chunks(clip, tmp_path, Settings(), [0, total // 2, total])
+    signals = ChunkSignals.from_text(Path(signals_path(chunks[1])).read_text())
+    assert signals.times is not None and len(signals.times) == total - total // 2 and signals.nyquist > 15
+    code, stderr = run_join(*chunks, "-o", tmp_path / "joined.mkv", "--spectrum", tmp_path / "joined.json")
+    assert code == 0, stderr
+    assert (tmp_path / "joined.json").read_text() == (tmp_path / "whole.json").read_text()
 
 
 def test_a_chunk_lists_its_signals_and_they_hold_a_few_floats_a_frame(swinging, tmp_path):
@@ -160,3 +175,12 @@ def test_an_existing_spectrum_is_kept_and_nothing_is_written(chunks, tmp_path):
     assert code == 2 and "joined.json already exists" in stderr, stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["joined.json"]
     assert (tmp_path / "joined.json").read_text() == "taken"
+
+
+def test_a_stream_copy_join_takes_the_whole_render_spectrum(swinging, chunks, tmp_path):
+    render(request(swinging, tmp_path / "whole.mkv", Settings(), spectrum=tmp_path / "whole.json"))
+    code, stderr = run_join(*chunks, "-o", tmp_path / "joined.mkv", "--stream-copy", "--spectrum",
+                            tmp_path / "joined.json")
+    assert code == 0, stderr
+    assert (tmp_path / "joined.json").read_text() == (tmp_path / "whole.json").read_text()
+    assert "join_chunks: swing.mkv: frequency: right: 2.4 Hz (144 per minute)" in stderr

@@ -10,7 +10,7 @@ import pytest
 from blender_addon import cli
 from blender_addon.core.settings import Settings
 from blender_addon.render import FrequencyRequest, RenderRequest, render
-from tests.frequency_helpers import Swing, write_swinging_clip
+from tests.frequency_helpers import Swing, kept_frames, write_swinging_clip
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -129,3 +129,17 @@ def test_the_handheld_pendulum_with_align_reads_as_on_the_tripod(tripod_pendulum
         assert abs(peak["dominant_hz"] - truth) <= max(0.01 * truth, 0.02) and peak["confident"], (name, peak)
     shaken = pendulum_reading("handheld-pendulum", tmp_path)["frame"]
     assert abs(shaken["dominant_hz"] - tripod_pendulum["frame"]["dominant_hz"]) > 0.1, shaken
+
+
+def test_a_variable_rate_input_is_read_at_its_frames_own_times(tmp_path):
+    clip = tmp_path / "vfr.mkv"
+    kept = kept_frames(300)
+    write_swinging_clip(clip, [Swing(1.5, 60, 40)], kept=kept)
+    spectrum = tmp_path / "s.json"
+    code, stderr = run(clip, "-o", tmp_path / "m.mkv", "--spectrum", spectrum)
+    assert code == 0, stderr
+    report = json.loads(spectrum.read_text())
+    found = report["regions"]["frame"]
+    assert abs(found["dominant_hz"] - 1.5) <= 0.02 and found["confident"], found
+    # The mean rate of the frames' steps (the file keeps milliseconds), the band up to half the median rate.
+    assert abs(report["rate"] - (len(kept) - 1) / (kept[-1] / 30)) < 0.01 and report["band"][1] > 15

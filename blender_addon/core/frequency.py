@@ -5,7 +5,8 @@ The quantity of motion is a magnitude: a part swinging at f Hz peaks it twice a 
 is read off a signed signal instead: the region's displacement, summed frame by frame from the mean
 optical flow of its moving pixels (both axes). Its spectrum is a least-squares periodogram: at each
 frequency of a fine grid, a sinusoid plus a straight line (which takes up the slow drift a summed
-displacement has) is fitted to each axis, and the two axes' fitted amplitudes give the power along the
+displacement has) is fitted to each axis at each sample's own time (frames at uneven times, from a variable-rate
+source, are taken as they come), and the two axes' fitted amplitudes give the power along the
 motion's main axis (the larger eigenvalue of their 2x2 product matrix), so no axis need be chosen up front.
 Spectra of overlapping segments of bounded length are averaged (Welch's method), so memory stays bounded
 for any length; resolution (telling two rates apart) is about one over the segment's length, while the peak
@@ -14,6 +15,7 @@ is placed far finer than that by interpolating the oversampled grid.
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,16 +69,32 @@ def segment_length(frame_count: int, rate: Fraction | float) -> int:
     return max(MIN_SEGMENT_FRAMES, min(frame_count, frames_from_seconds(MAX_SEGMENT_SECONDS, rate)))
 
 
-def default_band(length: int, rate: Fraction | float) -> tuple[float, float]:
-    """From :data:`MIN_CYCLES` cycles over one segment up to the Nyquist frequency (half the frame rate)."""
-    return MIN_CYCLES * float(rate) / length, float(rate) / 2
+def sampling(rate: Fraction | float,
+             timestamps: Sequence[Fraction | float] | None = None) -> tuple[Fraction | float, float | None]:
+    """The rate a clip's frames are read at and the highest frequency they show (``None``: half that rate). Frames
+    at uneven ``timestamps`` (seconds; a variable-rate source's) are read at their mean rate (their steps' mean)
+    and show up to half their median rate: most of their steps are that short, and a sinusoid fitted at the
+    samples' own times reads up to there where a few longer gaps leave the mean rate lower."""
+    steps = [] if timestamps is None else [b - a for a, b in zip(timestamps, timestamps[1:], strict=False)
+                                          if b > a]
+    if len(steps) < 2:
+        return rate, None
+    mean = (len(timestamps) - 1) / (timestamps[-1] - timestamps[0])  # exact on Fractions
+    return mean, float(0.5 / statistics.median_low(steps))  # 1/30 s steps give 15 Hz exactly
 
 
-def check_band(band: tuple[float, float], length: int, rate: Fraction | float) -> tuple[float, float]:
-    """``band`` clipped to what a segment of ``length`` frames at ``rate`` can show; :class:`FrequencyError` when
-    nothing of it can."""
+def default_band(length: int, rate: Fraction | float, nyquist: float | None = None) -> tuple[float, float]:
+    """From :data:`MIN_CYCLES` cycles over one segment up to the Nyquist frequency (half the frame rate, or
+    ``nyquist`` as :func:`sampling` gives it)."""
+    return MIN_CYCLES * float(rate) / length, float(rate) / 2 if nyquist is None else nyquist
+
+
+def check_band(band: tuple[float, float], length: int, rate: Fraction | float,
+               nyquist: float | None = None) -> tuple[float, float]:
+    """``band`` clipped to what a segment of ``length`` frames at ``rate`` (up to ``nyquist``) can show;
+    :class:`FrequencyError` when nothing of it can."""
     low, high = band
-    floor, nyquist = default_band(length, rate)
+    floor, nyquist = default_band(length, rate, nyquist)
     if not 0 <= low < high:
         raise FrequencyError(f"band {low:g}:{high:g} Hz: give LO:HI with 0 <= LO < HI")
     if low > nyquist or high < floor:
@@ -87,44 +105,58 @@ def check_band(band: tuple[float, float], length: int, rate: Fraction | float) -
 
 class Spectra:
     """The averaged least-squares periodograms of ``signals`` signals of ``components`` axes each, fed one sample
-    (``signals`` x ``components``) a frame.
+    (``signals`` x ``components``) a frame, at ``rate`` samples a second or each at its own time.
 
     Segments of ``length`` samples overlap by half; a signal shorter than one segment is one segment.
     Memory: one segment of samples and, per signal, a 2x2 power matrix at each grid frequency.
+    ``nyquist``: see :func:`sampling` (half ``rate`` when not given).
     """
 
     def __init__(self, rate: Fraction | float, length: int, band: tuple[float, float], signals: int = 1,
-                 components: int = 2, oversample: int = OVERSAMPLE) -> None:
+                 components: int = 2, oversample: int = OVERSAMPLE, nyquist: float | None = None) -> None:
         self.rate, self.length, self.band, self.signals = float(rate), int(length), band, signals
         self.oversample = oversample
+        self.nyquist = self.rate / 2 if nyquist is None else nyquist
         step = self.rate / (self.length * oversample)
         # One grid step beyond each end of the band, so a peak on its edge can still be interpolated.
         self.grid = np.arange(max(band[0] - step, 0.0), band[1] + step * 1.5, step)
         self._matrices = np.zeros((len(self.grid), signals, components, components))
         self.segments = 0
         self._window: deque[np.ndarray] = deque(maxlen=self.length)
+        self._times: deque[float] = deque(maxlen=self.length)  # the samples' times, where they are given
         self._since = 0  # samples since the last segment was taken
 
-    def add(self, sample: np.ndarray) -> None:
+    def add(self, sample: np.ndarray, time: float | None = None) -> None:
+        """The next sample; ``time``: when it was taken, in seconds (given for every sample or for none: without,
+        the samples are ``1 / rate`` apart)."""
         self._window.append(np.array(sample, dtype=np.float64).reshape(self.signals, -1))
+        if time is not None:
+            self._times.append(float(time))
         self._since += 1
         if len(self._window) == self.length and (self.segments == 0 or self._since >= self.length // 2):
             self._take()
 
     def _take(self) -> None:
-        self.add_segment(np.array(self._window))
+        self.add_segment(np.array(self._window), np.array(self._times) if self._times else None)
         self._since = 0
 
-    def add_segment(self, samples: np.ndarray) -> None:
-        """Fit one whole segment (frames x signals x components) at once."""
-        self._fit(samples)
+    def add_segment(self, samples: np.ndarray, times: np.ndarray | None = None) -> None:
+        """Fit one whole segment (frames x signals x components) at once; ``times``: each frame's, in seconds
+        (``None``: ``1 / rate`` apart)."""
+        if times is not None and len(times) != len(samples):
+            raise ValueError(f"{len(times)} times for {len(samples)} samples: give a time for every sample or none")
+        self._fit(samples, times)
         self.segments += 1
 
-    def _fit(self, samples: np.ndarray) -> None:
+    def _fit(self, samples: np.ndarray, times: np.ndarray | None = None) -> None:
         """Add one segment's fitted amplitudes (cosine and sine, per axis) at every grid frequency."""
         count, signals, components = samples.shape
         columns = samples.reshape(count, signals * components)
-        times = (np.arange(count) - (count - 1) / 2) / self.rate
+        if times is None:
+            times = (np.arange(count) - (count - 1) / 2) / self.rate
+        else:  # centred on the segment's middle, as even samples are
+            times = np.asarray(times, dtype=np.float64)
+            times = times - (times[0] + times[-1]) / 2
         line = np.stack([np.ones(count), times * self.rate / count])  # the drift the fit takes up
         on_line = line @ columns
         block = max(1, _GRID_WORK // (4 * (count + signals * components)))
@@ -166,7 +198,7 @@ class Spectra:
             part = power[:, first:first + _SIGNALS_AT_ONCE]
             prominence = part / _background(part, self.oversample)
             for column in range(part.shape[1]):
-                found = _peak(self.grid, part[:, column], prominence[:, column], inside, self.rate / 2,
+                found = _peak(self.grid, part[:, column], prominence[:, column], inside, self.nyquist,
                               self.rate / self.length)
                 if found is not None:
                     hz[first + column], strength[first + column] = found
@@ -320,7 +352,8 @@ def _cells_of(region: tuple[int, int, int, int], sx: float, sy: float) -> tuple[
 
 @dataclass(frozen=True)
 class FrequencyReport:
-    """What ``--spectrum`` writes: the frame rate, the band searched, each region's :class:`Peak` (``frame`` first)."""
+    """What ``--spectrum`` writes: the frame rate (a variable-rate source's mean rate), the band searched, each
+    region's :class:`Peak` (``frame`` first)."""
 
     rate: float
     band: tuple[float, float]
@@ -336,22 +369,27 @@ class FrequencyReport:
 class DisplacementSpectra:
     """Each named region's dominant frequency over ``frame_count`` samples, fed its displacement steps in order
     (:meth:`add`: rows of x, y, as :meth:`RegionDisplacement.step` gives them, or ``None`` for no step): the
-    displacement they sum to is the signal. A whole render and the join of its chunks (which carry their steps)
-    feed the same steps in the same order, so they find the same numbers. Memory is bounded for any length."""
+    displacement they sum to is the signal (a step over a longer gap between frames is a longer displacement, so
+    the sum holds at uneven times too). A whole render and the join of its chunks (which carry their steps)
+    feed the same steps in the same order, so they find the same numbers. Memory is bounded for any length.
+    ``rate``: the samples' (mean) rate; ``nyquist``: see :func:`sampling`."""
 
     def __init__(self, names: Sequence[str], rate: Fraction | float, frame_count: int,
-                 band: tuple[float, float] | None = None) -> None:
+                 band: tuple[float, float] | None = None, nyquist: float | None = None) -> None:
         self.names = list(names)
         length = segment_length(frame_count, rate)
         self.rate = float(rate)
-        self.band = check_band(band, length, rate) if band is not None else default_band(length, rate)
+        self.band = (check_band(band, length, rate, nyquist) if band is not None
+                     else default_band(length, rate, nyquist))
         self._positions = np.zeros((len(self.names), 2))
-        self._spectra = Spectra(rate, length, self.band, signals=len(self.names))
+        self._spectra = Spectra(rate, length, self.band, signals=len(self.names), nyquist=nyquist)
 
-    def add(self, step: np.ndarray | None) -> None:
+    def add(self, step: np.ndarray | None, time: float | None = None) -> None:
+        """The next frame's step; ``time``: the frame's, in seconds (for every frame or none, as
+        :meth:`Spectra.add`)."""
         if step is not None:
             self._positions += step
-        self._spectra.add(self._positions)
+        self._spectra.add(self._positions, time)
 
     def report(self) -> FrequencyReport:
         return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))
@@ -363,15 +401,17 @@ class RegionFrequencies:
 
     def __init__(self, shape: tuple[int, ...], rate: Fraction | float, frame_count: int,
                  regions: Sequence[tuple[str, int, int, int, int]] = (),
-                 band: tuple[float, float] | None = None) -> None:
+                 band: tuple[float, float] | None = None, nyquist: float | None = None) -> None:
         height, width = shape[:2]
-        self._spectra = DisplacementSpectra(["frame", *(region[0] for region in regions)], rate, frame_count, band)
+        self._spectra = DisplacementSpectra(["frame", *(region[0] for region in regions)], rate, frame_count, band,
+                                            nyquist)
         self.names, self.rate, self.band = self._spectra.names, self._spectra.rate, self._spectra.band
         self._displacement = RegionDisplacement(shape, [(0, 0, width, height), *(region[1:] for region in regions)])
 
-    def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> None:
-        """Measure the next frame; ``camera``: how the camera moved since the last (see :meth:`MovingFlow.step`)."""
-        self._spectra.add(self._displacement.step(frame, camera))
+    def add(self, frame: np.ndarray, camera: np.ndarray | None = None, time: float | None = None) -> None:
+        """Measure the next frame; ``camera``: how the camera moved since the last (see :meth:`MovingFlow.step`);
+        ``time``: the frame's, in seconds (see :meth:`DisplacementSpectra.add`)."""
+        self._spectra.add(self._displacement.step(frame, camera), time)
 
     def report(self) -> FrequencyReport:
         return self._spectra.report()

@@ -44,10 +44,10 @@ def bytes_per_block(length: int, rate: Fraction | float, band: tuple[float, floa
 
 
 def map_layout(width: int, height: int, frame_count: int, rate: Fraction | float, band: tuple[float, float] | None,
-               budget: int = MAP_BUDGET) -> MapLayout:
+               budget: int = MAP_BUDGET, nyquist: float | None = None) -> MapLayout:
     """The finest blocks whose spectra fit ``budget``, with segments of up to :data:`MAP_SEGMENT_SECONDS`."""
     length = min(segment_length(frame_count, rate), max(16, frames_from_seconds(MAP_SEGMENT_SECONDS, rate)))
-    band = check_band(band or (0.0, float(rate)), length, rate)
+    band = check_band(band or (0.0, float(rate)), length, rate, nyquist)
     cell = max(1, round(width / min(width, WORK_WIDTH)))  # frame pixels per flow cell
     per_block = bytes_per_block(length, rate, band)
     block = MIN_BLOCK_CELLS * cell
@@ -58,23 +58,26 @@ def map_layout(width: int, height: int, frame_count: int, rate: Fraction | float
 
 class FrequencyMap:
     """Fed frames in order (BGR or gray); :meth:`result` gives each block's dominant frequency and strength.
-    Needs OpenCV."""
+    ``nyquist``: see ``frequency.sampling``. Needs OpenCV."""
 
     def __init__(self, shape: tuple[int, ...], rate: Fraction | float, frame_count: int,
-                 band: tuple[float, float] | None = None, budget: int = MAP_BUDGET) -> None:
+                 band: tuple[float, float] | None = None, budget: int = MAP_BUDGET,
+                 nyquist: float | None = None) -> None:
         height, width = shape[:2]
-        self.layout = layout = map_layout(width, height, frame_count, rate, band, budget)
-        self.band = check_band(band or (0.0, float(rate)), layout.length, rate)
+        self.layout = layout = map_layout(width, height, frame_count, rate, band, budget, nyquist)
+        self.band = check_band(band or (0.0, float(rate)), layout.length, rate, nyquist)
         # The flow grid: a whole number of cells per block, about WORK_WIDTH wide; edge blocks padded out whole.
         self._cells = max(1, round(layout.block * min(width, WORK_WIDTH) / width))
         work = (layout.columns * self._cells, layout.rows * self._cells)
         self._flow = MovingFlow(shape, work, padded=(layout.columns * layout.block, layout.rows * layout.block))
         self._positions = np.zeros((layout.blocks, COMPONENTS))
-        self.spectra = Spectra(rate, layout.length, self.band, signals=layout.blocks, oversample=MAP_OVERSAMPLE)
+        self.spectra = Spectra(rate, layout.length, self.band, signals=layout.blocks, oversample=MAP_OVERSAMPLE,
+                               nyquist=nyquist)
         self.still: np.ndarray | None = None  # the first frame: the map's picture
 
-    def add(self, frame: np.ndarray, camera: np.ndarray | None = None) -> None:
-        """Measure the next frame; ``camera``: how the camera moved since the last (see ``MovingFlow.step``)."""
+    def add(self, frame: np.ndarray, camera: np.ndarray | None = None, time: float | None = None) -> None:
+        """Measure the next frame; ``camera``: how the camera moved since the last (see ``MovingFlow.step``);
+        ``time``: the frame's, in seconds (for every frame or none, as ``Spectra.add``)."""
         if self.still is None:
             self.still = frame.copy()
         flow = self._flow.step(frame, camera)
@@ -82,7 +85,7 @@ class FrequencyMap:
             rows, columns, cells = self.layout.rows, self.layout.columns, self._cells
             sums = flow.reshape(rows, cells, columns, cells, COMPONENTS).sum(axis=(1, 3))
             self._positions += sums.reshape(-1, COMPONENTS) / (cells * cells)
-        self.spectra.add(self._positions)
+        self.spectra.add(self._positions, time)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """Each block's dominant frequency in Hz (NaN where nothing moves) and strength, as (rows, columns)."""

@@ -220,6 +220,9 @@ def check_signals(chunks: Sequence[Chunk]) -> list[ChunkSignals]:
         if signals.band != first.band:
             raise RenderError(f"{other} was rendered with {_band_text(signals.band)}, {name} with "
                               f"{_band_text(first.band)}: chunks of one render share its band")
+        if (signals.times is None, signals.rate, signals.nyquist) != (first.times is None, first.rate, first.nyquist):
+            raise RenderError(f"{other} and {name} were rendered from inputs timed differently (one at a variable "
+                              "rate, or another input): chunks of one render share its input")
     return found
 
 

@@ -102,7 +102,9 @@ class ChunkSignals:
     lost. ``regions`` are the ``--roi`` regions ``(name, x, y, width, height)`` (the whole ``frame`` comes first in
     ``steps``); ``band`` the ``--band`` asked for; ``lead``: the whole render's spectrum starts with one sample more,
     at the input frame before its first output frame's (only a chunk from frame 0 says so). ``token`` ties the
-    signals to their movie's record."""
+    signals to their movie's record. From a variable-rate source, ``times`` holds each sample's time in seconds
+    (the lead's first), and ``rate`` and ``nyquist`` the whole source's (``core.frequency.sampling``); else all
+    three are ``None``."""
 
     token: str
     first: int
@@ -111,6 +113,9 @@ class ChunkSignals:
     band: tuple[float, float] | None
     lead: bool
     steps: np.ndarray
+    times: np.ndarray | None = None
+    nyquist: float | None = None
+    rate: Fraction | None = None
 
     @property
     def names(self) -> list[str]:
@@ -118,12 +123,16 @@ class ChunkSignals:
 
     def to_text(self) -> str:
         steps = np.ascontiguousarray(self.steps, "<f4")
-        return json.dumps({
+        record = {
             "version": SIGNALS_VERSION, "token": self.token, "frames": [self.first, self.stop],
             "regions": [list(region) for region in self.regions],
             "band": None if self.band is None else list(self.band), "lead": self.lead,
             "steps": base64.b64encode(steps.tobytes()).decode("ascii"),
-        }, separators=(",", ":")) + "\n"
+        }
+        if self.times is not None:
+            record["times"] = base64.b64encode(np.ascontiguousarray(self.times, "<f8").tobytes()).decode("ascii")
+            record["nyquist"], record["rate"] = self.nyquist, _fraction(self.rate)
+        return json.dumps(record, separators=(",", ":")) + "\n"
 
     @classmethod
     def from_text(cls, text: str) -> ChunkSignals | None:
@@ -138,8 +147,15 @@ class ChunkSignals:
             if steps.size != (stop - first) * (len(regions) + 1) * 2:
                 return None
             band = record["band"]
+            lead = bool(record["lead"])
+            times, nyquist, rate = None, None, None
+            if "times" in record:
+                times = np.frombuffer(base64.b64decode(record["times"], validate=True), "<f8")
+                nyquist, rate = float(record["nyquist"]), Fraction(record["rate"])
+                if times.size != stop - first + lead:
+                    return None
             return cls(str(record["token"]), first, stop, regions,
-                       None if band is None else (float(band[0]), float(band[1])), bool(record["lead"]),
-                       steps.reshape(stop - first, len(regions) + 1, 2))
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                       None if band is None else (float(band[0]), float(band[1])), lead,
+                       steps.reshape(stop - first, len(regions) + 1, 2), times, nyquist, rate)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError):
             return None

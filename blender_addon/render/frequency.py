@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.frequency import DisplacementSpectra, FrequencyError, FrequencyReport, RegionDisplacement
+from ..core.frequency import DisplacementSpectra, FrequencyError, FrequencyReport, RegionDisplacement, sampling
 from ..core.settings import Settings
 from ..core.timing import plan_frame
 from ..media.errors import os_error
@@ -43,11 +43,14 @@ class FrequencyRecorder:
         self._regions = tuple((region.name, region.x, region.y, region.width, region.height)
                               for region in request.data.regions)
         count = stop - start
+        # A variable-rate source's frames are measured at their own times, at the whole input's mean rate.
+        self._rate, self._nyquist = sampling(source.rate, source.timestamps)
+        self._timed = self._nyquist is not None
         try:
             self.spectra = None if not wanted.paths else DisplacementSpectra(
-                ["frame", *(region[0] for region in self._regions)], source.rate, count, wanted.band)
+                ["frame", *(region[0] for region in self._regions)], self._rate, count, wanted.band, self._nyquist)
             self.map = None if wanted.frequency_map is None else FrequencyMap(
-                (source.height, source.width), source.rate, count, wanted.band)
+                (source.height, source.width), self._rate, count, wanted.band, nyquist=self._nyquist)
         except FrequencyError as error:
             raise RequestError(f"--band: {error}") from None
         self._displacement = RegionDisplacement(
@@ -69,6 +72,8 @@ class FrequencyRecorder:
         self._token = None if signals is None else signals[1]
         self._span = (start, stop)
         self._steps = bytearray()  # the chunk's signals: a few float32s a frame
+        self._times = bytearray()  # and, from a variable-rate source, each sample's time (a float64)
+        self._time: float | None = None  # the time of the frame measured last (a variable-rate source's)
         first = plan_frame(settings, source.frame_count, start).frame
         self._lead = start == 0 and first > 0  # a whole render's spectrum starts at the frame before its first
         self._next = max(first - 1, 0)  # one frame early: the first frame's motion is measured from the one before
@@ -86,19 +91,29 @@ class FrequencyRecorder:
             if not self._primed:  # the frame before the first: sets where the motion starts from
                 self._primed = True
                 self._measure(self._next - 1)
+                if self._lead:
+                    self._keep_time()
         step = self._measure(wanted)
         if self._signals is not None:
             self._steps += (np.zeros((len(self._regions) + 1, 2)) if step is None else step).astype("<f4").tobytes()
+            self._keep_time()
+
+    def _keep_time(self) -> None:
+        """Keep the time of the sample measured last with a chunk's signals (a variable-rate source's)."""
+        if self._signals is not None and self._time is not None:
+            self._times += np.float64(self._time).astype("<f8").tobytes()
 
     def _measure(self, index: int) -> np.ndarray | None:
         """Measure the frame read last (input frame ``index``); its regions' step from the one before."""
         gray = self._frame
         camera = self._camera.moved(gray, index)
         step = self._displacement.step(gray, camera)
+        time = float(self._source.time_of(index)) if self._timed else None
         if self.spectra is not None:
-            self.spectra.add(step)
+            self.spectra.add(step, time)
         if self.map is not None:
-            self.map.add(gray, camera)
+            self.map.add(gray, camera, time)
+        self._time = time
         return step
 
     def _gray(self, frame: np.ndarray) -> np.ndarray:
@@ -114,7 +129,9 @@ class FrequencyRecorder:
 
         if self._signals is not None:
             steps = np.frombuffer(bytes(self._steps), "<f4").reshape(-1, len(self._regions) + 1, 2)
-            text = ChunkSignals(self._token, *self._span, self._regions, self._band, self._lead, steps).to_text()
+            times = np.frombuffer(bytes(self._times), "<f8") if self._timed else None
+            text = ChunkSignals(self._token, *self._span, self._regions, self._band, self._lead, steps, times,
+                                self._nyquist, self._rate if self._timed else None).to_text()
             try:
                 with open(self._signals.temp, "w", encoding="utf-8") as stream:
                     stream.write(text)
@@ -167,17 +184,20 @@ class Camera:
 
 
 def joined_report(signals: Sequence[ChunkSignals], total: int, rate: Fraction) -> FrequencyReport:
-    """The spectrum of a whole render of ``total`` frames at ``rate`` from its chunks' ``signals`` (in frame order,
-    covering it without a gap): the same steps, fed in the same order, as the whole render feeds them."""
+    """The spectrum of a whole render of ``total`` frames at ``rate`` (or the mean rate a variable-rate input's
+    signals carry) from its chunks' ``signals`` (in frame order, covering it without a gap): the same steps, fed in
+    the same order, as the whole render feeds them."""
+    rate = rate if signals[0].rate is None else signals[0].rate
     try:
-        spectra = DisplacementSpectra(signals[0].names, rate, total, signals[0].band)
+        spectra = DisplacementSpectra(signals[0].names, rate, total, signals[0].band, signals[0].nyquist)
     except FrequencyError as error:
         raise RequestError(f"--band: {error}") from None
-    if signals[0].lead:
-        spectra.add(None)
-    for chunk in signals:
+    for index, chunk in enumerate(signals):
+        times = iter([None] * (len(chunk.steps) + 1) if chunk.times is None else chunk.times.tolist())
+        if index == 0 and chunk.lead:
+            spectra.add(None, next(times))
         for step in chunk.steps:
-            spectra.add(step)
+            spectra.add(step, next(times))
     return spectra.report()
 
 

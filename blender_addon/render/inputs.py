@@ -9,7 +9,7 @@ from fractions import Fraction
 from types import ModuleType
 
 from ..core.engine import SourceEndedEarly
-from ..core.frequency import FrequencyError, check_band, segment_length
+from ..core.frequency import FrequencyError, check_band, sampling, segment_length
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count
 from .request import RenderError, RenderRequest, RequestError, in_flag_terms
@@ -81,7 +81,8 @@ def planned_frames(request: RenderRequest) -> tuple[int, int, Settings]:
     band = request.frequency.band
     if band is not None and request.frequency.wanted:
         try:
-            check_band(band, segment_length(frames.stop - frames.start, source.rate), source.rate)
+            rate, nyquist = sampling(source.rate, source.timestamps)
+            check_band(band, segment_length(frames.stop - frames.start, rate), rate, nyquist)
         except FrequencyError as error:
             raise RequestError(f"--band: {error}") from None
     return frames.start, frames.stop, settings
