@@ -452,3 +452,29 @@ def test_a_side_file_never_joins_or_replaces_an_input_image_sequence(tmp_path, f
         assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
     beside = run_cli(folder / "%05d.png", "-o", tmp_path / "out.mkv", flag, folder / "chart_00003.png")
     assert beside.returncode == 0, beside.stderr  # another numbering in the folder is not the input's
+
+
+def test_a_failed_render_removes_the_folders_it_created_and_only_those(tmp_path):
+    import io
+
+    from blender_addon import cli
+
+    parts = []
+    for size in ("160x90", "96x54"):  # the size changes at frame 10: the render fails after its outputs are open
+        parts.append(tmp_path / f"{size}.ts")
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration=0.4",
+                        "-c:v", "libx264", str(parts[-1])], check=True)
+    source = tmp_path / "joined.ts"
+    source.write_bytes(b"".join(part.read_bytes() for part in parts))
+    work = tmp_path / "work"
+    (work / "kept").mkdir(parents=True)
+    for outputs in (["new/a/x.mp4"], ["seq/%04d.png"], ["kept/x.mp4"], ["x.mp4", "--data", "d/data.csv", "--plot",
+                                                                          "d/e/plot.png"], ["j/x.mkv", "--jobs", "2"]):
+        code = cli.main([str(source), "-o", *(str(work / name) if "/" in name or "." in name else name
+                                              for name in outputs)], io.StringIO(), io.StringIO())
+        assert code == 1, outputs
+        assert sorted(os.listdir(work)) == ["kept"], outputs
+        assert os.listdir(work / "kept") == []
+    assert cli.main([str(parts[0]), "-o", str(work / "new/a/x.mp4"), "-q"], io.StringIO(), io.StringIO()) == 0
+    assert os.listdir(work / "new" / "a") == ["x.mp4"]
+

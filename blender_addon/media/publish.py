@@ -38,11 +38,12 @@ _TEMP_TAIL = re.compile(re.escape(_TEMP_MARK) + r"(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
 
 def check_output(
     path: str | os.PathLike, protect: list[str | os.PathLike], overwrite: bool, numbers: range | None = None,
-) -> None:
+) -> list[str]:
     """Refuse an output that would overwrite an input or (without ``overwrite``) an existing file; create its folder.
 
     For a numbered sequence, ``numbers`` are the file numbers it will write (``None``: any
-    number counts). Raises :class:`MediaError` with one line.
+    number counts). Raises :class:`MediaError` with one line. Returns the folders it created, outermost first
+    (:func:`remove_created` removes them again when the output is not written).
     """
     text = os.fspath(path)
     numbered = NumberedName.parse(text)
@@ -59,13 +60,31 @@ def check_output(
             raise MediaError(f"{text}: {len(present)} frame files already exist (use --overwrite to replace them)")
         raise MediaError(f"{text} already exists (use --overwrite to replace it)")
     folder = numbered.folder if numbered is not None else os.path.dirname(text)
+    created = []
     if folder:
+        missing = os.path.normpath(folder)
+        while missing and not os.path.isdir(missing) and missing not in created:
+            created.insert(0, missing)
+            missing = os.path.dirname(missing)
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError as exc:
+            remove_created(created)
             raise MediaError(cannot_write(folder, exc)) from None
+    together = _CREATED.get()
+    if together is not None:
+        together += created
     if not os.access(folder or ".", os.W_OK):
         raise MediaError(cannot_write(folder, PermissionError()))
+    return created
+
+
+def remove_created(folders: list[str]) -> None:
+    """Remove the ``folders`` :func:`check_output` created (outermost first), innermost first, where they are
+    empty: an output that was not written leaves no folder of its own behind (one published in it keeps it)."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):  # not empty: something else is in it (another program's file)
+            os.rmdir(folder)
 
 
 def input_overlap(path: str | os.PathLike, protect: list[str | os.PathLike]) -> str | None:
@@ -276,6 +295,8 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
 # The outputs finished inside published_together(), each as (publish it, discard it), in order.
 _TOGETHER: ContextVar[list[tuple[Callable[[], None], Callable[[], None]]] | None] = ContextVar(
     "published_together", default=None)
+# The folders check_output created inside published_together(): removed again, where empty, when none is published.
+_CREATED: ContextVar[list[str] | None] = ContextVar("created_together", default=None)
 
 
 def publish_when_done(action: Callable[[], None], discard: Callable[[], None]) -> None:
@@ -298,19 +319,23 @@ def published_together() -> Iterator[None]:
         yield
         return
     group: list[tuple[Callable[[], None], Callable[[], None]]] = []
-    token = _TOGETHER.set(group)
+    created: list[str] = []
+    token, folders = _TOGETHER.set(group), _CREATED.set(created)
     try:
         yield
     except BaseException:
         _discard_all(group)
+        remove_created(sorted(created, key=len))  # every output's, emptied by all the discards
         raise
     finally:
         _TOGETHER.reset(token)
+        _CREATED.reset(folders)
     for index, (action, _) in enumerate(group):
         try:
             action()
         except BaseException:
             _discard_all(group[index:])
+            remove_created(sorted(created, key=len))
             raise
 
 
@@ -333,10 +358,14 @@ class PendingFile:
 
     def __init__(self, path: str, overwrite: bool, protect: Sequence[str | os.PathLike] = (),
                  numbers: range | None = None, whole: bool = False) -> None:
-        check_output(path, list(protect), overwrite, numbers)
+        self.created = check_output(path, list(protect), overwrite, numbers)  # removed again unless published
         self.path, self.overwrite, self.whole = path, overwrite, whole
         self.numbered = NumberedName.parse(path) if numbers is not None else None
-        self.temp = create_temp_file(path) if self.numbered is None else create_temp_folder(path)
+        try:
+            self.temp = create_temp_file(path) if self.numbered is None else create_temp_folder(path)
+        except BaseException:
+            remove_created(self.created)
+            raise
         self._committed = False
 
     def frame_path(self, number: int) -> str:
@@ -376,26 +405,33 @@ class PendingFile:
     def _remove(self) -> None:
         if self.numbered is not None:
             shutil.rmtree(self.temp, ignore_errors=True)
-            return
-        try:
-            os.remove(self.temp)
-        except FileNotFoundError:
-            pass
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.temp)
+        remove_created(self.created)
 
 
 def pending_files(paths: Sequence[str], overwrite: bool, protect: Sequence[str | os.PathLike]) -> list[PendingFile]:
     """A :class:`PendingFile` for each of ``paths`` (none replacing another), every one checked before any
     temporary is made: a refused path leaves nothing behind."""
-    for index, path in enumerate(paths):
-        check_output(path, [*protect, *paths[:index]], overwrite)
+    created: list[str] = []
+    try:
+        for index, path in enumerate(paths):
+            created += check_output(path, [*protect, *paths[:index]], overwrite)
+    except BaseException:
+        remove_created(created)
+        raise
     files: list[PendingFile] = []
     try:
         for index, path in enumerate(paths):
             files.append(PendingFile(path, overwrite, [*protect, *paths[:index]]))
     except BaseException:
-        for file in files:
+        for file in reversed(files):
             file.discard()
+        remove_created(created)
         raise
+    for file in files:  # whichever is discarded last finds the folders empty and removes them
+        file.created = created
     return files
 
 
