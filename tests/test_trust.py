@@ -478,3 +478,21 @@ def test_a_failed_render_removes_the_folders_it_created_and_only_those(tmp_path)
     assert cli.main([str(parts[0]), "-o", str(work / "new/a/x.mp4"), "-q"], io.StringIO(), io.StringIO()) == 0
     assert os.listdir(work / "new" / "a") == ["x.mp4"]
 
+
+def test_a_named_pipe_or_device_as_an_output_is_refused_never_replaced(clip, tmp_path):
+    import io
+
+    from blender_addon import cli
+
+    pipe, data = tmp_path / "out.mp4", tmp_path / "data.csv"
+    os.mkfifo(pipe)
+    os.mkfifo(data)
+    for arguments, named in ((["-o", pipe, "--overwrite"], pipe), (["-o", pipe], pipe),
+                             (["-o", tmp_path / "x.mp4", "--data", data, "--overwrite"], data)):
+        stderr = io.StringIO()
+        assert cli.main([str(clip), *map(str, arguments)], io.StringIO(), stderr) == 2, arguments
+        assert stderr.getvalue() == (f"motion_extract: error: {named}: is a named pipe, not a regular file: an "
+                                     "output replaces what is there (name a file)\n")
+        assert sorted(os.listdir(tmp_path)) == ["data.csv", "out.mp4"] and pipe.is_fifo() and data.is_fifo()
+    with pytest.raises(media.MediaError, match=f"{os.devnull}: is a device, not a regular file"):
+        publish.check_output(os.devnull, [], True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -184,6 +185,20 @@ def ffmpeg_input_arguments(path: str, files: list[str], rate: Fraction) -> list[
 # --- outputs -----------------------------------------------------------------------------------
 
 
+def not_a_regular_file(path: str) -> str | None:
+    """Why an output cannot be written at ``path``, where something other than a file or folder is there (a named
+    pipe, a device, a socket): writing it whole would replace it with a file. ``None`` otherwise."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+        "a socket" if stat.S_ISSOCK(mode) else "not a file"
+    return f"{path}: is {kind}, not a regular file: an output replaces what is there (name a file)"
+
+
 def output_kind(path: str | os.PathLike, blender: bool = False) -> str:
     """``"movie"`` or ``"sequence"`` for an output path; :class:`MediaError` for names nothing writes.
 
@@ -193,6 +208,9 @@ def output_kind(path: str | os.PathLike, blender: bool = False) -> str:
     suffix = extension(text)
     if os.path.isdir(text):
         raise MediaError(f"{text}: is a folder; name a file in it, such as {os.path.join(text, 'motion.mp4')}")
+    special = not_a_regular_file(text)
+    if special:
+        raise MediaError(special)
     numbered = NumberedName.parse(text) is not None
     if blender and not (suffix in BLENDER_SEQUENCES if numbered else suffix in BLENDER_MOVIES):
         movies = ", ".join(f"{name} ({MOVIE_FORMATS[name].default_codec.label})" for name in BLENDER_MOVIES)

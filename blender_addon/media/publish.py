@@ -29,6 +29,7 @@ from .names import (
     NumberedName,
     extension,
     is_url,
+    not_a_regular_file,
     same_file,
 )
 
@@ -55,6 +56,9 @@ def check_output(
     if numbered is None and os.path.isdir(text):
         raise MediaError(f"{text}: is a folder")
     present = [target for target in targets if os.path.lexists(target)]
+    special = next(filter(None, map(not_a_regular_file, present)), None)
+    if special:
+        raise MediaError(special)
     if present and not overwrite:
         if numbered is not None:
             raise MediaError(f"{text}: {len(present)} frame files already exist (use --overwrite to replace them)")

@@ -23,7 +23,7 @@ from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from ..media.errors import MediaError
 from ..media.formats import keeps_sample_aspect, movie_codec
-from ..media.names import signals_path
+from ..media.names import not_a_regular_file, signals_path
 from ..media.publish import input_overlap, published_together
 from . import recording
 from .alignment import AlignmentLog
@@ -107,9 +107,9 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     output, encode = request.output, request.encode
     try:  # what the output can be is known before the input is opened: a bad name or option is a request error
         for path in request.outputs:
-            overlap = input_overlap(path, [request.input])
-            if overlap:
-                raise media.MediaError(overlap)
+            problem = input_overlap(path, [request.input]) or not_a_regular_file(os.fspath(path))
+            if problem:
+                raise media.MediaError(problem)
         kind = media.output_kind(output)
         if kind == "movie":
             media.check_encoder_options(str(output), encode.codec, encode.crf, encode.encoder_preset)
