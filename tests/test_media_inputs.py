@@ -397,3 +397,24 @@ def test_pictures_larger_than_ffmpeg_or_the_codec_takes_are_refused_up_front(tmp
     assert f"{tmp_path / 'wide.mp4'}: H.264 takes pictures up to 16384x16384, not 16400x64: use --codec h265" in message
     assert render(wide, "-o", tmp_path / "wide.mp4", "--codec", "h265", "-q") == (0, "")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["huge", "wide", "wide.mp4"]
+
+
+def test_an_avi_with_null_frames_renders_at_its_frames_times_instead_of_being_called_damaged(tmp_path):
+    source_path = tmp_path / "dropped.avi"  # 4 frames of every 10 kept: the AVI index holds null frames for the rest
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x54:rate=25:duration=2", "-vf", "select='lt(mod(n\\,10)\\,4)'",
+           "-fps_mode", "passthrough", "-c:v", "mjpeg", source_path)
+    assert ffprobe(source_path, "-show_entries", "stream=nb_frames")["streams"][0]["nb_frames"] == "44"
+    source = open_source(source_path)
+    assert source.frame_count == 20 and source.warnings == []
+    assert [source.time_of(index) * 25 for index in range(6)] == [0, 1, 2, 3, 10, 11]  # each at its own time
+    code, message = render(source_path, "-o", tmp_path / "out.mkv")
+    assert code == 0 and "damaged" not in message and "promises" not in message, message
+    assert render(source_path, "-o", tmp_path / "tail.mkv", "--frames", "6:", "-q") == (0, "")
+
+    def pictures(path: Path) -> list[np.ndarray]:  # FFmpeg's frames, as they are stored
+        with av.open(str(path)) as container:
+            return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+    whole = pictures(tmp_path / "out.mkv")
+    assert len(whole) == 20
+    assert_same_frames(whole[6:], pictures(tmp_path / "tail.mkv"))

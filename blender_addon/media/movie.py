@@ -413,6 +413,8 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         if hole is not None and hole[2] > MAX_HOLES and not counted:  # the rate changed: no count to hold it to
             return source
         if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
+            if kind == "avi":  # null frames in its index (a capture that dropped frames): players show the frame
+                return source  # before over them, so its frames are variable-rate, at their times, not damaged
             before, missing, _ = hole
             raise MediaError(f"{path}: the file is damaged: {missing} frames are missing after frame {before} "
                              f"({float(source.time_of(before)):.2f} s)")
