@@ -377,6 +377,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
         promised = _promised_frames(container, stream, file_rate, packets.discarded)
+        discarded = packets.discarded
         counted = bool(stream.frames)  # else the promise is the duration at the file's rate
         tail = None  # where an MPEG stream's last packet starts: it has no frame count to hold it to
         kind = container.format.name
@@ -408,16 +409,19 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         source.warnings.append(source.colour_warning)
     if tail is not None:
         _check_tail(source, read_tail(path, tail, kind), CONTAINERS[kind])
-    if promised is not None and promised > source.frame_count:
+    # Packets an edit list hides are left out of the promise; one whose time was damaged can hide a frame too.
+    hidden = discarded if counted else 0
+    if promised is not None and promised + hidden > source.frame_count:
         hole = _missing_frames(pts, time_base, chosen) if rate is None else None
-        if hole is not None and hole[2] > MAX_HOLES and not counted:  # the rate changed: no count to hold it to
-            return source
+        if hole is not None and hole[2] > MAX_HOLES and (not counted or promised <= source.frame_count):
+            return source  # the rate changed: no count to hold it to
         if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
             if kind == "avi":  # null frames in its index (a capture that dropped frames): players show the frame
                 return source  # before over them, so its frames are variable-rate, at their times, not damaged
             before, missing, _ = hole
             raise MediaError(f"{path}: the file is damaged: {missing} frames are missing after frame {before} "
                              f"({float(source.time_of(before)):.2f} s)")
+    if promised is not None and promised > source.frame_count:
         source.warnings.append(
             f"{path}: the file promises {promised} frames but holds {source.frame_count} (truncated?); "
             f"rendering the {source.frame_count} it holds"
