@@ -496,3 +496,11 @@ def test_a_named_pipe_or_device_as_an_output_is_refused_never_replaced(clip, tmp
         assert sorted(os.listdir(tmp_path)) == ["data.csv", "out.mp4"] and pipe.is_fifo() and data.is_fifo()
     with pytest.raises(media.MediaError, match=f"{os.devnull}: is a device, not a regular file"):
         publish.check_output(os.devnull, [], True)
+
+
+@pytest.mark.parametrize("engine, name", [("exact", "new/a/out.mkv"), ("vse", "new/a/out.mkv"),
+                                          ("vse", "new/f_%03d.png")])
+def test_a_full_disk_leaves_no_folder_the_render_created(big_clip, full_disk, engine, name):
+    result = run_cli(big_clip, "-o", full_disk / name, "--engine", engine)
+    assert_one_line_failure(result, "the disk is full")
+    assert os.listdir(full_disk) == []

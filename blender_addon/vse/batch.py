@@ -40,7 +40,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -58,6 +58,7 @@ from ..media.publish import (
     incomplete_reason,
     input_overlap,
     publish,
+    remove_created,
     remove_other_frames,
     temp_path_for,
 )
@@ -108,10 +109,17 @@ def _output_kind(path: str | os.PathLike) -> str:
         return output_kind(path, blender=True)
 
 
-def _check_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> None:
-    """``media.publish.check_output`` (``numbers``: the file numbers a sequence output will write)."""
+@contextlib.contextmanager
+def _checked_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> Iterator[None]:
+    """``media.publish.check_output`` (``numbers``: the file numbers a sequence output will write); the folders it
+    creates are removed again, where empty, when the block fails."""
     with media_errors():
-        check_output(output, inputs, overwrite, numbers)
+        created = check_output(output, inputs, overwrite, numbers)
+    try:
+        yield
+    except BaseException:
+        remove_created(created)
+        raise
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -286,14 +294,15 @@ def render_with_vse(
         rig_time = timing(rig)
         numbers = _render_range(rig_time.duration, start, stop)
         check_even_size(output, kind, width, height)
-        _check_output(output, [source_path], overwrite, numbers)
-        audio = strip.type == "MOVIE" and kind == "movie" and add_audio(scene, source_path, channel=rig.channel + 1)
-        colors.use_exact_colors(scene)
-        quiet_caches(scene)
-        set_output(scene, kind, extension(output), audio)
-        frames = range(rig_time.left_handle + numbers.start, rig_time.left_handle + numbers.stop)
-        _render(scene, output, kind, frames, numbers, overwrite, progress,
-                whole=numbers == range(rig_time.duration))
+        with _checked_output(output, [source_path], overwrite, numbers):
+            audio = strip.type == "MOVIE" and kind == "movie" and add_audio(scene, source_path,
+                                                                            channel=rig.channel + 1)
+            colors.use_exact_colors(scene)
+            quiet_caches(scene)
+            set_output(scene, kind, extension(output), audio)
+            frames = range(rig_time.left_handle + numbers.start, rig_time.left_handle + numbers.stop)
+            _render(scene, output, kind, frames, numbers, overwrite, progress,
+                    whole=numbers == range(rig_time.duration))
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 
@@ -332,16 +341,16 @@ def render_blend_file(
     if scene.sequence_editor is None or not len(scene.sequence_editor.strips):
         raise VseRenderError(f"{blend}: the scene '{scene.name}' has no sequencer strips")
     numbers = _render_range(scene.frame_end - scene.frame_start + 1, start, stop)
-    _check_output(output, [blend], overwrite, numbers)
-    scene.render.use_sequencer = True
-    if exact_colors:
-        colors.use_exact_colors_on_output(scene)
-    audio = any(strip.type == "SOUND" for strip in scene.sequence_editor.strips_all) and kind == "movie"
-    quiet_caches(scene)
-    set_output(scene, kind, extension(output), audio)
-    frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
-    _render(scene, output, kind, frames, numbers, overwrite, progress,
-            whole=numbers == range(scene.frame_end - scene.frame_start + 1))
+    with _checked_output(output, [blend], overwrite, numbers):
+        scene.render.use_sequencer = True
+        if exact_colors:
+            colors.use_exact_colors_on_output(scene)
+        audio = any(strip.type == "SOUND" for strip in scene.sequence_editor.strips_all) and kind == "movie"
+        quiet_caches(scene)
+        set_output(scene, kind, extension(output), audio)
+        frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
+        _render(scene, output, kind, frames, numbers, overwrite, progress,
+                whole=numbers == range(scene.frame_end - scene.frame_start + 1))
     render = scene.render
     fps = render.fps / render.fps_base
     width = render.resolution_x * render.resolution_percentage // 100
