@@ -318,7 +318,7 @@ class MovieSource(VideoSource):
                         for lost in range(index, min(at, self.frame_count)):
                             if lost >= start:
                                 self.lost_frames.add(lost)
-                                yield self._picture.convert(previous or frame, pool, lend)
+                                yield self._picture.convert(frame if previous is None else previous, pool, lend)
                         index = at
                 if index >= start:
                     self._check_size(frame, index)
