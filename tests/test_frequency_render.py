@@ -64,6 +64,44 @@ def test_jobs_and_one_process_find_the_same_frequency(swinging, tmp_path):
     assert found[0] == found[1]
 
 
+def test_in_one_process_the_frequency_reads_the_frames_the_engine_decodes(swinging, tmp_path, monkeypatch):
+    """No read head of its own (a second decoder): the engine hands over each frame it decodes; from a later
+    first frame, the frame before it alone is read apart. The numbers are those of a read head of its own."""
+    from blender_addon.media.streams import VideoSource
+
+    opened = []
+    read_from = VideoSource.read_from
+    monkeypatch.setattr(VideoSource, "read_from", lambda source, start, compact=False: (
+        opened.append(start), read_from(source, start, compact))[1])
+    counts, found = [], []
+    for frames in ((None, None), (31, 200)):
+        for frequency in (FrequencyRequest(), FrequencyRequest(spectrum=str(tmp_path / f"s{frames[0]}.json"),
+                                                               frequency_map=str(tmp_path / f"m{frames[0]}.png"))):
+            opened.clear()
+            result = render(RenderRequest(swinging, tmp_path / "m.mkv", Settings(), frames=frames, overwrite=True,
+                                          frequency=frequency))
+            counts.append(len(opened))
+        found.append(result.frequency)
+        own = render(RenderRequest(swinging, tmp_path / "j.mkv", Settings(), frames=frames, overwrite=True, jobs=2,
+                                   frequency=FrequencyRequest(spectrum=str(tmp_path / "j.json"))))
+        assert own.frequency == result.frequency
+    assert counts[1] == counts[0] and counts[3] == counts[2] + 1, counts
+
+
+def test_an_error_measuring_the_frequency_stops_the_render_and_leaves_nothing(swinging, tmp_path, monkeypatch):
+    from blender_addon.core.frequency import RegionDisplacement
+    from blender_addon.render import RenderError
+
+    def fails(self, frame, camera=None):
+        raise MemoryError("measuring")
+
+    monkeypatch.setattr(RegionDisplacement, "step", fails)
+    with pytest.raises((MemoryError, RenderError)):
+        render(RenderRequest(swinging, tmp_path / "m.mkv", Settings(),
+                             frequency=FrequencyRequest(spectrum=str(tmp_path / "s.json"))))
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_result_carries_the_report_and_a_band_limits_it(swinging, tmp_path):
     request = RenderRequest(swinging, tmp_path / "m.mkv", Settings(),
                             frequency=FrequencyRequest(spectrum=str(tmp_path / "s.csv"), band=(1.5, 5.0)))

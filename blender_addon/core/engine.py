@@ -32,7 +32,7 @@ import numpy as np
 from .effect import MotionEffect
 from .measures import Measure
 from .plan import ResolvedPlan, resolve
-from .planar import PlanarEffect
+from .planar import Frame, PlanarEffect
 from .settings import Settings
 from .timing import FramePlan
 
@@ -241,6 +241,7 @@ def extract_motion(
     measure: Measure | None = None,
     on_alignment: Callable[[FramePlan, tuple[Alignment, ...]], None] | None = None,
     planar: bool = False,
+    on_frame: Callable[[FramePlan, Frame], None] | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield output frames ``start`` to ``stop - 1`` of the motion clip.
 
@@ -255,6 +256,9 @@ def extract_motion(
     an edge frame without partners), before the frame is yielded.
     ``planar``: the planar path (see the module's notes), yielding compact I420 buffers; ValueError where the
     source or the settings need the RGB path, or with ``measure``.
+    ``on_frame`` hears each yielded frame's plan and its current input frame as its read head gave it (the
+    source's compact form, or planes on the planar path), before the frame is rendered: what else reads the
+    input frames (the motion frequency) need not decode them again.
     """
     stats = stats if stats is not None else EngineStats()
     resolved = resolve(settings, (source.height, source.width), source.frame_count)
@@ -264,11 +268,12 @@ def extract_motion(
             raise ValueError("the planar path needs a source whose read heads yield 4:2:0 planes")
         if measure is not None:
             raise ValueError("the measures are defined on the RGB motion frame: the planar path has none")
-        yield from _planar_motion(source, resolved, start, stop, max_memory, stats)
+        yield from _planar_motion(source, resolved, start, stop, max_memory, stats, on_frame)
         return
     effect = MotionEffect(resolved)
     aligner = _aligner(settings)
-    pairs = _frame_pairs(source, resolved, max(0, start - resolved.warmup), stop, max_memory, stats)
+    pairs = _frame_pairs(source, resolved, max(0, start - resolved.warmup), stop, max_memory, stats,
+                         on_frame=on_frame, heard_from=start)
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
             indices = None if plan.partners is None else (plan.frame, *plan.partners)
@@ -287,10 +292,11 @@ def extract_motion(
 
 
 def _planar_motion(source: FrameSource, resolved: ResolvedPlan, start: int, stop: int, max_memory: int,
-                   stats: EngineStats) -> Iterator[np.ndarray]:
+                   stats: EngineStats, on_frame: Callable[[FramePlan, Frame], None] | None = None,
+                   ) -> Iterator[np.ndarray]:
     """Output buffers ``start`` to ``stop - 1`` on the planar path (no warm-up: nothing there carries state)."""
     effect = PlanarEffect(resolved)
-    pairs = _frame_pairs(source, resolved, start, stop, max_memory, stats, planar=True)
+    pairs = _frame_pairs(source, resolved, start, stop, max_memory, stats, planar=True, on_frame=on_frame)
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
             result = effect.render(frame, partners, plan.fill)
@@ -327,10 +333,11 @@ def _aligner(settings: Settings) -> Aligner | None:
 
 def _frame_pairs(
     source: FrameSource, resolved: ResolvedPlan, start: int, stop: int | None, max_memory: int, stats: EngineStats,
-    planar: bool = False,
+    planar: bool = False, on_frame: Callable[[FramePlan, Frame], None] | None = None, heard_from: int = 0,
 ) -> Iterator[tuple[FramePlan, np.ndarray, tuple[np.ndarray, ...] | None]]:
     """Each plan of output frames ``start`` to ``stop - 1`` (to the end for None) with its current frame and
-    partners, expanded (``planar``: as the heads' ``read_planes`` yields them)."""
+    partners, expanded (``planar``: as the heads' ``read_planes`` yields them); ``on_frame`` hears the plans
+    from output frame ``heard_from`` on with their current frames as the heads gave them."""
     plans = resolved.frames(start, stop)
     plan: FramePlan | None = next(plans)
     stats.strategy = choose_strategy(resolved, source, max_memory)
@@ -340,6 +347,8 @@ def _frame_pairs(
     try:
         while plan is not None:
             frame, partners = fetcher.fetch(plan)
+            if on_frame is not None and plan.index >= heard_from:
+                on_frame(plan, frame)
             if expander is not None:
                 # Partners first: at N=1 this frame's partner is the last frame's current, still expanded.
                 if partners is not None:

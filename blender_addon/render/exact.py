@@ -228,9 +228,15 @@ def _frames(request: RenderRequest, source, settings: Settings, start: int, stop
         raise RequestError(f"{source.path}: {error}") from None
     measures = None if recorder is None else recorder.measures
     heard = None if alignments is None else alignments.heard
+    frequency = on_frame = None
+    if request.frequency.wanted:  # in one process, fed the frames the engine decodes
+        from .frequency import FrequencyRecorder
+
+        frequency = FrequencyRecorder(request, settings, source, start, stop, signals, fed=request.jobs == 1)
+        on_frame = frequency.hear if frequency.fed else None
     if request.jobs == 1:
         frames = extract_motion(source, settings, start, stop, max_memory=request.max_memory, on_alignment=heard,
-                                measure=measures, planar=planar)
+                                measure=measures, planar=planar, on_frame=on_frame)
     else:
         from .jobs import parallel_frames
 
@@ -240,8 +246,8 @@ def _frames(request: RenderRequest, source, settings: Settings, start: int, stop
                                  measures=measures, planar=planar)
     if recorder is not None:
         frames = recording.recorded(frames, recorder, settings, source, start)
-    if request.frequency.wanted:
-        from .frequency import FrequencyRecorder, recorded
+    if frequency is not None:
+        from .frequency import recorded
 
-        frames = recorded(frames, FrequencyRecorder(request, settings, source, start, stop, signals), start, found)
+        frames = recorded(frames, frequency, start, found)
     return frames
