@@ -38,8 +38,8 @@ REFITS_PER_SECOND = 4  # a sliding window's refits per second of the source (its
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
 FLAT_GRADIENT = 16.0  # a 3x3 Sobel gradient below this (about 4 levels a cell) is flat: no flow is read there
 WORK_WIDTH = 320  # frames are compared at about this width
-_GRID_WORK = 1_000_000  # numbers a fit's working arrays hold at once (bounds its memory)
-_SIGNALS_AT_ONCE = 256  # signals whose peaks are found at once (bounds the background's memory)
+GRID_WORK = 1_000_000  # numbers each of a fit's working arrays holds at once (bounds its memory)
+_SIGNALS_AT_ONCE = 64  # signals whose peaks are found at once (bounds the background's memory)
 
 
 class FrequencyError(ValueError):
@@ -113,9 +113,10 @@ class Spectra:
     """
 
     def __init__(self, rate: Fraction | float, length: int, band: tuple[float, float], signals: int = 1,
-                 components: int = 2, oversample: int = OVERSAMPLE, nyquist: float | None = None) -> None:
+                 components: int = 2, oversample: int = OVERSAMPLE, nyquist: float | None = None,
+                 work: int = GRID_WORK) -> None:
         self.rate, self.length, self.band, self.signals = float(rate), int(length), band, signals
-        self.oversample = oversample
+        self.oversample, self._work = oversample, work
         self.nyquist = self.rate / 2 if nyquist is None else nyquist
         step = self.rate / (self.length * oversample)
         # One grid step beyond each end of the band, so a peak on its edge can still be interpolated.
@@ -159,7 +160,7 @@ class Spectra:
             times = times - (times[0] + times[-1]) / 2
         line = np.stack([np.ones(count), times * self.rate / count])  # the drift the fit takes up
         on_line = line @ columns
-        block = max(1, _GRID_WORK // (4 * (count + signals * components)))
+        block = max(1, self._work // (4 * (count + signals * components)))
         for first in range(0, len(self.grid), block):
             phase = 2 * np.pi * self.grid[first:first + block, None] * times[None, :]
             waves = (np.cos(phase), np.sin(phase))
@@ -182,9 +183,12 @@ class Spectra:
             self._take()  # a signal shorter than one segment is a segment of its own
         elif self._since >= max(self.length // 4, 1) and len(self._window) == self.length:
             self._take()  # the tail the last segment missed
-        if self.segments == 0:
-            return np.zeros((len(self.grid), self.signals))
-        return np.linalg.eigvalsh(self._matrices / self.segments)[..., -1] / 2
+        power = np.zeros((len(self.grid), self.signals))
+        if self.segments:
+            for first in range(0, self.signals, _SIGNALS_AT_ONCE):  # a few signals at a time: bounded copies
+                part = self._matrices[:, first:first + _SIGNALS_AT_ONCE] / self.segments
+                power[:, first:first + _SIGNALS_AT_ONCE] = np.linalg.eigvalsh(part)[..., -1] / 2
+        return power
 
     def dominant(self) -> tuple[np.ndarray, np.ndarray]:
         """Each signal's dominant frequency in the band (NaN where nothing moves) and its strength: the strongest

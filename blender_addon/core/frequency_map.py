@@ -13,10 +13,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from .frequency import WORK_WIDTH, MovingFlow, Spectra, check_band, segment_length
+from .frequency import GRID_WORK, WORK_WIDTH, MovingFlow, Spectra, check_band, segment_length
 from .rates import frames_from_seconds
 
-MAP_BUDGET = 48 << 20  # bytes the map's spectra may hold
+MAP_BUDGET = 16 << 20  # bytes the map's spectra may hold
+MAP_WORK = GRID_WORK // 4  # numbers each of the map's fit's working arrays holds at once (its memory's other half)
 MAP_OVERSAMPLE = 2  # grid points per resolution step: the map's hue needs no finer placing
 MAP_SEGMENT_SECONDS = 10.0  # resolution 0.1 Hz; longer clips average more segments
 MIN_BLOCK_CELLS = 4  # a block is at least this many flow cells wide and tall
@@ -72,7 +73,7 @@ class FrequencyMap:
         self._flow = MovingFlow(shape, work, padded=(layout.columns * layout.block, layout.rows * layout.block))
         self._positions = np.zeros((layout.blocks, COMPONENTS))
         self.spectra = Spectra(rate, layout.length, self.band, signals=layout.blocks, oversample=MAP_OVERSAMPLE,
-                               nyquist=nyquist)
+                               nyquist=nyquist, work=MAP_WORK)
         self.still: np.ndarray | None = None  # the first frame: the map's picture
 
     def add(self, frame: np.ndarray, camera: np.ndarray | None = None, time: float | None = None) -> None:

@@ -115,7 +115,7 @@ class FrequencyMapWriter:
         scale = min(1.0, MAP_PIXELS / width)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         gray = still if still.ndim == 2 else cv2.cvtColor(still, cv2.COLOR_BGR2GRAY)
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         low = max(band[0], band[1] / 1000)
         norm = LogNorm(low, band[1])
         colours = colormaps["turbo"](norm(np.clip(np.nan_to_num(hz, nan=low), low, band[1])))[..., :3]
@@ -128,10 +128,14 @@ class FrequencyMapWriter:
         colours = cv2.resize(colours.astype(np.float32), covered, interpolation=cv2.INTER_NEAREST)[:size[1], :size[0]]
         opacity = cv2.resize(opacity.astype(np.float32), covered,
                              interpolation=cv2.INTER_NEAREST)[:size[1], :size[0], None]
-        picture = (gray[..., None] / 255.0 * 0.6) * (1 - opacity) + colours * opacity
+        # Mixed in place and handed over as 8-bit: matplotlib turns a float picture into several float64 copies.
+        colours *= opacity * 255
+        colours += (gray[..., None] * np.float32(0.6)) * (1 - opacity)
+        picture = np.clip(colours, 0, 255, out=colours).round(out=colours).astype(np.uint8)
+        del colours, opacity, gray
         figure = _figure(10, 10 * height / width + 1.6)
         axes = figure.subplots()
-        axes.imshow(np.clip(picture, 0, 1), interpolation="nearest")
+        axes.imshow(picture, interpolation="nearest")
         axes.set(title="Dominant frequency of motion per block (faint: no clear rhythm)", xticks=[], yticks=[])
         bar = figure.colorbar(ScalarMappable(norm, colormaps["turbo"]), ax=axes, orientation="horizontal",
                               fraction=0.05, pad=0.02)
