@@ -1302,7 +1302,7 @@ def main() -> int:
 
         before = load()
         clips = {seconds: Path(call_worker(f"prepare:1080p:{seconds}")["path"]) for seconds in (10, 60)}
-        print_frequency_figures(frequency_rows(clips, CLI, args.repeat, run_child), before, load())
+        print_frequency_figures(frequency_rows(clips, CLI, args.repeat, run_child_cpu), before, load())
         return 0
     if args.rhythm:
         from bench_rhythm import print_rhythm_figures
