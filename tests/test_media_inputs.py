@@ -418,3 +418,17 @@ def test_an_avi_with_null_frames_renders_at_its_frames_times_instead_of_being_ca
     whole = pictures(tmp_path / "out.mkv")
     assert len(whole) == 20
     assert_same_frames(whole[6:], pictures(tmp_path / "tail.mkv"))
+
+
+def test_a_stream_copied_cut_missing_its_last_b_frames_renders_with_a_warning(tmp_path):
+    """``ffmpeg -ss A -t B -c copy`` keeps the reference frame decoded before the B-frames past the cut and drops
+    those: a hole of a few frames just before the last is not damage."""
+    whole, cut = tmp_path / "gop.mp4", tmp_path / "cut.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3", "-c:v", "libx264", "-threads", "1",
+           "-g", "10", "-bf", "2", "-pix_fmt", "yuv420p", whole)
+    ffmpeg("-ss", "0.52", "-i", whole, "-t", "1.6", "-c", "copy", cut)
+    source = open_source(cut)
+    assert len(source.warnings) == 1 and "near its end" in source.warnings[0], source.warnings
+    code, message = render(cut, "-o", tmp_path / "out.mp4")
+    assert code == 0 and "damaged" not in message, message
+

@@ -52,6 +52,7 @@ from .streams import VideoSource, _FramePool, _read_ahead
 # which deadlocks when a decoder is freed while one of them logs.
 
 MAX_HOLES = 3  # stretches of missing frames a damaged file shows; more whole-frame gaps are a rate that changed
+MAX_CUT_B_FRAMES = 3  # B-frames in a row that a stream-copied cut can drop at its end (x264's default)
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _QUARTER_TURNS = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
@@ -418,7 +419,13 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
             if kind == "avi":  # null frames in its index (a capture that dropped frames): players show the frame
                 return source  # before over them, so its frames are variable-rate, at their times, not damaged
-            before, missing, _ = hole
+            before, missing, holes = hole
+            if holes == 1 and _cut_by_stream_copy(before, missing, source.frame_count):
+                source.warnings.append(
+                    f"{path}: {missing} frames are missing after frame {before} "
+                    f"({float(source.time_of(before)):.2f} s), near its end (a stream-copied cut drops the "
+                    "B-frames past it); rendering its frames at their times, the one before shown over the gap")
+                return source
             raise MediaError(f"{path}: the file is damaged: {missing} frames are missing after frame {before} "
                              f"({float(source.time_of(before)):.2f} s)")
     if promised is not None and promised > source.frame_count:
@@ -501,6 +508,13 @@ def _tag_seconds(text: str | None) -> Fraction | None:
         return Fraction(int(hours) * 3600 + int(minutes) * 60) + Fraction(seconds)
     except ValueError:
         return None
+
+
+def _cut_by_stream_copy(before: int, missing: int, frame_count: int) -> bool:
+    """Whether one hole of ``missing`` frames after frame ``before`` is what cutting a stream by copying its packets
+    (``ffmpeg -t ... -c copy``) leaves at the end: the B-frames whose packets lie past the cut are dropped, the
+    reference frame decoded before them is kept, so a few frames are missing just before the last few."""
+    return missing <= MAX_CUT_B_FRAMES and frame_count - 1 - before <= MAX_CUT_B_FRAMES
 
 
 def _missing_frames(pts: list[int], time_base: Fraction, rate: Fraction) -> tuple[int, int, int] | None:
