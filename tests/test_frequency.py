@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -280,3 +281,30 @@ def test_frames_at_uneven_times_are_read_at_their_own_times():
     assert timed.report().band[1] == 15.0
     assert not within(even.report().peaks["frame"].hz, 1.5)  # what reading them as evenly spaced gave
     assert sampling(FPS, None) == (FPS, None) and sampling(FPS, [Fraction(i, 30) for i in range(5)])[1] == 15.0
+
+
+@pytest.mark.parametrize(("aspect", "shown"), [(None, 720 / 576), (Fraction(16, 15), 4 / 3)])
+def test_frequency_map_is_drawn_at_the_display_aspect_with_plain_hz(monkeypatch, tmp_path, aspect, shown):
+    from blender_addon.media import spectrum
+
+    drawn = []
+    monkeypatch.setattr(spectrum, "_save", lambda figure, file: drawn.append(figure))
+    hz, strength = np.array([[2.5, 4.0], [8.0, np.nan]]), np.array([[50.0, 20.0], [40.0, 0.0]])
+    spectrum.FrequencyMapWriter(tmp_path / "m.png").commit(np.zeros((576, 720), np.uint8), hz, strength, (2.0, 12.0),
+                                                          360, aspect)
+    (figure,) = drawn
+    figure.canvas.draw()
+    picture, bar = figure.axes
+    box = picture.get_window_extent()
+    assert abs(box.width / box.height - shown) < 0.01, (box.width, box.height)
+    labels = [label.get_text() for label in bar.xaxis.get_majorticklabels()]
+    assert labels == ["2", "3", "4", "5", "6", "8", "10"]
+    assert not any(label.get_text() for label in bar.xaxis.get_minorticklabels())  # no 3×10⁰
+
+
+def test_tiny_frames_are_measured_enlarged():
+    # A part swinging at 1.5 Hz seen in a strip 48 x 6 pixels: DIS takes no frame so short.
+    frames = [cv2.resize(frame, (48, 6), interpolation=cv2.INTER_AREA)
+              for frame in swinging_clip([Swing(1.5, 40, 40, amplitude=20)])]
+    (peak,) = peaks(frames, regions=[(0, 0, 48, 6)])
+    assert within(peak.hz, 1.5), (peak.hz, peak.strength)

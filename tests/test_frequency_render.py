@@ -181,3 +181,17 @@ def test_a_variable_rate_input_is_read_at_its_frames_own_times(tmp_path):
     assert abs(found["dominant_hz"] - 1.5) <= 0.02 and found["confident"], found
     # The mean rate of the frames' steps (the file keeps milliseconds), the band up to half the median rate.
     assert abs(report["rate"] - (len(kept) - 1) / (kept[-1] / 30)) < 0.01 and report["band"][1] > 15
+
+
+@pytest.mark.parametrize("size", [(8, 8), (1, 320), (240, 2)])
+def test_frames_under_what_the_flow_takes_are_measured_and_mapped(tmp_path, size):
+    clip = tmp_path / "tiny.mkv"
+    write_swinging_clip(clip, [Swing(1.5, 0, 0, size=4, amplitude=2)], frames=30, size=size)
+    code, stderr = run(clip, "-o", tmp_path / "m.mkv", "--spectrum", tmp_path / "s.json", "--frequency-map",
+                       tmp_path / "map.png")
+    assert code == 0 and "Traceback" not in stderr, stderr
+    assert json.loads((tmp_path / "s.json").read_text())["regions"]["frame"]["strength"] >= 0
+    import cv2
+
+    height, width = cv2.imread(str(tmp_path / "map.png")).shape[:2]
+    assert width == 1000 and height < 1800  # a frame far taller than wide is drawn no taller than a page

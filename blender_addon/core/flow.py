@@ -16,6 +16,8 @@ OpenCV is required here (there is no numpy flow); :func:`require_opencv` says so
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .measures import FlowField
@@ -28,6 +30,14 @@ REFINEMENT = 3  # variational refinement iterations: smooths the preset's blocky
 STILL_SPEED = 0.25  # pixels per frame: slower shows black (DIS's noise on still texture; noise costs the encoder)
 WORK_WIDTH = 960  # frames at least twice as wide are compared at a whole fraction of their size
 MIN_SIZE = 12  # the smallest width and height OpenCV's DIS flow takes
+DIS_PATCH = 8  # the patch OpenCV's DIS flow matches, in every preset
+
+
+def dis_minimum(finest_scale: int) -> tuple[int, int]:
+    """The shortest short side and long side, in pixels, that OpenCV's DIS flow compares on the pyramid its preset
+    gives (down to ``finest_scale``): on smaller frames it picks its scales from the width alone, which fails on
+    frames wide and short (an OpenCV assertion, or a crash)."""
+    return DIS_PATCH << finest_scale, math.ceil(4 * DIS_PATCH * 2 ** (finest_scale - 0.5))
 
 
 def require_opencv():

@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .flow import dis_minimum
 from .rates import frames_from_seconds, rate_text
 
 OVERSAMPLE = 8  # grid points per resolution step (1 / segment length)
@@ -38,6 +39,7 @@ REFITS_PER_SECOND = 4  # a sliding window's refits per second of the source (its
 STILL_SPEED = 0.2  # pixels per frame: slower flow is taken as noise
 FLAT_GRADIENT = 16.0  # a 3x3 Sobel gradient below this (about 4 levels a cell) is flat: no flow is read there
 WORK_WIDTH = 320  # frames are compared at about this width
+SHORTEST, LONGEST = dis_minimum(1)  # the flow grid's least sides: the MEDIUM preset compares down to scale 1
 GRID_WORK = 1_000_000  # numbers each of a fit's working arrays holds at once (bounds its memory)
 _SIGNALS_AT_ONCE = 64  # signals whose peaks are found at once (bounds the background's memory)
 
@@ -320,8 +322,10 @@ class RegionDisplacement:
     def __init__(self, shape: tuple[int, ...], regions: Sequence[tuple[int, int, int, int]]) -> None:
         height, width = shape[:2]
         scale = min(1.0, WORK_WIDTH / width)
-        work = (max(8, round(width * scale)), max(8, round(height * scale)))
-        self._flow = MovingFlow(shape, work)
+        # Tiny frames are compared enlarged (stretched along a short side): DIS needs this much.
+        work = [max(SHORTEST, round(width * scale)), max(SHORTEST, round(height * scale))]
+        work[work.index(max(work))] = max(work + [LONGEST])
+        self._flow = MovingFlow(shape, (work[0], work[1]))
         self._cells = [_cells_of(region, work[0] / width, work[1] / height) for region in regions]
         self.positions = np.zeros((len(regions), 2))
 

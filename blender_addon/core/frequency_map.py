@@ -13,7 +13,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from .frequency import GRID_WORK, WORK_WIDTH, MovingFlow, Spectra, check_band, segment_length
+from .frequency import (
+    GRID_WORK,
+    LONGEST,
+    SHORTEST,
+    WORK_WIDTH,
+    MovingFlow,
+    Spectra,
+    check_band,
+    segment_length,
+)
 from .rates import frames_from_seconds
 
 MAP_BUDGET = 16 << 20  # bytes the map's spectra may hold
@@ -68,7 +77,9 @@ class FrequencyMap:
         self.layout = layout = map_layout(width, height, frame_count, rate, band, budget, nyquist)
         self.band = check_band(band or (0.0, float(rate)), layout.length, rate, nyquist)
         # The flow grid: a whole number of cells per block, about WORK_WIDTH wide; edge blocks padded out whole.
-        self._cells = max(1, round(layout.block * min(width, WORK_WIDTH) / width))
+        self._cells = max(1, round(layout.block * min(width, WORK_WIDTH) / width),  # tiny frames enlarged for DIS
+                          -(-SHORTEST // min(layout.columns, layout.rows)),
+                          -(-LONGEST // max(layout.columns, layout.rows)))
         work = (layout.columns * self._cells, layout.rows * self._cells)
         self._flow = MovingFlow(shape, work, padded=(layout.columns * layout.block, layout.rows * layout.block))
         self._positions = np.zeros((layout.blocks, COMPONENTS))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from .names import check_picture, data_kind, extension
 from .publish import PendingFile
 
 MAP_PIXELS = 1000  # the frequency map's picture is drawn at most this wide (the figure's width)
+MAP_TALLEST = 15.0  # inches: the map's picture is drawn at most this tall (the figure is 10 wide)
 CSV_COLUMNS = ("region", "hz", "per_minute", "power", "dominant_hz", "strength", "confident")
 
 
@@ -104,11 +107,14 @@ class FrequencyMapWriter:
         self._file = PendingFile(os.fspath(path), overwrite, protect)
 
     def commit(self, still: np.ndarray, hz: np.ndarray, strength: np.ndarray, band: tuple[float, float],
-               block: int) -> None:
+               block: int, sample_aspect: Fraction | None = None) -> None:
+        """Draw ``still`` (the first frame) under each block's colour (``hz`` and ``strength`` per block of ``block``
+        pixels) at the display aspect (``sample_aspect``: a pixel's width over its height, where not square)."""
         import cv2
         from matplotlib import colormaps
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import LogNorm
+        from matplotlib.ticker import NullFormatter
 
         height, width = still.shape[:2]
         # Drawn at about the figure's own width: a 4K still at full size would cost hundreds of MB of floats.
@@ -133,19 +139,33 @@ class FrequencyMapWriter:
         colours += (gray[..., None] * np.float32(0.6)) * (1 - opacity)
         picture = np.clip(colours, 0, 255, out=colours).round(out=colours).astype(np.uint8)
         del colours, opacity, gray
-        figure = _figure(10, 10 * height / width + 1.6)
+        # The picture's pixels shown as wide as the input's; a frame far taller than wide is drawn no taller than this.
+        pixel = float(sample_aspect or 1)
+        figure = _figure(10, min(10 * height / (width * pixel), MAP_TALLEST) + 1.6)
         axes = figure.subplots()
-        axes.imshow(picture, interpolation="nearest")
+        axes.imshow(picture, interpolation="nearest", aspect=1 / pixel)
         axes.set(title="Dominant frequency of motion per block (faint: no clear rhythm)", xticks=[], yticks=[])
         bar = figure.colorbar(ScalarMappable(norm, colormaps["turbo"]), ax=axes, orientation="horizontal",
                               fraction=0.05, pad=0.02)
-        ticks = [tick for tick in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if low <= tick <= band[1]]
+        ticks = _ticks(low, band[1])
         bar.set_ticks(ticks, labels=[f"{tick:g}" for tick in ticks])
+        bar.ax.xaxis.set_minor_formatter(NullFormatter())  # a log axis labels its minor ticks as 3×10⁰ in a short band
         bar.set_label("Hz")
         _save(figure, self._file)
 
     def discard(self) -> None:
         self._file.discard()
+
+
+def _ticks(low: float, high: float) -> list[float]:
+    """Round frequencies from ``low`` to ``high`` on a log scale: 1, 2 and 5 a decade, finer in a short band."""
+    for steps in ((1, 2, 5), (1, 1.5, 2, 3, 4, 5, 6, 8), (1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9)):
+        decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        ticks = [float(f"{step}e{power}") for power in decades for step in steps
+                 if low <= float(f"{step}e{power}") <= high]
+        if len(ticks) >= 4:
+            return ticks
+    return [low, high]
 
 
 def _save(figure, file: PendingFile) -> None:

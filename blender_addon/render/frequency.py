@@ -205,7 +205,8 @@ class FrequencyRecorder:
         report = self.spectra.report()
         drawn = None
         if self.map is not None:  # its spectra are let go before the picture is drawn
-            drawn = (self.map.still, *self.map.result(), self.map.band, self.map.layout.block)
+            drawn = (self.map.still, *self.map.result(), self.map.band, self.map.layout.block,
+                     self._source.sample_aspect)
             self.map = None
         for writer in self._writers:
             if isinstance(writer, FrequencyMapWriter):
