@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from chunk_helpers import decoded
 from media_helpers import smooth_frames, write_frames
 
@@ -56,6 +57,22 @@ def test_two_inputs_of_one_base_name_are_refused_before_anything_renders(tmp_pat
     assert code == 2 and "several inputs write into a folder: end it with /" in stderr
     code, _, stderr = run_cli(c, c, "-o", f"{out}/")
     assert code == 2 and "given twice" in stderr
+
+
+@pytest.mark.parametrize("where", [[], ["--cluster", "local:2"]])
+def test_an_output_named_as_another_input_is_refused_before_anything_renders(tmp_path, where):
+    """``x.mp4`` writes ``x_motion_gray_shift1.mp4``, which is given as an input too: with ``--overwrite`` it was
+    replaced, then rendered from."""
+    x, other = clips(tmp_path, "x.mkv", "x_motion_gray_shift1.mkv")
+    before = other.read_bytes()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main([str(x), str(other), "-o", f"{tmp_path}/", "--overwrite", *where], stdout, stderr,
+                    cluster=lambda *_: pytest.fail("the cluster was asked"))
+    assert code == 2 and stderr.getvalue() == (f"motion_extract: error: output {other} would overwrite the input: "
+                                               "choose another output path\n"), stderr.getvalue()
+    assert sorted(os.listdir(tmp_path)) == ["x.mkv", "x_motion_gray_shift1.mkv"] and other.read_bytes() == before
+    code, _, stderr = run_cli(x, other, "-o", f"{tmp_path}/", "--data", "d.csv", "--overwrite")
+    assert code == 2 and "would overwrite the input" in stderr
 
 
 def test_a_bad_input_fails_alone_with_a_summary_line(tmp_path):

@@ -119,6 +119,10 @@ def test_the_result_carries_the_report_and_a_band_limits_it(swinging, tmp_path):
     (["--spectrum", "s.json", "--band", "3:1"], "invalid band"),
     (["--spectrum", "s.json", "--band", "40:50"], "--band: band 40:50 Hz is outside"),
     (["--spectrum", "same.png", "--spectrum-plot", "same.png"], "own file"),
+    (["--data", "s.csv", "--spectrum", "s.csv.json"], "s.csv.json: this render would write it twice: give each "
+                                                      "output its own file"),  # the data's record
+    (["--motiongram", "m.png", "--spectrum-plot", "m_horizontal.png"], "m_horizontal.png: this render would write "
+                                                                        "it twice"),  # a motiongram's picture
     (["--spectrum", "s.json", "--engine", "vse"], "exact engine"),
     (["--spectrum", "s.json", "--print-ffmpeg"], "--print-ffmpeg renders nothing"),
 ])

@@ -9,7 +9,7 @@ import pytest
 
 from blender_addon.media import open_writer
 from blender_addon.media.errors import MediaError
-from blender_addon.media.publish import PendingFile, is_temporary
+from blender_addon.media.publish import PendingFile, is_temporary, published_together
 
 
 def test_a_pending_file_is_published_whole_or_not_at_all(tmp_path):
@@ -65,3 +65,15 @@ def test_the_writers_write_through_their_pending_file(tmp_path, monkeypatch):
             writer.write(np.zeros((6, 8, 3), np.uint8))
         assert not os.path.exists(made[-1].temp)
     assert sorted(os.listdir(tmp_path)) == ["frames", "out.mkv"] and os.listdir(tmp_path / "frames") == ["00.png"]
+
+
+def test_outputs_published_together_publish_none_when_one_cannot_be(tmp_path):
+    """A file that appeared at the last output's name: the first is not published either."""
+    first, second = PendingFile(str(tmp_path / "a.csv"), False), PendingFile(str(tmp_path / "b.json"), False)
+    with pytest.raises(MediaError, match="b.json appeared while rendering"), published_together():
+        for pending in (first, second):
+            with open(pending.temp, "w") as stream:
+                stream.write("x")
+            pending.commit()
+        (tmp_path / "b.json").write_text("theirs")
+    assert os.listdir(tmp_path) == ["b.json"] and (tmp_path / "b.json").read_text() == "theirs"

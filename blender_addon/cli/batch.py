@@ -22,6 +22,7 @@ from typing import TextIO
 
 from ..core.settings import Settings
 from ..frontend import RunError, UsageError, progress_line, report
+from ..media.publish import input_overlap
 from ..render import RenderError, RenderRequest, RequestError, planned_frames, render
 from . import data_arguments
 from .arguments import PROG
@@ -135,10 +136,19 @@ def _side_files(args: argparse.Namespace, request: RenderRequest) -> RenderReque
 
 
 def _refuse_shared_names(requests: list[RenderRequest]) -> None:
-    """Two inputs that would write one file (the same base name) are refused before anything renders."""
+    """Two inputs that would write one file (the same base name), a render that would write one file twice, and
+    any file written over an input (another input's output named as an input) are refused before anything
+    renders."""
+    inputs = [request.input for request in requests]
     owners: dict[str, RenderRequest] = {}
     for request in requests:
+        shared = request.shared_output()
+        if shared:
+            raise UsageError(shared)
         for path in request.outputs:
+            overlap = input_overlap(path, inputs)
+            if overlap:
+                raise UsageError(overlap)
             key = os.path.abspath(path)
             other = owners.setdefault(key, request)
             if other is not request:

@@ -300,3 +300,14 @@ def motiongram_paths(path: str | os.PathLike) -> tuple[str, str, str]:
     check_picture(path)
     stem = os.path.splitext(os.fspath(path))[0]
     return os.fspath(path), f"{stem}_horizontal{PICTURE_EXTENSION}", f"{stem}_vertical{PICTURE_EXTENSION}"
+
+
+def data_files(path: str | os.PathLike, kind: str) -> tuple[str, ...]:
+    """Every file a side output named ``path`` writes (``kind``: ``"data"``, ``"motiongram"`` or another): a CSV's
+    record beside it, a motiongram's two pictures beside its figure; a name its writer refuses counts as itself."""
+    text = os.fspath(path)
+    if kind == "data" and extension(text) == ".csv":
+        return text, sidecar_path(text)
+    if kind == "motiongram" and extension(text) == PICTURE_EXTENSION:
+        return motiongram_paths(text)
+    return (text,)

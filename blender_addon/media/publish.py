@@ -296,21 +296,24 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
     os.remove(temp)
 
 
-# The outputs finished inside published_together(), each as (publish it, discard it), in order.
-_TOGETHER: ContextVar[list[tuple[Callable[[], None], Callable[[], None]]] | None] = ContextVar(
-    "published_together", default=None)
+# The outputs finished inside published_together(), each as (publish it, discard it, check it can be), in order.
+_Entry = tuple[Callable[[], None], Callable[[], None], Callable[[], None]]
+_TOGETHER: ContextVar[list[_Entry] | None] = ContextVar("published_together", default=None)
 # The folders check_output created inside published_together(): removed again, where empty, when none is published.
 _CREATED: ContextVar[list[str] | None] = ContextVar("created_together", default=None)
 
 
-def publish_when_done(action: Callable[[], None], discard: Callable[[], None]) -> None:
+def publish_when_done(action: Callable[[], None], discard: Callable[[], None],
+                      check: Callable[[], None] = lambda: None) -> None:
     """Publish a finished output by ``action`` now or, inside :func:`published_together`, when its block ends
-    without an exception (``discard`` removes the temporary instead when it does not)."""
+    without an exception (``discard`` removes the temporary instead when it does not). ``check`` raises
+    :class:`MediaError` when ``action`` would fail (a file appeared at its name): the block checks them all before
+    it publishes any."""
     group = _TOGETHER.get()
     if group is None:
         action()
     else:
-        group.append((action, discard))
+        group.append((action, discard, check))
 
 
 @contextlib.contextmanager
@@ -322,11 +325,13 @@ def published_together() -> Iterator[None]:
     if _TOGETHER.get() is not None:
         yield
         return
-    group: list[tuple[Callable[[], None], Callable[[], None]]] = []
+    group: list[_Entry] = []
     created: list[str] = []
     token, folders = _TOGETHER.set(group), _CREATED.set(created)
     try:
         yield
+        for _, _, check in group:  # a file that appeared at one name publishes none of them
+            check()
     except BaseException:
         _discard_all(group)
         remove_created(sorted(created, key=len))  # every output's, emptied by all the discards
@@ -334,7 +339,7 @@ def published_together() -> Iterator[None]:
     finally:
         _TOGETHER.reset(token)
         _CREATED.reset(folders)
-    for index, (action, _) in enumerate(group):
+    for index, (action, _, _) in enumerate(group):
         try:
             action()
         except BaseException:
@@ -343,8 +348,8 @@ def published_together() -> Iterator[None]:
             raise
 
 
-def _discard_all(group: list[tuple[Callable[[], None], Callable[[], None]]]) -> None:
-    for _, discard in group:
+def _discard_all(group: list[_Entry]) -> None:
+    for _, discard, _ in group:
         with contextlib.suppress(OSError):
             discard()
 
@@ -381,19 +386,23 @@ class PendingFile:
         when the :func:`published_together` block it was finished in ends."""
         if self.numbered is None:
             flush_to_disk(self.temp)
-        publish_when_done(lambda: self._publish(numbers), self._remove)
+        publish_when_done(lambda: self._publish(numbers), self._remove, lambda: self._check(numbers))
         self._committed = True
+
+    def _check(self, numbers: range | None) -> None:
+        """Refuse to publish over a file that appeared while rendering (without ``overwrite``)."""
+        if self.overwrite:
+            return
+        paths = [self.path] if self.numbered is None else [self.numbered.path(number) for number in numbers]
+        appeared = next((path for path in paths if os.path.lexists(path)), None)
+        if appeared is not None:
+            raise MediaError(f"{appeared} appeared while rendering (another render?); it was left as it is")
 
     def _publish(self, numbers: range | None) -> None:
         if self.numbered is None:
             publish(self.temp, self.path, self.overwrite)
             return
-        if not self.overwrite:
-            appeared = next((number for number in numbers if os.path.lexists(self.numbered.path(number))), None)
-            if appeared is not None:
-                raise MediaError(
-                    f"{self.numbered.path(appeared)} appeared while rendering (another render?); it was left as it is"
-                )
+        self._check(numbers)
         for number in numbers:
             publish(self.frame_path(number), self.numbered.path(number), self.overwrite)
         os.rmdir(self.temp)

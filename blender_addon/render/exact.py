@@ -105,6 +105,9 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
         raise RequestError(f"--math is one of {', '.join(MATHS)}, not {request.math}")
     media = load_media()
     output, encode = request.output, request.encode
+    shared = request.shared_output()
+    if shared:
+        raise RequestError(shared)
     try:  # what the output can be is known before the input is opened: a bad name or option is a request error
         for path in request.outputs:
             problem = input_overlap(path, [request.input]) or not_a_regular_file(os.fspath(path))

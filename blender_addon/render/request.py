@@ -7,6 +7,7 @@ end shows.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -15,6 +16,7 @@ from ..core.engine import DEFAULT_MAX_MEMORY
 from ..core.frequency import FrequencyReport
 from ..core.measures import Region
 from ..core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings
+from ..media.names import data_files
 
 
 class RequestError(Exception):
@@ -61,6 +63,12 @@ class DataRequest:
     @property
     def paths(self) -> tuple[str, ...]:
         return tuple(path for path in (self.data, self.motiongram, self.plot) if path)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file these outputs write: a CSV's record and a motiongram's pictures too."""
+        return tuple(file for kind, path in (("data", self.data), ("motiongram", self.motiongram),
+                                             ("plot", self.plot)) if path for file in data_files(path, kind))
 
 
 MATHS = ("auto", "rgb", "planar")  # how the look is computed: see RenderRequest.math
@@ -122,9 +130,21 @@ class RenderRequest:
 
     @property
     def outputs(self) -> tuple[Path, ...]:
-        """Every file the render writes, as named here: the output, then its data, frequency and report files."""
-        return (Path(self.output), *map(Path, self.data.paths), *map(Path, self.frequency.paths),
+        """Every file the render writes: the output, then its data (with a CSV's record and a motiongram's
+        pictures), frequency and report files."""
+        return (Path(self.output), *map(Path, self.data.files), *map(Path, self.frequency.paths),
                 *(() if self.align_report is None else (Path(self.align_report),)))
+
+    def shared_output(self) -> str | None:
+        """Why two of the files this render writes are one file (one line), or ``None``."""
+        seen: dict[str, Path] = {}
+        for path in self.outputs:
+            key = os.path.realpath(path)
+            if key in seen:
+                same = "" if seen[key] == path else f" (as {seen[key]})"
+                return f"{path}{same}: this render would write it twice: give each output its own file"
+            seen[key] = path
+        return None
 
     @property
     def joinable(self) -> bool:
