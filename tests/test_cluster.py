@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -270,3 +271,52 @@ def test_a_scheduler_that_goes_away_ends_the_run_clearly_with_nothing_half_writt
                         progress=progress)
     for name in os.listdir(out):  # a worker may finish its task before it goes too: never half of an output
         assert name in ("a.mkv", "b.mkv") and len(decoded(out / name)) == 150, name
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("foo", "--cluster 'foo': give a scheduler's address with its port (tcp://HOST:8786 or tls://HOST:8786) or "
+            "local[:N]"),
+    ("LOCAL", "--cluster 'LOCAL': give a scheduler's address"),
+    ("", "--cluster '': give a scheduler's address"),
+    ("http://127.0.0.1:8786", "--cluster 'http://127.0.0.1:8786': give a scheduler's address"),
+    ("tls://127.0.0.1:1", "--cluster tls://127.0.0.1:1: tls:// needs Dask's certificate settings "
+                          "(DASK_DISTRIBUTED__COMM__TLS__CA_FILE and DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT; "
+                          "see the README)"),
+])
+def test_a_bad_cluster_address_is_a_bad_argument_in_one_line(clip, tmp_path, address, message):
+    code, _, stderr = run_cli(clip, "-o", tmp_path / "a.mkv", "--cluster", address)
+    assert code == 2 and stderr.startswith(f"motion_extract: error: {message}") and stderr.count("\n") == 1, stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_stream_input_is_refused_in_one_line(clip, tmp_path):
+    """A URL stayed a URL: it was made a path the workers could not see (``http:/host/a.mp4``)."""
+    url = "http://127.0.0.1:9/a.mp4"
+    code, _, stderr = run_cli(url, "-o", tmp_path / "a.mkv", "--cluster", "local:2")
+    assert code == 2 and stderr == (f"motion_extract: error: --cluster renders files every worker reads; {url} is a "
+                                    "stream: save it to a file first\n"), stderr
+    code, _, stderr = run_cli(clip, url, "-o", f"{tmp_path}/", "--jobs", "2")
+    assert code == 2 and stderr == (f"motion_extract: error: --jobs renders files with the exact engine; {url} is a "
+                                    "stream\n"), stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_task_failure_reaches_the_client_as_its_line_not_a_repr():
+    """An error carrying what Dask cannot send was sent as ``Exception("RenderError('...')")`` and shown so:
+    ``clip.mkv: Exception: RenderError('.../chunk-....mkv: the disk is full')``."""
+    import distributed
+    from distributed import protocol
+    from distributed.core import error_message
+
+    def failing() -> None:
+        error = cluster.RenderError("/o/chunk.mkv: the disk is full")
+        error.writer = threading.Lock()  # something it carries that no pickle sends
+        raise error
+
+    request = RenderRequest("clip.mkv", Path("o.mkv"), SETTINGS)
+    for task, kind in ((failing, Exception), (tasks._plain_errors(failing), cluster.RenderError)):
+        try:
+            task()
+        except cluster.RenderError as error:
+            sent = protocol.pickle.loads(error_message(error)["exception"].data)  # as a worker sends it
+        assert type(sent) is kind and cluster._reason(distributed, request, sent) == "/o/chunk.mkv: the disk is full"

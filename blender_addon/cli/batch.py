@@ -22,11 +22,12 @@ from typing import TextIO
 
 from ..core.settings import Settings
 from ..frontend import RunError, UsageError, progress_line, report
+from ..media.names import is_url
 from ..media.publish import input_overlap
 from ..render import RenderError, RenderRequest, RequestError, planned_frames, render
 from . import data_arguments
 from .arguments import PROG
-from .outputs import check_align_report, default_output, request_from_args
+from .outputs import check_align_report, check_stream, default_output, request_from_args
 
 
 def wanted(args: argparse.Namespace) -> bool:
@@ -76,7 +77,8 @@ def run_batch(args: argparse.Namespace, settings: Settings, stdout: TextIO, stde
 
 def plan(args: argparse.Namespace, settings: Settings) -> list[RenderRequest]:
     """Each input's request, with its output and side files named; :class:`UsageError` for what cannot be."""
-    inputs = [Path(name) for name in args.input]
+    # A stream URL stays text: as a Path, "http://host/a" would become "http:/host/a".
+    inputs = [name if is_url(name) else Path(name) for name in args.input]
     for flag, given in (("--sample", args.sample), ("--blend", args.blend), ("--print-ffmpeg", args.print_ffmpeg),
                         ("--frames", args.frames != (None, None)), ("--engine vse", args.engine == "vse")):
         if given:
@@ -88,7 +90,8 @@ def plan(args: argparse.Namespace, settings: Settings) -> list[RenderRequest]:
     seen: dict[str, Path] = {}
     requests = []
     for path in inputs:
-        key = os.path.realpath(path)
+        check_stream(args, path)
+        key = path if isinstance(path, str) else os.path.realpath(path)
         if key in seen:
             raise UsageError(f"{path}: given twice")
         seen[key] = path

@@ -46,7 +46,7 @@ from .arguments import (
 from .batch import ClusterRunner, run_batch
 from .batch import wanted as batch_wanted
 from .blender import _render_with_blender, _say, _vse_batch, _vse_can_render
-from .outputs import check_align_report, default_output, request_from_args
+from .outputs import check_align_report, check_stream, default_output, request_from_args
 
 
 def choose_engine(requested: str, args: argparse.Namespace) -> str:
@@ -123,17 +123,12 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         _print_ffmpeg(settings, input_path, output, stdout, stderr, (args.codec, args.crf, args.encoder_preset),
                       sound=not args.no_audio, math=args.math)
         return None
-    if isinstance(input_path, str) and data_arguments.frequency_request(args).wanted:
-        raise UsageError(f"{input_path}: the motion frequency reads the input a second time, and a stream is read "
-                         "once: save it to a file first")
     batch = _vse_batch() if choose_engine(args.engine, args) == "vse" else None
-    if batch is not None and isinstance(input_path, str):
-        raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
+    check_stream(args, input_path, batch is not None)
     if batch is not None and args.math != "auto":
         raise UsageError("--math chooses how the exact engine computes the look; leave it out with --engine vse")
-    if args.jobs > 1 and (batch is not None or isinstance(input_path, str)):
-        raise UsageError("--jobs renders files with the exact engine" + (
-            ", not with --engine vse" if batch is not None else f"; {input_path} is a stream"))
+    if args.jobs > 1 and batch is not None:
+        raise UsageError("--jobs renders files with the exact engine, not with --engine vse")
     check_align_report(args, settings, batch is not None, output, input_path)
     if args.sample:
         ensure_sample_clip(args.sample)

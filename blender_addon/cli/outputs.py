@@ -80,3 +80,20 @@ def same_path(output: Path, input_path: Path | str) -> bool:
         return output.resolve() == input_path.resolve() or (output.exists() and output.samefile(input_path))
     except OSError:
         return False
+
+
+def check_stream(args: argparse.Namespace, input_path: Path | str, vse: bool = False) -> None:
+    """Refuse a stream URL input (read once, by this process) where the render would read it twice or elsewhere:
+    a frequency output, ``--jobs``, ``--cluster``, the vse engine."""
+    if not isinstance(input_path, str):
+        return
+    if data_arguments.frequency_request(args).wanted:
+        raise UsageError(f"{input_path}: the motion frequency reads the input a second time, and a stream is read "
+                         "once: save it to a file first")
+    if vse:
+        raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
+    if getattr(args, "cluster", None) is not None:
+        raise UsageError(f"--cluster renders files every worker reads; {input_path} is a stream: save it to a file "
+                         "first")
+    if args.jobs > 1:
+        raise UsageError(f"--jobs renders files with the exact engine; {input_path} is a stream")

@@ -30,10 +30,12 @@ Dask's ``distributed`` only here, when a cluster is asked for; the extension nev
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -53,6 +55,7 @@ from . import tasks
 RETRIES = 2  # a task that raised runs this many more times (a worker that died is the scheduler's to count)
 CONNECT_TIMEOUT = "10s"
 CANCEL_GRACE = 10.0  # seconds the running tasks get to stop after Ctrl-C before their folders are removed
+_REPR = re.compile(r"(?:RenderError|RequestError|MediaError|UsageError|RunError)\((.*)\)")
 WORK_TAIL = ".cluster-"  # hidden work folders: .<output name>.cluster-<run>
 
 
@@ -84,6 +87,32 @@ def local_workers(address: str) -> int | None:
     return int(count) if count else 0
 
 
+def check_address(address: str) -> None:
+    """Refuse in one line (:class:`RequestError`) a scheduler's address Dask cannot take: one without a host or a
+    port, another protocol than ``tcp://`` or ``tls://``, ``tls://`` without Dask's certificate settings."""
+    if local_workers(address) is not None:
+        return
+    parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None or parts.path not in ("", "/"):
+        raise RequestError(f"--cluster {address!r}: give a scheduler's address with its port (tcp://HOST:8786 or "
+                           "tls://HOST:8786) or local[:N]")
+    if parts.scheme == "tls":
+        from distributed.security import Security
+
+        try:
+            context = Security().get_connection_args("client")["ssl_context"]
+        except Exception as error:  # a certificate file Dask cannot read
+            raise RequestError(f"--cluster {address}: Dask's TLS settings: {error}") from None
+        if context is None:
+            raise RequestError(f"--cluster {address}: tls:// needs Dask's certificate settings "
+                               "(DASK_DISTRIBUTED__COMM__TLS__CA_FILE and DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT; "
+                               "see the README)")
+
+
 def insecure_warning(address: str) -> str | None:
     """The warning a plain ``tcp://`` scheduler on another host deserves (``None`` for TLS or the loopback)."""
     parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
@@ -104,6 +133,7 @@ def connect(address: str, note: Callable[[str], object] | None = None) -> Iterat
     """A Dask client: of a local cluster on the loopback address (``local[:N]``), or of the scheduler at
     ``address`` (Dask's security settings apply to ``tls://``)."""
     distributed = _distributed()
+    check_address(address)
     workers = local_workers(address)
     # Dask's own lines (reconnecting, a worker restarted, tracebacks) stay quiet: the run says what matters.
     loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
@@ -328,6 +358,10 @@ def _reason(distributed, request: RenderRequest, error: BaseException) -> str:
     line = text[0] if text else type(error).__name__
     if isinstance(error, (RenderError, RequestError)):
         return line
+    shown = _REPR.fullmatch(line) if type(error) is Exception else None
+    if shown is not None:  # an error Dask could not send whole, sent as its repr: its message
+        with contextlib.suppress(ValueError, SyntaxError):
+            return str(ast.literal_eval(shown.group(1)))
     return f"{request.input}: {type(error).__name__}: {line}"
 
 

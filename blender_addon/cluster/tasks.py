@@ -17,21 +17,53 @@ Progress goes to the client as worker events (``run``'s topic), a few a second; 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
+from ..media.errors import MediaError
 from ..media.publish import publish
-from ..render import DataRequest, EncodeOptions, FrequencyRequest, RenderRequest, render, whole_render_math
+from ..render import (
+    DataRequest,
+    EncodeOptions,
+    FrequencyRequest,
+    RenderCancelled,
+    RenderError,
+    RenderRequest,
+    RequestError,
+    render,
+    whole_render_math,
+)
 from ..render.chunk_join import join
 
 CHUNK_EXTENSION = ".mkv"  # FFV1: lossless, so the join gives the whole render's frames
 PROGRESS_EVERY = 0.5  # seconds between a task's progress events
 CANCEL_POLL = 0.5  # seconds between a task's looks at the run's cancel event
+T = TypeVar("T")
+
+
+def _plain_errors(task: Callable[..., T]) -> Callable[..., T]:
+    """``task`` with its failure raised again as a new exception of its kind with its line alone: Dask sends a
+    task's exception with its chain, and one in the chain that cannot be rebuilt on the client (an exception with
+    arguments of its own, such as the engine's "source ended early") turns the whole into a Python repr."""
+
+    @functools.wraps(task)
+    def plain(*args):
+        try:
+            return task(*args)
+        except (RenderError, RequestError, RenderCancelled) as error:
+            failure = type(error)(*error.args)
+        except MediaError as error:  # publishing
+            failure = RenderError(str(error))
+        raise failure  # outside the handler: no chain
+
+    return plain
 
 
 def topic(run: str) -> str:
@@ -43,6 +75,7 @@ def cancel_event_name(run: str) -> str:
     return f"motion-extraction-cancel-{run}"
 
 
+@_plain_errors
 def render_chunk(request: RenderRequest, folder: str, run: str, task: str) -> str:
     """Render ``request``'s frames into a chunk of this attempt's own in ``folder``; returns its path."""
     first, stop = request.frames
@@ -56,6 +89,7 @@ def render_chunk(request: RenderRequest, folder: str, run: str, task: str) -> st
     return str(path)
 
 
+@_plain_errors
 def join_chunks(chunks: list[str], request: RenderRequest, run: str, task: str) -> str:
     """Join ``chunks`` (the paths :func:`render_chunk` returned) into ``request``'s output; returns its path."""
     encode = request.encode
@@ -66,6 +100,7 @@ def join_chunks(chunks: list[str], request: RenderRequest, run: str, task: str) 
     return str(request.output)
 
 
+@_plain_errors
 def render_whole(request: RenderRequest, folder: str, run: str, task: str) -> str:
     """Render ``request`` in this task (with its data files and report); returns its output's path.
 
