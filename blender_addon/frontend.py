@@ -332,7 +332,8 @@ def _raise_keyboard_interrupt(signum, frame) -> None:
 
 
 def run_command(prog: str, work: Callable[[], object], stderr: TextIO, interrupted: str) -> int:
-    """Run ``work`` as a command: its errors become one line and an exit code, SIGTERM acts as Ctrl-C."""
+    """Run ``work`` as a command: its errors become one line and an exit code, SIGTERM acts as Ctrl-C (and
+    ``interrupted`` is said, unless the interrupt carries ``written``: what was written before it)."""
     previous_handler = None
     try:
         try:
@@ -347,7 +348,9 @@ def run_command(prog: str, work: Callable[[], object], stderr: TextIO, interrupt
         stderr.write(f"{prog}: error: {error}\n")
         return EXIT_FAILED
     except KeyboardInterrupt as error:
-        stderr.write(interrupted)
+        # What the work had finished before it was interrupted, when it says so (``error.written``).
+        written = getattr(error, "written", None)
+        stderr.write(f"\n{prog}: interrupted: {written}\n" if written else interrupted)
         return EXIT_SIGNAL + (signal.SIGTERM if isinstance(error, _Terminated) else signal.SIGINT)
     finally:
         if previous_handler is not None:

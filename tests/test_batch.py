@@ -156,3 +156,29 @@ def test_a_cluster_runner_names_the_inputs_under_way_on_the_progress_line(tmp_pa
     code = cli.main([str(a), str(b), "-o", f"{out}/", "--cluster", "local:2", "--progress"], stdout, stderr,
                     cluster=runner)
     assert code == 1 and "8/28 frames" in stderr.getvalue() and "[a.mkv 3/14, b.mkv 5/14]" in stderr.getvalue()
+
+
+def test_an_interrupt_says_which_inputs_were_written(tmp_path, monkeypatch):
+    """Ctrl-C during the second input: the first one's movie and spectrum stay, and the line says so (it said "no
+    output was written")."""
+    from blender_addon.cli import batch
+
+    a, b = clips(tmp_path / "in", "a.mkv", "b.mkv")
+    out = tmp_path / "out"
+    out.mkdir()
+    rendered = batch.render
+
+    def interrupted_at_b(request, progress=None, cancelled=None):
+        if Path(request.input).name == "b.mkv":
+            raise KeyboardInterrupt
+        return rendered(request, progress, cancelled)
+
+    monkeypatch.setattr(batch, "render", interrupted_at_b)
+    code, _, stderr = run_cli(a, b, "-o", f"{out}/", "--spectrum", "s.json", "-q")
+    assert code == 130 and stderr == ("\nmotion_extract: interrupted: 1 of 2 inputs were written before it and stay "
+                                      f"({out}/a_motion_gray_shift1.mkv with their side files); the others were not "
+                                      "written\n"), stderr
+    assert sorted(os.listdir(out)) == ["a_motion_gray_shift1.mkv", "a_motion_gray_shift1_spectrum.json"]
+    monkeypatch.setattr(batch, "render", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    code, _, stderr = run_cli(a, b, "-o", f"{tmp_path}/in/", "-q")
+    assert code == 130 and stderr.endswith("interrupted: no output was written\n"), stderr

@@ -57,10 +57,12 @@ def test_chunks_and_their_join_equal_a_whole_render(client, clip, tmp_path):
     assert heard[-1] == (40, 40) and os.listdir(out) == ["walk.mkv"]  # the chunks' work folder is gone
 
 
-@pytest.mark.parametrize(("name", "path"), [("walk.mp4", "planar"), ("walk.mov", "rgb")])
-def test_chunks_take_the_path_of_the_whole_render(client, tmp_path, name, path):
+@pytest.mark.parametrize(("name", "path", "math"), [("walk.mp4", "planar", "auto"), ("walk.mov", "rgb", "auto"),
+                                                     ("walk.mp4", "planar", "planar")])
+def test_chunks_take_the_path_of_the_whole_render(client, tmp_path, name, path, math):
     """On a 4:2:0 input the lossless chunks hold what the whole render's path makes: its planes for an H.264 output
-    (the planar path), RGB for a ProRes one, so the join equals the whole render either way."""
+    (the planar path), RGB for a ProRes one, so the join equals the whole render either way; ``--math planar`` too
+    (it failed late: the chunks' FFV1 output was taken for one that needs RGB)."""
     from media_helpers import smooth_frames, yuv420p_movie
 
     from blender_addon.render import EncodeOptions, whole_render_math
@@ -68,10 +70,10 @@ def test_chunks_take_the_path_of_the_whole_render(client, tmp_path, name, path):
     source = yuv420p_movie(tmp_path / "smooth.mkv", smooth_frames(40, 64, 48))
     encode = EncodeOptions(crf=0) if name.endswith(".mp4") else EncodeOptions()
     whole = tmp_path / f"whole{Path(name).suffix}"
-    render(RenderRequest(source, whole, Settings(offset=2), encode=encode))
+    render(RenderRequest(source, whole, Settings(offset=2), encode=encode, math=math))
     out = tmp_path / "out"
     out.mkdir()
-    request = RenderRequest(source, out / name, Settings(offset=2), encode=encode)
+    request = RenderRequest(source, out / name, Settings(offset=2), encode=encode, math=math)
     assert whole_render_math(request) == path
     outcomes = cluster.run(client, [request], jobs=3)
     assert [outcome.error for outcome in outcomes] == [None]
@@ -320,3 +322,23 @@ def test_a_task_failure_reaches_the_client_as_its_line_not_a_repr():
         except cluster.RenderError as error:
             sent = protocol.pickle.loads(error_message(error)["exception"].data)  # as a worker sends it
         assert type(sent) is kind and cluster._reason(distributed, request, sent) == "/o/chunk.mkv: the disk is full"
+
+
+def test_a_killed_client_s_work_folder_is_removed_by_the_next_run(client, clip, tmp_path):
+    """A client killed with SIGKILL left ``.walk.mkv.cluster-.../`` with its chunks; a re-run removes it, as a
+    ``--jobs`` re-run removes a killed render's temporaries, and leaves a live client's and another host's."""
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    stale, live, other = (tmp_path / f".walk.mkv.cluster-{owner}-0badc0de" for owner in (
+        f"{host}-{dead.pid}", f"{host}-{os.getpid()}", f"elsewhere-{dead.pid}"))
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "chunk-0000000-0000010-12345678.mkv").write_bytes(b"partial")
+    outcomes = cluster.run(client, [RenderRequest(clip, tmp_path / "walk.mkv", SETTINGS)], jobs=2)
+    assert [outcome.error for outcome in outcomes] == [None]
+    assert sorted(os.listdir(tmp_path)) == sorted(["walk.mkv", live.name, other.name])

@@ -52,6 +52,7 @@ def run_batch(args: argparse.Namespace, settings: Settings, stdout: TextIO, stde
     requests = plan(args, settings)
     progress = progress_line(args, stderr)
     failures: list[str] = []
+    written: list[RenderRequest] = []
 
     def finished(request: RenderRequest, error: str | None) -> None:
         if error is not None:
@@ -59,20 +60,36 @@ def run_batch(args: argparse.Namespace, settings: Settings, stdout: TextIO, stde
                 error = f"{request.input}: {error}"
             failures.append(error)
             stderr.write(f"{PROG}: error: {error}\n")
-        elif not args.quiet:
-            report(stdout, f"wrote {request.output}\n")
+        else:
+            written.append(request)
+            if not args.quiet:
+                report(stdout, f"wrote {request.output}\n")
 
-    if args.cluster is None:
-        _run_here(requests, progress.update, finished, progress.under_way)
-    else:
-        def note(line: str) -> None:
-            if not args.quiet or line.startswith("warning"):
-                stderr.write(f"{PROG}: {line}\n")
+    try:
+        if args.cluster is None:
+            _run_here(requests, progress.update, finished, progress.under_way)
+        else:
+            def note(line: str) -> None:
+                if not args.quiet or line.startswith("warning"):
+                    stderr.write(f"{PROG}: {line}\n")
 
-        cluster(args.cluster, requests, args.jobs if args.jobs > 1 else 0, progress.update, finished, note,
-                progress.under_way)
+            cluster(args.cluster, requests, args.jobs if args.jobs > 1 else 0, progress.update, finished, note,
+                    progress.under_way)
+    except KeyboardInterrupt as interrupt:
+        if written:
+            interrupt.written = _written_before(written, len(requests))
+        raise
     if failures:
         raise RunError(f"{len(failures)} of {len(requests)} inputs failed (each named above)")
+
+
+def _written_before(written: list[RenderRequest], inputs: int) -> str:
+    """What an interrupted batch leaves: the inputs it finished, whose files stay, complete."""
+    shown = ", ".join(str(request.output) for request in written[:3]) + (
+        f" and {len(written) - 3} more" if len(written) > 3 else "")
+    sides = " with their side files" if any(len(request.outputs) > 1 for request in written) else ""
+    return (f"{len(written)} of {inputs} inputs were written before it and stay ({shown}{sides}); the others "
+            "were not written")
 
 
 def plan(args: argparse.Namespace, settings: Settings) -> list[RenderRequest]:

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from ..core.chunks import split_for_jobs
 from ..media.errors import MediaError
-from ..media.publish import check_output
+from ..media.publish import check_output, process_alive
 from ..render import RenderCancelled, RenderError, RenderRequest, RequestError, planned_frames
 from ..render.jobs import MIN_CHUNK
 from . import tasks
@@ -56,7 +56,7 @@ RETRIES = 2  # a task that raised runs this many more times (a worker that died 
 CONNECT_TIMEOUT = "10s"
 CANCEL_GRACE = 10.0  # seconds the running tasks get to stop after Ctrl-C before their folders are removed
 _REPR = re.compile(r"(?:RenderError|RequestError|MediaError|UsageError|RunError)\((.*)\)")
-WORK_TAIL = ".cluster-"  # hidden work folders: .<output name>.cluster-<run>
+WORK_TAIL = ".cluster-"  # hidden work folders: .<output name>.cluster-<client's host>-<its process id>-<run>
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,8 @@ def _submit(client, request: RenderRequest, index: int, start: int, stop: int, s
     """Submit ``request``'s tasks; returns their futures, the last the one that writes the output (the join, or
     the whole render)."""
     key = f"{index}-{run_id}"
-    folder = request.output.parent / f".{request.output.name}{WORK_TAIL}{run_id}"
+    sweep_work_folders(request.output)
+    folder = request.output.parent / f".{request.output.name}{WORK_TAIL}{socket.gethostname()}-{os.getpid()}-{run_id}"
     folder.mkdir()
     folders[index] = folder
     if chunks < 2 or not request.joinable or (stop - start) < 2 * MIN_CHUNK:
@@ -261,6 +262,22 @@ def _submit(client, request: RenderRequest, index: int, start: int, stop: int, s
                                    task, key=task, retries=RETRIES, pure=False))
     return [*parts, client.submit(tasks.join_chunks, parts, request, run_id, f"join-{key}", key=f"join-{key}",
                                   retries=RETRIES, pure=False)]
+
+
+def sweep_work_folders(output: Path) -> list[Path]:
+    """Remove the work folders that runs to ``output`` left when their client was killed (its process on this
+    machine is gone, as :func:`media.publish.sweep_leftovers` tells a killed render's temporaries); returns them.
+    A folder of a client on another machine is left: whether it still runs cannot be told from here."""
+    prefix = f".{output.name}{WORK_TAIL}"
+    swept = []
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(output.parent):
+            owner = entry[len(prefix):].rsplit("-", 2) if entry.startswith(prefix) else []
+            if (len(owner) == 3 and owner[0] == socket.gethostname() and owner[1].isdigit()
+                    and not process_alive(int(owner[1]))):
+                shutil.rmtree(output.parent / entry, ignore_errors=True)
+                swept.append(output.parent / entry)
+    return swept
 
 
 def _check_storage(client, requests: list[RenderRequest], run_id: str) -> None:

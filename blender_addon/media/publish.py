@@ -171,7 +171,7 @@ def sweep_leftovers(path: str | os.PathLike) -> list[str]:
     """
     swept = []
     for leftover, pid in _temporaries(path):
-        if _process_alive(pid):
+        if process_alive(pid):
             continue
         try:
             if os.path.isdir(leftover) and not os.path.islink(leftover):
@@ -203,7 +203,7 @@ def _temporaries(path: str | os.PathLike) -> list[tuple[str, int]]:
 
 def render_under_way(path: str | os.PathLike) -> int | None:
     """The id of a live process writing ``path`` (its temporary is beside it), or ``None``."""
-    return next((pid for _, pid in _temporaries(path) if _process_alive(pid)), None)
+    return next((pid for _, pid in _temporaries(path) if process_alive(pid)), None)
 
 
 def is_temporary(path: str | os.PathLike) -> bool:
@@ -212,7 +212,8 @@ def is_temporary(path: str | os.PathLike) -> bool:
     return _TEMP_TAIL.search(name) is not None
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine still runs (one that cannot be told of counts as running)."""
     if pid == os.getpid():
         return True
     try:
