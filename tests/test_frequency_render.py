@@ -124,6 +124,8 @@ def test_the_result_carries_the_report_and_a_band_limits_it(swinging, tmp_path):
     (["--motiongram", "m.png", "--spectrum-plot", "m_horizontal.png"], "m_horizontal.png: this render would write "
                                                                         "it twice"),  # a motiongram's picture
     (["--spectrum", "s.json", "--engine", "vse"], "exact engine"),
+    (["--spectrum", "s.json", "--roi", "a=4000,4000,10,10"], "region a (4000,4000,10,10) is not inside the"),
+    (["--spectrum", "s.json", "--roi", "a=0,0,10,10", "--roi", "a=5,5,10,10"], "region a is given twice"),
     (["--spectrum", "s.json", "--print-ffmpeg"], "--print-ffmpeg renders nothing"),
 ])
 def test_frequency_refusals_are_one_line_and_leave_nothing(swinging, tmp_path, monkeypatch, arguments, message):

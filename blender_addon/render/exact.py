@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..core.engine import SourceEndedEarly, extract_motion
+from ..core.measures import check_regions
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from ..media.errors import MediaError
@@ -134,7 +135,8 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     settings = in_frames(request.settings, source.rate)
     try:
         settings.validate_for_clip(source.frame_count)
-    except SettingsError as error:
+        check_regions(request.data.regions, source.width, source.height)  # the spectrum's as the data's
+    except (SettingsError, ValueError) as error:
         raise RequestError(f"{source.path}: {error}") from None
     for warning in source.warnings:
         logger.warning("%s", warning)
