@@ -23,6 +23,9 @@ from .frontend import (
     report,
     run_command,
 )
+from .media.errors import MediaError
+from .media.formats import MOVIE_FORMATS, check_encoder_options
+from .media.names import output_kind
 from .render.chunk_join import join
 
 PROG = "join_chunks"
@@ -67,6 +70,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         if args.frequency_map is not None:
             raise UsageError("--frequency-map: chunks do not carry its blocks' spectra; render the whole clip with "
                              "--frequency-map (with --jobs N to use more processes)")
+        _check_output(args)
         with logging_to(stderr, PROG, args.quiet):  # the spectrum's notes, as a render gives them
             join(args.chunks, args.output, args.audio_from, args.codec, args.crf, args.encoder_preset, args.overwrite,
                  args.stream_copy, None if args.quiet else lambda line: stderr.write(f"{PROG}: note: {line}\n"),
@@ -77,3 +81,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
                     report(stdout, f"wrote {Path(path)}\n")
 
     return run_command(PROG, work, stderr, INTERRUPTED)
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """A bad output name or encoder option is a bad argument (exit 2), said before the chunks are read."""
+    try:
+        movie = output_kind(args.output) == "movie"
+    except MediaError:
+        movie = False
+    if not movie:
+        raise UsageError(f"{args.output}: the join writes a movie: {', '.join(MOVIE_FORMATS)}")
+    try:
+        check_encoder_options(args.output, args.codec, args.crf, args.encoder_preset)
+    except MediaError as error:
+        raise UsageError(str(error)) from None

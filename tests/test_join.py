@@ -228,13 +228,13 @@ def test_join_checks_the_audio_input_and_the_output(chunk_set, clip, tmp_path):
     code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mp4", "--audio-from", other)
     assert code == 1 and "has 20 frames, but the chunks were rendered from walk.mkv of 30" in errors
     code, errors = join_chunks(*chunks, "-o", tmp_path / "frames" / "%05d.png")
-    assert code == 1 and "the join writes a movie" in errors
+    assert code == 2 and "the join writes a movie" in errors  # a bad argument, as the help says
     existing = tmp_path / "out.mkv"
     existing.write_bytes(b"keep")
     code, errors = join_chunks(*chunks, "-o", existing)
     assert code == 1 and "already exists (use --overwrite" in errors and existing.read_bytes() == b"keep"
     code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mp4", "--codec", "prores")
-    assert code == 1 and "takes --codec" in errors
+    assert code == 2 and "takes --codec" in errors
     copy = tmp_path / chunks[0].name  # an output aimed at an input is a bad argument, as for a render
     shutil.copy(chunks[0], copy)
     sound = tmp_path / "sound.mkv"
@@ -318,3 +318,16 @@ def test_join_refuses_chunks_and_sound_of_another_file_with_the_same_name_and_le
     shutil.copy(clip, copy)  # the same file elsewhere (another machine's path) is the same source
     code, errors = join_chunks(*chunks, "-o", tmp_path / "out.mkv", "--audio-from", copy)
     assert code == 0, errors
+
+
+@pytest.mark.parametrize(("output", "options", "message"), [
+    ("x.mkv", ["--crf", "99"], "x.mkv: --crf applies to h264, h265, av1 and vp9, not ffv1"),
+    ("x.webm", ["--codec", "prores"], "x.webm: .webm takes --codec vp9, av1, not prores"),
+    ("x.ts", [], "x.ts: the join writes a movie: .mp4, .mov, .mkv, .webm, .avi"),  # it offered an image sequence
+    ("x_%03d.png", [], "the join writes a movie"),
+])
+def test_a_bad_output_or_encoder_option_is_a_bad_argument(tmp_path, output, options, message):
+    """Exit 2, as the help says, before any chunk is read (they exited 1)."""
+    code, stderr = join_chunks(tmp_path / "missing.mkv", "-o", tmp_path / output, *options)
+    assert code == 2 and message in stderr and stderr.count("\n") == 1, stderr
+    assert os.listdir(tmp_path) == []
