@@ -184,7 +184,7 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         ("truncated", [], 1, "truncated.mp4"),
         ("zero", [], 1, "zero.mp4"),
         ("damaged", [], 1, "0003.png: the PNG file is cut short"),  # before libpng prints its own lines
-        ("one", [], 2, "offset 1 is out of range for a 1-frame clip"),
+        ("one", [], 1, "offset 1 is out of range for a 1-frame clip"),  # the input: the defaults cannot render it
         ("movie", ["--offset", "20"], 2, "offset 20 is out of range for a 20-frame clip"),
         ("movie", ["--offset", "-25"], 2, "offset -25 is out of range"),
         ("movie", ["--mode", "freeze", "--reference", "20"], 2, "reference frame 20 is outside the clip"),

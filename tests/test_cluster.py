@@ -342,3 +342,16 @@ def test_a_killed_client_s_work_folder_is_removed_by_the_next_run(client, clip, 
     outcomes = cluster.run(client, [RenderRequest(clip, tmp_path / "walk.mkv", SETTINGS)], jobs=2)
     assert [outcome.error for outcome in outcomes] == [None]
     assert sorted(os.listdir(tmp_path)) == sorted(["walk.mkv", live.name, other.name])
+
+
+def test_an_output_named_as_another_input_fails_before_it_renders(client, clip, tmp_path):
+    """``cluster.run`` itself checks every output against every input: with ``overwrite`` the second input was
+    replaced by the first one's output while the second rendered from it."""
+    other = tmp_path / "other.mkv"
+    shutil.copy(clip, other)
+    before = other.read_bytes()
+    requests = [RenderRequest(clip, other, SETTINGS, overwrite=True),
+                RenderRequest(other, tmp_path / "b.mkv", SETTINGS, overwrite=True)]
+    outcomes = cluster.run(client, requests)
+    assert outcomes[0].error == f"output {other} would overwrite the input: choose another output path"
+    assert outcomes[1].error is None and other.read_bytes() == before

@@ -204,7 +204,7 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
         plans = {}
         for index, request in enumerate(requests):
             try:
-                _check_outputs(request)
+                _check_outputs(request, [str(other.input) for other in requests])
                 plans[index] = planned_frames(request)
             except (RenderError, RequestError) as error:
                 outcomes[index] = Outcome(request, str(error))
@@ -227,11 +227,14 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
     return [outcomes[index] for index in range(len(requests))]
 
 
-def _check_outputs(request: RenderRequest) -> None:
-    """Refuse up front an output or side file that exists (without ``overwrite``) or is the input."""
+def _check_outputs(request: RenderRequest, inputs: list[str]) -> None:
+    """Refuse up front an output or side file that exists (without ``overwrite``) or is one of the ``inputs``."""
+    shared = request.shared_output()
+    if shared:
+        raise RequestError(shared)
     for path in request.outputs:
         try:
-            check_output(str(path), [str(request.input)], request.overwrite)
+            check_output(str(path), inputs, request.overwrite)
         except MediaError as error:
             raise RequestError(str(error)) from None
 

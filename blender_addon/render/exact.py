@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..core.engine import SourceEndedEarly, extract_motion
 from ..core.measures import check_regions
-from ..core.settings import Settings, SettingsError
+from ..core.settings import Settings
 from ..core.timing import FrameRangeError, frame_range, output_frame_count, output_size, plan_frame
 from ..media.errors import MediaError
 from ..media.formats import keeps_sample_aspect, movie_codec
@@ -29,7 +29,7 @@ from ..media.publish import input_overlap, published_together
 from . import recording
 from .alignment import AlignmentLog
 from .chunk_record import chunk_tags
-from .inputs import in_frames, load_media, truncated
+from .inputs import check_for_clip, in_frames, load_media, truncated
 from .log import collected
 from .request import (
     MATHS,
@@ -133,10 +133,10 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
         if not keeps_sample_aspect(output, codec):
             logger.warning("%s", sample_aspect_note(output, source.path, source.sample_aspect, codec))
     settings = in_frames(request.settings, source.rate)
+    check_for_clip(source.path, settings, source.frame_count)
     try:
-        settings.validate_for_clip(source.frame_count)
         check_regions(request.data.regions, source.width, source.height)  # the spectrum's as the data's
-    except (SettingsError, ValueError) as error:
+    except ValueError as error:
         raise RequestError(f"{source.path}: {error}") from None
     for warning in source.warnings:
         logger.warning("%s", warning)

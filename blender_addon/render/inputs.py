@@ -49,6 +49,20 @@ def sequencer_frames_problem(path: object, frame_count: int, variable: bool, sho
     return None
 
 
+def check_for_clip(path: object, settings: Settings, frame_count: int) -> None:
+    """Refuse ``settings`` (in frames) a clip of ``frame_count`` frames cannot take: a :class:`RequestError` when
+    the options ask too much of it, a :class:`RenderError` when the defaults cannot render it either (a 1-frame
+    movie: the input's failure)."""
+    try:
+        settings.validate_for_clip(frame_count)
+    except SettingsError as error:
+        try:
+            Settings().validate_for_clip(frame_count)
+        except SettingsError:
+            raise RenderError(f"{path}: {error}") from None
+        raise RequestError(f"{path}: {error}") from None
+
+
 def in_frames(settings: Settings, rate: Fraction) -> Settings:
     """``settings`` with its times in seconds turned into frames at ``rate``; what each became is logged as a note."""
     try:
@@ -70,8 +84,8 @@ def planned_frames(request: RenderRequest) -> tuple[int, int, Settings]:
     except media.MediaError as error:
         raise RenderError(str(error)) from None
     settings = in_frames(request.settings, source.rate)
+    check_for_clip(source.path, settings, source.frame_count)
     try:
-        settings.validate_for_clip(source.frame_count)
         frames = frame_range(output_frame_count(settings, source.frame_count), request.frames[0] or 0,
                              request.frames[1])
     except SettingsError as error:
