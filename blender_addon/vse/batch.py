@@ -62,7 +62,8 @@ from ..media.publish import (
     remove_other_frames,
     temp_path_for,
 )
-from ..render.inputs import sequencer_frames_problem
+from ..render.inputs import check_for_clip, sequencer_frames_problem
+from ..render.request import RenderError, RequestError
 from . import colors
 from .batch_scene import (
     VseRenderError,
@@ -272,7 +273,12 @@ def render_with_vse(
             for line in given.seconds_in_frames(rate) if report is not None else ():
                 report(line)
             seen = media_frame_count(strip)
-            settings.validate_for_clip(seen)
+            try:  # a clip the defaults cannot render either is the input's failure, as for the exact engine
+                check_for_clip(source_path, settings, seen)
+            except RenderError as error:
+                raise VseRenderError(str(error)) from None
+            except RequestError as error:
+                raise VseSettingsError(str(error)) from None
             problem = None if expected_frames is None else sequencer_frames_problem(source_path, expected_frames,
                                                                                     False, seen)
             if problem:
