@@ -432,3 +432,15 @@ def test_a_stream_copied_cut_missing_its_last_b_frames_renders_with_a_warning(tm
     code, message = render(cut, "-o", tmp_path / "out.mp4")
     assert code == 0 and "damaged" not in message, message
 
+
+
+@pytest.mark.parametrize("size", ["320x20", "320x1", "640x24"])
+def test_the_flow_look_renders_frames_wide_and_short(tmp_path, size):
+    # DIS picks its scales from the width alone on frames this short: an assertion, or a crash at 320x20.
+    source = tmp_path / "strip.mkv"
+    width, height = size.split("x")
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=640x48:rate=25:duration=0.4", "-vf", f"crop={width}:{height}",
+           "-pix_fmt", "bgr0", "-c:v", "ffv1", source)
+    flow = tmp_path / "flow.mkv"
+    assert render(source, "-o", flow, "--look", "flow", "-q") == (0, "")
+    assert decoded(flow)[0].shape == (int(height), int(width), 3)

@@ -26,10 +26,10 @@ from .plan import ResolvedPlan
 from .settings import SettingsError
 
 PRESET = "ULTRAFAST"
+FINEST_SCALE = 2  # the finest pyramid scale DIS compares at in that preset
 REFINEMENT = 3  # variational refinement iterations: smooths the preset's blocky patches (measured: +60 % time)
 STILL_SPEED = 0.25  # pixels per frame: slower shows black (DIS's noise on still texture; noise costs the encoder)
 WORK_WIDTH = 960  # frames at least twice as wide are compared at a whole fraction of their size
-MIN_SIZE = 12  # the smallest width and height OpenCV's DIS flow takes
 DIS_PATCH = 8  # the patch OpenCV's DIS flow matches, in every preset
 
 
@@ -64,8 +64,9 @@ class FlowLook:
         height, width = self.shape[:2]
         step = max(1, width // WORK_WIDTH)
         self._work = (max(1, round(width / step)), max(1, round(height / step)))  # (width, height)
-        if min(width, height) < MIN_SIZE:  # DIS needs this much either way: tiny frames are compared enlarged
-            scale = -(-MIN_SIZE // min(width, height))
+        shortest, longest = dis_minimum(FINEST_SCALE)
+        if min(self._work) < shortest or max(self._work) < longest:  # tiny frames are compared enlarged, as DIS needs
+            scale = max(-(-shortest // min(width, height)), -(-longest // max(width, height)))
             self._work = (width * scale, height * scale)
         self._grid = (self._work[0] / width, self._work[1] / height)  # flow cells per frame pixel
         self._dis = cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{PRESET}"))
