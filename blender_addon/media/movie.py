@@ -41,8 +41,9 @@ import numpy as np
 
 from ..core.rates import DEFAULT_FPS, usable_fps
 from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, plane_pixels, reduce_to_i420, unmanaged_colours
+from .damage import Promise, check_promise, check_tail, promised_frames
 from .errors import MediaError, os_error
-from .mpeg_tail import CONTAINERS, DAMAGED_BYTES, Tail, read_tail
+from .mpeg_tail import CONTAINERS, read_tail
 from .names import is_url
 from .sequence import to_bgr8
 from .streams import VideoSource, _FramePool, _read_ahead
@@ -51,8 +52,6 @@ from .streams import VideoSource, _FramePool, _read_ahead
 # went wrong in one line, and a Python log callback takes the GIL from FFmpeg's decoder threads,
 # which deadlocks when a decoder is freed while one of them logs.
 
-MAX_HOLES = 3  # stretches of missing frames a damaged file shows; more whole-frame gaps are a rate that changed
-MAX_CUT_B_FRAMES = 3  # B-frames in a row that a stream-copied cut can drop at its end (x264's default)
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
 _QUARTER_TURNS = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
@@ -377,7 +376,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         picture = _Picture(packets.first)
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
-        promised = _promised_frames(container, stream, file_rate, packets.discarded)
+        promised = promised_frames(container, stream, file_rate, packets.discarded)
         discarded = packets.discarded
         counted = bool(stream.frames)  # else the promise is the duration at the file's rate
         tail = None  # where an MPEG stream's last packet starts: it has no frame count to hold it to
@@ -409,61 +408,9 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
                                  "colour-managed for it: it is read as SDR video (convert it to BT.709 SDR first)")
         source.warnings.append(source.colour_warning)
     if tail is not None:
-        _check_tail(source, read_tail(path, tail, kind), CONTAINERS[kind])
-    # Packets an edit list hides are left out of the promise; one whose time was damaged can hide a frame too.
-    hidden = discarded if counted else 0
-    if promised is not None and promised + hidden > source.frame_count:
-        hole = _missing_frames(pts, time_base, chosen) if rate is None else None
-        if hole is not None and hole[2] > MAX_HOLES and (not counted or promised <= source.frame_count):
-            return source  # the rate changed: no count to hold it to
-        if hole is not None and source.frame_count + hole[1] >= promised - 1:  # the holes are the frames it lacks
-            if kind == "avi":  # null frames in its index (a capture that dropped frames): players show the frame
-                return source  # before over them, so its frames are variable-rate, at their times, not damaged
-            before, missing, holes = hole
-            if holes == 1 and _cut_by_stream_copy(before, missing, source.frame_count):
-                source.warnings.append(
-                    f"{path}: {missing} frames are missing after frame {before} "
-                    f"({float(source.time_of(before)):.2f} s), near its end (a stream-copied cut drops the "
-                    "B-frames past it); rendering its frames at their times, the one before shown over the gap")
-                return source
-            raise MediaError(f"{path}: the file is damaged: {missing} frames are missing after frame {before} "
-                             f"({float(source.time_of(before)):.2f} s)")
-    if promised is not None and promised > source.frame_count:
-        source.warnings.append(
-            f"{path}: the file promises {promised} frames but holds {source.frame_count} (truncated?); "
-            f"rendering the {source.frame_count} it holds"
-        )
+        check_tail(source, read_tail(path, tail, kind), CONTAINERS[kind])
+    check_promise(source, Promise(promised, counted, discarded, kind), pts, time_base, rate is not None)
     return source
-
-
-def _check_tail(source: MovieSource, tail: Tail, container: str) -> None:
-    """An MPEG stream damaged after its last frame is an error; one cut short there, a warning naming it."""
-    last = source.frame_count - 1
-    where = f"frame {last} ({float(source.time_of(last)):.2f} s)"
-    if tail.unreadable >= DAMAGED_BYTES:
-        raise MediaError(f"{source.path}: the file is damaged: the {tail.unreadable / 1000:.0f} KB after {where} "
-                         f"are not {container} packets, and the frames there are lost")
-    if tail.cut:
-        source.warnings.append(f"{source.path}: the file ends inside a packet after {where}: it was cut short "
-                               f"(truncated?); rendering the {source.frame_count} frames it holds")
-
-
-def _promised_frames(container: av.container.InputContainer, stream: av.VideoStream,
-                     rate: Fraction | None, discarded: int = 0) -> int | None:
-    """The frame count the file's headers promise: the stream's count (less the ``discarded`` frames an edit list
-    hides), else its duration times its rate."""
-    if stream.frames:
-        return stream.frames - discarded
-    if rate is None:
-        return None
-    if stream.duration and stream.time_base:
-        return round(stream.duration * stream.time_base * rate)
-    end = _tag_seconds(stream.metadata.get("DURATION"))  # Matroska's per-track end time (ffmpeg, mkvmerge)
-    if end is not None and stream.start_time is not None and stream.time_base:
-        return round((end - stream.start_time * stream.time_base) * rate)
-    if container.duration and len(container.streams) == 1:  # else another stream may outlast the pictures
-        return round(Fraction(container.duration, av.time_base) * rate)
-    return None
 
 
 @dataclass(frozen=True)
@@ -499,41 +446,6 @@ class _FirstFrame:
             return
         if frames:
             self.frame = frames[0]
-
-
-def _tag_seconds(text: str | None) -> Fraction | None:
-    """``HH:MM:SS.fraction`` as seconds, or None."""
-    try:
-        hours, minutes, seconds = (text or "").split(":")
-        return Fraction(int(hours) * 3600 + int(minutes) * 60) + Fraction(seconds)
-    except ValueError:
-        return None
-
-
-def _cut_by_stream_copy(before: int, missing: int, frame_count: int) -> bool:
-    """Whether one hole of ``missing`` frames after frame ``before`` is what cutting a stream by copying its packets
-    (``ffmpeg -t ... -c copy``) leaves at the end: the B-frames whose packets lie past the cut are dropped, the
-    reference frame decoded before them is kept, so a few frames are missing just before the last few."""
-    return missing <= MAX_CUT_B_FRAMES and frame_count - 1 - before <= MAX_CUT_B_FRAMES
-
-
-def _missing_frames(pts: list[int], time_base: Fraction, rate: Fraction) -> tuple[int, int, int] | None:
-    """Holes in frames otherwise at a constant ``rate``: (the frame before the first, how many frames are missing,
-    in how many holes). None when there is no hole, or when the steps are not whole frames (a variable rate)."""
-    step = 1 / rate
-    tolerance = max(time_base, Fraction(1, 1000)) * 1.5
-    before, missing, holes = None, 0, 0
-    for index in range(1, len(pts)):
-        gap = (pts[index] - pts[index - 1]) * time_base
-        if abs(gap - step) <= tolerance:
-            continue
-        frames = round(gap * rate)
-        if frames < 2 or abs(gap - frames * step) > tolerance:
-            return None
-        missing += frames - 1
-        holes += 1
-        before = index - 1 if before is None else before
-    return None if before is None else (before, missing, holes)
 
 
 def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, path: str,
