@@ -176,7 +176,7 @@ def test_an_interrupt_says_which_inputs_were_written(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "render", interrupted_at_b)
     code, _, stderr = run_cli(a, b, "-o", f"{out}/", "--spectrum", "s.json", "-q")
     assert code == 130 and stderr == ("\nmotion_extract: interrupted: 1 of 2 inputs were written before it and stay "
-                                      f"({out}/a_motion_gray_shift1.mkv with their side files); the others were not "
+                                      f"({out}/a_motion_gray_shift1.mkv with its side files); the others were not "
                                       "written\n"), stderr
     assert sorted(os.listdir(out)) == ["a_motion_gray_shift1.mkv", "a_motion_gray_shift1_spectrum.json"]
     monkeypatch.setattr(batch, "render", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))

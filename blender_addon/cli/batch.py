@@ -87,7 +87,8 @@ def _written_before(written: list[RenderRequest], inputs: int) -> str:
     """What an interrupted batch leaves: the inputs it finished, whose files stay, complete."""
     shown = ", ".join(str(request.output) for request in written[:3]) + (
         f" and {len(written) - 3} more" if len(written) > 3 else "")
-    sides = " with their side files" if any(len(request.outputs) > 1 for request in written) else ""
+    whose = "its" if len(written) == 1 else "their"
+    sides = f" with {whose} side files" if any(len(request.outputs) > 1 for request in written) else ""
     return (f"{len(written)} of {inputs} inputs were written before it and stay ({shown}{sides}); the others "
             "were not written")
 
