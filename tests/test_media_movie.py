@@ -431,7 +431,8 @@ def test_only_the_first_read_head_decodes_on_frame_threads(tmp_path):
     first, partner = source.read_planes(0), source.read_planes(4)
     try:
         next(first)
-        one = threads() - before  # its read-ahead thread and FFmpeg's frame threads
+        one = threads() - before  # its read-ahead thread and FFmpeg's frame threads, one a core
+        assert one == 1 + os.cpu_count()
         next(partner)  # beside it: a partner running behind, or a reference
         assert threads() - before - one == 1 < one  # its read-ahead thread only
     finally:
