@@ -36,16 +36,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import av
-import cv2
 import numpy as np
 
 from ..core.rates import DEFAULT_FPS, usable_fps
-from .colour import BT709, FULL_RANGE, convert_i420, limited_yuv_to_bgr, plane_pixels, reduce_to_i420, unmanaged_colours
 from .damage import Promise, check_promise, check_tail, promised_frames
 from .errors import MediaError, os_error
 from .mpeg_tail import CONTAINERS, read_tail
 from .names import is_url
-from .sequence import to_bgr8
+from .picture import QUARTER_TURNS, Picture
 from .streams import VideoSource, _FramePool, _read_ahead
 
 # FFmpeg's own log stays off (PyAV's default; never av.logging.set_level): MediaError says what
@@ -54,9 +52,6 @@ from .streams import VideoSource, _FramePool, _read_ahead
 
 _TS_DISCONT = 0x200  # AVFMT_TS_DISCONT: a container whose times may jump (MPEG-TS, MPEG-PS), which keeps no index
 _PROBED_STREAMS = 16  # streams a headers-only open tells not to decode (FFmpeg takes options per stream)
-_QUARTER_TURNS = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
-_ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
-              -180: cv2.ROTATE_180, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE}
 
 
 def open_container(path: str, headers_only: bool = False) -> av.container.InputContainer:
@@ -118,87 +113,14 @@ def file_rate(path: str) -> Fraction | None:
         container.close()
 
 
-class _Picture:
-    """How one stream's decoded frames become BGR: compact 4:2:0 planes, or BGR straight away."""
-
-    def __init__(self, frame: av.VideoFrame) -> None:
-        name = frame.format.name
-        self.rotation = _ROTATIONS.get(round(frame.rotation or 0) % 360 if frame.rotation else 0)
-        if frame.rotation and round(frame.rotation) % 360 == 0:
-            self.rotation = None
-        self.alpha = name.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8"))
-        self.rgb = self.alpha or name.startswith(("rgb", "bgr", "gbr", "gray", "0rgb", "0bgr", "monow", "monob"))
-        # Rotated pictures are expanded on the read head's thread: their compact form would need rotating planes.
-        self.compact = not self.rgb and self.rotation is None
-        self.width, self.height = frame.width, frame.height
-        self.even_width, self.even_height = frame.width + frame.width % 2, frame.height + frame.height % 2
-        # The tagged matrix converts the planes, as players and Blender's sequencer convert them; untagged is BT.601.
-        self.matrix = "bt709" if not self.rgb and frame.colorspace == BT709 else "bt601"
-        self._from_709 = limited_yuv_to_bgr(0.2126, 0.0722) if self.matrix == "bt709" else None
-        self.unmanaged = unmanaged_colours(frame) if not self.rgb else None
-
-    @property
-    def compact_shape(self) -> tuple[int, int]:
-        return self.even_height * 3 // 2, self.even_width
-
-    def convert(self, frame: av.VideoFrame, pool: _FramePool,
-                lend: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The frame as compact I420 planes (2-D) or as BGR (3-D), in one of the pool's buffers when compact;
-        ``lend``: compact frames of even size as views of the decoded picture's Y, U and V planes instead (the
-        views keep the picture, and FFmpeg decodes into it again only once they are gone)."""
-        if self.rgb:
-            image = frame.to_ndarray(format="bgra" if self.alpha else "bgr24")
-            image = to_bgr8(image)
-        else:
-            if frame.format.name != "yuv420p" or frame.color_range == FULL_RANGE:
-                frame = reduce_to_i420(frame)
-            if lend and self.compact and (self.width, self.height) == (self.even_width, self.even_height):
-                return plane_pixels(frame, 0), plane_pixels(frame, 1), plane_pixels(frame, 2)
-            planes = pool.take()
-            self._copy_planes(frame, planes)
-            if self.compact:
-                return planes
-            image = self.expand(planes)
-        if self.rotation is not None:
-            image = cv2.rotate(image, self.rotation)
-        return image
-
-    def _copy_planes(self, frame: av.VideoFrame, out: np.ndarray) -> None:
-        """FFmpeg's Y, U and V planes into one I420 buffer of even size, an odd last row or column repeated."""
-        height, width = self.height, self.width
-        even_height, even_width = self.even_height, self.even_width
-        luma = out[:even_height]
-        luma[:height, :width] = plane_pixels(frame, 0)
-        if width != even_width:
-            luma[:height, width] = luma[:height, width - 1]
-        if height != even_height:
-            luma[height] = luma[height - 1]
-        chroma_size = (even_height // 2) * (even_width // 2)
-        flat = out[even_height:].reshape(-1)
-        for index in (1, 2):
-            start = (index - 1) * chroma_size
-            flat[start:start + chroma_size].reshape(even_height // 2, even_width // 2)[:] = plane_pixels(frame, index)
-
-    def expand(self, frame: np.ndarray) -> np.ndarray:
-        if frame.ndim == 3:
-            return frame
-        if self._from_709 is not None:
-            image = convert_i420(frame, self._from_709)
-        else:
-            image = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
-        if (self.even_height, self.even_width) != (self.height, self.width):
-            image = np.ascontiguousarray(image[: self.height, : self.width])
-        return image
-
-
 class MovieSource(VideoSource):
     """A movie (or stream) decoded by FFmpeg through PyAV; see the module's notes on pictures and time."""
 
-    def __init__(self, path: str, stream_index: int, picture: _Picture, packets: _Packets, time_base: Fraction,
+    def __init__(self, path: str, stream_index: int, picture: Picture, packets: _Packets, time_base: Fraction,
                  rate: Fraction, rate_guessed: bool, variable: bool, audio_streams: int) -> None:
         pts = packets.pts
         width, height = picture.width, picture.height
-        if picture.rotation in _QUARTER_TURNS:
+        if picture.rotation in QUARTER_TURNS:
             width, height = height, width
         timestamps = tuple((p - pts[0]) * time_base for p in pts) if variable else None
         super().__init__(path, len(pts), width, height, rate, rate_guessed, timestamps)
@@ -264,7 +186,7 @@ class MovieSource(VideoSource):
 
     def _decode_from(self, start: int, seek_to: int | None, lend: bool = False) -> Iterator[np.ndarray]:
         """Frames ``start`` on, after a seek to timestamp ``seek_to``, or counted from frame 0 when it is ``None``
-        (``lend``: see :meth:`_Picture.convert`).
+        (``lend``: see :meth:`Picture.convert`).
 
         After a seek, frames before the first keyframe decoded are dropped (a decoder may make them
         from missing references), and that keyframe is placed by its timestamp and the frames after
@@ -374,7 +296,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         packets = _scan_packets(container, stream, path, decode_first=True)
         if packets.first is None:
             raise MediaError(f"{path}: the video has no frames FFmpeg can decode")
-        picture = _Picture(packets.first)
+        picture = Picture(packets.first)
         audio_streams = len(container.streams.audio)
         file_rate = _stream_rate(stream)
         promised = promised_frames(container, stream, file_rate, packets.discarded)
@@ -403,7 +325,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
     if picture_start is not None:
         source.start_time = picture_start * time_base
     if sample_aspect and sample_aspect != 1:  # turned a quarter, a pixel's width becomes its height
-        source.sample_aspect = Fraction(sample_aspect) ** (-1 if picture.rotation in _QUARTER_TURNS else 1)
+        source.sample_aspect = Fraction(sample_aspect) ** (-1 if picture.rotation in QUARTER_TURNS else 1)
     if picture.unmanaged is not None:
         source.colour_warning = (f"{path}: the input is tagged {picture.unmanaged}, and the output is not "
                                  "colour-managed for it: it is read as SDR video (convert it to BT.709 SDR first)")
