@@ -152,13 +152,19 @@ def worker_killer(client, task_prefix: str):
     return progress, killed
 
 
-def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
-    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 150, 24.0))
+def killing_run(client, tmp_path: Path, frames: int, task_prefix: str):
+    """A clip of ``frames``, its whole render, an empty output folder, and :func:`worker_killer`'s progress callback
+    and list for tasks named ``task_prefix...``."""
+    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, frames, 24.0))
     whole = tmp_path / "whole.mkv"
     render(RenderRequest(source, whole, SETTINGS))
     out = tmp_path / "out"
     out.mkdir()
-    progress, killed = worker_killer(client, "chunk-")
+    return source, whole, out, *worker_killer(client, task_prefix)
+
+
+def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
+    source, whole, out, progress, killed = killing_run(client, tmp_path, 150, "chunk-")
 
     outcomes = cluster.run(client, [RenderRequest(source, out / "long.mkv", SETTINGS)], jobs=2, progress=progress)
     assert killed and [outcome.error for outcome in outcomes] == [None]
@@ -169,12 +175,7 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(client, tmp_path):
 
 def test_a_worker_killed_mid_render_of_a_whole_input_costs_that_input_one_attempt(client, tmp_path):
     """Two inputs on two workers: a task each, rendered whole; the killed one's attempt folder goes with the run."""
-    source = write_clip(tmp_path / "long.mkv", SampleClip(320, 180, 120, 24.0))
-    whole = tmp_path / "whole.mkv"
-    render(RenderRequest(source, whole, SETTINGS))
-    out = tmp_path / "out"
-    out.mkdir()
-    progress, killed = worker_killer(client, "whole-")
+    source, whole, out, progress, killed = killing_run(client, tmp_path, 120, "whole-")
 
     requests = [RenderRequest(source, out / name, SETTINGS) for name in ("a.mkv", "b.mkv")]
     outcomes = cluster.run(client, requests, progress=progress)
