@@ -403,6 +403,11 @@ class DisplacementSpectra:
         return FrequencyReport(self.rate, self.band, dict(zip(self.names, self._spectra.peaks(), strict=True)))
 
 
+def region_names(regions: Sequence[tuple]) -> list[str]:
+    """The names a spectrum reports, in order: the whole frame (``frame``), then each ``(name, ...)`` region."""
+    return ["frame", *(region[0] for region in regions)]
+
+
 class RegionFrequencies:
     """Each region's dominant frequency over a clip, fed its frames in order (:meth:`add`); ``regions`` are
     ``(name, x, y, width, height)``, the whole frame is ``frame``. Memory is bounded for any length."""
@@ -411,8 +416,7 @@ class RegionFrequencies:
                  regions: Sequence[tuple[str, int, int, int, int]] = (),
                  band: tuple[float, float] | None = None, nyquist: float | None = None) -> None:
         height, width = shape[:2]
-        self._spectra = DisplacementSpectra(["frame", *(region[0] for region in regions)], rate, frame_count, band,
-                                            nyquist)
+        self._spectra = DisplacementSpectra(region_names(regions), rate, frame_count, band, nyquist)
         self.names, self.rate, self.band = self._spectra.names, self._spectra.rate, self._spectra.band
         self._displacement = RegionDisplacement(shape, [(0, 0, width, height), *(region[1:] for region in regions)])
 

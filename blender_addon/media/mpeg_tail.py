@@ -20,7 +20,6 @@ PACKET_SIZES = (TS_PACKET, 192, 204)
 START_CODE = b"\x00\x00\x01"
 MAX_TAIL = 16 << 20  # bytes read at most: enough to tell damage from a clean end
 DAMAGED_BYTES = 1000  # unreadable bytes at the end that make a damaged file (fewer: a stray write at its end)
-_READ = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,7 @@ def read_tail(path: str | os.PathLike, start: int, container: str) -> Tail:
     bytes: the bytes that are not whole packets (a last packet cut short is not counted: it is ``cut``)."""
     with open(path, "rb") as stream:
         stream.seek(max(0, start))
-        data = b""
-        while len(data) < MAX_TAIL and (more := stream.read(min(_READ, MAX_TAIL - len(data)))):
-            data += more
+        data = stream.read(MAX_TAIL)  # a regular file: one read returns it all, up to the limit
         whole = not stream.read(1)
     tail = _program_tail(data) if container == "mpeg" else _transport_tail(data)
     return Tail(tail.unreadable, whole and tail.cut)

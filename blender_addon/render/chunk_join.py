@@ -246,13 +246,13 @@ def join(paths: Sequence[str], output: str, audio_from: str | None = None, codec
     media = load_media()
     if len(set(map(os.path.realpath, paths))) != len(paths):
         raise RequestError("a chunk is given twice")
+    protect = [*paths, *([audio_from] if audio_from else [])]
     for path in filter(None, (output, spectrum, spectrum_plot)):  # aimed at an input: a bad argument, as for a render
-        overlap = input_overlap(path, [*paths, *([audio_from] if audio_from else [])])
+        overlap = input_overlap(path, protect)
         if overlap:
             raise RequestError(overlap)
     chunks = check_chunks([open_chunk(path) for path in paths], lossless=not stream_copy)
     signals = check_signals(chunks) if spectrum or spectrum_plot else None
-    protect = [*paths, *([audio_from] if audio_from else [])]
     try:
         with published_together():  # the movie and its spectrum appear together, or none
             writers = _spectrum_writers(spectrum, spectrum_plot, overwrite, [*protect, output])
@@ -324,15 +324,15 @@ def _encode_once(media, chunks: list[Chunk], output: str, sound, codec, crf, enc
     # Planar chunks hold the planes the look made: a writer that takes planes gets them as they are, as in the
     # whole render; another codec gets them converted to BGR.
     planes = first.math == "planar" and movie_codec(output, codec).name in PLANE_CODECS
+    stored = (first.width, first.height)
+    if first.math == "planar":  # 4:2:0 is stored at an even size, an odd last row or column repeated
+        stored = (first.width + first.width % 2, first.height + first.height % 2)
     with media.open_writer(
         output, first.rate, first.width, first.height, overwrite=overwrite, protect=protect, codec=codec, crf=crf,
         encoder_preset=encoder_preset, sound=sound, time_base=first.time_base, start=first.begin, planes=planes,
     ) as writer:
         for chunk in chunks:
             source = media.open_source(chunk.path)
-            stored = (first.width, first.height)
-            if first.math == "planar":  # 4:2:0 is stored at an even size, an odd last row or column repeated
-                stored = (first.width + first.width % 2, first.height + first.height % 2)
             if (source.width, source.height) != stored:
                 raise RenderError(f"{chunk.path}: is {source.width}x{source.height}, but its record says "
                                   f"{first.width}x{first.height}")

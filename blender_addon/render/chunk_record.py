@@ -17,6 +17,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.frequency import region_names
+
 TAG = "motion_extraction"  # the container tag that holds a chunk's record (Matroska stores it in capitals)
 RECORD_VERSION = 1
 
@@ -119,7 +121,7 @@ class ChunkSignals:
 
     @property
     def names(self) -> list[str]:
-        return ["frame", *(region[0] for region in self.regions)]
+        return region_names(self.regions)
 
     def to_text(self) -> str:
         steps = np.ascontiguousarray(self.steps, "<f4")

@@ -23,7 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.frequency import DisplacementSpectra, FrequencyError, FrequencyReport, RegionDisplacement, sampling
+from ..core.frequency import (
+    DisplacementSpectra,
+    FrequencyError,
+    FrequencyReport,
+    RegionDisplacement,
+    region_names,
+    sampling,
+)
 from ..core.planar import Frame, planes
 from ..core.settings import Settings
 from ..core.timing import FramePlan, plan_frame
@@ -58,7 +65,7 @@ class FrequencyRecorder:
         self._timed = self._nyquist is not None
         try:
             self.spectra = None if not wanted.paths else DisplacementSpectra(
-                ["frame", *(region[0] for region in self._regions)], self._rate, count, wanted.band, self._nyquist)
+                region_names(self._regions), self._rate, count, wanted.band, self._nyquist)
             self.map = None if wanted.frequency_map is None else FrequencyMap(
                 (source.height, source.width), self._rate, count, wanted.band, nyquist=self._nyquist)
         except FrequencyError as error:
