@@ -459,6 +459,32 @@ def test_without_bpy_the_default_mp4_is_h264_and_the_vse_engine_is_refused_clear
     assert_clean_failure(forced, 1, "the vse engine runs inside Blender")
 
 
+def test_a_render_on_this_machine_starts_without_the_cluster_and_with_one_blas_thread(lossless_clip, tmp_path):
+    """The script's start-up: the cluster front end (and Dask) is imported only for ``--cluster``, and numpy's
+    OpenBLAS gets one thread unless the environment asks for more."""
+    output = tmp_path / "motion.mp4"
+    code = (
+        "import os, sys, runpy; "
+        f"sys.argv = [{str(SCRIPT)!r}, {str(lossless_clip)!r}, '-o', {str(output)!r}, '-q', '--overwrite']; "
+        "code = 0\n"
+        "try:\n"
+        f"    runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
+        "except SystemExit as end:\n"
+        "    code = end.code\n"
+        "print(code, os.environ['OPENBLAS_NUM_THREADS'], sorted(name for name in sys.modules\n"
+        "      if name.startswith(('blender_addon.cluster', 'distributed', 'dask'))))"
+    )
+    environment = {name: value for name, value in os.environ.items() if name != "OPENBLAS_NUM_THREADS"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "1", "[]"]
+    assert fourcc(output) in (b"avc1", b"h264", b"H264")
+    asked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                           env={**environment, "OPENBLAS_NUM_THREADS": "2"})
+    assert asked.stdout.split(maxsplit=2)[:2] == ["0", "2"], asked.stderr
+
+
 # --- options generated from the settings table ------------------------------------------------
 
 

@@ -71,7 +71,9 @@ def test_motion_extract_serves_cluster_renders(monkeypatch):
     heard = {}
     monkeypatch.setattr(cli, "main", lambda argv=None, cluster=None: heard.setdefault("cluster", cluster) and 0)
     commands.motion_extract()
-    assert heard["cluster"] is cluster.run_requests
+    assert heard["cluster"] is commands.run_on_cluster
+    monkeypatch.setattr(cluster, "run_requests", lambda *args, **kwargs: ("cluster", args, kwargs))
+    assert commands.run_on_cluster(1, two=2) == ("cluster", (1,), {"two": 2})
 
 
 def test_a_command_run_as_installed_reads_and_records_its_own_arguments(monkeypatch):
