@@ -125,3 +125,60 @@ def test_the_writer_reusing_its_pictures_writes_what_fresh_ones_would(tmp_path, 
     reused = packets("reused.mp4")
     monkeypatch.setattr(MovieWriter, "_take_buffer", lambda writer: writer._new_buffer())
     assert packets("fresh.mp4") == reused and len(reused) == len(buffers)
+
+
+def _stored_planes(path) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8)
+
+
+@pytest.mark.parametrize("settings", [
+    Settings(), Settings(edges="source"), Settings(offset=2, edges="trim"), Settings(layout="side"),
+    Settings(layout="stacked", mode="freeze", reference=2),
+], ids=["default", "edges-source", "trim", "side", "stacked-freeze"])
+def test_the_engine_renders_into_the_writers_own_pictures_without_a_copy(tmp_path, monkeypatch, movie, settings):
+    """With the writer's ``lend`` as the planar path's target, every frame is rendered into the picture the
+    encoder is handed (nothing is copied) and the movie holds what writing copies of the frames gives."""
+    source = media.open_source(movie)
+    if settings.layout != "motion" and source.width % 2:  # such a render takes the RGB path
+        with pytest.raises(ValueError, match="odd-sized"):
+            next(extract_motion(source, settings, planar=True, planar_target=lambda: None))
+        return
+    width, height = (source.width * (2 if settings.layout == "side" else 1),
+                     source.height * (2 if settings.layout == "stacked" else 1))
+    with media.open_writer(tmp_path / "copied.mkv", 25, width, height, planes=True) as writer:
+        for frame in extract_motion(source, settings, planar=True):
+            writer.write(frame)
+    copies = []
+    monkeypatch.setattr(MovieWriter, "_fill", lambda writer, buffer, frame: copies.append(frame))
+    lent = []
+    with media.open_writer(tmp_path / "lent.mkv", 25, width, height, planes=True) as writer:
+        def target():
+            lent.append(writer.lend())
+            return lent[-1]
+
+        for frame in extract_motion(source, settings, planar=True, planar_target=target):
+            assert frame is lent[-1] and writer.lend() is frame  # lent again before the write: the same picture
+            writer.write(frame)
+    assert copies == [] and len(lent) == writer.frames_written > 0
+    np.testing.assert_array_equal(_stored_planes(tmp_path / "lent.mkv"), _stored_planes(tmp_path / "copied.mkv"))
+
+
+def test_a_frame_written_in_place_of_a_lent_picture_is_copied_into_it(tmp_path):
+    rng = np.random.default_rng(7)
+    buffers = [rng.integers(16, 236, (72, 64), dtype=np.uint8) for _ in range(5)]
+    path = tmp_path / "out.mkv"
+    with media.open_writer(path, 25, 64, 48, planes=True) as writer:
+        for index, buffer in enumerate(buffers):
+            planes = writer.lend()
+            if index % 2:  # rendered into the lent planes
+                for target, plane in zip(planes, (buffer[:48], buffer[48:60].reshape(24, 32),
+                                                  buffer[60:].reshape(24, 32)), strict=True):
+                    target[...] = plane
+                writer.write(planes)
+            else:  # something else written: copied into them
+                writer.write(buffer)
+    with pytest.raises(ValueError, match="closed"):
+        writer.lend()
+    np.testing.assert_array_equal(_stored_planes(path), np.array(buffers).reshape(-1))

@@ -242,6 +242,7 @@ def extract_motion(
     on_alignment: Callable[[FramePlan, tuple[Alignment, ...]], None] | None = None,
     planar: bool = False,
     on_frame: Callable[[FramePlan, Frame], None] | None = None,
+    planar_target: Callable[[], Frame] | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield output frames ``start`` to ``stop - 1`` of the motion clip.
 
@@ -259,6 +260,9 @@ def extract_motion(
     ``on_frame`` hears each yielded frame's plan and its current input frame as its read head gave it (the
     source's compact form, or planes on the planar path), before the frame is rendered: what else reads the
     input frames (the motion frequency) need not decode them again.
+    ``planar_target``, on the planar path, gives where each output frame is to be rendered (a compact buffer or
+    three planes, such as a movie writer's own picture): that frame is then yielded as the target itself, and
+    reaches the encoder without a copy.
     """
     stats = stats if stats is not None else EngineStats()
     resolved = resolve(settings, (source.height, source.width), source.frame_count)
@@ -268,7 +272,7 @@ def extract_motion(
             raise ValueError("the planar path needs a source whose read heads yield 4:2:0 planes")
         if measure is not None:
             raise ValueError("the measures are defined on the RGB motion frame: the planar path has none")
-        yield from _planar_motion(source, resolved, start, stop, max_memory, stats, on_frame)
+        yield from _planar_motion(source, resolved, start, stop, max_memory, stats, on_frame, planar_target)
         return
     effect = MotionEffect(resolved)
     aligner = _aligner(settings)
@@ -293,13 +297,14 @@ def extract_motion(
 
 def _planar_motion(source: FrameSource, resolved: ResolvedPlan, start: int, stop: int, max_memory: int,
                    stats: EngineStats, on_frame: Callable[[FramePlan, Frame], None] | None = None,
-                   ) -> Iterator[np.ndarray]:
-    """Output buffers ``start`` to ``stop - 1`` on the planar path (no warm-up: nothing there carries state)."""
+                   target: Callable[[], Frame] | None = None) -> Iterator[Frame]:
+    """Output buffers ``start`` to ``stop - 1`` on the planar path (no warm-up: nothing there carries state),
+    rendered where ``target`` says when given."""
     effect = PlanarEffect(resolved)
     pairs = _frame_pairs(source, resolved, start, stop, max_memory, stats, planar=True, on_frame=on_frame)
     with contextlib.closing(pairs):
         for plan, frame, partners in pairs:
-            result = effect.render(frame, partners, plan.fill)
+            result = effect.render(frame, partners, plan.fill, None if target is None else target())
             del frame, partners
             stats.frames_out += 1
             yield result

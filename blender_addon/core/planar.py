@@ -154,7 +154,8 @@ class PlanarEffect:
     """The output frames of one resolved plan on compact I420 buffers: the gray look, its edges and layouts.
 
     Raises ValueError for settings the planar path cannot compute (:func:`rgb_reasons`). :meth:`render` takes
-    and returns compact buffers; the returned buffer is reused by the next call (or is ``current`` itself).
+    compact buffers (or three planes) and returns a compact buffer reused by the next call (or ``current``
+    itself), or ``out`` when given one to render into.
     """
 
     def __init__(self, plan: ResolvedPlan, colour_range: str = LIMITED) -> None:
@@ -170,42 +171,49 @@ class PlanarEffect:
         self._look = PlanarGray(settings.mix, colour_range)
         self._layout = settings.layout
         self._output = np.empty(self.output_shape, dtype=np.uint8)
-        self._motion = np.empty(self.input_shape, dtype=np.uint8) if self._layout != "motion" else self._output
+        self._motion = np.empty(self.input_shape, dtype=np.uint8) if self._layout != "motion" else None
         self._still_luma = still_luma(plan.still_value, colour_range)
 
-    def render(self, current: Frame, partners: tuple[Frame, ...] | None, fill: str) -> np.ndarray:
-        """The output buffer for ``current`` and its partner (``None`` for an edge frame)."""
+    def render(self, current: Frame, partners: tuple[Frame, ...] | None, fill: str, out: Frame | None = None,
+               ) -> Frame:
+        """The output frame for ``current`` and its partner (``None`` for an edge frame); ``out``: the output's
+        buffer or three planes to render into (the writer's own picture), returned."""
         if frame_shape(current) != self.input_shape:
             raise ValueError(f"frame shape {frame_shape(current)} does not match {self.input_shape}")
-        if fill == SOURCE and self._layout == "motion" and isinstance(current, tuple):
-            for target, plane in zip(planes(self._output), current, strict=True):
-                target[...] = plane  # lent planes: the output is a compact buffer
-            return self._output
+        if out is not None and frame_shape(out) != self.output_shape:
+            raise ValueError(f"output shape {frame_shape(out)} does not match {self.output_shape}")
+        target = self._output if out is None else out
+        if self._layout == "motion":
+            if fill == SOURCE:
+                if out is None and not isinstance(current, tuple):
+                    return current
+                for plane, given in zip(planes(target), planes(current), strict=True):
+                    plane[...] = given
+                return target
+            if fill == STILL:  # edge frames only: painted where the motion goes
+                return self._still(target)
+            return self._look.combine(current, partners[0], target)
         if fill == SOURCE:
             result = current
-        elif fill == STILL:  # edge frames only: painted where the motion goes rather than kept in a buffer of its own
+        elif fill == STILL:
             result = self._still(self._motion)
-        elif self._layout == "motion":
-            return self._look.combine(current, partners[0], self._output)
         else:
             result = self._look.combine(current, partners[0], self._motion)
-        if self._layout == "motion":
-            return result
-        return self._lay_out(current, result)
+        return self._lay_out(current, result, target)
 
-    def _still(self, target: np.ndarray) -> np.ndarray:
+    def _still(self, target: Frame) -> Frame:
         luma, *chroma = planes(target)
         luma.fill(self._still_luma)
         for plane in chroma:
             plane.fill(128)
         return target
 
-    def _lay_out(self, source: Frame, result: Frame) -> np.ndarray:
-        for target, left, right in zip(planes(self._output), planes(source), planes(result), strict=True):
+    def _lay_out(self, source: Frame, result: Frame, target: Frame) -> Frame:
+        for into, left, right in zip(planes(target), planes(source), planes(result), strict=True):
             if self._layout == "side":
                 width = left.shape[1]
-                target[:, :width], target[:, width:] = left, right
+                into[:, :width], into[:, width:] = left, right
             else:
                 height = left.shape[0]
-                target[:height], target[height:] = left, right
-        return self._output
+                into[:height], into[height:] = left, right
+        return target

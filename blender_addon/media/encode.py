@@ -157,9 +157,16 @@ class MovieWriter(FrameWriter):
         if not self.planes:
             super()._fill(buffer, frame)
             return
+        for target, plane in zip(self._lent_view(buffer), plane_views(frame), strict=True):
+            np.copyto(target, plane)
+
+    def _lent_view(self, buffer: np.ndarray | av.VideoFrame) -> object:
+        """With ``planes``: the Y, U and V planes of the picture the encoder is handed (a frame rendered into them
+        is written without a copy)."""
+        if not self.planes:
+            return buffer
         buffer.make_writable()  # an encoder still referring to the last picture (B-frames) keeps it: new planes
-        for index, plane in enumerate(plane_views(frame)):
-            np.copyto(plane_pixels(buffer, index), plane)
+        return tuple(plane_pixels(buffer, index) for index in range(3))
 
     def _picture(self, frame: np.ndarray | av.VideoFrame) -> av.VideoFrame:
         if self.planes:

@@ -212,7 +212,8 @@ class FrameWriter(ABC):
     Used as a context manager, a clean exit commits and any exception (KeyboardInterrupt
     included) aborts, leaving nothing at the output path. :meth:`write` copies the frame (the
     caller may reuse its array at once) and queues it for an encoding thread; an error on that
-    thread is raised by the next :meth:`write` or by :meth:`commit`.
+    thread is raised by the next :meth:`write` or by :meth:`commit`. A frame rendered where
+    :meth:`lend` says is queued without a copy.
     """
 
     def __init__(self, pending: PendingFile, width: int, height: int) -> None:
@@ -230,19 +231,36 @@ class FrameWriter(ABC):
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._dropping = False  # aborting: the encoder skips what is still queued
+        self._lent: tuple[object, object] | None = None  # the next frame's buffer, and what lend gave of it
+
+    def lend(self) -> object:
+        """Where the next frame may be rendered: the memory the next :meth:`write` hands its encoder (an array of
+        ``frame_shape``, or a writer's own form of it, see :meth:`_lent_view`). Writing what was rendered there
+        copies nothing; writing anything else copies it there. Valid until that write."""
+        if self._closed:
+            raise ValueError(f"{self.path}: the writer is closed")
+        if self._lent is None:
+            buffer = self._take_buffer()
+            self._lent = buffer, self._lent_view(buffer)
+        return self._lent[1]
 
     def write(self, frame: np.ndarray, time: Fraction | None = None) -> None:
         """Queue ``frame``; ``time`` is its presentation time in seconds (default: its index over the rate)."""
         if self._closed:
             raise ValueError(f"{self.path}: the writer is closed")
-        if frame.shape != self.frame_shape or frame.dtype != np.uint8:
+        lent = self._lent is not None and frame is self._lent[1]
+        if not lent and (frame.shape != self.frame_shape or frame.dtype != np.uint8):
             raise ValueError(f"{self.path}: expected {self.frame_shape} uint8 frames, got {frame.shape} {frame.dtype}")
         self._raise_error()
         if self._thread is None:
             self._thread = threading.Thread(target=self._encode_queued, name="media writer", daemon=True)
             self._thread.start()
-        buffer = self._take_buffer()
-        self._fill(buffer, frame)
+        if self._lent is not None:
+            buffer, self._lent = self._lent[0], None
+        else:
+            buffer = self._take_buffer()
+        if not lent:
+            self._fill(buffer, frame)
         self._queue.put((buffer, self.frames_written, time))
         self.frames_written += 1
 
@@ -261,6 +279,10 @@ class FrameWriter(ABC):
     def _fill(self, buffer: object, frame: np.ndarray) -> None:
         """Copy ``frame`` into ``buffer`` (one of :meth:`_new_buffer`'s), on the caller's thread."""
         np.copyto(buffer, frame)
+
+    def _lent_view(self, buffer: object) -> object:
+        """What :meth:`lend` gives of ``buffer`` to render a frame into: the array itself."""
+        return buffer
 
     def commit(self) -> None:
         """Finish the file and move it to the output path; on failure nothing is left behind."""

@@ -177,7 +177,7 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
             metadata=metadata, planes=math == "planar", sample_aspect=source.sample_aspect,
         ) as writer, contextlib.closing(
             _frames(request, source, settings, start, stop, alignments if alignments else None, found,
-                    math == "planar", signals)
+                    math == "planar", signals, writer.lend)
         ) as frames:
             alignments.report = report
             for done, frame in enumerate(frames, start=1):
@@ -221,11 +221,11 @@ def _align_report(request: RenderRequest) -> Iterator:
 
 def _frames(request: RenderRequest, source, settings: Settings, start: int, stop: int,
             alignments: AlignmentLog | None = None, found: list | None = None, planar: bool = False,
-            signals: tuple[str, str] | None = None) -> Iterator:
+            signals: tuple[str, str] | None = None, target: Callable[[], object] | None = None) -> Iterator:
     """The output frames ``[start, stop)``, from this process or from ``jobs`` processes; ``alignments`` hears
     what ``--align`` did; with a frequency output, its report is appended to ``found`` once the frames end;
-    ``planar``: on the planar path, as compact 4:2:0 buffers; ``signals``: the path and token of a chunk's motion
-    signals."""
+    ``planar``: on the planar path, as compact 4:2:0 buffers, rendered in this process where ``target`` (the
+    writer's ``lend``) says; ``signals``: the path and token of a chunk's motion signals."""
     try:  # --data, --motiongram, --plot: their files are opened now, before the first frame
         recorder = recording.recorder(request.data, settings, source, request.input, request.output, start,
                                       request.overwrite)
@@ -241,7 +241,8 @@ def _frames(request: RenderRequest, source, settings: Settings, start: int, stop
         on_frame = frequency.hear if frequency.fed else None
     if request.jobs == 1:
         frames = extract_motion(source, settings, start, stop, max_memory=request.max_memory, on_alignment=heard,
-                                measure=measures, planar=planar, on_frame=on_frame)
+                                measure=measures, planar=planar, on_frame=on_frame,
+                                planar_target=target if planar else None)
     else:
         from .jobs import parallel_frames
 
