@@ -302,16 +302,17 @@ def _engine(clip: Path, offset: int, output: str | None, max_memory: int | None 
     settings = Settings(offset=offset)
     planar = not rgb and not media.planar_reasons(source, None if output is None else f"out{output}",
                                                   writer_options.get("codec"), settings)
-    motion = extract_motion(source, settings, max_memory=memory, planar=planar)
     if output is None:
-        for _ in motion:
+        for _ in extract_motion(source, settings, max_memory=memory, planar=planar):
             frames += 1
         return frames, {"path": "planar" if planar else "rgb"}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"out{output}"
         with media.open_writer(path, source.rate, source.width, source.height, planes=planar,
                                **writer_options) as writer:
-            for frame in motion:
+            # As a render does: the planar path renders into the writer's own pictures.
+            for frame in extract_motion(source, settings, max_memory=memory, planar=planar,
+                                        planar_target=writer.lend if planar else None):
                 writer.write(frame)
                 frames += 1
         return frames, {"x264": x264_settings(path), "path": "planar" if planar else "rgb"}
