@@ -651,9 +651,10 @@ def look_costs(frames: int = 16) -> list[dict]:
 
 def stage_costs(size: str, frames: int = 60) -> dict:
     """Median ms per frame of each stage on ``size``'s 10 s clip: decoding (to planes, to BGR), the window and
-    Python around the look (the planar null sink less decoding and the look), the look on the planes and in
-    RGB, the RGB path's conversions, and the hand-off to the encoder (the planes copied into its reused
-    picture); decoding and the null sinks also in CPU time per frame, FFmpeg's threads included."""
+    Python around the look (the planar null sink less decoding and the look), the look on the planes (into a
+    buffer of its own, and into the writer's picture as a render does) and in RGB, the RGB path's conversions,
+    and the copy of a frame into the writer's picture that rendering there saves; decoding and the null sinks
+    also in CPU time per frame, FFmpeg's threads included."""
     import av
     import cv2
     import numpy as np
@@ -715,14 +716,17 @@ def stage_costs(size: str, frames: int = 60) -> dict:
     combiner = Combiner(settings, bgr[0].shape)
     out = np.empty_like(bgr[0])
     look_planar = median_ms(lambda: planar.render(lent[1], (lent[0],), COMBINE))
+    target = tuple(plane_pixels(picture, index) for index in range(3))
     return {
         "size": size, "clip": clip.name, "frames": count,
         "decode to planes (the decoder's pictures, lent)": decode_planes, "decode to BGR (RGB path)": decode_bgr,
         "planes to BGR, each frame (RGB path)": median_ms(lambda: cv2.cvtColor(buffers[0], cv2.COLOR_YUV2BGR_I420)),
         "look on the planes": look_planar,
+        "look on the planes, into the writer's picture (as a render does)":
+            median_ms(lambda: planar.render(lent[1], (lent[0],), COMBINE, target)),
         "look in BGR (RGB path)": median_ms(lambda: combiner.combine(bgr[1], bgr[0], out)),
         "BGR to planes for the encoder (RGB path)": median_ms(lambda: cv2.cvtColor(out, cv2.COLOR_BGR2YUV_I420)),
-        "hand-off: the planes copied into the writer's reused picture": median_ms(into_picture),
+        "a frame's planes copied into the writer's picture (saved by rendering there)": median_ms(into_picture),
         "null sink, planar path (decode, window, look)": null_planar,
         "window and Python around the look, CPU (planar null sink - decode - look)":
             cpu_ms["null sink, planar, CPU of every thread"] - cpu_ms["decode to planes, CPU of every thread"]
