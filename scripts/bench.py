@@ -157,6 +157,10 @@ CASES = [
     Case("ffmpeg-yuv-null", "ffmpeg split/tpad/negate/blend in YUV, null", "ffmpeg", True, default=False),
     Case("tmix-null", "ffmpeg tmix=frames=N+1, null", "ffmpeg", True, slow=True, default=False),
     Case("tmix-x264", "ffmpeg tmix=frames=N+1, same x264", "ffmpeg", True, slow=True, default=False),
+    # What the encoder alone costs on each side's pixels: ffmpeg's x264 from a lossless FFV1 copy of our planar
+    # render, and of the YUV graph's output (the two differ in rounding, not in what moved).
+    Case("x264-our-pixels", "ffmpeg's x264 on our planar render's pixels (from FFV1)", "ffmpeg", True, default=False),
+    Case("x264-graph-pixels", "ffmpeg's x264 on the YUV graph's pixels (from FFV1)", "ffmpeg", True, default=False),
     Case("opencv-seek", "OpenCV loop, seeks per frame, null", "worker", True, short_only=True, default=False),
     Case("opencv-list", "OpenCV loop, keeps every output frame", "worker", True, short_only=True, default=False),
 ]
@@ -486,7 +490,30 @@ def blend_graph(offset: int, rgb: bool) -> str:
     return f"{head};[b]tpad=start={offset}:start_mode=clone,negate[c];[a][c]blend=all_mode=average:shortest=1"
 
 
+def lossless_pixels(case: str, clip: Path, offset: int) -> Path:
+    """An FFV1 copy of our planar render of ``clip`` (``x264-our-pixels``) or of the YUV graph's output, made once,
+    both by the same ffmpeg FFV1 command (so that decoding them costs the same)."""
+    path = CACHE / "pixels" / f"{clip.stem}_N{offset}_{case.split('-')[1]}.mkv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"partial_{path.name}")
+        source, graph = clip, ["-filter_complex", blend_graph(offset, rgb=False)]
+        if case == "x264-our-pixels":
+            source, graph = path.with_name(f"render_{path.name}"), []
+            subprocess.run([sys.executable, str(CLI), str(clip), "-o", str(source), "--offset", str(offset),
+                            "--overwrite", "--no-audio", "-q"], check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), *graph, "-an", "-c:v", "ffv1",
+                        str(partial)], check=True)
+        if source != clip:
+            source.unlink()
+        partial.replace(path)
+    return path
+
+
 def ffmpeg_command(case: str, clip: Path, offset: int, output: Path) -> list[str]:
+    if case.startswith("x264-"):
+        return (["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y", "-i",
+                 str(lossless_pixels(case, clip, offset))] + FFMPEG_X264 + [str(output)])
     graph = None
     if case.startswith("tmix"):
         graph = f"tmix=frames={offset + 1}"
@@ -535,7 +562,7 @@ def measure(case: str, clip: Path, offset: int, frame_count: int, output_frames:
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "out.mp4"
             output, code, rss, wall, cpu = run_child_cpu(ffmpeg_command(case, clip, offset, out))
-            settings = x264_settings(out) if case.endswith("x264") and out.exists() else None
+            settings = x264_settings(out) if "x264" in case and out.exists() else None
         match = re.search(r"rtime=([\d.]+)s", output)
         if code != 0 or match is None:
             raise SystemExit(f"bench: ffmpeg case {case} failed:\n{output[-3000:]}")
