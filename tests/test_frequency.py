@@ -264,6 +264,23 @@ def test_the_camera_s_motion_given_is_taken_out_of_the_flow():
         assert within(peak.hz, truth) and peak.confident, (given, peak.hz, peak.strength)
 
 
+def test_a_band_is_checked_once_where_it_is_searched(monkeypatch):
+    """The frequency map checks its band once (its layout carries it), and the band a render checks up front
+    (``spectrum_band``) is the one the spectrum searches."""
+    from blender_addon.core import frequency, frequency_map
+
+    checked = []
+    real = frequency_map.check_band
+    monkeypatch.setattr(frequency_map, "check_band", lambda *args: checked.append(args) or real(*args))
+    made = frequency_map.FrequencyMap((120, 160), FPS, 300, (0.5, 5.0))
+    assert len(checked) == 1 and made.band == made.layout.band == (0.5, 5.0)
+    for band in ((0.5, 5.0), (0.0, 99.0), None):
+        spectra = DisplacementSpectra(["frame"], FPS, 300, band)
+        assert spectra.band == frequency.spectrum_band(band, 300, FPS)
+    with pytest.raises(FrequencyError):
+        frequency.spectrum_band((20.0, 30.0), 300, FPS)
+
+
 def test_frames_at_uneven_times_are_read_at_their_own_times():
     kept = kept_frames(300)  # a variable-rate capture: about a quarter of the frames dropped at random
     frames = list(swinging_clip([Swing(1.5, 60, 40)]))

@@ -105,6 +105,14 @@ def check_band(band: tuple[float, float], length: int, rate: Fraction | float,
     return max(low, floor), min(high, nyquist)
 
 
+def spectrum_band(band: tuple[float, float] | None, frame_count: int, rate: Fraction | float,
+                  nyquist: float | None = None) -> tuple[float, float]:
+    """The band a spectrum of ``frame_count`` samples at ``rate`` searches: ``band`` checked (:func:`check_band`), or
+    all its segments can show; what a render checks up front and :class:`DisplacementSpectra` searches."""
+    length = segment_length(frame_count, rate)
+    return check_band(band, length, rate, nyquist) if band is not None else default_band(length, rate, nyquist)
+
+
 class Spectra:
     """The averaged least-squares periodograms of ``signals`` signals of ``components`` axes each, fed one sample
     (``signals`` x ``components``) a frame, at ``rate`` samples a second or each at its own time.
@@ -385,12 +393,11 @@ class DisplacementSpectra:
     def __init__(self, names: Sequence[str], rate: Fraction | float, frame_count: int,
                  band: tuple[float, float] | None = None, nyquist: float | None = None) -> None:
         self.names = list(names)
-        length = segment_length(frame_count, rate)
         self.rate = float(rate)
-        self.band = (check_band(band, length, rate, nyquist) if band is not None
-                     else default_band(length, rate, nyquist))
+        self.band = spectrum_band(band, frame_count, rate, nyquist)
         self._positions = np.zeros((len(self.names), 2))
-        self._spectra = Spectra(rate, length, self.band, signals=len(self.names), nyquist=nyquist)
+        self._spectra = Spectra(rate, segment_length(frame_count, rate), self.band, signals=len(self.names),
+                                nyquist=nyquist)
 
     def add(self, step: np.ndarray | None, time: float | None = None) -> None:
         """The next frame's step; ``time``: the frame's, in seconds (for every frame or none, as

@@ -35,12 +35,14 @@ COMPONENTS = 2
 
 @dataclass(frozen=True)
 class MapLayout:
-    """Blocks of ``block`` frame pixels (the last row and column may be cut short) and the segment length."""
+    """Blocks of ``block`` frame pixels (the last row and column may be cut short), the segment length and the band
+    searched (checked against that length)."""
 
     block: int
     columns: int
     rows: int
     length: int
+    band: tuple[float, float]
 
     @property
     def blocks(self) -> int:
@@ -63,7 +65,7 @@ def map_layout(width: int, height: int, frame_count: int, rate: Fraction | float
     block = MIN_BLOCK_CELLS * cell
     while -(-width // block) * -(-height // block) * per_block > budget:
         block += cell
-    return MapLayout(block, -(-width // block), -(-height // block), length)
+    return MapLayout(block, -(-width // block), -(-height // block), length, band)
 
 
 class FrequencyMap:
@@ -75,7 +77,7 @@ class FrequencyMap:
                  nyquist: float | None = None) -> None:
         height, width = shape[:2]
         self.layout = layout = map_layout(width, height, frame_count, rate, band, budget, nyquist)
-        self.band = check_band(band or (0.0, float(rate)), layout.length, rate, nyquist)
+        self.band = layout.band
         # The flow grid: a whole number of cells per block, about WORK_WIDTH wide; edge blocks padded out whole.
         self._cells = max(1, round(layout.block * min(width, WORK_WIDTH) / width),  # tiny frames enlarged for DIS
                           -(-SHORTEST // min(layout.columns, layout.rows)),

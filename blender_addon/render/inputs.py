@@ -9,7 +9,7 @@ from fractions import Fraction
 from types import ModuleType
 
 from ..core.engine import SourceEndedEarly
-from ..core.frequency import FrequencyError, check_band, sampling, segment_length
+from ..core.frequency import FrequencyError, sampling, spectrum_band
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_frame_count
 from .request import RenderError, RenderRequest, RequestError, in_flag_terms
@@ -96,7 +96,7 @@ def planned_frames(request: RenderRequest) -> tuple[int, int, Settings]:
     if band is not None and request.frequency.wanted:
         try:
             rate, nyquist = sampling(source.rate, source.timestamps)
-            check_band(band, segment_length(frames.stop - frames.start, rate), rate, nyquist)
+            spectrum_band(band, frames.stop - frames.start, rate, nyquist)
         except FrequencyError as error:
             raise RequestError(f"--band: {error}") from None
     return frames.start, frames.stop, settings
