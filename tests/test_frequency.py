@@ -17,6 +17,7 @@ from blender_addon.core.frequency import (
     Spectra,
     check_band,
     default_band,
+    region_names,
     sampling,
     segment_length,
 )
@@ -159,13 +160,14 @@ def test_frequency_map_blocks_grow_to_fit_the_budget():
 
 
 def small_report():
-    from blender_addon.core.frequency import RegionFrequencies
-
-    frequencies = None
+    """A report as a render makes it: each region's steps (the whole frame first) fed to the spectra."""
+    regions = [("left", 0, 0, 80, 120)]
+    spectra = DisplacementSpectra(region_names(regions), FPS, 120)
+    displacement = None
     for frame in swinging_clip([Swing(1.1, 20, 40)], frames=120):
-        frequencies = frequencies or RegionFrequencies(frame.shape, FPS, 120, [("left", 0, 0, 80, 120)])
-        frequencies.add(frame)
-    return frequencies.report()
+        displacement = displacement or RegionDisplacement(frame.shape, [WHOLE, *(r[1:] for r in regions)])
+        spectra.add(displacement.step(frame))
+    return spectra.report()
 
 
 def test_spectrum_files(tmp_path):

@@ -415,27 +415,6 @@ def region_names(regions: Sequence[tuple]) -> list[str]:
     return ["frame", *(region[0] for region in regions)]
 
 
-class RegionFrequencies:
-    """Each region's dominant frequency over a clip, fed its frames in order (:meth:`add`); ``regions`` are
-    ``(name, x, y, width, height)``, the whole frame is ``frame``. Memory is bounded for any length."""
-
-    def __init__(self, shape: tuple[int, ...], rate: Fraction | float, frame_count: int,
-                 regions: Sequence[tuple[str, int, int, int, int]] = (),
-                 band: tuple[float, float] | None = None, nyquist: float | None = None) -> None:
-        height, width = shape[:2]
-        self._spectra = DisplacementSpectra(region_names(regions), rate, frame_count, band, nyquist)
-        self.names, self.rate, self.band = self._spectra.names, self._spectra.rate, self._spectra.band
-        self._displacement = RegionDisplacement(shape, [(0, 0, width, height), *(region[1:] for region in regions)])
-
-    def add(self, frame: np.ndarray, camera: np.ndarray | None = None, time: float | None = None) -> None:
-        """Measure the next frame; ``camera``: how the camera moved since the last (see :meth:`MovingFlow.step`);
-        ``time``: the frame's, in seconds (see :meth:`DisplacementSpectra.add`)."""
-        self._spectra.add(self._displacement.step(frame, camera), time)
-
-    def report(self) -> FrequencyReport:
-        return self._spectra.report()
-
-
 class SlidingFrequency:
     """The dominant frequency of one signal over its last ``seconds``, for a live readout or keys over time:
     :meth:`add` a sample (x, y) a frame, :meth:`current` fits the window as one segment (``None`` until it holds
