@@ -77,3 +77,29 @@ def test_outputs_published_together_publish_none_when_one_cannot_be(tmp_path):
             pending.commit()
         (tmp_path / "b.json").write_text("theirs")
     assert os.listdir(tmp_path) == ["b.json"] and (tmp_path / "b.json").read_text() == "theirs"
+
+
+def test_a_grouped_sequence_is_checked_once_and_the_group_alone_removes_the_folders_it_made(tmp_path, monkeypatch):
+    """Inside published_together, a numbered sequence is checked once before anything is published; the folders
+    made for the outputs are the block's, removed when it fails (and, left empty, when it ends)."""
+    checked = []
+    real = PendingFile._check
+    monkeypatch.setattr(PendingFile, "_check", lambda self, numbers: checked.append(numbers) or real(self, numbers))
+    with published_together():
+        pending = PendingFile(str(tmp_path / "frames" / "%02d.png"), False, numbers=range(2))
+        assert pending.created == []  # the block's, not the file's
+        for number in range(2):
+            with open(pending.frame_path(number), "wb") as stream:
+                stream.write(b"x")
+        pending.commit(range(2))
+        unwritten = PendingFile(str(tmp_path / "new" / "side" / "report.csv"), False)
+        unwritten.discard()
+    assert checked == [range(2)] and sorted(os.listdir(tmp_path)) == ["frames"]
+    assert sorted(os.listdir(tmp_path / "frames")) == ["00.png", "01.png"]
+    with pytest.raises(RuntimeError), published_together():  # the second's temporary kept the first's folder
+        files = [PendingFile(str(tmp_path / "a" / "b" / "report.csv"), False),
+                 PendingFile(str(tmp_path / "a" / "movie.mkv"), False)]
+        for pending in files:
+            pending.discard()
+        raise RuntimeError
+    assert sorted(os.listdir(tmp_path)) == ["frames"]

@@ -44,7 +44,8 @@ def check_output(
 
     For a numbered sequence, ``numbers`` are the file numbers it will write (``None``: any
     number counts). Raises :class:`MediaError` with one line. Returns the folders it created, outermost first
-    (:func:`remove_created` removes them again when the output is not written).
+    (:func:`remove_created` removes them again when the output is not written); inside :func:`published_together`
+    the block owns them (it removes them once every output's temporary is gone) and none are returned.
     """
     text = os.fspath(path)
     numbered = NumberedName.parse(text)
@@ -75,11 +76,13 @@ def check_output(
         except OSError as exc:
             remove_created(created)
             raise MediaError(cannot_write(folder, exc)) from None
+    if not os.access(folder or ".", os.W_OK):
+        remove_created(created)
+        raise MediaError(cannot_write(folder, PermissionError()))
     together = _CREATED.get()
     if together is not None:
         together += created
-    if not os.access(folder or ".", os.W_OK):
-        raise MediaError(cannot_write(folder, PermissionError()))
+        return []
     return created
 
 
@@ -300,7 +303,7 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
 # The outputs finished inside published_together(), each as (publish it, discard it, check it can be), in order.
 _Entry = tuple[Callable[[], None], Callable[[], None], Callable[[], None]]
 _TOGETHER: ContextVar[list[_Entry] | None] = ContextVar("published_together", default=None)
-# The folders check_output created inside published_together(): removed again, where empty, when none is published.
+# The folders check_output created inside published_together(): the block's alone, removed again where empty.
 _CREATED: ContextVar[list[str] | None] = ContextVar("created_together", default=None)
 
 
@@ -312,6 +315,7 @@ def publish_when_done(action: Callable[[], None], discard: Callable[[], None],
     it publishes any."""
     group = _TOGETHER.get()
     if group is None:
+        check()
         action()
     else:
         group.append((action, discard, check))
@@ -322,7 +326,8 @@ def published_together() -> Iterator[None]:
     """The outputs finished in the block (a movie, its data, plot, motiongrams, report) are published when
     the block ends without an exception, and none otherwise: a full disk on the last leaves no first one
     published. Each is finished and flushed before it waits, so publishing is only renaming. Nested
-    blocks belong to the outermost."""
+    blocks belong to the outermost. The folders made for the outputs are the block's: when it ends, those left
+    empty (none published, or an output not written) are removed."""
     if _TOGETHER.get() is not None:
         yield
         return
@@ -330,23 +335,24 @@ def published_together() -> Iterator[None]:
     created: list[str] = []
     token, folders = _TOGETHER.set(group), _CREATED.set(created)
     try:
-        yield
-        for _, _, check in group:  # a file that appeared at one name publishes none of them
-            check()
-    except BaseException:
-        _discard_all(group)
-        remove_created(sorted(created, key=len))  # every output's, emptied by all the discards
-        raise
-    finally:
-        _TOGETHER.reset(token)
-        _CREATED.reset(folders)
-    for index, (action, _, _) in enumerate(group):
         try:
-            action()
+            yield
+            for _, _, check in group:  # a file that appeared at one name publishes none of them
+                check()
         except BaseException:
-            _discard_all(group[index:])
-            remove_created(sorted(created, key=len))
+            _discard_all(group)
             raise
+        finally:
+            _TOGETHER.reset(token)
+            _CREATED.reset(folders)
+        for index, (action, _, _) in enumerate(group):
+            try:
+                action()
+            except BaseException:
+                _discard_all(group[index:])
+                raise
+    finally:
+        remove_created(sorted(created, key=len))  # every output's, emptied by all the discards
 
 
 def _discard_all(group: list[_Entry]) -> None:
@@ -400,10 +406,10 @@ class PendingFile:
             raise MediaError(f"{appeared} appeared while rendering (another render?); it was left as it is")
 
     def _publish(self, numbers: range | None) -> None:
+        """Publish (checked first by :func:`publish_when_done`, so a sequence publishes all its frames or none)."""
         if self.numbered is None:
             publish(self.temp, self.path, self.overwrite)
             return
-        self._check(numbers)
         for number in numbers:
             publish(self.frame_path(number), self.numbered.path(number), self.overwrite)
         os.rmdir(self.temp)
