@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,30 @@ def test_an_output_named_as_another_input_is_refused_before_anything_renders(tmp
     assert sorted(os.listdir(tmp_path)) == ["x.mkv", "x_motion_gray_shift1.mkv"] and other.read_bytes() == before
     code, _, stderr = run_cli(x, other, "-o", f"{tmp_path}/", "--data", "d.csv", "--overwrite")
     assert code == 2 and "would overwrite the input" in stderr
+
+
+def test_the_front_ends_of_several_inputs_share_one_output_check(tmp_path):
+    """``frontend.output_problem``: what the batch and the cluster refuse an output for, in one line each."""
+    from blender_addon import frontend
+    from blender_addon.cli import batch
+    from blender_addon.cluster import _check_outputs
+    from blender_addon.core.settings import Settings
+    from blender_addon.render import RenderRequest, RequestError
+    from blender_addon.render.request import DataRequest
+
+    a, b = tmp_path / "a.mkv", tmp_path / "b.mkv"
+    fine = RenderRequest(a, tmp_path / "out.mkv", Settings())
+    assert frontend.output_problem(fine, [a, b]) is None
+    over = RenderRequest(a, b, Settings())
+    assert frontend.output_problem(over, [a, b]) == f"output {b} would overwrite the input: choose another output path"
+    twice = RenderRequest(a, tmp_path / "out.mkv", Settings(), data=DataRequest(data=str(tmp_path / "out.mkv")))
+    assert "this render would write it twice" in frontend.output_problem(twice, [a])
+    for request in (over, twice):
+        with pytest.raises(frontend.UsageError, match=re.escape(frontend.output_problem(request, [a, b]))):
+            batch._refuse_shared_names([request, RenderRequest(b, tmp_path / "c.mkv", Settings())])
+        with pytest.raises(RequestError, match=re.escape(frontend.output_problem(request, [a, b]))):
+            _check_outputs(request, [str(a), str(b)])
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_bad_input_fails_alone_with_a_summary_line(tmp_path):

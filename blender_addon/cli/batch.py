@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.settings import Settings
-from ..frontend import RunError, UsageError, progress_line, report
+from ..frontend import RunError, UsageError, output_problem, progress_line, report
 from ..media.names import is_url
-from ..media.publish import input_overlap
 from ..render import RenderError, RenderRequest, RequestError, planned_frames, render
 from . import data_arguments
 from .arguments import PROG
@@ -163,13 +162,10 @@ def _refuse_shared_names(requests: list[RenderRequest]) -> None:
     inputs = [request.input for request in requests]
     owners: dict[str, RenderRequest] = {}
     for request in requests:
-        shared = request.shared_output()
-        if shared:
-            raise UsageError(shared)
+        problem = output_problem(request, inputs)
+        if problem:
+            raise UsageError(problem)
         for path in request.outputs:
-            overlap = input_overlap(path, inputs)
-            if overlap:
-                raise UsageError(overlap)
             key = os.path.abspath(path)
             other = owners.setdefault(key, request)
             if other is not request:

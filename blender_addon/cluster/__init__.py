@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..core.chunks import split_for_jobs
+from ..frontend import output_problem
 from ..media.errors import MediaError
 from ..media.publish import check_output, process_alive
 from ..render import RenderCancelled, RenderError, RenderRequest, RequestError, planned_frames
@@ -228,13 +229,14 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
 
 
 def _check_outputs(request: RenderRequest, inputs: list[str]) -> None:
-    """Refuse up front an output or side file that exists (without ``overwrite``) or is one of the ``inputs``."""
-    shared = request.shared_output()
-    if shared:
-        raise RequestError(shared)
+    """Refuse up front an output or side file that is one of the ``inputs`` (``frontend.output_problem``) or exists
+    (without ``overwrite``)."""
+    problem = output_problem(request, inputs)
+    if problem:
+        raise RequestError(problem)
     for path in request.outputs:
         try:
-            check_output(str(path), inputs, request.overwrite)
+            check_output(str(path), [], request.overwrite)
         except MediaError as error:
             raise RequestError(str(error)) from None
 
