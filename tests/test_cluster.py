@@ -316,13 +316,28 @@ def test_a_task_failure_reaches_the_client_as_its_line_not_a_repr():
         error.writer = threading.Lock()  # something it carries that no pickle sends
         raise error
 
-    request = RenderRequest("clip.mkv", Path("o.mkv"), SETTINGS)
-    for task, kind in ((failing, Exception), (tasks._plain_errors(failing), cluster.RenderError)):
+    def sent(task) -> BaseException:
         try:
             task()
-        except cluster.RenderError as error:
-            sent = protocol.pickle.loads(error_message(error)["exception"].data)  # as a worker sends it
-        assert type(sent) is kind and cluster._reason(distributed, request, sent) == "/o/chunk.mkv: the disk is full"
+        except Exception as error:
+            return protocol.pickle.loads(error_message(error)["exception"].data)  # as a worker sends it
+        raise AssertionError("the task did not fail")
+
+    request = RenderRequest("clip.mkv", Path("o.mkv"), SETTINGS)
+    assert type(sent(failing)) is Exception  # what the tasks' own wrapper spares them: a repr
+    arrived = sent(tasks._plain_errors(failing))  # the error travels as its kind and its line, no repr parsed
+    assert (type(arrived), arrived.kind, arrived.message) == (tasks.TaskFailure, "render", "/o/chunk.mkv: the disk is "
+                                                              "full")
+    assert arrived.__cause__ is None and arrived.__context__ is None
+    assert cluster._reason(distributed, request, arrived) == "/o/chunk.mkv: the disk is full"
+    for error, kind, reason in ((cluster.RequestError("--band: no\nmore"), "request", "--band: no"),
+                                (tasks.RenderCancelled(), "cancelled", "clip.mkv: cancelled")):
+        def raising(error=error):
+            raise error
+
+        arrived = sent(tasks._plain_errors(raising))
+        assert arrived.kind == kind and cluster._reason(distributed, request, arrived) == reason
+    assert cluster._reason(distributed, request, ValueError("a defect")) == "clip.mkv: ValueError: a defect"
 
 
 def test_a_killed_client_s_work_folder_is_removed_by_the_next_run(client, clip, tmp_path):

@@ -30,12 +30,10 @@ Dask's ``distributed`` only here, when a cluster is asked for; the extension nev
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import ipaddress
 import logging
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -49,14 +47,13 @@ from ..core.chunks import split_for_jobs
 from ..frontend import output_problem
 from ..media.errors import MediaError
 from ..media.publish import check_output, process_alive
-from ..render import RenderCancelled, RenderError, RenderRequest, RequestError, planned_frames
+from ..render import RenderError, RenderRequest, RequestError, planned_frames
 from ..render.jobs import MIN_CHUNK
 from . import tasks
 
 RETRIES = 2  # a task that raised runs this many more times (a worker that died is the scheduler's to count)
 CONNECT_TIMEOUT = "10s"
 CANCEL_GRACE = 10.0  # seconds the running tasks get to stop after Ctrl-C before their folders are removed
-_REPR = re.compile(r"(?:RenderError|RequestError|MediaError|UsageError|RunError)\((.*)\)")
 WORK_TAIL = ".cluster-"  # hidden work folders: .<output name>.cluster-<client's host>-<its process id>-<run>
 
 
@@ -374,17 +371,9 @@ def _reason(distributed, request: RenderRequest, error: BaseException) -> str:
     if isinstance(error, distributed.KilledWorker):
         return (f"{request.input}: the workers rendering it kept dying ({error}); see the workers' logs (out of "
                 "memory?)")
-    if isinstance(error, RenderCancelled):
-        return f"{request.input}: cancelled"
-    text = str(error).strip().splitlines()
-    line = text[0] if text else type(error).__name__
-    if isinstance(error, (RenderError, RequestError)):
-        return line
-    shown = _REPR.fullmatch(line) if type(error) is Exception else None
-    if shown is not None:  # an error Dask could not send whole, sent as its repr: its message
-        with contextlib.suppress(ValueError, SyntaxError):
-            return str(ast.literal_eval(shown.group(1)))
-    return f"{request.input}: {type(error).__name__}: {line}"
+    if isinstance(error, tasks.TaskFailure):
+        return f"{request.input}: cancelled" if error.kind == "cancelled" else error.message
+    return f"{request.input}: {type(error).__name__}: {tasks._line(error)}"  # not the tasks' own: a defect
 
 
 def _cancel(distributed, client, run_id: str, futures: list) -> None:

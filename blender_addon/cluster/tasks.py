@@ -48,22 +48,42 @@ CANCEL_POLL = 0.5  # seconds between a task's looks at the run's cancel event
 T = TypeVar("T")
 
 
+class TaskFailure(Exception):
+    """A task's failure as it travels to the client: its ``kind`` (``"request"``, ``"render"`` or ``"cancelled"``)
+    and its one-line ``message``, two strings, which Dask always sends whole."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(kind, message)
+        self.kind, self.message = kind, message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def _plain_errors(task: Callable[..., T]) -> Callable[..., T]:
-    """``task`` with its failure raised again as a new exception of its kind with its line alone: Dask sends a
-    task's exception with its chain, and one in the chain that cannot be rebuilt on the client (an exception with
-    arguments of its own, such as the engine's "source ended early") turns the whole into a Python repr."""
+    """``task`` with its failure raised again as a :class:`TaskFailure`, unchained: Dask sends a task's exception
+    with its chain, and one in the chain that cannot be rebuilt on the client (an exception with arguments of its
+    own, such as the engine's "source ended early") turns the whole into a Python repr."""
 
     @functools.wraps(task)
     def plain(*args):
         try:
             return task(*args)
-        except (RenderError, RequestError, RenderCancelled) as error:
-            failure = type(error)(*error.args)
-        except MediaError as error:  # publishing
-            failure = RenderError(str(error))
+        except RenderCancelled as error:
+            failure = TaskFailure("cancelled", _line(error))
+        except RequestError as error:
+            failure = TaskFailure("request", _line(error))
+        except (RenderError, MediaError) as error:  # a MediaError: publishing
+            failure = TaskFailure("render", _line(error))
         raise failure  # outside the handler: no chain
 
     return plain
+
+
+def _line(error: BaseException) -> str:
+    """An error's first line (its kind's name when it says nothing)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def topic(run: str) -> str:
