@@ -29,3 +29,19 @@ def motion_extract() -> int:
     from .cli import main
 
     return main(cluster=run_on_cluster)
+
+
+def motion_join() -> int:
+    """``motion-join``: the chunk join's command line, as ``scripts/join_chunks.py``."""
+    start_process()
+    from .join import main
+
+    return main()
+
+
+def motion_live() -> int:
+    """``motion-live``: the live viewer, as ``scripts/live.py``."""
+    start_process()
+    from .live.command import main
+
+    return main()

@@ -61,7 +61,34 @@ def test_each_command_is_a_front_ends_main():
     for command, target in scripts.items():
         module, _, name = target.partition(":")
         function = getattr(importlib.import_module(module), name)
-        assert callable(function) and name in ("main", "motion_extract"), command
+        assert callable(function) and (module, name) == ("blender_addon.commands", command.replace("-", "_")), command
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_starts_the_process_before_numpy(command):
+    """Every installed command gives numpy's OpenBLAS one thread (``commands.start_process``) before numpy is
+    imported, as the scripts beside the package do, unless the environment asks for more."""
+    module, _, name = PROJECT["scripts"][command].partition(":")
+    code = (
+        "import importlib, os, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from blender_addon import commands\n"
+        "started = []\n"
+        "start = commands.start_process\n"
+        "commands.start_process = lambda: (started.append('numpy' in sys.modules), start())\n"
+        f"function = getattr(importlib.import_module({module!r}), {name!r})\n"
+        f"sys.argv = [{command!r}, '--help']\n"
+        "try:\n"
+        "    function()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(started, os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_NUM_THREADS", "PYTHONPATH")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env=environment, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "[False] 1", result.stderr
 
 
 def test_motion_extract_serves_cluster_renders(monkeypatch):
