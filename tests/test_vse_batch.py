@@ -154,6 +154,35 @@ def test_an_output_that_appears_while_rendering_is_kept_unless_overwrite(pattern
         name.replace("####", f"{number:04d}") for number in range(3 if "#" in name else 1))
 
 
+def test_a_sequence_is_published_whole_or_not_at_all(pattern, tmp_path):
+    """A file that appeared at a sequence's last number while rendering: none of its frames is published (its
+    first ones were), and a cancelled render (what clean_up_before_exit does before the process ends) leaves
+    neither its temporary nor the folder made for it."""
+    output = tmp_path / "out" / "m_####.png"
+    last = tmp_path / "out" / "m_0002.png"
+
+    def appear(done: int, _total: int) -> None:
+        if done == 1:
+            last.write_bytes(b"theirs")
+
+    with pytest.raises(batch.VseRenderError, match="m_0002.png appeared while rendering"):
+        batch.render_with_vse(pattern, output, Settings(), fps=FPS, stop=3, progress=appear)
+    assert sorted(path.name for path in last.parent.iterdir()) == ["m_0002.png"] and last.read_bytes() == b"theirs"
+
+    left = []
+
+    def exit_now(done: int, _total: int) -> None:  # Blender drops what a handler raises: what is left is noted
+        if done == 1:
+            batch.clean_up_before_exit()
+            left.append(sorted(path.name for path in tmp_path.rglob("*")))
+
+    last.unlink()
+    last.parent.rmdir()
+    with pytest.raises(batch.VseRenderError):  # the render goes on without its file: the process would have ended
+        batch.render_with_vse(pattern, tmp_path / "new" / "m.mkv", Settings(), fps=FPS, stop=3, progress=exit_now)
+    assert left == [[]] and list(tmp_path.iterdir()) == []
+
+
 def test_blend_file_render_with_a_frame_range(movie_with_audio, tmp_path):
     scene = new_scene()
     strip = scene.sequence_editor.strips.new_movie(name="m", filepath=str(movie_with_audio), channel=1, frame_start=1)

@@ -50,18 +50,9 @@ import bpy
 from ..core.rates import DEFAULT_FPS, blender_fps
 from ..core.settings import Settings, SettingsError
 from ..core.timing import FrameRangeError, frame_range, output_size
-from ..media.errors import cannot_write
-from ..media.names import NumberedName, extension, output_kind
-from ..media.publish import (
-    check_output,
-    complete_png,
-    incomplete_reason,
-    input_overlap,
-    publish,
-    remove_created,
-    remove_other_frames,
-    temp_path_for,
-)
+from ..media.errors import os_error
+from ..media.names import extension, output_kind
+from ..media.publish import PendingFile, complete_png, incomplete_reason, input_overlap
 from ..render.inputs import check_for_clip, sequencer_frames_problem
 from ..render.request import RenderError, RequestError
 from . import colors
@@ -86,6 +77,7 @@ Progress = Callable[[int, int], None]
 
 # Clean-ups of the renders under way, for clean_up_before_exit().
 _PENDING_DISCARDS: list[Callable[[], None]] = []
+BLENDER_FRAMES = "blender"  # the folder in a sequence's temporary that Blender writes its frames to
 
 
 @dataclass(frozen=True)
@@ -111,52 +103,50 @@ def _output_kind(path: str | os.PathLike) -> str:
 
 
 @contextlib.contextmanager
-def _checked_output(output: Path, inputs: list[Path], overwrite: bool, numbers: range) -> Iterator[None]:
-    """``media.publish.check_output`` (``numbers``: the file numbers a sequence output will write); the folders it
-    creates are removed again, where empty, when the block fails."""
+def _pending_output(output: Path, kind: str, inputs: list[Path], overwrite: bool, numbers: range,
+                    whole: bool) -> Iterator[PendingFile]:
+    """The output's :class:`~..media.publish.PendingFile`, checked as every output is (never one of ``inputs``,
+    never an existing file without ``overwrite``; ``numbers``: the file numbers a sequence writes, ``whole``: all
+    of them); unless the block commits it, it is discarded with the folders made for it, as it is by
+    :func:`clean_up_before_exit`."""
     with media_errors():
-        created = check_output(output, inputs, overwrite, numbers)
+        pending = PendingFile(os.fspath(output), overwrite, inputs, numbers if kind == "sequence" else None, whole)
+
+    def discard() -> None:
+        pending.discard()
+        if kind == "movie":  # Blender may add a suffix, such as the frame range, to the name
+            folder, stem = os.path.split(os.path.splitext(os.path.abspath(pending.temp))[0])
+            with contextlib.suppress(OSError):
+                for name in os.listdir(folder):
+                    if name.startswith(stem):
+                        os.remove(os.path.join(folder, name))
+
+    _PENDING_DISCARDS.append(discard)
     try:
-        yield
-    except BaseException:
-        remove_created(created)
-        raise
+        yield pending
+    finally:
+        discard()
+        _PENDING_DISCARDS.remove(discard)
 
 
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numbers: range, overwrite: bool,
-            progress: Progress | None, whole: bool = True) -> None:
-    """Render scene ``frames`` to ``output`` atomically; a sequence's files get ``numbers``.
-
-    Without ``overwrite``, an output file that appeared during the render is not replaced. With
-    it, a ``whole`` render to a sequence also removes the old render's files of other numbers.
-    """
+def _render(scene: bpy.types.Scene, pending: PendingFile, kind: str, frames: range, numbers: range,
+            progress: Progress | None) -> None:
+    """Render scene ``frames`` into ``pending`` and publish it (:meth:`PendingFile.commit`); a sequence's files get
+    ``numbers``. Without ``overwrite``, an output file that appeared during the render is not replaced (nor is
+    any other of the sequence's published)."""
     scene.frame_start = frames.start
     scene.frame_end = frames.stop - 1
     count = len(frames)
-    # An absolute path: Blender writes nothing to a bare file name such as "a.mp4".
-    temporary = temp_path_for(os.path.abspath(output), folder_only=kind == "sequence")
-    if kind == "sequence":
-        try:
-            os.mkdir(temporary)
-        except OSError as error:
-            raise VseRenderError(cannot_write(os.path.dirname(temporary), error)) from None
-    target = temporary if kind == "movie" else os.path.join(temporary, "frame_########")
+    output = pending.path
+    # An absolute path: Blender writes nothing to a bare file name such as "a.mp4". A sequence's frames go to a
+    # folder of their own in the temporary, under Blender's names, and are moved to the output's names there.
+    temporary = os.path.abspath(pending.temp)
+    target = temporary if kind == "movie" else os.path.join(temporary, BLENDER_FRAMES, "frame_########")
     # Braces start a path template ("{blend_name}") in Blender 5.0; doubled they are themselves.
     scene.render.filepath = target.replace("{", "{{").replace("}", "}}")
-
-    def discard() -> None:
-        if kind == "sequence":
-            shutil.rmtree(temporary, ignore_errors=True)
-            return
-        folder, stem = os.path.split(os.path.splitext(temporary)[0])
-        with contextlib.suppress(OSError):  # Blender may add a suffix, such as the frame range, to the name
-            for name in os.listdir(folder):
-                if name.startswith(stem):
-                    os.remove(os.path.join(folder, name))
-
     done = 0
 
     def on_write(*_args: object) -> None:
@@ -165,7 +155,6 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
         if progress is not None:
             progress(done, count)
 
-    _PENDING_DISCARDS.append(discard)
     bpy.app.handlers.render_write.append(on_write)
     try:
         try:
@@ -177,19 +166,20 @@ def _render(scene: bpy.types.Scene, output: Path, kind: str, frames: range, numb
             raise VseRenderError(f"{output}: Blender stopped after {done} of {count} frames")
         written = [scene.render.frame_path(frame=frame) for frame in (frames if kind == "sequence" else frames[:1])]
         _check_complete(output, kind, written, count)
-        with media_errors():
+        try:
             if kind == "movie":
-                publish(scene.render.frame_path(frame=frames.start), os.fspath(output), overwrite)
+                if os.path.abspath(written[0]) != temporary:
+                    os.replace(written[0], temporary)
             else:
-                numbered = NumberedName.parse(output)
-                for frame, number in zip(frames, numbers, strict=True):
-                    publish(scene.render.frame_path(frame=frame), numbered.path(number), overwrite)
-                if overwrite and whole:
-                    remove_other_frames(numbered, numbers)
+                for file, number in zip(written, numbers, strict=True):
+                    os.replace(file, pending.frame_path(number))
+                os.rmdir(os.path.join(temporary, BLENDER_FRAMES))
+        except OSError as error:
+            raise VseRenderError(str(os_error(output, error))) from None
+        with media_errors():
+            pending.commit(numbers if kind == "sequence" else None)
     finally:
         bpy.app.handlers.render_write.remove(on_write)
-        discard()
-        _PENDING_DISCARDS.remove(discard)
 
 
 def _check_complete(output: Path, kind: str, written: list[str], count: int) -> None:
@@ -300,15 +290,15 @@ def render_with_vse(
         rig_time = timing(rig)
         numbers = _render_range(rig_time.duration, start, stop)
         check_even_size(output, kind, width, height)
-        with _checked_output(output, [source_path], overwrite, numbers):
+        with _pending_output(output, kind, [source_path], overwrite, numbers,
+                             whole=numbers == range(rig_time.duration)) as pending:
             audio = strip.type == "MOVIE" and kind == "movie" and add_audio(scene, source_path,
                                                                             channel=rig.channel + 1)
             colors.use_exact_colors(scene)
             quiet_caches(scene)
             set_output(scene, kind, extension(output), audio)
             frames = range(rig_time.left_handle + numbers.start, rig_time.left_handle + numbers.stop)
-            _render(scene, output, kind, frames, numbers, overwrite, progress,
-                    whole=numbers == range(rig_time.duration))
+            _render(scene, pending, kind, frames, numbers, progress)
         return RenderSummary(output, len(numbers), rate, width, height, audio, time.monotonic() - began)
 
 
@@ -347,7 +337,8 @@ def render_blend_file(
     if scene.sequence_editor is None or not len(scene.sequence_editor.strips):
         raise VseRenderError(f"{blend}: the scene '{scene.name}' has no sequencer strips")
     numbers = _render_range(scene.frame_end - scene.frame_start + 1, start, stop)
-    with _checked_output(output, [blend], overwrite, numbers):
+    with _pending_output(output, kind, [blend], overwrite, numbers,
+                         whole=numbers == range(scene.frame_end - scene.frame_start + 1)) as pending:
         scene.render.use_sequencer = True
         if exact_colors:
             colors.use_exact_colors_on_output(scene)
@@ -355,8 +346,7 @@ def render_blend_file(
         quiet_caches(scene)
         set_output(scene, kind, extension(output), audio)
         frames = range(scene.frame_start + numbers.start, scene.frame_start + numbers.stop)
-        _render(scene, output, kind, frames, numbers, overwrite, progress,
-                whole=numbers == range(scene.frame_end - scene.frame_start + 1))
+        _render(scene, pending, kind, frames, numbers, progress)
     render = scene.render
     fps = render.fps / render.fps_base
     width = render.resolution_x * render.resolution_percentage // 100
