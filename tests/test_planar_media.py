@@ -182,3 +182,28 @@ def test_a_frame_written_in_place_of_a_lent_picture_is_copied_into_it(tmp_path):
     with pytest.raises(ValueError, match="closed"):
         writer.lend()
     np.testing.assert_array_equal(_stored_planes(path), np.array(buffers).reshape(-1))
+
+
+@pytest.mark.parametrize(("name", "codec", "options", "settings"), [
+    ("lent.mkv", None, {}, Settings(offset=2, mix=0.3, edges="source")),
+    ("lent.mp4", "mpeg4", {"bf": "2"}, Settings(offset=-2)),
+], ids=["ffv1-table", "mpeg4-b-frames"])
+def test_lent_pictures_with_padded_lines_or_kept_by_the_encoder_write_what_copies_would(tmp_path, name, codec,
+                                                                                     options, settings):
+    """A writer's pictures 250 wide have lines longer than their width (256 and 128 bytes), and MPEG-4 with
+    B-frames encodes them out of order: the look rendered into lent pictures writes what copies of it give."""
+    movie = yuv420p_movie(tmp_path / "wide.mkv", smooth_frames(10, 250, 140))
+
+    def written(lend: bool) -> list[bytes]:
+        source = media.open_source(movie)
+        path = tmp_path / f"{lend}{name}"
+        with media.open_writer(path, 25, 250, 140, planes=True, codec=codec, encoder_options=options) as writer:
+            if lend:
+                assert any(plane.base is not None and not plane.flags.c_contiguous for plane in writer.lend())
+            for frame in extract_motion(source, settings, planar=True, planar_target=writer.lend if lend else None):
+                writer.write(frame)
+        with av.open(str(path)) as container:
+            return [bytes(packet) for packet in container.demux(container.streams.video[0]) if packet.size]
+
+    copied = written(False)
+    assert written(True) == copied and len(copied) == 10
