@@ -97,8 +97,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import repository  # noqa: E402 (the package on sys.path, and the process started as a render's: one BLAS thread)
+
+REPO_ROOT = repository.REPO_ROOT
 
 CACHE = REPO_ROOT / ".cache" / "bench"
 CLI = REPO_ROOT / "scripts" / "motion_extract.py"

@@ -459,9 +459,10 @@ def test_without_bpy_the_default_mp4_is_h264_and_the_vse_engine_is_refused_clear
     assert_clean_failure(forced, 1, "the vse engine runs inside Blender")
 
 
-def test_a_render_on_this_machine_starts_without_the_cluster_and_with_one_blas_thread(lossless_clip, tmp_path):
+def test_a_render_on_this_machine_starts_and_ends_lean(lossless_clip, tmp_path):
     """The script's start-up: the cluster front end (and Dask) is imported only for ``--cluster``, and numpy's
-    OpenBLAS gets one thread unless the environment asks for more."""
+    OpenBLAS gets one thread unless the environment asks for more; the objects of the modules imported before
+    the render are frozen out of the garbage collector's walks (the render's and the exit's)."""
     output = tmp_path / "motion.mp4"
     code = (
         "import os, sys, runpy; "
@@ -471,18 +472,23 @@ def test_a_render_on_this_machine_starts_without_the_cluster_and_with_one_blas_t
         f"    runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
         "except SystemExit as end:\n"
         "    code = end.code\n"
-        "print(code, os.environ['OPENBLAS_NUM_THREADS'], sorted(name for name in sys.modules\n"
-        "      if name.startswith(('blender_addon.cluster', 'distributed', 'dask'))))"
+        "import gc\n"
+        "print(code, os.environ.get('OPENBLAS_NUM_THREADS'), gc.get_freeze_count() > 10000, sorted(name for name in\n"
+        "      sys.modules if name.startswith(('blender_addon.cluster', 'distributed', 'dask'))))"
     )
-    environment = {name: value for name, value in os.environ.items() if name != "OPENBLAS_NUM_THREADS"}
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env=environment)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "1", "[]"]
+    assert result.stdout.split() == ["0", "1", "True", "[]"]
     assert fourcc(output) in (b"avc1", b"h264", b"H264")
     asked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                            env={**environment, "OPENBLAS_NUM_THREADS": "2"})
     assert asked.stdout.split(maxsplit=2)[:2] == ["0", "2"], asked.stderr
+    asked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                           env={**environment, "OMP_NUM_THREADS": "2"})  # which OpenBLAS reads too
+    assert asked.stdout.split(maxsplit=2)[:2] == ["0", "None"], asked.stderr
 
 
 # --- options generated from the settings table ------------------------------------------------

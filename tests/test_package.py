@@ -84,7 +84,8 @@ def test_each_command_starts_the_process_before_numpy(command):
         "    pass\n"
         "print(started, os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n"
     )
-    environment = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_NUM_THREADS", "PYTHONPATH")}
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "PYTHONPATH")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env=environment, cwd=ROOT)
     assert result.returncode == 0, result.stderr
@@ -96,9 +97,11 @@ def test_motion_extract_serves_cluster_renders(monkeypatch):
     from blender_addon import cli, cluster, commands
 
     heard = {}
+    monkeypatch.setattr(commands, "settle_process", lambda: heard.setdefault("settled", "cluster" not in heard))
     monkeypatch.setattr(cli, "main", lambda argv=None, cluster=None: heard.setdefault("cluster", cluster) and 0)
     commands.motion_extract()
     assert heard["cluster"] is commands.run_on_cluster
+    assert heard["settled"] is True  # before the command line runs
     monkeypatch.setattr(cluster, "run_requests", lambda *args, **kwargs: ("cluster", args, kwargs))
     assert commands.run_on_cluster(1, two=2) == ("cluster", (1,), {"two": 2})
 
