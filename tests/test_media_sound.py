@@ -239,17 +239,24 @@ def test_a_layout_in_custom_order_is_put_in_standard_order():
     assert standard_layout(["FL", "FL"]) == ("stereo", None)
 
 
-@pytest.mark.parametrize("extension", ["mp4", "mkv", "mov", "webm", "avi"])
-def test_sound_whose_sample_rate_changes_mid_stream_is_resampled(tmp_path, extension):
+def _joined_recordings(folder: Path) -> Path:
+    """Two one-second recordings joined as they were (a broadcast's programmes, a camera's files): the sound's
+    sample rate changes from 44.1 to 48 kHz a second in."""
     parts = []
-    for rate in (44100, 48000):  # two recordings joined as they were (a broadcast's programmes, a camera's files)
-        parts.append(tmp_path / f"{rate}.ts")
+    for rate in (44100, 48000):
+        parts.append(folder / f"{rate}.ts")
         ffmpeg(*PICTURES[:-1], PICTURES[-1].replace("duration=2", "duration=1"), "-f", "lavfi", "-i",
                f"sine=r={rate}:d=1", "-c:v", "libx264", "-c:a", "aac", parts[-1])
-    listing = tmp_path / "parts.txt"
+    listing = folder / "parts.txt"
     listing.write_text("".join(f"file '{part}'\n" for part in parts))
-    joined = tmp_path / "joined.ts"
+    joined = folder / "joined.ts"
     ffmpeg("-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", joined)
+    return joined
+
+
+@pytest.mark.parametrize("extension", ["mp4", "mkv", "mov", "webm", "avi"])
+def test_sound_whose_sample_rate_changes_mid_stream_is_resampled(tmp_path, extension):
+    joined = _joined_recordings(tmp_path)
     output = tmp_path / f"out.{extension}"
     result = subprocess.run([sys.executable, str(SCRIPT), str(joined), "-o", str(output)],
                             capture_output=True, text=True, timeout=120)
@@ -257,3 +264,38 @@ def test_sound_whose_sample_rate_changes_mid_stream_is_resampled(tmp_path, exten
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(output), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
                           "-f", "f32le", "-"], check=True, capture_output=True).stdout
     assert len(raw) / 4 / RATE == pytest.approx(2.0, abs=0.06)
+
+
+def test_opening_a_movie_hears_where_its_sound_jumps_and_a_render_reads_the_file_for_it_no_more(tmp_path, monkeypatch):
+    """The first demuxing (which reads every packet anyway) keeps where the sound does not follow on, as a scan of
+    the file finds it; a render's sound takes that, and the file is not read again for it."""
+    from blender_addon.core.settings import Settings
+    from blender_addon.media import sound
+    from blender_addon.media.sound_jumps import steady_between
+    from blender_addon.render import RenderRequest, render
+
+    joined = _joined_recordings(tmp_path)
+    source = open_source(joined)
+    start = source.start_time
+    assert source.sound_jumps and all(after - start > Fraction(9, 10) for _, after in source.sound_jumps)
+    assert steady_between(source.sound_jumps, start, start + Fraction(1, 2))  # the first recording alone
+    assert not steady_between(source.sound_jumps, start, start + 2)
+    for begin, end in ((0, 2), (0, Fraction(1, 2)), (Fraction(1, 2), Fraction(3, 2)), (Fraction(3, 2), 2)):
+        begin, end = start + begin, start + end
+        assert steady_between(source.sound_jumps, begin, end) == sound._steady(str(joined), begin, end)
+    assert open_source(write_plain_movie(tmp_path)).sound_jumps == ()
+
+    def read_again(*args):
+        raise AssertionError("the sound was read again to know whether it jumps")
+
+    monkeypatch.setattr(sound, "_steady", read_again)
+    render(RenderRequest(input=joined, output=tmp_path / "out.mp4", settings=Settings()))
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "out.mp4"), "-map", "0:a:0", "-ac", "1", "-ar",
+                          str(RATE), "-f", "f32le", "-"], check=True, capture_output=True).stdout
+    assert len(raw) / 4 / RATE == pytest.approx(2.0, abs=0.06)  # resampled across the change, nothing lost
+
+
+def write_plain_movie(folder: Path) -> Path:
+    path = folder / "plain.mp4"
+    ffmpeg(*PICTURES, "-f", "lavfi", "-i", f"sine=r={RATE}:d=2", "-c:v", "libx264", "-c:a", "aac", path)
+    return path

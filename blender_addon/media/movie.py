@@ -44,6 +44,7 @@ from .errors import MediaError, os_error
 from .mpeg_tail import CONTAINERS, read_tail
 from .names import is_url
 from .picture import QUARTER_TURNS, Picture
+from .sound_jumps import Jumps, SoundJumps
 from .streams import VideoSource, _FramePool, _read_ahead
 
 # FFmpeg's own log stays off (PyAV's default; never av.logging.set_level): MediaError says what
@@ -132,6 +133,7 @@ class MovieSource(VideoSource):
         self._indexed = packets.indexed
         self.start_time = pts[0] * time_base  # the first frame's time in the file, in seconds
         self.has_audio = audio_streams > 0
+        self.sound_jumps: Jumps | None = None  # where the first audio stream does not follow on (.sound_jumps)
         self.has_alpha = picture.alpha
         self.matrix = picture.matrix  # the YUV matrix the planes are converted by
         self._picture = picture
@@ -293,7 +295,8 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             raise MediaError(f"{path}: has no video stream")
         stream = container.streams.video[0]  # one frame is decoded here: no frame threads needed
         time_base = stream.time_base or Fraction(1, 90000)
-        packets = _scan_packets(container, stream, path, decode_first=True)
+        sound = SoundJumps(container.streams.audio[0]) if container.streams.audio else None
+        packets = _scan_packets(container, stream, path, decode_first=True, sound=sound)
         if packets.first is None:
             raise MediaError(f"{path}: the video has no frames FFmpeg can decode")
         picture = Picture(packets.first)
@@ -322,6 +325,8 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
         variable = not _evenly_spaced(pts, time_base, chosen)
         source = MovieSource(path, 0, picture, packets, time_base, chosen, file_rate is None and not variable, variable,
                              audio_streams)
+    if sound is not None:
+        source.sound_jumps = sound.jumps
     if picture_start is not None:
         source.start_time = picture_start * time_base
     if sample_aspect and sample_aspect != 1:  # turned a quarter, a pixel's width becomes its height
@@ -372,16 +377,21 @@ class _FirstFrame:
 
 
 def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, path: str,
-                  decode_first: bool = False) -> _Packets:
+                  decode_first: bool = False, sound: SoundJumps | None = None) -> _Packets:
     """The stream's frame times and keyframes, from its packets, in one pass (nothing is decoded but,
-    with ``decode_first``, the first frame: a file with negative timestamps or a pipe cannot seek back to it)."""
+    with ``decode_first``, the first frame: a file with negative timestamps or a pipe cannot seek back to it);
+    ``sound`` hears the packets of its audio stream in the same pass."""
     times: list[int | None] = []
     keys = []
     discarded = 0
     last_position = None
     first = _FirstFrame(stream) if decode_first else None
+    streams = (stream,) if sound is None else (stream, sound.stream)
     try:
-        for packet in container.demux(stream):
+        for packet in container.demux(streams):
+            if packet.stream is not stream:
+                sound.hear(packet)
+                continue
             if first is not None:
                 first.feed(packet)
             if packet.size == 0:

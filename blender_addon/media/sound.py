@@ -31,6 +31,7 @@ import numpy as np
 
 from .formats import MovieFormat, encoder_layout
 from .movie import open_container
+from .sound_jumps import Jumps, SoundJumps, steady_between
 
 # Channel layouts kept as they are when sound is re-encoded (others are mixed down to stereo)
 _NAMED_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)", "6.1", "7.1")
@@ -45,13 +46,15 @@ class SoundClip:
     """The part of ``path``'s first audio stream that goes with the rendered pictures.
 
     ``begin`` and ``end`` are seconds from the source's first video frame, which sits at
-    ``video_start`` seconds in the file.
+    ``video_start`` seconds in the file. ``jumps``: where the stream does not follow on, when the source's
+    first demuxing heard it (:mod:`.sound_jumps`); ``None``: the file is read again to know.
     """
 
     path: str
     video_start: Fraction
     begin: Fraction
     end: Fraction
+    jumps: Jumps | None = None
 
 
 def standard_layout(names: list[str]) -> tuple[str, list[int] | None]:
@@ -82,32 +85,25 @@ def take_layout(stream: av.AudioStream) -> tuple[str, list[int] | None]:
 
 
 def _steady(path: str, begin: Fraction, end: Fraction) -> bool:
-    """Whether the first audio stream's packets from ``begin`` to ``end`` seconds follow one another as their
-    durations say: a jump in time, or a change of sample rate (a stream of joined recordings), would be copied
-    into a container that declares one rate and rising times, so such sound is decoded and resampled instead."""
+    """Whether the first audio stream's packets from ``begin`` to ``end`` seconds follow one another
+    (:mod:`.sound_jumps`), read from the file: for sound whose source was not demuxed before."""
     container = open_container(path)
     try:
         stream = container.streams.audio[0]
-        time_base = stream.time_base
         try:
-            container.seek(int(begin / time_base), stream=stream)
+            container.seek(int(begin / stream.time_base), stream=stream)
         except av.error.FFmpegError:
             pass  # read from the start
-        last = None
+        heard = SoundJumps(stream)
         for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            if packet.pts * time_base > end:
+            if packet.pts is not None and packet.pts * stream.time_base > end:
                 break
-            if last is not None and last.duration:
-                if abs(packet.pts - last.pts - last.duration) > 1 + last.duration / 100:
-                    return False
-            last = packet
+            heard.hear(packet)
     except av.error.FFmpegError:
         pass  # a damaged tail: copying ends there too
     finally:
         container.close()
-    return True
+    return steady_between(heard.jumps, begin, end)
 
 
 class _Resampler:
@@ -164,7 +160,9 @@ class SoundMuxer:
         codec = self._in_stream.codec_context.codec.canonical_name  # "mp3", not its decoder "mp3float"
         self._begin = clip.video_start + clip.begin  # the clip's begin and end in the file's time
         self._end = clip.video_start + clip.end
-        self._copy = codec in movie_format.audio_copy and _steady(clip.path, self._begin, self._end)
+        self._copy = codec in movie_format.audio_copy and (
+            _steady(clip.path, self._begin, self._end) if clip.jumps is None
+            else steady_between(clip.jumps, self._begin, self._end))
         self._items: Iterator
         if self._copy:
             self._out_stream = output.add_stream_from_template(self._in_stream)

@@ -183,7 +183,7 @@ def _sound(media, audio_from: str | None, chunks: list[Chunk], note: Callable[[s
         if note is not None:
             note(f"{audio_from} has no sound; the output has none")
         return None
-    return media.SoundClip(source.path, source.start_time, first.begin, last.end)
+    return media.SoundClip(source.path, source.start_time, first.begin, last.end, getattr(source, "sound_jumps", None))
 
 
 def chunk_signals(chunk: Chunk) -> ChunkSignals:

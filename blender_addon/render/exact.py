@@ -157,7 +157,7 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
     end = source.time_of(last + 1) if last + 1 < source.frame_count else source.time_of(last) + 1 / source.rate
     sound = None
     if getattr(source, "has_audio", False) and request.sound and kind == "movie":
-        sound = media.SoundClip(source.path, source.start_time, begin, end)
+        sound = media.SoundClip(source.path, source.start_time, begin, end, getattr(source, "sound_jumps", None))
 
     math, reasons = choose_math(request, source, settings)
     width, height = output_size(settings, source.width, source.height)
