@@ -147,6 +147,8 @@ CASES = [
     Case("ffmpeg-rgb-x264", "ffmpeg split/tpad/negate/blend, format=gbrp (RGB), same x264", "ffmpeg", True),
     Case("ffmpeg-yuv-x264", "ffmpeg split/tpad/negate/blend in YUV, same x264", "ffmpeg", True),
     Case("cli-default", "motion_extract.py clip.mp4 -o out.mp4 (default engine, whole process)", "cli", False),
+    Case("ffmpeg-yuv-x264-sound", "ffmpeg's YUV graph, N=1, same x264, the source's sound copied (as the default "
+         "output has it; whole process)", "ffmpeg", False),
     Case("cli-vse", "motion_extract.py --engine vse, to .mp4 (whole process)", "cli", False, slow=True),
     Case("engine-mpeg4", "exact engine, MPEG-4 part 2 writer (--codec mpeg4; planar path)", "worker", True),
     Case("competitor", "Gabriel-Kahen/motion-extraction (mp4v)", "worker", True),
@@ -516,6 +518,11 @@ def ffmpeg_command(case: str, clip: Path, offset: int, output: Path) -> list[str
     if case.startswith("x264-"):
         return (["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y", "-i",
                  str(lossless_pixels(case, clip, offset))] + FFMPEG_X264 + [str(output)])
+    if case == "ffmpeg-yuv-x264-sound":  # what the command line's default output holds: the motion and the sound
+        silent = [argument for argument in FFMPEG_X264 if argument != "-an"]
+        return (["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y", "-i",
+                 str(clip), "-filter_complex", blend_graph(1, rgb=False) + "[motion]", "-map", "[motion]", "-map",
+                 "0:a?", "-c:a", "copy"] + silent + [str(output)])
     graph = None
     if case.startswith("tmix"):
         graph = f"tmix=frames={offset + 1}"
@@ -1128,11 +1135,18 @@ def scale_targets(results: dict, sizes: list[str], lengths: list[int], offsets: 
                                 found["fps"] / reference["fps"], goal)
                 else:
                     board.missing(name, where, offset, f"{ours[0]} or {theirs[0]} was not run")
-        default = get(size, shortest, "cli-default")
-        if default and yuv_one:
-            board.check("23c. motion_extract.py clip.mp4 (whole process) / ffmpeg YUV graph (whole process)", where,
-                        1, f"{default['process_fps']:.1f} fps", f"{yuv_one['process_fps']:.1f} fps",
-                        default["process_fps"] / yuv_one["process_fps"], YUV_TARGET)
+        default, sound = get(size, shortest, "cli-default"), get(size, shortest, "ffmpeg-yuv-x264-sound")
+        if default and sound:  # both files hold the motion and the source's sound
+            board.check("23c. motion_extract.py clip.mp4 (whole process) / ffmpeg YUV graph with the sound copied "
+                        "(whole process)", where, 1, f"{default['process_fps']:.1f} fps",
+                        f"{sound['process_fps']:.1f} fps", default["process_fps"] / sound["process_fps"], YUV_TARGET)
+        else:
+            board.missing("23c. motion_extract.py clip.mp4 (whole process) / ffmpeg YUV graph with the sound copied",
+                          where, 1, f"{'cli-default' if not default else 'ffmpeg-yuv-x264-sound'} was not run")
+        if default and yuv_one:  # the graph's row without sound, as the engine rows compare
+            board.check("23c'. motion_extract.py clip.mp4 (whole process) / ffmpeg YUV graph without sound (whole "
+                        "process)", where, 1, f"{default['process_fps']:.1f} fps", f"{yuv_one['process_fps']:.1f} fps",
+                        default["process_fps"] / yuv_one["process_fps"], YUV_TARGET, verdict="info")
     high = 30 if 30 in offsets else max(offsets)
     for seconds in lengths:
         mpeg4 = get("1080p", seconds, "engine-mpeg4", high)
