@@ -207,6 +207,24 @@ def test_a_bad_input_among_four_good_ones_fails_alone(tmp_path):
     assert stdout == ""
 
 
+def test_an_input_that_writes_nothing_leaves_no_folder_made_for_its_files(client, clip, tmp_path):
+    """The up-front check of each input's files makes the folders of its side files; an input that fails (when
+    planned, or in its render) removes them again, while a written one keeps its own."""
+    from blender_addon.render import DataRequest
+
+    def request(input_path: Path, name: str, **given) -> RenderRequest:
+        return RenderRequest(input_path, tmp_path / f"{name}.mkv", given.pop("settings", Settings()),
+                             data=DataRequest(data=str(tmp_path / name / "deeper" / "data.csv")), **given)
+
+    bad = tmp_path / "bad.mkv"
+    bad.write_bytes(b"not a movie")
+    outcomes = cluster.run(client, [request(bad, "broken"), request(clip, "kept", frames=(0, 3)),
+                                    request(clip, "late", settings=Settings(offset=400))])  # fails when planned
+    assert [outcome.error is None for outcome in outcomes] == [False, True, False]
+    assert sorted(os.listdir(tmp_path)) == ["bad.mkv", "kept", "kept.mkv"]
+    assert "data.csv" in os.listdir(tmp_path / "kept" / "deeper")
+
+
 def test_the_local_cluster_listens_on_the_loopback_address_only(client):
     pids = {os.getpid(), *client.run(os.getpid).values()}
     import psutil  # distributed's own dependency

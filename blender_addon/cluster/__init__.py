@@ -46,7 +46,7 @@ from pathlib import Path
 from ..core.chunks import split_for_jobs
 from ..frontend import output_problem
 from ..media.errors import MediaError
-from ..media.publish import check_output, process_alive
+from ..media.publish import check_output, process_alive, remove_created
 from ..render import RenderError, RenderRequest, RequestError, planned_frames
 from ..render.jobs import MIN_CHUNK
 from . import tasks
@@ -196,13 +196,14 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
     board = _Board()
     client.subscribe_topic(tasks.topic(run_id), board.heard)
     folders: dict[int, Path] = {}
+    created: dict[int, list[str]] = {}  # the folders each input's output check made for its files
     joins: dict = {}
     everything: list = []
     try:
         plans = {}
         for index, request in enumerate(requests):
             try:
-                _check_outputs(request, [str(other.input) for other in requests])
+                created[index] = _check_outputs(request, [str(other.input) for other in requests])
                 plans[index] = planned_frames(request)
             except (RenderError, RequestError) as error:
                 outcomes[index] = Outcome(request, str(error))
@@ -222,20 +223,26 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
     finally:
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
+        for index, made in created.items():  # an input that wrote nothing leaves no folder made for it
+            if index not in outcomes or outcomes[index].error is not None:
+                remove_created(made)
     return [outcomes[index] for index in range(len(requests))]
 
 
-def _check_outputs(request: RenderRequest, inputs: list[str]) -> None:
+def _check_outputs(request: RenderRequest, inputs: list[str]) -> list[str]:
     """Refuse up front an output or side file that is one of the ``inputs`` (``frontend.output_problem``) or exists
-    (without ``overwrite``)."""
+    (without ``overwrite``); returns the folders made for them, outermost first."""
     problem = output_problem(request, inputs)
     if problem:
         raise RequestError(problem)
+    created: list[str] = []
     for path in request.outputs:
         try:
-            check_output(str(path), [], request.overwrite)
+            created += check_output(str(path), [], request.overwrite)
         except MediaError as error:
+            remove_created(created)
             raise RequestError(str(error)) from None
+    return created
 
 
 def _absolute(path: Path | str) -> Path | str:
