@@ -24,12 +24,10 @@ from typing import TextIO
 from .core.presets import PRESET_DESCRIPTIONS, PRESETS, preset_settings
 from .core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings, SettingsError
 from .media.formats import CODECS
-from .media.publish import input_overlap
 from .render.log import notes_enabled
 from .render.request import (
     SECONDS_OWNERS,
     RenderError,
-    RenderRequest,
     RequestError,
     in_flag_terms,
     option_flag,
@@ -364,16 +362,6 @@ def run_command(prog: str, work: Callable[[], object], stderr: TextIO, interrupt
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
     return EXIT_OK
-
-
-def output_problem(request: RenderRequest, inputs: Sequence[Path | str]) -> str | None:
-    """Why ``request``'s outputs cannot be written beside ``inputs`` (one line), or ``None``: a file it would write
-    twice, or one that would overwrite or join one of ``inputs`` (another input's output named as an input). A
-    front end of several inputs asks before anything renders."""
-    shared = request.shared_output()
-    if shared:
-        return shared
-    return next(filter(None, (input_overlap(path, list(inputs)) for path in request.outputs)), None)
 
 
 def report(stdout: TextIO, line: str) -> None:

@@ -112,6 +112,7 @@ LEAN_MEMORY = 0  # max_memory that makes the engine read partners with a second 
 X264_PRESET, X264_CRF, X264_GOP, X264_BFRAMES = "veryfast", 20, 250, 3
 FFMPEG_X264 = ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-g", str(X264_GOP),
                "-bf", str(X264_BFRAMES), "-pix_fmt", "yuv420p", "-an"]
+FFMPEG_TIMED = ("ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y")  # rtime
 OUR_X264 = {"codec": "h264", "crf": X264_CRF, "encoder_preset": X264_PRESET,
             "encoder_options": {"g": str(X264_GOP), "bf": str(X264_BFRAMES)}}
 X264_LABEL = f"x264 {X264_PRESET}, CRF {X264_CRF}, GOP {X264_GOP}, {X264_BFRAMES} B-frames"
@@ -516,19 +517,17 @@ def lossless_pixels(case: str, clip: Path, offset: int) -> Path:
 
 def ffmpeg_command(case: str, clip: Path, offset: int, output: Path) -> list[str]:
     if case.startswith("x264-"):
-        return (["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y", "-i",
-                 str(lossless_pixels(case, clip, offset))] + FFMPEG_X264 + [str(output)])
+        return [*FFMPEG_TIMED, "-i", str(lossless_pixels(case, clip, offset)), *FFMPEG_X264, str(output)]
     if case == "ffmpeg-yuv-x264-sound":  # what the command line's default output holds: the motion and the sound
         silent = [argument for argument in FFMPEG_X264 if argument != "-an"]
-        return (["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y", "-i",
-                 str(clip), "-filter_complex", blend_graph(1, rgb=False) + "[motion]", "-map", "[motion]", "-map",
-                 "0:a?", "-c:a", "copy"] + silent + [str(output)])
+        return [*FFMPEG_TIMED, "-i", str(clip), "-filter_complex", blend_graph(1, rgb=False) + "[motion]",
+                "-map", "[motion]", "-map", "0:a?", "-c:a", "copy", *silent, str(output)]
     graph = None
     if case.startswith("tmix"):
         graph = f"tmix=frames={offset + 1}"
     elif case.startswith("ffmpeg-"):
         graph = blend_graph(offset, rgb=case.startswith("ffmpeg-rgb"))
-    command = ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark", "-y"]
+    command = list(FFMPEG_TIMED)
     command += ["-i", str(clip)]
     if graph is not None:
         command += ["-filter_complex", graph]

@@ -77,7 +77,7 @@ def test_an_output_named_as_another_input_is_refused_before_anything_renders(tmp
 
 
 def test_the_front_ends_of_several_inputs_share_one_output_check(tmp_path):
-    """``frontend.output_problem``: what the batch and the cluster refuse an output for, in one line each."""
+    """``RenderRequest.output_problem``: what the batch and the cluster refuse an output for, in one line each."""
     from blender_addon import frontend
     from blender_addon.cli import batch
     from blender_addon.cluster import _check_outputs
@@ -87,15 +87,15 @@ def test_the_front_ends_of_several_inputs_share_one_output_check(tmp_path):
 
     a, b = tmp_path / "a.mkv", tmp_path / "b.mkv"
     fine = RenderRequest(a, tmp_path / "out.mkv", Settings())
-    assert frontend.output_problem(fine, [a, b]) is None
+    assert fine.output_problem([a, b]) is None
     over = RenderRequest(a, b, Settings())
-    assert frontend.output_problem(over, [a, b]) == f"output {b} would overwrite the input: choose another output path"
+    assert over.output_problem([a, b]) == f"output {b} would overwrite the input: choose another output path"
     twice = RenderRequest(a, tmp_path / "out.mkv", Settings(), data=DataRequest(data=str(tmp_path / "out.mkv")))
-    assert "this render would write it twice" in frontend.output_problem(twice, [a])
+    assert "this render would write it twice" in twice.output_problem([a])
     for request in (over, twice):
-        with pytest.raises(frontend.UsageError, match=re.escape(frontend.output_problem(request, [a, b]))):
+        with pytest.raises(frontend.UsageError, match=re.escape(request.output_problem([a, b]))):
             batch._refuse_shared_names([request, RenderRequest(b, tmp_path / "c.mkv", Settings())])
-        with pytest.raises(RequestError, match=re.escape(frontend.output_problem(request, [a, b]))):
+        with pytest.raises(RequestError, match=re.escape(request.output_problem([a, b]))):
             _check_outputs(request, [str(a), str(b)])
     assert os.listdir(tmp_path) == []
 

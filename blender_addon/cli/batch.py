@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.settings import Settings
-from ..frontend import RunError, UsageError, output_problem, progress_line, report
+from ..frontend import RunError, UsageError, progress_line, report
 from ..media.names import is_url
 from ..render import RenderError, RenderRequest, RequestError, planned_frames, render
 from . import data_arguments
@@ -162,7 +162,7 @@ def _refuse_shared_names(requests: list[RenderRequest]) -> None:
     inputs = [request.input for request in requests]
     owners: dict[str, RenderRequest] = {}
     for request in requests:
-        problem = output_problem(request, inputs)
+        problem = request.output_problem(inputs)
         if problem:
             raise UsageError(problem)
         for path in request.outputs:

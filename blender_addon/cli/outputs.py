@@ -92,7 +92,7 @@ def check_stream(args: argparse.Namespace, input_path: Path | str, vse: bool = F
                          "once: save it to a file first")
     if vse:
         raise UsageError(f"{input_path}: the vse engine reads files only; streams are read by --engine exact")
-    if getattr(args, "cluster", None) is not None:
+    if args.cluster is not None:
         raise UsageError(f"--cluster renders files every worker reads; {input_path} is a stream: save it to a file "
                          "first")
     if args.jobs > 1:

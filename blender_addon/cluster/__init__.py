@@ -44,7 +44,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..core.chunks import split_for_jobs
-from ..frontend import output_problem
 from ..media.errors import MediaError
 from ..media.publish import check_output, process_alive, remove_created
 from ..render import RenderError, RenderRequest, RequestError, planned_frames
@@ -85,12 +84,17 @@ def local_workers(address: str) -> int | None:
     return int(count) if count else 0
 
 
+def _split(address: str) -> urllib.parse.SplitResult:
+    """A scheduler's address in its parts (``tcp://`` where it names no protocol, as Dask takes it)."""
+    return urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+
+
 def check_address(address: str) -> None:
     """Refuse in one line (:class:`RequestError`) a scheduler's address Dask cannot take: one without a host or a
     port, another protocol than ``tcp://`` or ``tls://``, ``tls://`` without Dask's certificate settings."""
     if local_workers(address) is not None:
         return
-    parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+    parts = _split(address)
     try:
         port = parts.port
     except ValueError:
@@ -113,7 +117,7 @@ def check_address(address: str) -> None:
 
 def insecure_warning(address: str) -> str | None:
     """The warning a plain ``tcp://`` scheduler on another host deserves (``None`` for TLS or the loopback)."""
-    parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+    parts = _split(address)
     if parts.scheme != "tcp" or not parts.hostname:
         return None
     try:
@@ -201,9 +205,10 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
     everything: list = []
     try:
         plans = {}
+        inputs = [str(request.input) for request in requests]
         for index, request in enumerate(requests):
             try:
-                created[index] = _check_outputs(request, [str(other.input) for other in requests])
+                created[index] = _check_outputs(request, inputs)
                 plans[index] = planned_frames(request)
             except (RenderError, RequestError) as error:
                 outcomes[index] = Outcome(request, str(error))
@@ -230,9 +235,9 @@ def run(client, requests: list[RenderRequest], jobs: int = 0,
 
 
 def _check_outputs(request: RenderRequest, inputs: list[str]) -> list[str]:
-    """Refuse up front an output or side file that is one of the ``inputs`` (``frontend.output_problem``) or exists
+    """Refuse up front an output or side file that is one of the ``inputs`` (``RenderRequest.output_problem``) or exists
     (without ``overwrite``); returns the folders made for them, outermost first."""
-    problem = output_problem(request, inputs)
+    problem = request.output_problem(inputs)
     if problem:
         raise RequestError(problem)
     created: list[str] = []

@@ -164,7 +164,7 @@ class MovieWriter(FrameWriter):
         """With ``planes``: the Y, U and V planes of the picture the encoder is handed (a frame rendered into them
         is written without a copy)."""
         if not self.planes:
-            return buffer
+            return super()._lent_view(buffer)
         buffer.make_writable()  # an encoder still referring to the last picture (B-frames) keeps it: new planes
         return tuple(plane_pixels(buffer, index) for index in range(3))
 

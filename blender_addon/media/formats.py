@@ -183,13 +183,13 @@ BAKE_FORMATS = {
 }
 
 
-# Matroska and WebM keep a pixel aspect only in the codec's own stream (H.264, HEVC, MPEG-4): PyAV cannot set the
-# container's, so FFV1, VP9 and AV1 there show anamorphic pixels square. MP4, MOV and AVI keep it for every codec.
 def bake_format_name(extension: str) -> str:
     """A bake format as Blender's preferences name it: its codec and extension, ``H264 (.mp4)``."""
     return f"{MOVIE_FORMATS[extension].codecs[0].upper()} ({extension})"
 
 
+# Matroska and WebM keep a pixel aspect only in the codec's own stream (H.264, HEVC, MPEG-4): PyAV cannot set the
+# container's, so FFV1, VP9 and AV1 there show anamorphic pixels square. MP4, MOV and AVI keep it for every codec.
 _ASPECT_IN_STREAM_ONLY = frozenset({"matroska", "webm"})
 _CODECS_WITH_ASPECT = frozenset({"h264", "h265", "mpeg4"})
 

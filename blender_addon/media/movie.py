@@ -314,7 +314,7 @@ def open_movie(path: str, rate: Fraction | None = None) -> MovieSource:
             packets = _Packets([round(index * step) for index in range(len(packets.pts))], [], packets.first, False)
         pts = packets.pts
         # AVI has no presentation times (FFmpeg guesses them a frame late past B-frames): its sound counts from 0.
-        picture_start = stream.start_time if container.format.name == "avi" else None
+        picture_start = stream.start_time if kind == "avi" else None
         sample_aspect = stream.sample_aspect_ratio
     finally:
         container.close()

@@ -72,7 +72,7 @@ def _lost(data: bytes, index: int, size: int) -> tuple[int, int | None]:
             index += size
             continue
         after = index + 1  # the next place packets resume
-        while (after := data.find(b"\x47", after)) >= 0 and after + size < end and data[after + size] != SYNC:
+        while (after := data.find(bytes((SYNC,)), after)) >= 0 and after + size < end and data[after + size] != SYNC:
             after += 1
         if after < 0:
             return lost + end - index, None

@@ -278,6 +278,11 @@ def remove_other_frames(numbered: NumberedName, keep: range) -> None:
                 pass
 
 
+def _appeared(path: str) -> MediaError:
+    """The failure of a render whose output ``path`` appeared while it rendered (never replaced)."""
+    return MediaError(f"{path} appeared while rendering (another render?); it was left as it is")
+
+
 def publish(temp: str, path: str, overwrite: bool) -> None:
     """Move the finished ``temp`` to ``path``.
 
@@ -291,10 +296,10 @@ def publish(temp: str, path: str, overwrite: bool) -> None:
     try:
         os.link(temp, path)
     except FileExistsError:
-        raise MediaError(f"{path} appeared while rendering (another render?); it was left as it is") from None
+        raise _appeared(path) from None
     except OSError:  # a file system without hard links: check, then rename
         if os.path.lexists(path):
-            raise MediaError(f"{path} appeared while rendering (another render?); it was left as it is") from None
+            raise _appeared(path) from None
         os.replace(temp, path)
         return
     os.remove(temp)
@@ -403,7 +408,7 @@ class PendingFile:
         paths = [self.path] if self.numbered is None else [self.numbered.path(number) for number in numbers]
         appeared = next((path for path in paths if os.path.lexists(path)), None)
         if appeared is not None:
-            raise MediaError(f"{appeared} appeared while rendering (another render?); it was left as it is")
+            raise _appeared(appeared)
 
     def _publish(self, numbers: range | None) -> None:
         """Publish (checked first by :func:`publish_when_done`, so a sequence publishes all its frames or none)."""

@@ -25,7 +25,7 @@ from ..core.timing import FrameRangeError, frame_range, output_frame_count, outp
 from ..media.errors import MediaError
 from ..media.formats import keeps_sample_aspect, movie_codec
 from ..media.names import not_a_regular_file, signals_path
-from ..media.publish import input_overlap, published_together
+from ..media.publish import published_together
 from . import recording
 from .alignment import AlignmentLog
 from .chunk_record import chunk_tags
@@ -106,12 +106,12 @@ def _render(request: RenderRequest, progress: Progress | None, cancelled: thread
         raise RequestError(f"--math is one of {', '.join(MATHS)}, not {request.math}")
     media = load_media()
     output, encode = request.output, request.encode
-    shared = request.shared_output()
-    if shared:
-        raise RequestError(shared)
+    problem = request.output_problem([request.input])
+    if problem:
+        raise RequestError(problem)
     try:  # what the output can be is known before the input is opened: a bad name or option is a request error
         for path in request.outputs:
-            problem = input_overlap(path, [request.input]) or not_a_regular_file(os.fspath(path))
+            problem = not_a_regular_file(os.fspath(path))
             if problem:
                 raise media.MediaError(problem)
         kind = media.output_kind(output)

@@ -17,6 +17,7 @@ from ..core.frequency import FrequencyReport
 from ..core.measures import Region
 from ..core.settings import OPTIONS, OPTIONS_BY_NAME, Option, Settings
 from ..media.names import data_files
+from ..media.publish import input_overlap
 
 
 class RequestError(Exception):
@@ -145,6 +146,13 @@ class RenderRequest:
                 return f"{path}{same}: this render would write it twice: give each output its own file"
             seen[key] = path
         return None
+
+    def output_problem(self, inputs: list[Path | str]) -> str | None:
+        """Why this render's files cannot be written beside ``inputs`` (one line), or ``None``: a file it would
+        write twice, or one that would overwrite or join one of ``inputs`` (for a front end of several inputs,
+        another input's output named as an input)."""
+        return self.shared_output() or next(
+            filter(None, (input_overlap(path, inputs) for path in self.outputs)), None)
 
     @property
     def joinable(self) -> bool:

@@ -259,7 +259,6 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
     ``progress`` is told the frames done; setting ``cancelled`` stops the render and leaves no file
     (:class:`BakeCancelled`). Raises :class:`BakeError` when the render fails.
     """
-    # The RGB path, which the rig matches: a lossless bake holds exactly the rig's pictures.
     in_blender_terms = {}
     if plan.fps is None:
         try:
@@ -274,6 +273,7 @@ def render_bake(plan: BakePlan, progress: Callable[[int], None] | None = None,
             in_blender_terms[sample_aspect_note(output, source.path, source.sample_aspect, codec)] = (
                 sample_aspect_note(output, source.path, source.sample_aspect, codec,
                                    f"the Bake Formats {' and '.join(keeping)}"))
+    # The RGB path, which the rig matches: a lossless bake holds exactly the rig's pictures.
     request = RenderRequest(plan.input_path, Path(plan.output), plan.settings, plan.frames, EncodeOptions(),
                             sound=plan.sound, overwrite=True, fps=plan.fps, math="rgb")
     try:
